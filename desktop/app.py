@@ -1,0 +1,40 @@
+"""Composition root: parse the command line, then run a headless command or open the window."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from desktop import cli
+
+log = logging.getLogger(__name__)
+
+
+def setup_logging(directory: Path) -> Path:
+    """Log to a rotating file in `directory` (created 0700); returns the file's path."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / "clinic-intake.log"
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = cli.build_parser().parse_args(argv)
+    try:
+        log_path = setup_logging(cli.log_dir())
+    except OSError:
+        log_path = Path("(no log file)")
+    if args.command is not None:
+        sys.exit(cli.run(args))
+    from desktop.ui.main_window import run_gui
+
+    sys.exit(run_gui(args, log_path))

@@ -1,0 +1,202 @@
+"""The command line: argument parsing and the headless commands (never imports Qt)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+import platformdirs
+
+from desktop import __version__
+from desktop.checklist import AssessContext, assess, assessment_to_json
+from desktop.errors import IntakeError, ValidationError
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "ClinicIntake"
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def default_db() -> Path:
+    return data_dir() / "clinic.sqlite"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description=(
+            "Clinic Intake: consultations, the vitiligo risk checklist and signed consent for "
+            "microneedling. Without a command, opens the front-desk window."
+        ),
+        epilog=f"Default database: {default_db()}",
+    )
+    parser.add_argument("--version", action="version", version=f"Clinic Intake {__version__}")
+    parser.add_argument(
+        "--db", type=Path, metavar="PATH", help="the clinic database file (created if missing)"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="open the window on a fresh temporary database filled with a demo clinic",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser(
+        "assess",
+        help="assess a checklist from JSON (file or - for standard input); prints JSON",
+        description="Read a consultation's checklist as JSON and print its assessment as JSON. "
+        "Exit 0 on success, 2 with one line on standard error for bad input.",
+    )
+    p.add_argument("file", metavar="FILE", help="JSON file, or - to read standard input")
+    p = sub.add_parser("backup", help="copy the database safely (online backup + check)")
+    p.add_argument("dest", type=Path, metavar="DEST", help="backup file, or an existing folder")
+    p = sub.add_parser(
+        "restore", help="replace the database with a backup (the current one is kept)"
+    )
+    p.add_argument("src", type=Path, metavar="SRC", help="a backup made by the backup command")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        return EXIT_USAGE
+    return run(args)
+
+
+def run(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
+    """Run one headless command; IntakeError -> one line on stderr and exit 2."""
+    handler = COMMANDS[args.command]
+    try:
+        return handler(args, stdin or sys.stdin)
+    except IntakeError as exc:
+        sys.stderr.write(f"error: {exc.message}\n")
+        return EXIT_USAGE
+
+
+def open_clinic(args: argparse.Namespace) -> Any:
+    from desktop.clinic import Clinic
+
+    path = args.db or default_db()
+    if args.db is None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path.parent, 0o700)
+    return Clinic.open(path)
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+# assess -----------------------------------------------------------------------------------
+
+
+def _read_input(file: str, stdin: TextIO) -> str:
+    if file == "-":
+        return stdin.read()
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cannot read {file}: {exc}") from exc
+
+
+def _parse_date(value: object, where: str) -> date:
+    if not isinstance(value, str):
+        raise ValidationError(f"{where} must be a date string like 2026-11-25")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"{where}: '{value}' is not a date like 2026-11-25") from None
+
+
+def assess_request(text: str) -> dict[str, Any]:
+    """The whole assess contract as a function: JSON text in, the output object back."""
+    from desktop.clinic import load_checklist
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(
+            f"input is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(data, dict):
+        raise ValidationError("input must be a JSON object with date, patient and answers")
+    unknown = sorted(set(data) - {"date", "patient", "answers", "strict"})
+    if unknown:
+        raise ValidationError(
+            f"unknown field '{unknown[0]}'; allowed: date, patient, answers, strict"
+        )
+    if "date" not in data:
+        raise ValidationError("'date' (the consultation date, e.g. 2026-11-25) is missing")
+    on = _parse_date(data["date"], "date")
+    patient = data.get("patient")
+    if not isinstance(patient, dict) or "date_of_birth" not in patient:
+        raise ValidationError("'patient' must be an object with date_of_birth (e.g. 1990-04-02)")
+    extra = sorted(set(patient) - {"date_of_birth"})
+    if extra:
+        raise ValidationError(f"unknown patient field '{extra[0]}'; allowed: date_of_birth")
+    dob = _parse_date(patient["date_of_birth"], "patient.date_of_birth")
+    if dob > on:
+        raise ValidationError(
+            f"patient.date_of_birth {dob.isoformat()} is after the consultation date "
+            f"{on.isoformat()}"
+        )
+    answers = data.get("answers")
+    if not isinstance(answers, dict):
+        raise ValidationError("'answers' must be an object of question IDs to answers")
+    strict = data.get("strict", False)
+    if not isinstance(strict, bool):
+        raise ValidationError("'strict' must be true or false")
+    definition = load_checklist()
+    result = assess(definition, answers, AssessContext(on, dob, strict=strict))
+    return assessment_to_json(result)
+
+
+def cmd_assess(args: argparse.Namespace, stdin: TextIO) -> int:
+    output = assess_request(_read_input(args.file, stdin))
+    _out(json.dumps(output, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+# backup / restore -------------------------------------------------------------------------
+
+
+def cmd_backup(args: argparse.Namespace, stdin: TextIO) -> int:
+    clinic = open_clinic(args)
+    try:
+        dest = clinic.backup(args.dest)
+    finally:
+        clinic.close()
+    _out(f"Backup written to {dest} ({dest.stat().st_size} bytes, integrity check passed).")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace, stdin: TextIO) -> int:
+    clinic = open_clinic(args)
+    try:
+        kept = clinic.restore(args.src)
+    finally:
+        clinic.close()
+    _out(f"Restored from {args.src}. The previous database was kept at {kept}.")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
+    "assess": cmd_assess,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
+}

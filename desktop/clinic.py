@@ -1,0 +1,495 @@
+"""The facade: every use case of the GUI and the command line, headless and testable."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from desktop import resources
+from desktop.checklist import (
+    AssessContext,
+    ChecklistDefinition,
+    applicable,
+    assess,
+    missing_required,
+    normalize_answers,
+    parse_definition_text,
+)
+from desktop.errors import (
+    Conflict,
+    DuplicatePatient,
+    NotFound,
+    StorageError,
+    ValidationError,
+)
+from desktop.models import (
+    DECISIONS,
+    AnswerValue,
+    Assessment,
+    Consultation,
+    Decision,
+    Override,
+    Patient,
+    Procedure,
+    ReviewResult,
+    TestSpot,
+    TestSpotReview,
+)
+from desktop.patients import PatientFields, field_errors, validate_patient
+from desktop.storage import Store, integrity_errors
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+REVIEW_WEEKS = (4, 12)
+REVIEW_RESULTS: tuple[ReviewResult, ...] = (
+    "no_change",
+    "depigmentation",
+    "hyperpigmentation",
+    "other",
+)
+MIN_OVERRIDE_REASON = 10
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone().replace(microsecond=0)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class LiveAssessment:
+    """What the assessment step shows: the result, or what is still missing."""
+
+    assessment: Assessment | None
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DueReview:
+    spot: TestSpot
+    patient: Patient
+    week: int
+    due: date
+    overdue: bool
+
+
+class Clinic:
+    """One clinic database and the rules around it."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        data_dir: Path | None = None,
+        clock: Clock = local_now,
+        checklist: ChecklistDefinition | None = None,
+    ) -> None:
+        self.store = store
+        self.data_dir = data_dir
+        self.clock = clock
+        self.checklist = checklist or load_checklist()
+
+    @classmethod
+    def open(cls, path: Path, *, clock: Clock = local_now) -> Clinic:
+        return cls(Store(path), data_dir=path.parent, clock=clock)
+
+    @classmethod
+    def in_memory(cls, *, data_dir: Path | None = None, clock: Clock = local_now) -> Clinic:
+        return cls(Store(None), data_dir=data_dir, clock=clock)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    # Patients ---------------------------------------------------------------------------
+
+    def patient_field_errors(self, fields: Mapping[str, object]) -> dict[str, str]:
+        """Inline messages for a patient form: field name -> what to fix."""
+        return field_errors(fields, self.today())
+
+    def find_duplicates(
+        self, given_name: str, family_name: str, date_of_birth: date, *, exclude: str = ""
+    ) -> list[Patient]:
+        found = self.store.patients_named(f"{given_name} {family_name}", date_of_birth)
+        return [p for p in found if p.id != exclude]
+
+    def register_patient(
+        self, fields: Mapping[str, object], *, allow_duplicate: bool = False, demo: bool = False
+    ) -> Patient:
+        """Register a patient; a same-name, same-birthday patient needs allow_duplicate."""
+        valid = validate_patient(fields, self.today())
+        self._refuse_duplicate(valid, allow_duplicate)
+        now = self.clock()
+        patient = Patient(id=new_id(), demo=demo, created=now, updated=now, **vars(valid))
+        self.store.save_patient(patient)
+        log.info("patient %s registered", patient.id)
+        return patient
+
+    def update_patient(
+        self, patient_id: str, fields: Mapping[str, object], *, allow_duplicate: bool = False
+    ) -> Patient:
+        old = self.store.get_patient(patient_id)
+        merged = {k: getattr(old, k) for k in PatientFields.__dataclass_fields__} | dict(fields)
+        valid = validate_patient(merged, self.today())
+        self._refuse_duplicate(valid, allow_duplicate, exclude=patient_id)
+        patient = replace(old, updated=self.clock(), **vars(valid))
+        self.store.save_patient(patient)
+        log.info("patient %s updated", patient.id)
+        return patient
+
+    def _refuse_duplicate(self, p: PatientFields, allowed: bool, exclude: str = "") -> None:
+        if allowed:
+            return
+        dupes = self.find_duplicates(p.given_name, p.family_name, p.date_of_birth, exclude=exclude)
+        if dupes:
+            raise DuplicatePatient(
+                f"{p.given_name} {p.family_name}, born {p.date_of_birth.isoformat()}, is already "
+                "registered. Open the existing record, or confirm that this is a different "
+                "person.",
+                tuple(d.id for d in dupes),
+            )
+
+    def get_patient(self, patient_id: str) -> Patient:
+        return self.store.get_patient(patient_id)
+
+    def search_patients(self, text: str, limit: int = 50) -> list[Patient]:
+        """Patients whose name, phone or date of birth start with every typed word."""
+        return self.store.search_patients(_date_tokens_to_iso(text), limit)
+
+    def patient_count(self) -> int:
+        return self.store.count("patients")
+
+    # Consultations ----------------------------------------------------------------------
+
+    def start_consultation(
+        self,
+        patient_id: str,
+        *,
+        clinician: str = "",
+        on: date | None = None,
+        procedure: Procedure | None = None,
+    ) -> Consultation:
+        patient = self.store.get_patient(patient_id)
+        on = on or self.today()
+        if on < patient.date_of_birth:
+            raise ValidationError("The consultation date is before the patient's birth.", "date")
+        now = self.clock()
+        consultation = Consultation(
+            id=new_id(),
+            patient_id=patient_id,
+            clinician=clinician.strip(),
+            date=on,
+            procedure=_valid_procedure(procedure or Procedure()),
+            checklist_id=self.checklist.id,
+            checklist_version=self.checklist.version,
+            answers={},
+            strict=bool(self.store.get_setting("strict_mode", False)),
+            created=now,
+            updated=now,
+        )
+        self.store.save_consultation(consultation)
+        log.info("consultation %s started for patient %s", consultation.id, patient_id)
+        return consultation
+
+    def get_consultation(self, consultation_id: str) -> Consultation:
+        return self.store.get_consultation(consultation_id)
+
+    def consultations_for(self, patient_id: str) -> list[Consultation]:
+        self.store.get_patient(patient_id)
+        return self.store.consultations_for(patient_id)
+
+    def open_drafts(self) -> list[Consultation]:
+        return self.store.consultations_where("state = 'draft'", [])
+
+    def consultations_on(self, day: date) -> list[Consultation]:
+        return self.store.consultations_where("date = ?", [day.isoformat()])
+
+    def _draft(self, consultation_id: str) -> Consultation:
+        c = self.store.get_consultation(consultation_id)
+        if c.state != "draft":
+            raise Conflict(
+                "This consultation is signed and can no longer be changed; record an addendum."
+            )
+        return c
+
+    def save_draft(
+        self,
+        consultation_id: str,
+        *,
+        answers: Mapping[str, object] | None = None,
+        procedure: Procedure | None = None,
+        clinician: str | None = None,
+        on: date | None = None,
+    ) -> Consultation:
+        """Autosave a draft: answers may be partial; answers that no longer apply are dropped."""
+        c = self._draft(consultation_id)
+        if procedure is not None:
+            c = replace(c, procedure=_valid_procedure(procedure))
+        if clinician is not None:
+            c = replace(c, clinician=clinician.strip())
+        if on is not None:
+            c = replace(c, date=on)
+        if answers is not None:
+            raw = {k: v for k, v in answers.items() if v is not None and v != ""}
+            pruned = {k: v for k, v in raw.items() if self._applies(k, raw)}
+            c = replace(c, answers=normalize_answers(self.checklist, pruned, partial=True))
+        c = self._reassessed(c)
+        self.store.save_consultation(c)
+        return c
+
+    def record_answers(self, consultation_id: str, answers: Mapping[str, object]) -> Consultation:
+        """Merge answers into a draft (None removes an answer)."""
+        c = self._draft(consultation_id)
+        merged: dict[str, object] = dict(c.answers)
+        for key, value in answers.items():
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        return self.save_draft(consultation_id, answers=merged)
+
+    def _applies(self, question_id: str, answers: Mapping[str, object]) -> bool:
+        try:
+            return applicable(self.checklist, question_id, answers)
+        except ValidationError:
+            return True  # unknown IDs are reported by normalize_answers
+
+    def _context(self, c: Consultation) -> AssessContext:
+        patient = self.store.get_patient(c.patient_id)
+        spots = self.store.test_spots("patient_id = ?", [c.patient_id])
+        return AssessContext(
+            date=c.date,
+            date_of_birth=patient.date_of_birth,
+            strict=c.strict,
+            test_spot_depigmented=any(s.depigmented for s in spots),
+        )
+
+    def _reassessed(self, c: Consultation) -> Consultation:
+        """Keep the stored assessment in step with the answers (None while incomplete)."""
+        if missing_required(self.checklist, c.answers):
+            assessment = None
+        else:
+            assessment = assess(self.checklist, c.answers, self._context(c))
+        override = c.override
+        if override and (assessment is None or assessment != c.assessment):
+            override = None  # the basis of the override changed: the clinician decides again
+        return replace(c, assessment=assessment, override=override, updated=self.clock())
+
+    def live_assessment(self, consultation_id: str) -> LiveAssessment:
+        c = self.store.get_consultation(consultation_id)
+        missing = missing_required(self.checklist, c.answers)
+        return LiveAssessment(c.assessment if not missing else None, tuple(missing))
+
+    def assess_consultation(self, consultation_id: str) -> Assessment:
+        """Assess a complete checklist and store the result; incomplete -> ValidationError."""
+        c = self._draft(consultation_id)
+        assessment = assess(self.checklist, c.answers, self._context(c))
+        c = replace(c, assessment=assessment, updated=self.clock())
+        self.store.save_consultation(c)
+        return assessment
+
+    def override_decision(
+        self, consultation_id: str, decision: str, reason: str, author: str
+    ) -> Consultation:
+        c = self._draft(consultation_id)
+        if c.assessment is None:
+            raise ValidationError("Complete the checklist before overriding its decision.")
+        if decision not in DECISIONS:
+            raise ValidationError(
+                f"Decision '{decision}' is unknown; use one of {', '.join(DECISIONS)}.", "decision"
+            )
+        reason = " ".join(reason.split())
+        if len(reason) < MIN_OVERRIDE_REASON:
+            raise ValidationError(
+                "An override needs a written reason (at least "
+                f"{MIN_OVERRIDE_REASON} characters) explaining the clinical judgement.",
+                "reason",
+            )
+        if not author.strip():
+            raise ValidationError("An override must name the clinician who made it.", "author")
+        dec: Decision = decision
+        override = Override(decision=dec, reason=reason, author=author.strip(), at=self.clock())
+        c = replace(c, override=override, updated=self.clock())
+        self.store.save_consultation(c)
+        log.info("consultation %s decision overridden", c.id)
+        return c
+
+    def clear_override(self, consultation_id: str) -> Consultation:
+        c = replace(self._draft(consultation_id), override=None, updated=self.clock())
+        self.store.save_consultation(c)
+        return c
+
+    # Test spots -------------------------------------------------------------------------
+
+    def record_test_spot(self, consultation_id: str, site: str, done_on: date) -> TestSpot:
+        c = self.store.get_consultation(consultation_id)
+        site = " ".join(site.split())
+        if not site:
+            raise ValidationError("Name the test spot's site (e.g. 'left jawline').", "site")
+        if done_on < c.date:
+            raise ValidationError("A test spot cannot be done before its consultation.", "done_on")
+        spot = TestSpot(new_id(), c.id, c.patient_id, site, done_on)
+        self.store.save_test_spot(spot, self.clock())
+        return spot
+
+    def review_test_spot(
+        self,
+        spot_id: str,
+        week: int,
+        result: str,
+        reviewer: str,
+        *,
+        on: date | None = None,
+        notes: str = "",
+    ) -> TestSpot:
+        spots = self.store.test_spots("id = ?", [spot_id])
+        if not spots:
+            raise NotFound(f"No test spot with ID {spot_id}.")
+        if week not in REVIEW_WEEKS:
+            raise ValidationError("Test spots are reviewed at 4 and 12 weeks.", "week")
+        if result not in REVIEW_RESULTS:
+            raise ValidationError(
+                f"Review result '{result}' is unknown; use one of {', '.join(REVIEW_RESULTS)}.",
+                "result",
+            )
+        if not reviewer.strip():
+            raise ValidationError("Name the clinician who reviewed the test spot.", "reviewer")
+        on = on or self.today()
+        if on < spots[0].done_on:
+            raise ValidationError("A review cannot be dated before its test spot.", "on")
+        review = TestSpotReview(week, result, on, reviewer.strip(), notes.strip())  # type: ignore[arg-type]
+        self.store.save_test_spot_review(new_id(), spot_id, review)
+        if result == "depigmentation":
+            log.info("test spot %s depigmented: reassessing open drafts", spot_id)
+            for draft in self.store.consultations_where(
+                "patient_id = ? AND state = 'draft'", [spots[0].patient_id]
+            ):
+                self.store.save_consultation(self._reassessed(draft))
+        return self.store.test_spots("id = ?", [spot_id])[0]
+
+    def test_spots_for(self, patient_id: str) -> list[TestSpot]:
+        return self.store.test_spots("patient_id = ?", [patient_id])
+
+    def due_reviews(self, today: date | None = None, horizon_days: int = 7) -> list[DueReview]:
+        """Test-spot reviews not yet recorded that are due within `horizon_days` or overdue."""
+        today = today or self.today()
+        due: list[DueReview] = []
+        patients: dict[str, Patient] = {}
+        for spot in self.store.test_spots():
+            for week in REVIEW_WEEKS:
+                when = spot.done_on + timedelta(weeks=week)
+                if spot.review(week) is None and when <= today + timedelta(days=horizon_days):
+                    if spot.patient_id not in patients:
+                        patients[spot.patient_id] = self.store.get_patient(spot.patient_id)
+                    due.append(DueReview(spot, patients[spot.patient_id], week, when, when < today))
+        return sorted(due, key=lambda d: d.due)
+
+    # Settings ---------------------------------------------------------------------------
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        return self.store.get_setting(key, default)
+
+    def set_strict_mode(self, strict: bool) -> None:
+        self.store.set_setting("strict_mode", bool(strict))
+
+    # Backup and restore -----------------------------------------------------------------
+
+    def backup(self, dest: Path) -> Path:
+        """Copy the database to `dest` (a file, or a folder for a timestamped name)."""
+        if dest.is_dir():
+            dest = dest / f"clinic-backup-{self.clock().strftime('%Y%m%d-%H%M%S')}.sqlite"
+        if dest.exists():
+            raise Conflict(f"{dest} already exists; choose a new file name.")
+        if not dest.parent.exists():
+            raise ValidationError(f"The folder {dest.parent} does not exist.", "dest")
+        fd, tmp_name = tempfile.mkstemp(prefix=".backup-", dir=dest.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            self.store.backup_to(tmp)
+            problems = integrity_errors(tmp)
+            if problems:
+                raise StorageError(f"The backup copy failed its integrity check: {problems[0]}.")
+            tmp.chmod(0o600)
+            tmp.replace(dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+        log.info("backup written to %s", dest)
+        return dest
+
+    def restore(self, src: Path) -> Path:
+        """Replace this database with `src`; the current one is kept as a timestamped backup."""
+        if self.store.path is None:
+            raise StorageError("An in-memory database cannot be restored into.")
+        if not src.is_file():
+            raise ValidationError(f"{src} does not exist or is not a file.", "src")
+        problems = integrity_errors(src)
+        if problems:
+            raise StorageError(f"{src} cannot be restored: {problems[0]}. Nothing was changed.")
+        target = self.store.path
+        stamp = self.clock().strftime("%Y%m%d-%H%M%S")
+        kept = self.backup(target.parent / f"{target.stem}-before-restore-{stamp}.sqlite")
+        fd, tmp_name = tempfile.mkstemp(prefix=".restore-", dir=target.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            shutil.copyfile(src, tmp)
+            tmp.chmod(0o600)
+            self.store.close()
+            for suffix in ("-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+            tmp.replace(target)  # atomic: the old file or the new one, never half of each
+        finally:
+            tmp.unlink(missing_ok=True)
+        self.store = Store(target)
+        log.info("database restored from %s; previous copy kept at %s", src, kept)
+        return kept
+
+
+def load_checklist(checklist_id: str = resources.DEFAULT_CHECKLIST) -> ChecklistDefinition:
+    name, text = resources.checklist_text(checklist_id)
+    return parse_definition_text(text, name)
+
+
+def _valid_procedure(p: Procedure) -> Procedure:
+    if p.needle_depth_mm is not None and not 0 < p.needle_depth_mm <= 3.0:
+        raise ValidationError(
+            f"Needle depth {p.needle_depth_mm} mm is outside 0–3 mm; check the value.",
+            "needle_depth_mm",
+        )
+    if not 1 <= p.session_number <= 50:
+        raise ValidationError("Session number must be between 1 and 50.", "session_number")
+    areas = tuple(a for a in (" ".join(x.split()) for x in p.areas) if a)
+    return replace(p, device=p.device.strip(), product=p.product.strip(), areas=areas)
+
+
+def _date_tokens_to_iso(text: str) -> str:
+    """Let a search for 02.04.1990 find the ISO-stored date of birth 1990-04-02."""
+    from desktop.patients import parse_date
+
+    out = []
+    for token in text.split():
+        iso = token
+        if any(sep in token for sep in "./") and token[:1].isdigit():
+            with contextlib.suppress(ValidationError):
+                iso = parse_date(token).isoformat()
+        out.append(iso)
+    return " ".join(out)
+
+
+def answers_dict(answers: Mapping[str, AnswerValue]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in answers.items()}

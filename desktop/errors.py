@@ -1,0 +1,50 @@
+"""The error hierarchy: IntakeError is for people, everything else is a bug."""
+
+from __future__ import annotations
+
+
+class IntakeError(Exception):
+    """An error whose message is fit to show a clinician, saying what to do next."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(IntakeError):
+    """Input that breaks a rule; `field` names the offending field or question when known."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(IntakeError):
+    """A record that does not exist (any more)."""
+
+
+class Conflict(IntakeError):
+    """An action that clashes with the state of a record (e.g. editing a signed consultation)."""
+
+
+class StorageError(IntakeError):
+    """The database file cannot be used: damaged, read-only, full or missing."""
+
+
+class SignatureError(IntakeError):
+    """The clinic seal or a document signature cannot be made or checked."""
+
+
+class PermissionDenied(IntakeError):
+    """The signed-in user's role does not allow this action."""
+
+
+class DuplicatePatient(Conflict):
+    """A patient with the same name and date of birth is already registered."""
+
+    def __init__(self, message: str, existing_ids: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.existing_ids = existing_ids

@@ -1,0 +1,165 @@
+"""Named, ordered schema migrations of the clinic database (sqlite-utils migrations)."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("clinic_intake")
+
+# The FTS index holds names folded by storage.fold() (so "Żółć" and "zolc" meet) and is
+# tokenised with unicode61, which also strips any diacritics left over.
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+@MIGRATIONS(name="0001_core")
+def m0001_core(db: Database) -> None:
+    """Patients with full-text search, draft consultations and settings."""
+    db.execute(
+        """
+        CREATE TABLE patients (
+            id TEXT PRIMARY KEY,
+            given_name TEXT NOT NULL,
+            family_name TEXT NOT NULL,
+            date_of_birth TEXT NOT NULL,
+            phone TEXT NOT NULL DEFAULT '',
+            email TEXT NOT NULL DEFAULT '',
+            fitzpatrick TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            demo INTEGER NOT NULL DEFAULT 0,
+            search_name TEXT NOT NULL,
+            search_phone TEXT NOT NULL DEFAULT '',
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX patients_name_dob ON patients (search_name, date_of_birth)")
+    db.table("patients").enable_fts(
+        ["search_name", "search_phone", "date_of_birth"],
+        tokenize=FTS_TOKENIZE,
+        create_triggers=True,
+    )
+    db.execute(
+        """
+        CREATE TABLE consultations (
+            id TEXT PRIMARY KEY,
+            patient_id TEXT NOT NULL REFERENCES patients(id),
+            clinician TEXT NOT NULL DEFAULT '',
+            date TEXT NOT NULL,
+            device TEXT NOT NULL DEFAULT '',
+            needle_depth_mm REAL,
+            product TEXT NOT NULL DEFAULT '',
+            areas TEXT NOT NULL DEFAULT '[]',
+            session_number INTEGER NOT NULL DEFAULT 1,
+            checklist_id TEXT NOT NULL,
+            checklist_version TEXT NOT NULL,
+            answers TEXT NOT NULL DEFAULT '{}',
+            strict INTEGER NOT NULL DEFAULT 0,
+            assessment TEXT,
+            override_decision TEXT,
+            override_reason TEXT,
+            override_author TEXT,
+            override_at TEXT,
+            state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'signed')),
+            amends_id TEXT REFERENCES consultations(id),
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            signed_at TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX consultations_patient ON consultations (patient_id, date)")
+    db.execute("CREATE INDEX consultations_date ON consultations (date)")
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+@MIGRATIONS(name="0002_signed_documents")
+def m0002_signed_documents(db: Database) -> None:
+    """Signatures, sealed documents, test spots, and the triggers that make signed immutable."""
+    db.execute(
+        """
+        CREATE TABLE signatures (
+            id TEXT PRIMARY KEY,
+            consultation_id TEXT NOT NULL REFERENCES consultations(id),
+            role TEXT NOT NULL,
+            signer_name TEXT NOT NULL,
+            strokes TEXT NOT NULL,
+            width REAL NOT NULL,
+            height REAL NOT NULL,
+            signed_at TEXT NOT NULL,
+            UNIQUE (consultation_id, role)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            consultation_id TEXT NOT NULL REFERENCES consultations(id),
+            kind TEXT NOT NULL,
+            template_id TEXT NOT NULL,
+            template_version TEXT NOT NULL,
+            pdf BLOB NOT NULL,
+            sha256 TEXT NOT NULL,
+            content_sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            created TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX documents_consultation ON documents (consultation_id)")
+    db.execute("CREATE UNIQUE INDEX documents_sha256 ON documents (sha256)")
+    db.execute(
+        """
+        CREATE TABLE test_spots (
+            id TEXT PRIMARY KEY,
+            consultation_id TEXT NOT NULL REFERENCES consultations(id),
+            patient_id TEXT NOT NULL REFERENCES patients(id),
+            site TEXT NOT NULL,
+            done_on TEXT NOT NULL,
+            created TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX test_spots_patient ON test_spots (patient_id)")
+    db.execute(
+        """
+        CREATE TABLE test_spot_reviews (
+            id TEXT PRIMARY KEY,
+            test_spot_id TEXT NOT NULL REFERENCES test_spots(id),
+            week INTEGER NOT NULL CHECK (week IN (4, 12)),
+            result TEXT NOT NULL,
+            reviewed_on TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            notes TEXT NOT NULL DEFAULT '',
+            UNIQUE (test_spot_id, week)
+        )
+        """
+    )
+    for statement in _immutability_triggers():
+        db.execute(statement)
+
+
+def _immutability_triggers() -> list[str]:
+    immutable = "a signed consultation cannot be changed; record an addendum instead"
+    signed = "(SELECT state FROM consultations WHERE id = {}.consultation_id) = 'signed'"
+    abort = "BEGIN SELECT RAISE(ABORT, '{}'); END"
+    return [
+        "CREATE TRIGGER consultations_signed_no_update BEFORE UPDATE ON consultations "
+        f"WHEN OLD.state = 'signed' {abort.format(immutable)}",
+        "CREATE TRIGGER consultations_signed_no_delete BEFORE DELETE ON consultations "
+        f"WHEN OLD.state = 'signed' {abort.format(immutable)}",
+        "CREATE TRIGGER documents_no_update BEFORE UPDATE ON documents "
+        + abort.format("a stored document cannot be changed"),
+        "CREATE TRIGGER documents_no_delete BEFORE DELETE ON documents "
+        + abort.format("a stored document cannot be deleted"),
+        "CREATE TRIGGER documents_only_for_drafts BEFORE INSERT ON documents "
+        f"WHEN {signed.format('NEW')} {abort.format(immutable)}",
+        "CREATE TRIGGER signatures_signed_no_insert BEFORE INSERT ON signatures "
+        f"WHEN {signed.format('NEW')} {abort.format(immutable)}",
+        "CREATE TRIGGER signatures_signed_no_update BEFORE UPDATE ON signatures "
+        f"WHEN {signed.format('OLD')} {abort.format(immutable)}",
+        "CREATE TRIGGER signatures_signed_no_delete BEFORE DELETE ON signatures "
+        f"WHEN {signed.format('OLD')} {abort.format(immutable)}",
+    ]

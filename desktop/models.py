@@ -1,0 +1,187 @@
+"""Frozen records shared by every layer: patients, consultations, assessments, documents."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+AnswerValue = str | tuple[str, ...]
+Answers = Mapping[str, AnswerValue]
+
+VitiligoOutcome = Literal["green", "amber", "red"]
+GeneralOutcome = Literal["clear", "caution", "not_today", "clearance"]
+Decision = Literal["proceed", "caution", "defer"]
+ConsultationState = Literal["draft", "signed"]
+SignerRole = Literal["patient", "guardian", "clinician", "witness", "interpreter"]
+DocumentKind = Literal["consent", "aftercare", "referral"]
+ReviewResult = Literal["no_change", "depigmentation", "hyperpigmentation", "other"]
+
+SIGNER_ROLES: tuple[SignerRole, ...] = (
+    "patient",
+    "guardian",
+    "clinician",
+    "witness",
+    "interpreter",
+)
+DECISIONS: tuple[Decision, ...] = ("proceed", "caution", "defer")
+FITZPATRICK_TYPES: tuple[str, ...] = ("I", "II", "III", "IV", "V", "VI")
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    phone: str = ""
+    email: str = ""
+    fitzpatrick: str | None = None
+    notes: str = ""
+    demo: bool = False
+    created: datetime | None = None
+    updated: datetime | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+@dataclass(frozen=True)
+class Procedure:
+    device: str = ""
+    needle_depth_mm: float | None = None
+    product: str = ""
+    areas: tuple[str, ...] = ()
+    session_number: int = 1
+
+
+@dataclass(frozen=True)
+class FiredRule:
+    rule: str
+    severity: str
+    basis: str
+    text: str
+    group: Literal["vitiligo", "general", "note"]
+    sources: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assessment:
+    checklist_id: str
+    checklist_version: str
+    vitiligo: VitiligoOutcome
+    general: GeneralOutcome
+    decision: Decision
+    vida: int | None
+    risk_points: int
+    age: int
+    strict: bool
+    fired: tuple[FiredRule, ...]
+
+    def fired_ids(self) -> tuple[str, ...]:
+        return tuple(f.rule for f in self.fired)
+
+    def has(self, rule: str) -> bool:
+        return any(f.rule == rule for f in self.fired)
+
+
+@dataclass(frozen=True)
+class Override:
+    decision: Decision
+    reason: str
+    author: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Consultation:
+    id: str
+    patient_id: str
+    clinician: str
+    date: date
+    procedure: Procedure
+    checklist_id: str
+    checklist_version: str
+    answers: Mapping[str, AnswerValue]
+    strict: bool = False
+    assessment: Assessment | None = None
+    override: Override | None = None
+    state: ConsultationState = "draft"
+    amends_id: str | None = None
+    created: datetime | None = None
+    updated: datetime | None = None
+    signed_at: datetime | None = None
+
+    @property
+    def decision(self) -> Decision | None:
+        """The decision in force: the clinician's override if any, else the assessment's."""
+        if self.override is not None:
+            return self.override.decision
+        return self.assessment.decision if self.assessment else None
+
+
+Point = tuple[float, float, float]  # x, y in pad units (0..width, 0..height), pressure 0..1
+Stroke = tuple[Point, ...]
+
+
+@dataclass(frozen=True)
+class Signature:
+    role: SignerRole
+    signer_name: str
+    strokes: tuple[Stroke, ...]
+    signed_at: datetime
+    width: float = 600.0
+    height: float = 200.0
+    id: str = ""
+    consultation_id: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    consultation_id: str
+    kind: DocumentKind
+    template_version: str
+    sha256: str
+    content_sha256: str
+    created: datetime
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class TestSpotReview:
+    week: Literal[4, 12]
+    result: ReviewResult
+    reviewed_on: date
+    reviewer: str
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class TestSpot:
+    id: str
+    consultation_id: str
+    patient_id: str
+    site: str
+    done_on: date
+    reviews: tuple[TestSpotReview, ...] = ()
+
+    def review(self, week: int) -> TestSpotReview | None:
+        return next((r for r in self.reviews if r.week == week), None)
+
+    @property
+    def depigmented(self) -> bool:
+        return any(r.result == "depigmentation" for r in self.reviews)
+
+
+@dataclass(frozen=True)
+class ClinicProfile:
+    name: str = "Your clinic"
+    address: str = ""
+    phone: str = ""
+    logo_png: bytes | None = field(default=None, repr=False)
+    paper: Literal["A4", "Letter"] = "A4"
+    strict_mode: bool = False
+    demo: bool = False

@@ -1,0 +1,92 @@
+"""Shared fixtures: a clinic with a fixed clock, answer sets, and the repository root."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.clinic import Clinic
+
+ROOT = Path(__file__).resolve().parents[1]
+TZ = timezone(timedelta(hours=1))
+
+
+class FakeClock:
+    """A settable clock: tests move time instead of sleeping."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 25, 10, 30, tzinfo=TZ))
+
+
+@pytest.fixture
+def clinic(clock: FakeClock, tmp_path: Path) -> Iterator[Clinic]:
+    c = Clinic.in_memory(data_dir=tmp_path / "data", clock=clock)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def disk_clinic(clock: FakeClock, tmp_path: Path) -> Iterator[Clinic]:
+    c = Clinic.open(tmp_path / "clinic.sqlite", clock=clock)
+    yield c
+    c.close()
+
+
+def green_answers() -> dict[str, Any]:
+    """A complete checklist with no finding at all (V1 = no)."""
+    return {
+        "V1": "no",
+        "V5": "none",
+        "V6": [],
+        "V7": "no",
+        "V8": "no",
+        "V9": "no",
+        "V10": [],
+        "G1": "no",
+        "G2": "no",
+        "G3": "no",
+        "G4": "never",
+        "G5": "no",
+        "G6": "no",
+        "G7": "no",
+        "G8": "no",
+        "G9": "no",
+        "G10": "II",
+        "G11": "no",
+        "G13": "no",
+    }
+
+
+def stable_vitiligo_answers() -> dict[str, Any]:
+    """Known, stable vitiligo (V1 = yes, nothing for over a year): amber, caution."""
+    answers = green_answers()
+    del answers["V8"]
+    answers.update({"V1": "yes", "V2": "non_segmental", "V3": "gt_12m", "V4": "no", "V11": []})
+    return answers
+
+
+def patient_fields(**over: Any) -> dict[str, Any]:
+    fields = {
+        "given_name": "Łukasz",
+        "family_name": "Żółć",
+        "date_of_birth": "1990-04-02",
+        "phone": "+48 600 123 456",
+        "email": "lukasz@example.com",
+    }
+    fields.update(over)
+    return fields

@@ -1,0 +1,184 @@
+"""The headless commands, run as a user would: `python main.py ...` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import ROOT, green_answers, stable_vitiligo_answers
+
+MAIN = str(ROOT / "main.py")
+
+
+def run(
+    *args: str, stdin: str | None = None, home: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if home is not None:
+        env["HOME"] = str(home)
+        env["XDG_DATA_HOME"] = str(home / "data")
+        env["XDG_STATE_HOME"] = str(home / "state")
+    return subprocess.run(
+        [sys.executable, MAIN, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+
+
+def request(**over: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "date": "2026-11-25",
+        "patient": {"date_of_birth": "1990-04-02"},
+        "answers": stable_vitiligo_answers() | {"V10": ["thyroid"], "G10": "III"},
+        "strict": False,
+    }
+    body.update(over)
+    return body
+
+
+def test_assess_reads_a_file_and_prints_the_contract(tmp_path: Path) -> None:
+    f = tmp_path / "in.json"
+    f.write_text(json.dumps(request()))
+    result = run("assess", str(f), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["checklist"]["id"] == "vitiligo-microneedling"
+    assert (out["vitiligo"], out["general"], out["decision"]) == ("amber", "clear", "caution")
+    assert (out["vida"], out["risk_points"], out["age"]) == (0, 1, 36)
+    assert [f["rule"] for f in out["fired"]] == ["A1"]
+    assert out["fired"][0]["basis"] == "C/D" and out["fired"][0]["text"]
+    assert result.stderr == ""
+
+
+def test_assess_reads_standard_input(tmp_path: Path) -> None:
+    body = request(answers=green_answers(), patient={"date_of_birth": "2010-01-01"})
+    result = run("assess", "-", stdin=json.dumps(body), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["decision"] == "caution" and out["age"] == 16
+    assert [f["rule"] for f in out["fired"]] == ["K3", "K4"]
+
+
+def test_assess_does_not_create_a_database(tmp_path: Path) -> None:
+    result = run("assess", "-", stdin=json.dumps(request()), home=tmp_path)
+    assert result.returncode == 0
+    assert not list(tmp_path.rglob("*.sqlite"))
+
+
+def _without(key: str) -> dict[str, Any]:
+    answers = stable_vitiligo_answers()
+    del answers[key]
+    return answers
+
+
+BAD_INPUTS: list[tuple[str, str]] = [
+    ("{not json", "not valid JSON"),
+    ("[]", "JSON object"),
+    (json.dumps(request(answers=stable_vitiligo_answers() | {"V99": "yes"})), "V99"),
+    (json.dumps(request(answers=stable_vitiligo_answers() | {"V3": "soon"})), "V3"),
+    (json.dumps(request(answers=stable_vitiligo_answers() | {"V6": "confetti"})), "V6"),
+    (json.dumps(request(answers=stable_vitiligo_answers() | {"V10": ["gout"]})), "V10"),
+    (json.dumps(request(answers=stable_vitiligo_answers() | {"G10": 3})), "G10"),
+    (json.dumps(request(answers=_without("G4"))), "G4"),
+    (json.dumps(request(answers=_without("V3"))), "V3"),
+    (json.dumps(request(answers=green_answers() | {"V2": "segmental"})), "V2"),
+    (json.dumps(request(answers=green_answers() | {"V11": []})), "V11"),
+    (json.dumps(request(answers=stable_vitiligo_answers() | {"V8": "no"})), "V8"),
+    (json.dumps(request(patient={"date_of_birth": "2027-01-01"})), "after the consultation"),
+    (json.dumps(request(patient={"date_of_birth": "02/04/1990"})), "date_of_birth"),
+    (json.dumps(request(patient={})), "date_of_birth"),
+    (json.dumps(request(date="yesterday")), "date"),
+    (json.dumps({k: v for k, v in request().items() if k != "date"}), "date"),
+    (json.dumps(request(strict="yes")), "strict"),
+    (json.dumps(request(answers=["V1"])), "answers"),
+    (json.dumps(request(extra=1)), "extra"),
+]
+
+
+@pytest.mark.parametrize(("body", "named"), BAD_INPUTS)
+def test_assess_bad_input_exits_2_with_one_clear_line(
+    tmp_path: Path, body: str, named: str
+) -> None:
+    result = run("assess", "-", stdin=body, home=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]
+
+
+def test_assess_token_errors_list_the_allowed_tokens(tmp_path: Path) -> None:
+    body = json.dumps(request(answers=stable_vitiligo_answers() | {"V3": "soon"}))
+    line = run("assess", "-", stdin=body, home=tmp_path).stderr
+    for token in ("le_6w", "6w_3m", "3m_6m", "6m_12m", "gt_12m", "gt_12m_repigmenting"):
+        assert token in line
+
+
+def test_assess_missing_file(tmp_path: Path) -> None:
+    result = run("assess", str(tmp_path / "nope.json"), home=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "nope.json" in result.stderr
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = run("--help", home=tmp_path)
+    assert result.returncode == 0
+    for command in ("assess", "backup", "restore", "--db"):
+        assert command in result.stdout
+
+
+def test_backup_and_restore_commands(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.sqlite"
+    from desktop.clinic import Clinic
+
+    from .conftest import patient_fields
+
+    clinic = Clinic.open(db)
+    clinic.register_patient(patient_fields())
+    clinic.close()
+    dest = tmp_path / "backup.sqlite"
+    result = run("--db", str(db), "backup", str(dest), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "integrity check passed" in result.stdout
+    again = run("--db", str(db), "backup", str(dest), home=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    result = run("--db", str(db), "restore", str(dest), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "previous database was kept" in result.stdout
+    bad = run("--db", str(db), "restore", str(tmp_path / "missing.sqlite"), home=tmp_path)
+    assert bad.returncode == 2 and bad.stdout == ""
+    clinic = Clinic.open(db)
+    assert clinic.patient_count() == 1
+    clinic.close()
+
+
+def test_commands_do_not_import_qt(tmp_path: Path) -> None:
+    code = (
+        "import sys, runpy; sys.argv=['main.py','assess','-'];"
+        "import io; sys.stdin=io.StringIO(" + repr(json.dumps(request())) + ");"
+        "import desktop.app as a\n"
+        "try:\n a.main()\n"
+        "except SystemExit: pass\n"
+        "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt imported'\n"
+        "assert 'reportlab' not in sys.modules and 'pyhanko' not in sys.modules\n"
+    )
+    env = dict(os.environ, HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "s"))
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
