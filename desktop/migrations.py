@@ -35,11 +35,8 @@ def m0001_core(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX patients_name_dob ON patients (search_name, date_of_birth)")
-    db.table("patients").enable_fts(
-        ["search_name", "search_phone", "date_of_birth"],
-        tokenize=FTS_TOKENIZE,
-        create_triggers=True,
-    )
+    for statement in _patients_fts():
+        db.execute(statement)
     db.execute(
         """
         CREATE TABLE consultations (
@@ -77,6 +74,7 @@ def m0001_core(db: Database) -> None:
 @MIGRATIONS(name="0002_signed_documents")
 def m0002_signed_documents(db: Database) -> None:
     """Signatures, sealed documents, test spots, and the triggers that make signed immutable."""
+    db.execute("ALTER TABLE consultations ADD COLUMN photo_other_use INTEGER NOT NULL DEFAULT 0")
     db.execute(
         """
         CREATE TABLE signatures (
@@ -139,6 +137,25 @@ def m0002_signed_documents(db: Database) -> None:
     )
     for statement in _immutability_triggers():
         db.execute(statement)
+
+
+def _patients_fts() -> list[str]:
+    """FTS5 over the folded name, phone and birth date, with 2- and 3-letter prefix indexes."""
+    cols = "search_name, search_phone, date_of_birth"
+    new = "new.search_name, new.search_phone, new.date_of_birth"
+    old = "old.search_name, old.search_phone, old.date_of_birth"
+    delete = (
+        f"INSERT INTO patients_fts (patients_fts, rowid, {cols}) "
+        f"VALUES ('delete', old.rowid, {old});"
+    )
+    insert = f"INSERT INTO patients_fts (rowid, {cols}) VALUES (new.rowid, {new});"
+    return [
+        f"CREATE VIRTUAL TABLE patients_fts USING fts5({cols}, content=patients, "
+        f"tokenize='{FTS_TOKENIZE}', prefix='2 3')",
+        f"CREATE TRIGGER patients_ai AFTER INSERT ON patients BEGIN {insert} END",
+        f"CREATE TRIGGER patients_ad AFTER DELETE ON patients BEGIN {delete} END",
+        f"CREATE TRIGGER patients_au AFTER UPDATE ON patients BEGIN {delete} {insert} END",
+    ]
 
 
 def _immutability_triggers() -> list[str]:

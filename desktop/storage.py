@@ -240,11 +240,12 @@ class Store:
                 [limit],
             )
         else:
+            # Rank inside FTS first (bm25), then fetch and order only the best `limit` rows.
             rows = self._rows(
-                "SELECT patients.* FROM patients_fts "
-                "JOIN patients ON patients.rowid = patients_fts.rowid "
-                "WHERE patients_fts MATCH ? "
-                "ORDER BY patients_fts.rank, patients.family_name, patients.given_name LIMIT ?",
+                "SELECT patients.* FROM (SELECT rowid, rank FROM patients_fts "
+                "WHERE patients_fts MATCH ? ORDER BY rank LIMIT ?) AS hit "
+                "JOIN patients ON patients.rowid = hit.rowid "
+                "ORDER BY hit.rank, patients.family_name, patients.given_name",
                 [query, limit],
             )
         return [_patient(r) for r in rows]
@@ -270,6 +271,7 @@ class Store:
             "checklist_version": c.checklist_version,
             "answers": json.dumps(_answers_json(c.answers), sort_keys=True),
             "strict": int(c.strict),
+            "photo_other_use": int(c.photo_other_use),
             "assessment": (
                 json.dumps(assessment_to_json(c.assessment), sort_keys=True)
                 if c.assessment
@@ -550,6 +552,7 @@ def _consultation(r: Row) -> Consultation:
         checklist_version=r["checklist_version"],
         answers=answers,
         strict=bool(r["strict"]),
+        photo_other_use=bool(r.get("photo_other_use", 0)),
         assessment=assessment_from_json(json.loads(r["assessment"])) if r["assessment"] else None,
         override=override,
         state=r["state"],

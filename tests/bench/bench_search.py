@@ -1,0 +1,92 @@
+"""Patient search through Clinic at 10k and 100k patients, next to a raw FTS5 query."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from desktop.clinic import Clinic
+from desktop.storage import fold, phone_search_text
+
+GIVEN = [
+    "Anna",
+    "Łukasz",
+    "Zoë",
+    "Siobhán",
+    "Kwame",
+    "Mei",
+    "José",
+    "Ingrid",
+    "Priya",
+    "Αλέξανδρος",
+]
+FAMILY = ["Smith", "Żółć", "Ødegård", "O'Brien", "Mensah", "Chen", "Núñez", "Bäckström", "Raghu"]
+QUERIES = ["smi", "zolc", "o'brien", "anna smith", "odeg", "0770", "1990-04", "mens kw", "chen m"]
+NOW = datetime(2026, 11, 25, tzinfo=timezone.utc).isoformat()
+
+
+def populate(clinic: Clinic, n: int) -> None:
+    rng = random.Random(n)
+    rows = []
+    for i in range(n):
+        given = rng.choice(GIVEN)
+        family = f"{rng.choice(FAMILY)}{'' if i % 3 else rng.randint(1, 999)}"
+        phone = f"07700 {rng.randint(100000, 999999)}"
+        rows.append(
+            {
+                "id": f"p{i:07d}",
+                "given_name": given,
+                "family_name": family,
+                "date_of_birth": date(1950 + i % 60, rng.randint(1, 12), 1 + i % 28).isoformat(),
+                "phone": phone,
+                "email": "",
+                "fitzpatrick": None,
+                "notes": "",
+                "demo": 1,
+                "search_name": fold(f"{given} {family}"),
+                "search_phone": phone_search_text(phone),
+                "created": NOW,
+                "updated": NOW,
+            }
+        )
+    clinic.store.db.table("patients").insert_all(rows, batch_size=5000)
+
+
+def median_ms(fn: object, rounds: int = 30) -> float:
+    samples = []
+    for _ in range(rounds):
+        for q in QUERIES:
+            t0 = time.perf_counter()
+            fn(q)  # type: ignore[operator]
+            samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def test_search_latency(tmp_path: Path) -> None:
+    print()
+    for n in (10_000, 100_000):
+        clinic = Clinic.open(tmp_path / f"bench-{n}.sqlite")
+        populate(clinic, n)
+        db = clinic.store.db
+
+        def raw(q: str) -> None:
+            """The bare ranked FTS5 query: rowids only, no join, no Python objects."""
+            list(
+                db.execute(
+                    "SELECT rowid FROM patients_fts WHERE patients_fts MATCH ? "
+                    "ORDER BY rank LIMIT 50",
+                    [" ".join(f'"{t}"*' for t in fold(q).split())],
+                )
+            )
+
+        facade = median_ms(lambda q: clinic.search_patients(q, 50))
+        bare = median_ms(raw)
+        hits = {q: len(clinic.search_patients(q, 50)) for q in QUERIES}
+        print(
+            f"search n={n:>7}: Clinic.search_patients median {facade:.2f} ms; "
+            f"raw ranked FTS5 median {bare:.2f} ms; ratio {facade / bare:.2f}x; hits {hits}"
+        )
+        clinic.close()
