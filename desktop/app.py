@@ -27,6 +27,18 @@ def setup_logging(directory: Path) -> Path:
     return path
 
 
+def make_demo_database() -> Path:
+    """A fresh temporary database filled by the demo command (--demo)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="clinic-intake-demo-"))
+    path = folder / "demo.sqlite"
+    status = cli.main(["--db", str(path), "demo"])
+    if status != 0:
+        sys.exit(status)
+    return path
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = cli.build_parser().parse_args(argv)
     try:
@@ -35,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         log_path = Path("(no log file)")
     if args.command is not None:
         sys.exit(cli.run(args))
+    if args.demo:
+        args.db = make_demo_database()
     from desktop.ui.main_window import run_gui
 
     sys.exit(run_gui(args, log_path))

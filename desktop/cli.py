@@ -68,6 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
         "restore", help="replace the database with a backup (the current one is kept)"
     )
     p.add_argument("src", type=Path, metavar="SRC", help="a backup made by the backup command")
+    p = sub.add_parser(
+        "verify",
+        help="check a sealed PDF: exit 0 valid, 1 invalid, 2 unusable input",
+        description="Check the clinic seal of a consent, aftercare or referral PDF and that it "
+        "matches a document stored in the database. Prints one line.",
+    )
+    p.add_argument("pdf", type=Path, metavar="FILE.pdf")
+    p = sub.add_parser(
+        "demo",
+        help="fill an empty database with a demo clinic (synthetic patients, signed PDFs)",
+    )
+    p.add_argument("--out", type=Path, metavar="DIR", help="also write the signed PDFs here")
     return parser
 
 
@@ -195,8 +207,45 @@ def cmd_restore(args: argparse.Namespace, stdin: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_verify(args: argparse.Namespace, stdin: TextIO) -> int:
+    try:
+        data = args.pdf.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read {args.pdf}: {exc.strerror}") from exc
+    if not data.startswith(b"%PDF-"):
+        raise ValidationError(f"{args.pdf} is not a PDF file")
+    clinic = open_clinic(args)
+    try:
+        report = clinic.verify_pdf(data)
+    finally:
+        clinic.close()
+    _out(f"{args.pdf.name}: {report.reason}")
+    return EXIT_OK if report.valid else EXIT_INVALID
+
+
+def cmd_demo(args: argparse.Namespace, stdin: TextIO) -> int:
+    from desktop.demo import DEMO_CLINICIAN, fill_demo
+
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+    clinic = open_clinic(args)
+    try:
+        summary = fill_demo(clinic, args.out, progress=_out)
+    finally:
+        clinic.close()
+    _out(
+        f"Demo clinic ready: {summary.patients} patients, {summary.consultations} "
+        f"consultations, {summary.signed} signed (clinician: {DEMO_CLINICIAN})."
+    )
+    for path in summary.pdfs:
+        _out(f"  wrote {path}")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "assess": cmd_assess,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "verify": cmd_verify,
+    "demo": cmd_demo,
 }

@@ -8,11 +8,11 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop import resources
 from desktop.checklist import (
@@ -35,17 +35,27 @@ from desktop.models import (
     DECISIONS,
     AnswerValue,
     Assessment,
+    ClinicProfile,
     Consultation,
+    Document,
+    DocumentKind,
     Decision,
     Override,
     Patient,
     Procedure,
     ReviewResult,
+    Signature,
+    SignerRole,
+    Stroke,
     TestSpot,
     TestSpotReview,
 )
 from desktop.patients import PatientFields, field_errors, validate_patient
 from desktop.storage import Store, integrity_errors
+
+if TYPE_CHECKING:
+    from desktop.paperwork import Paperwork, VerifyReport
+    from desktop.signing import SealInfo
 
 log = logging.getLogger(__name__)
 
@@ -397,6 +407,116 @@ class Clinic:
                         patients[spot.patient_id] = self.store.get_patient(spot.patient_id)
                     due.append(DueReview(spot, patients[spot.patient_id], week, when, when < today))
         return sorted(due, key=lambda d: d.due)
+
+    # Signatures and sealed documents ----------------------------------------------------
+
+    def _paper(self) -> Paperwork:
+        from desktop.paperwork import Paperwork  # reportlab and pyHanko load on first use
+
+        seal_dir = self.data_dir / "seal" if self.data_dir is not None else None
+        return Paperwork(self.store, self.checklist, seal_dir, self.clock)
+
+    def required_signers(self, consultation_id: str) -> tuple[SignerRole, ...]:
+        return self._paper().required_signers(self.store.get_consultation(consultation_id))
+
+    def add_signature(
+        self,
+        consultation_id: str,
+        role: str,
+        signer_name: str,
+        strokes: Sequence[Stroke],
+        *,
+        width: float,
+        height: float,
+    ) -> Signature:
+        """Store a signer's pen strokes (the canonical record of the signature)."""
+        c = self._draft(consultation_id)
+        return self._paper().add_signature(c, role, signer_name, strokes, width, height)
+
+    def remove_signature(self, consultation_id: str, role: str) -> None:
+        self._draft(consultation_id)
+        self.store.delete_signature(consultation_id, role)
+
+    def signatures_for(self, consultation_id: str) -> list[Signature]:
+        return self.store.signatures_for(consultation_id)
+
+    def set_photo_consent(self, consultation_id: str, other_use: bool) -> Consultation:
+        """Record the patient's separate opt-in to photographs used beyond their record."""
+        c = replace(self._draft(consultation_id), photo_other_use=other_use, updated=self.clock())
+        self.store.save_consultation(c)
+        return c
+
+    def document_kinds(self, consultation_id: str) -> tuple[DocumentKind, ...]:
+        """The sheets signing will produce: consent + aftercare, or the referral when deferred."""
+        return self._paper().kinds_for(self.store.get_consultation(consultation_id))
+
+    def preview_pdf(self, consultation_id: str, kind: DocumentKind = "consent") -> bytes:
+        """The real document as it would print now, unsealed, for the preview step."""
+        return self._paper().preview(self.store.get_consultation(consultation_id), kind)
+
+    def sign_consultation(self, consultation_id: str) -> list[Document]:
+        """Seal and store the sheets, then lock the consultation for good."""
+        c = self._draft(consultation_id)
+        missing = missing_required(self.checklist, c.answers)
+        if missing:
+            raise ValidationError(
+                "The checklist is incomplete; answer " + ", ".join(missing) + " before signing."
+            )
+        current = assess(self.checklist, c.answers, self._context(c))
+        _, docs = self._paper().sign(c, current)
+        return docs
+
+    def documents_for(self, consultation_id: str) -> list[Document]:
+        return self.store.documents_for(consultation_id)
+
+    def document_pdf(self, document_id: str) -> bytes:
+        return self.store.document_pdf(document_id)
+
+    def verify_pdf(self, data: bytes) -> VerifyReport:
+        return self._paper().verify(data)
+
+    def start_addendum(self, original_id: str, *, clinician: str = "") -> Consultation:
+        """A new draft that corrects a signed consultation and references it."""
+        original = self.store.get_consultation(original_id)
+        if original.state != "signed":
+            raise Conflict("Only a signed consultation needs an addendum; edit the draft itself.")
+        now = self.clock()
+        addendum = replace(
+            original,
+            id=new_id(),
+            clinician=clinician.strip() or original.clinician,
+            date=self.today(),
+            checklist_id=self.checklist.id,
+            checklist_version=self.checklist.version,
+            assessment=None,
+            override=None,
+            state="draft",
+            amends_id=original.id,
+            created=now,
+            updated=now,
+            signed_at=None,
+        )
+        addendum = self._reassessed(addendum)
+        self.store.save_consultation(addendum)
+        return addendum
+
+    def profile(self) -> ClinicProfile:
+        return self._paper().profile()
+
+    def update_profile(self, **fields: Any) -> ClinicProfile:
+        return self._paper().update_profile(**fields)
+
+    def seal_info(self) -> SealInfo | None:
+        return self._paper().seal_info()
+
+    def import_seal(self, p12: bytes, password: str) -> SealInfo:
+        return self._paper().import_seal(p12, password)
+
+    def export_certificate(self) -> bytes:
+        return self._paper().export_certificate()
+
+    def is_demo(self) -> bool:
+        return bool(self.store.get_setting("demo", False))
 
     # Settings ---------------------------------------------------------------------------
 

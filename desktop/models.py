@@ -106,6 +106,7 @@ class Consultation:
     checklist_version: str
     answers: Mapping[str, AnswerValue]
     strict: bool = False
+    photo_other_use: bool = False
     assessment: Assessment | None = None
     override: Override | None = None
     state: ConsultationState = "draft"

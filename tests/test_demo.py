@@ -1,0 +1,99 @@
+"""The demo command fills a living clinic; verify judges its PDFs from the command line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from desktop.clinic import Clinic
+
+from .test_cli import run
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    home = tmp_path_factory.mktemp("demo")
+    db, out = home / "demo.sqlite", home / "pdfs"
+    result = run("--db", str(db), "demo", "--out", str(out), home=home)
+    assert result.returncode == 0, result.stderr
+    return db, out, result.stdout
+
+
+def test_demo_fills_every_kind_of_outcome(demo: tuple[Path, Path, str]) -> None:
+    db, _, stdout = demo
+    assert "Demo clinic ready" in stdout
+    clinic = Clinic.open(db)
+    try:
+        assert clinic.is_demo()
+        assert clinic.patient_count() >= 25
+        names = {p.full_name for p in clinic.search_patients("", limit=100)}
+        assert {"Łukasz Żółć", "Zoë Ødegård"} <= names
+        assert any(n.startswith("Αλέξανδρος") for n in names)
+        consultations = [
+            c for p in clinic.search_patients("", 100) for c in clinic.consultations_for(p.id)
+        ]
+        outcomes = {c.assessment.vitiligo for c in consultations if c.assessment}
+        generals = {c.assessment.general for c in consultations if c.assessment}
+        assert outcomes == {"green", "amber", "red"}
+        assert generals == {"clear", "caution", "not_today", "clearance"}
+        assert any(c.override for c in consultations)
+        assert any(c.assessment and c.assessment.has("K4") for c in consultations)
+        assert sum(c.state == "signed" for c in consultations) >= 3
+        spots = [s for p in clinic.search_patients("", 100) for s in clinic.test_spots_for(p.id)]
+        assert any(s.reviews for s in spots) and any(s.depigmented for s in spots)
+        assert clinic.due_reviews()
+    finally:
+        clinic.close()
+
+
+def test_demo_pdfs_are_marked_and_verify(demo: tuple[Path, Path, str], tmp_path: Path) -> None:
+    db, out, _ = demo
+    pdfs = sorted(out.glob("*.pdf"))
+    assert len(pdfs) >= 6
+    for pdf in pdfs:
+        text = "\n".join(p.extract_text() for p in PdfReader(pdf).pages)
+        assert "DEMO" in text
+        result = run("--db", str(db), "verify", str(pdf), home=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout.count("\n") == 1 and "valid" in result.stdout
+    tampered = tmp_path / "tampered.pdf"
+    data = bytearray(pdfs[0].read_bytes())
+    data[len(data) // 2] ^= 0x20
+    tampered.write_bytes(bytes(data))
+    result = run("--db", str(db), "verify", str(tampered), home=tmp_path)
+    assert result.returncode == 1 and "invalid" in result.stdout
+    appended = tmp_path / "appended.pdf"
+    appended.write_bytes(pdfs[0].read_bytes() + b"\n% appended\n")
+    assert run("--db", str(db), "verify", str(appended), home=tmp_path).returncode == 1
+    notpdf = tmp_path / "x.pdf"
+    notpdf.write_text("hello")
+    result = run("--db", str(db), "verify", str(notpdf), home=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+
+
+@pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils not installed")
+def test_pdfsig_accepts_the_seal_and_rejects_a_changed_byte(
+    demo: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    _, out, _ = demo
+    pdf = sorted(out.glob("*consent.pdf"))[0]
+    good = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True, check=False)
+    assert "Signature is Valid" in good.stdout, good.stdout
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 3] ^= 0x01
+    bad_file = tmp_path / "bad.pdf"
+    bad_file.write_bytes(bytes(data))
+    bad = subprocess.run(["pdfsig", str(bad_file)], capture_output=True, text=True, check=False)
+    assert "Signature is Valid" not in bad.stdout
+
+
+def test_demo_refuses_a_database_with_patients(
+    demo: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    db, _, _ = demo
+    result = run("--db", str(db), "demo", home=tmp_path)
+    assert result.returncode == 2 and "empty database" in result.stderr
