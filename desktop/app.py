@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from desktop import cli
+from desktop import cli, paths
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def make_demo_database() -> Path:
 def main(argv: Sequence[str] | None = None) -> None:
     args = cli.build_parser().parse_args(argv)
     try:
-        log_path = setup_logging(cli.log_dir())
+        log_path = setup_logging(paths.log_dir())
     except OSError:
         log_path = Path("(no log file)")
     if args.command is not None:

@@ -12,28 +12,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-import platformdirs
-
 from desktop import __version__
 from desktop.checklist import AssessContext, assess, assessment_to_json
 from desktop.errors import IntakeError, ValidationError
+from desktop.paths import default_db, log_dir
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "ClinicIntake"
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
-
-
-def data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def log_dir() -> Path:
-    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
-
-
-def default_db() -> Path:
-    return data_dir() / "clinic.sqlite"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         "matches a document stored in the database. Prints one line.",
     )
     p.add_argument("pdf", type=Path, metavar="FILE.pdf")
+    p = sub.add_parser("audit", help="the audit trail: `audit verify` checks its hash chain")
+    p.add_argument("audit_command", choices=["verify"], metavar="verify")
     p = sub.add_parser(
         "demo",
         help="fill an empty database with a demo clinic (synthetic patients, signed PDFs)",
@@ -101,13 +89,15 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
 
 
 def open_clinic(args: argparse.Namespace) -> Any:
+    """Open the database as the operating-system user, whose actions are audited as such."""
     from desktop.clinic import Clinic
+    from desktop.clinic_session import system_actor
 
     path = args.db or default_db()
     if args.db is None:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(path.parent, 0o700)
-    return Clinic.open(path)
+    return Clinic.open(path, actor=system_actor())
 
 
 def _out(line: str) -> None:
@@ -224,7 +214,7 @@ def cmd_verify(args: argparse.Namespace, stdin: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, stdin: TextIO) -> int:
-    from desktop.demo import DEMO_CLINICIAN, fill_demo
+    from desktop.demo import DEMO_ACCOUNTS, DEMO_CLINICIAN, fill_demo
 
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -239,7 +229,22 @@ def cmd_demo(args: argparse.Namespace, stdin: TextIO) -> int:
     )
     for path in summary.pdfs:
         _out(f"  wrote {path}")
+    for username, password, display, _ in DEMO_ACCOUNTS:
+        _out(f"  demo account: {username} / {password}  ({display})")
     return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace, stdin: TextIO) -> int:
+    clinic = open_clinic(args)
+    try:
+        report = clinic.verify_audit()
+    finally:
+        clinic.close()
+    if report.intact:
+        _out(f"audit trail intact: {report.count} rows, hash chain verified")
+        return EXIT_OK
+    _out(f"audit trail BROKEN at row {report.broken_seq}: {report.reason}")
+    return EXIT_INVALID
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
@@ -248,4 +253,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "restore": cmd_restore,
     "verify": cmd_verify,
     "demo": cmd_demo,
+    "audit": cmd_audit,
 }

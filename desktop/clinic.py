@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop import resources
+from desktop.auth import PasswordHasher, User
 from desktop.checklist import (
     AssessContext,
     ChecklistDefinition,
@@ -24,6 +25,7 @@ from desktop.checklist import (
     normalize_answers,
     parse_definition_text,
 )
+from desktop.clinic_session import ClinicSession
 from desktop.errors import (
     Conflict,
     DuplicatePatient,
@@ -37,9 +39,9 @@ from desktop.models import (
     Assessment,
     ClinicProfile,
     Consultation,
+    Decision,
     Document,
     DocumentKind,
-    Decision,
     Override,
     Patient,
     Procedure,
@@ -95,8 +97,8 @@ class DueReview:
     overdue: bool
 
 
-class Clinic:
-    """One clinic database and the rules around it."""
+class Clinic(ClinicSession):
+    """One clinic database, the rules around it, and who may do what (every use case)."""
 
     def __init__(
         self,
@@ -105,19 +107,35 @@ class Clinic:
         data_dir: Path | None = None,
         clock: Clock = local_now,
         checklist: ChecklistDefinition | None = None,
+        actor: User | None = None,
+        hasher: PasswordHasher | None = None,
     ) -> None:
-        self.store = store
+        super().__init__(store, clock=clock, actor=actor, hasher=hasher)
         self.data_dir = data_dir
-        self.clock = clock
         self.checklist = checklist or load_checklist()
 
     @classmethod
-    def open(cls, path: Path, *, clock: Clock = local_now) -> Clinic:
-        return cls(Store(path), data_dir=path.parent, clock=clock)
+    def open(
+        cls,
+        path: Path,
+        *,
+        clock: Clock = local_now,
+        actor: User | None = None,
+        hasher: PasswordHasher | None = None,
+    ) -> Clinic:
+        """Open (or create) a database file; nobody is signed in unless `actor` is given."""
+        return cls(Store(path), data_dir=path.parent, clock=clock, actor=actor, hasher=hasher)
 
     @classmethod
-    def in_memory(cls, *, data_dir: Path | None = None, clock: Clock = local_now) -> Clinic:
-        return cls(Store(None), data_dir=data_dir, clock=clock)
+    def in_memory(
+        cls,
+        *,
+        data_dir: Path | None = None,
+        clock: Clock = local_now,
+        actor: User | None = None,
+        hasher: PasswordHasher | None = None,
+    ) -> Clinic:
+        return cls(Store(None), data_dir=data_dir, clock=clock, actor=actor, hasher=hasher)
 
     def close(self) -> None:
         self.store.close()
@@ -134,6 +152,7 @@ class Clinic:
     def find_duplicates(
         self, given_name: str, family_name: str, date_of_birth: date, *, exclude: str = ""
     ) -> list[Patient]:
+        self._require("patient.view")
         found = self.store.patients_named(f"{given_name} {family_name}", date_of_birth)
         return [p for p in found if p.id != exclude]
 
@@ -141,23 +160,28 @@ class Clinic:
         self, fields: Mapping[str, object], *, allow_duplicate: bool = False, demo: bool = False
     ) -> Patient:
         """Register a patient; a same-name, same-birthday patient needs allow_duplicate."""
+        self._require("patient.edit")
         valid = validate_patient(fields, self.today())
         self._refuse_duplicate(valid, allow_duplicate)
         now = self.clock()
         patient = Patient(id=new_id(), demo=demo, created=now, updated=now, **vars(valid))
         self.store.save_patient(patient)
+        self._audit("create patient", f"patient:{patient.id}", patient.id)
         log.info("patient %s registered", patient.id)
         return patient
 
     def update_patient(
         self, patient_id: str, fields: Mapping[str, object], *, allow_duplicate: bool = False
     ) -> Patient:
+        self._require("patient.edit")
         old = self.store.get_patient(patient_id)
         merged = {k: getattr(old, k) for k in PatientFields.__dataclass_fields__} | dict(fields)
         valid = validate_patient(merged, self.today())
         self._refuse_duplicate(valid, allow_duplicate, exclude=patient_id)
         patient = replace(old, updated=self.clock(), **vars(valid))
         self.store.save_patient(patient)
+        changed = sorted(k for k in vars(valid) if getattr(old, k) != getattr(patient, k))
+        self._audit("update patient", f"patient:{patient.id}", patient.id, fields=changed)
         log.info("patient %s updated", patient.id)
         return patient
 
@@ -174,13 +198,19 @@ class Clinic:
             )
 
     def get_patient(self, patient_id: str) -> Patient:
-        return self.store.get_patient(patient_id)
+        """Open a patient's record (audited as a view)."""
+        self._require("patient.view")
+        patient = self.store.get_patient(patient_id)
+        self._audit("view patient", f"patient:{patient_id}", patient_id)
+        return patient
 
     def search_patients(self, text: str, limit: int = 50) -> list[Patient]:
         """Patients whose name, phone or date of birth start with every typed word."""
+        self._require("patient.view")
         return self.store.search_patients(_date_tokens_to_iso(text), limit)
 
     def patient_count(self) -> int:
+        self._require("patient.view")
         return self.store.count("patients")
 
     # Consultations ----------------------------------------------------------------------
@@ -193,6 +223,7 @@ class Clinic:
         on: date | None = None,
         procedure: Procedure | None = None,
     ) -> Consultation:
+        user = self._require("consultation.edit")
         patient = self.store.get_patient(patient_id)
         on = on or self.today()
         if on < patient.date_of_birth:
@@ -210,22 +241,28 @@ class Clinic:
             strict=bool(self.store.get_setting("strict_mode", False)),
             created=now,
             updated=now,
+            created_by=user.username,
         )
         self.store.save_consultation(consultation)
+        self._audit("create consultation", f"consultation:{consultation.id}", patient_id)
         log.info("consultation %s started for patient %s", consultation.id, patient_id)
         return consultation
 
     def get_consultation(self, consultation_id: str) -> Consultation:
+        self._require("patient.view")
         return self.store.get_consultation(consultation_id)
 
     def consultations_for(self, patient_id: str) -> list[Consultation]:
+        self._require("patient.view")
         self.store.get_patient(patient_id)
         return self.store.consultations_for(patient_id)
 
     def open_drafts(self) -> list[Consultation]:
+        self._require("patient.view")
         return self.store.consultations_where("state = 'draft'", [])
 
     def consultations_on(self, day: date) -> list[Consultation]:
+        self._require("patient.view")
         return self.store.consultations_where("date = ?", [day.isoformat()])
 
     def _draft(self, consultation_id: str) -> Consultation:
@@ -246,7 +283,8 @@ class Clinic:
         on: date | None = None,
     ) -> Consultation:
         """Autosave a draft: answers may be partial; answers that no longer apply are dropped."""
-        c = self._draft(consultation_id)
+        user = self._require("consultation.edit")
+        old = c = self._draft(consultation_id)
         if procedure is not None:
             c = replace(c, procedure=_valid_procedure(procedure))
         if clinician is not None:
@@ -257,12 +295,38 @@ class Clinic:
             raw = {k: v for k, v in answers.items() if v is not None and v != ""}
             pruned = {k: v for k, v in raw.items() if self._applies(k, raw)}
             c = replace(c, answers=normalize_answers(self.checklist, pruned, partial=True))
+            self._check_examination(user, old.answers, c.answers)
         c = self._reassessed(c)
         self.store.save_consultation(c)
+        self._audit("update consultation", f"consultation:{c.id}", c.patient_id)
+        if c.assessment is not None and c.assessment != old.assessment:
+            self._audit_assessment(c)
         return c
+
+    def _check_examination(
+        self, user: User, old: Mapping[str, AnswerValue], new: Mapping[str, AnswerValue]
+    ) -> None:
+        """Examination findings (V5-V7) are the clinician's to record."""
+        exam = [q.id for q in self.checklist.questions if q.examination]
+        if any(old.get(q) != new.get(q) for q in exam):
+            user.require("consultation.examine")
+
+    def _audit_assessment(self, c: Consultation) -> None:
+        a = c.assessment
+        if a is not None:
+            self._audit(
+                "assess",
+                f"consultation:{c.id}",
+                c.patient_id,
+                vitiligo=a.vitiligo,
+                general=a.general,
+                decision=a.decision,
+                fired=list(a.fired_ids()),
+            )
 
     def record_answers(self, consultation_id: str, answers: Mapping[str, object]) -> Consultation:
         """Merge answers into a draft (None removes an answer)."""
+        self._require("consultation.edit")
         c = self._draft(consultation_id)
         merged: dict[str, object] = dict(c.answers)
         for key, value in answers.items():
@@ -300,21 +364,25 @@ class Clinic:
         return replace(c, assessment=assessment, override=override, updated=self.clock())
 
     def live_assessment(self, consultation_id: str) -> LiveAssessment:
+        self._require("patient.view")
         c = self.store.get_consultation(consultation_id)
         missing = missing_required(self.checklist, c.answers)
         return LiveAssessment(c.assessment if not missing else None, tuple(missing))
 
     def assess_consultation(self, consultation_id: str) -> Assessment:
         """Assess a complete checklist and store the result; incomplete -> ValidationError."""
+        self._require("consultation.edit")
         c = self._draft(consultation_id)
         assessment = assess(self.checklist, c.answers, self._context(c))
         c = replace(c, assessment=assessment, updated=self.clock())
         self.store.save_consultation(c)
+        self._audit_assessment(c)
         return assessment
 
     def override_decision(
-        self, consultation_id: str, decision: str, reason: str, author: str
+        self, consultation_id: str, decision: str, reason: str, author: str = ""
     ) -> Consultation:
+        user = self._require("consultation.decide")
         c = self._draft(consultation_id)
         if c.assessment is None:
             raise ValidationError("Complete the checklist before overriding its decision.")
@@ -329,23 +397,31 @@ class Clinic:
                 f"{MIN_OVERRIDE_REASON} characters) explaining the clinical judgement.",
                 "reason",
             )
-        if not author.strip():
+        # The author is the signed-in clinician; only a headless command names one itself.
+        author = " ".join(author.split()) if user.system else user.display_name
+        if not author:
             raise ValidationError("An override must name the clinician who made it.", "author")
         dec: Decision = decision
         override = Override(decision=dec, reason=reason, author=author.strip(), at=self.clock())
         c = replace(c, override=override, updated=self.clock())
         self.store.save_consultation(c)
+        self._audit(
+            "override", f"consultation:{c.id}", c.patient_id, decision=decision, reason=reason
+        )
         log.info("consultation %s decision overridden", c.id)
         return c
 
     def clear_override(self, consultation_id: str) -> Consultation:
+        self._require("consultation.decide")
         c = replace(self._draft(consultation_id), override=None, updated=self.clock())
         self.store.save_consultation(c)
+        self._audit("override", f"consultation:{c.id}", c.patient_id, cleared=True)
         return c
 
     # Test spots -------------------------------------------------------------------------
 
     def record_test_spot(self, consultation_id: str, site: str, done_on: date) -> TestSpot:
+        self._require("testspot.record")
         c = self.store.get_consultation(consultation_id)
         site = " ".join(site.split())
         if not site:
@@ -354,6 +430,7 @@ class Clinic:
             raise ValidationError("A test spot cannot be done before its consultation.", "done_on")
         spot = TestSpot(new_id(), c.id, c.patient_id, site, done_on)
         self.store.save_test_spot(spot, self.clock())
+        self._audit("record test spot", f"spot:{spot.id}", c.patient_id, site=site)
         return spot
 
     def review_test_spot(
@@ -366,6 +443,7 @@ class Clinic:
         on: date | None = None,
         notes: str = "",
     ) -> TestSpot:
+        self._require("testspot.review")
         spots = self.store.test_spots("id = ?", [spot_id])
         if not spots:
             raise NotFound(f"No test spot with ID {spot_id}.")
@@ -383,6 +461,9 @@ class Clinic:
             raise ValidationError("A review cannot be dated before its test spot.", "on")
         review = TestSpotReview(week, result, on, reviewer.strip(), notes.strip())  # type: ignore[arg-type]
         self.store.save_test_spot_review(new_id(), spot_id, review)
+        self._audit(
+            "review test spot", f"spot:{spot_id}", spots[0].patient_id, week=week, result=result
+        )
         if result == "depigmentation":
             log.info("test spot %s depigmented: reassessing open drafts", spot_id)
             for draft in self.store.consultations_where(
@@ -392,10 +473,12 @@ class Clinic:
         return self.store.test_spots("id = ?", [spot_id])[0]
 
     def test_spots_for(self, patient_id: str) -> list[TestSpot]:
+        self._require("patient.view")
         return self.store.test_spots("patient_id = ?", [patient_id])
 
     def due_reviews(self, today: date | None = None, horizon_days: int = 7) -> list[DueReview]:
         """Test-spot reviews not yet recorded that are due within `horizon_days` or overdue."""
+        self._require("patient.view")
         today = today or self.today()
         due: list[DueReview] = []
         patients: dict[str, Patient] = {}
@@ -417,6 +500,7 @@ class Clinic:
         return Paperwork(self.store, self.checklist, seal_dir, self.clock)
 
     def required_signers(self, consultation_id: str) -> tuple[SignerRole, ...]:
+        self._require("patient.view")
         return self._paper().required_signers(self.store.get_consultation(consultation_id))
 
     def add_signature(
@@ -428,34 +512,58 @@ class Clinic:
         *,
         width: float,
         height: float,
+        password: str = "",
     ) -> Signature:
-        """Store a signer's pen strokes (the canonical record of the signature)."""
+        """Store a signer's pen strokes (the canonical record of the signature).
+
+        The clinician signs as themselves: their role is checked and their password asked
+        again, because a signature is a deliberate act.
+        """
+        user = self._require_signer(role)
+        if role == "clinician":
+            user = self.confirm_password(password)
+            signer_name = signer_name if user.system else user.display_name
         c = self._draft(consultation_id)
-        return self._paper().add_signature(c, role, signer_name, strokes, width, height)
+        signature = self._paper().add_signature(c, role, signer_name, strokes, width, height)
+        if role == "clinician" and not c.clinician:
+            self.store.save_consultation(replace(c, clinician=signature.signer_name))
+        self._audit("signature", f"consultation:{c.id}", c.patient_id, role=role)
+        return signature
+
+    def _require_signer(self, role: str) -> User:
+        return self._require("signature.clinician" if role == "clinician" else "signature.capture")
 
     def remove_signature(self, consultation_id: str, role: str) -> None:
-        self._draft(consultation_id)
+        self._require_signer(role)
+        c = self._draft(consultation_id)
         self.store.delete_signature(consultation_id, role)
+        self._audit("remove signature", f"consultation:{c.id}", c.patient_id, role=role)
 
     def signatures_for(self, consultation_id: str) -> list[Signature]:
+        self._require("patient.view")
         return self.store.signatures_for(consultation_id)
 
     def set_photo_consent(self, consultation_id: str, other_use: bool) -> Consultation:
         """Record the patient's separate opt-in to photographs used beyond their record."""
+        self._require("consultation.edit")
         c = replace(self._draft(consultation_id), photo_other_use=other_use, updated=self.clock())
         self.store.save_consultation(c)
+        self._audit("update consultation", f"consultation:{c.id}", c.patient_id)
         return c
 
     def document_kinds(self, consultation_id: str) -> tuple[DocumentKind, ...]:
         """The sheets signing will produce: consent + aftercare, or the referral when deferred."""
+        self._require("patient.view")
         return self._paper().kinds_for(self.store.get_consultation(consultation_id))
 
     def preview_pdf(self, consultation_id: str, kind: DocumentKind = "consent") -> bytes:
         """The real document as it would print now, unsealed, for the preview step."""
+        self._require("patient.view")
         return self._paper().preview(self.store.get_consultation(consultation_id), kind)
 
     def sign_consultation(self, consultation_id: str) -> list[Document]:
         """Seal and store the sheets, then lock the consultation for good."""
+        self._require("consultation.sign")
         c = self._draft(consultation_id)
         missing = missing_required(self.checklist, c.answers)
         if missing:
@@ -464,19 +572,31 @@ class Clinic:
             )
         current = assess(self.checklist, c.answers, self._context(c))
         _, docs = self._paper().sign(c, current)
+        self._audit("sign", f"consultation:{c.id}", c.patient_id, documents=[d.id for d in docs])
         return docs
 
     def documents_for(self, consultation_id: str) -> list[Document]:
+        self._require("patient.view")
         return self.store.documents_for(consultation_id)
 
-    def document_pdf(self, document_id: str) -> bytes:
-        return self.store.document_pdf(document_id)
+    def document_pdf(self, document_id: str, purpose: str = "view") -> bytes:
+        """A stored, sealed PDF; `purpose` is view, print or export (each is audited)."""
+        if purpose not in ("view", "print", "export"):
+            raise ValidationError(f"Unknown purpose '{purpose}'; use view, print or export.")
+        self._require("patient.view" if purpose == "view" else "document.print")
+        data = self.store.document_pdf(document_id)
+        doc = self.store.document(document_id)
+        c = self.store.get_consultation(doc.consultation_id)
+        self._audit(purpose, f"document:{document_id}", c.patient_id, kind=doc.kind)
+        return data
 
     def verify_pdf(self, data: bytes) -> VerifyReport:
+        self._require("patient.view")
         return self._paper().verify(data)
 
     def start_addendum(self, original_id: str, *, clinician: str = "") -> Consultation:
         """A new draft that corrects a signed consultation and references it."""
+        user = self._require("consultation.edit")
         original = self.store.get_consultation(original_id)
         if original.state != "signed":
             raise Conflict("Only a signed consultation needs an addendum; edit the draft itself.")
@@ -495,28 +615,50 @@ class Clinic:
             created=now,
             updated=now,
             signed_at=None,
+            created_by=user.username,
         )
         addendum = self._reassessed(addendum)
         self.store.save_consultation(addendum)
+        self._audit(
+            "create consultation",
+            f"consultation:{addendum.id}",
+            addendum.patient_id,
+            amends=original.id,
+        )
         return addendum
 
     def profile(self) -> ClinicProfile:
         return self._paper().profile()
 
     def update_profile(self, **fields: Any) -> ClinicProfile:
-        return self._paper().update_profile(**fields)
+        self._require("settings")
+        profile = self._paper().update_profile(**fields)
+        self._audit("settings", "setting:clinic_profile", fields=sorted(fields))
+        return profile
 
     def seal_info(self) -> SealInfo | None:
         return self._paper().seal_info()
 
     def import_seal(self, p12: bytes, password: str) -> SealInfo:
-        return self._paper().import_seal(p12, password)
+        self._require("seal")
+        info = self._paper().import_seal(p12, password)
+        self._audit("settings", "seal", imported=info.fingerprint_sha256)
+        return info
 
     def export_certificate(self) -> bytes:
-        return self._paper().export_certificate()
+        self._require("seal")
+        pem = self._paper().export_certificate()
+        self._audit("export", "seal:certificate")
+        return pem
 
     def is_demo(self) -> bool:
         return bool(self.store.get_setting("demo", False))
+
+    def demo_accounts(self) -> list[tuple[str, str]]:
+        """(user name, password) of the demo accounts, for a demo database's sign-in screen."""
+        if not self.is_demo():
+            return []
+        return [(a["username"], a["password"]) for a in self.store.get_setting("demo_accounts", [])]
 
     # Settings ---------------------------------------------------------------------------
 
@@ -524,12 +666,15 @@ class Clinic:
         return self.store.get_setting(key, default)
 
     def set_strict_mode(self, strict: bool) -> None:
+        self._require("settings")
         self.store.set_setting("strict_mode", bool(strict))
+        self._audit("settings", "setting:strict_mode", value=bool(strict))
 
     # Backup and restore -----------------------------------------------------------------
 
     def backup(self, dest: Path) -> Path:
         """Copy the database to `dest` (a file, or a folder for a timestamped name)."""
+        self._require("backup")
         if dest.is_dir():
             dest = dest / f"clinic-backup-{self.clock().strftime('%Y%m%d-%H%M%S')}.sqlite"
         if dest.exists():
@@ -548,11 +693,13 @@ class Clinic:
             tmp.replace(dest)
         finally:
             tmp.unlink(missing_ok=True)
+        self._audit("backup", f"file:{dest.name}")
         log.info("backup written to %s", dest)
         return dest
 
     def restore(self, src: Path) -> Path:
         """Replace this database with `src`; the current one is kept as a timestamped backup."""
+        self._require("restore")
         if self.store.path is None:
             raise StorageError("An in-memory database cannot be restored into.")
         if not src.is_file():
@@ -576,6 +723,7 @@ class Clinic:
         finally:
             tmp.unlink(missing_ok=True)
         self.store = Store(target)
+        self._audit("restore", f"file:{src.name}", kept=kept.name)
         log.info("database restored from %s; previous copy kept at %s", src, kept)
         return kept
 

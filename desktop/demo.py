@@ -12,12 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from desktop.clinic import Clinic
+from desktop.errors import Conflict
 from desktop.models import Procedure, Stroke
 from desktop.storage import fold
 
 log = logging.getLogger(__name__)
 
 DEMO_CLINICIAN = "Dr Amara Okafor (demo)"
+# Demo databases only: these accounts are printed by the demo command and shown on the sign-in
+# screen of a demo database. Real databases have no default account or password at all.
+DEMO_ACCOUNTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("clinician", "demo-clinician-2026", DEMO_CLINICIAN, ("clinician",)),
+    ("frontdesk", "demo-frontdesk-2026", "Sam Reyes (demo front desk)", ("front_desk",)),
+    ("admin", "demo-admin-2026", "Alex Morgan (demo administrator)", ("administrator",)),
+)
 PAD_W, PAD_H = 600.0, 200.0
 
 # Synthetic people: (given, family, age in years, Fitzpatrick type, phone).
@@ -104,11 +112,11 @@ def _answers(fitzpatrick: str, **over: Any) -> dict[str, Any]:
     return answers
 
 
-def fill_demo(clinic: Clinic, out: Path | None = None, progress: Callable[[str], None] = log.info) -> DemoSummary:  # fmt: skip
+def fill_demo(
+    clinic: Clinic, out: Path | None = None, progress: Callable[[str], None] = log.info
+) -> DemoSummary:
     """Fill an empty database with the demo clinic; write the signed PDFs into `out`."""
     if clinic.patient_count():
-        from desktop.errors import Conflict
-
         raise Conflict("The demo fills only an empty database; use a new --db file.")
     clinic.store.set_setting("demo", True)
     clinic.update_profile(
@@ -116,6 +124,12 @@ def fill_demo(clinic: Clinic, out: Path | None = None, progress: Callable[[str],
         address="1 Example Quay, Demo Town DT1 1AA",
         phone="+44 20 7946 0000",
     )
+    for username, password, display, roles in DEMO_ACCOUNTS:
+        clinic.create_user(username, display, roles, password)
+    clinic.store.set_setting(
+        "demo_accounts", [{"username": u, "password": p} for u, p, _, _ in DEMO_ACCOUNTS]
+    )
+    clinic.login("clinician", DEMO_ACCOUNTS[0][1])
     summary = DemoSummary()
     today = clinic.today()
     ids: list[str] = []
@@ -158,7 +172,13 @@ def fill_demo(clinic: Clinic, out: Path | None = None, progress: Callable[[str],
             if role == "guardian":
                 name = f"Maria {patient.family_name} (parent)"
             clinic.add_signature(
-                cid, role, name, signature_strokes(name), width=PAD_W, height=PAD_H
+                cid,
+                role,
+                name,
+                signature_strokes(name),
+                width=PAD_W,
+                height=PAD_H,
+                password=DEMO_ACCOUNTS[0][1],
             )
         for doc in clinic.sign_consultation(cid):
             summary.signed += doc.kind in ("consent", "referral")
@@ -207,4 +227,5 @@ def fill_demo(clinic: Clinic, out: Path | None = None, progress: Callable[[str],
     clinic.save_draft(partial.id, answers={"V1": "no", "G1": "no", "G2": "no"})
     summary.consultations += 1
     progress(f"{summary.consultations} demo consultations recorded")
+    clinic.logout()
     return summary

@@ -180,3 +180,47 @@ def _immutability_triggers() -> list[str]:
         "CREATE TRIGGER signatures_signed_no_delete BEFORE DELETE ON signatures "
         f"WHEN {signed.format('OLD')} {abort.format(immutable)}",
     ]
+
+
+@MIGRATIONS(name="0003_accounts_audit")
+def m0003_accounts_audit(db: Database) -> None:
+    """User accounts, who started each consultation, and the append-only audit trail."""
+    db.execute(
+        """
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            roles TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            last_failure TEXT,
+            created TEXT NOT NULL,
+            updated TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("ALTER TABLE consultations ADD COLUMN created_by TEXT")
+    db.execute(
+        """
+        CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL DEFAULT '',
+            patient TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '',
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX audit_user ON audit (user, at)")
+    db.execute("CREATE INDEX audit_patient ON audit (patient)")
+    for event in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER audit_no_{event.lower()} BEFORE {event} ON audit "
+            "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
+        )

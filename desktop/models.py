@@ -111,6 +111,7 @@ class Consultation:
     override: Override | None = None
     state: ConsultationState = "draft"
     amends_id: str | None = None
+    created_by: str = ""
     created: datetime | None = None
     updated: datetime | None = None
     signed_at: datetime | None = None

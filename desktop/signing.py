@@ -370,7 +370,9 @@ def seal_pdf(pdf_bytes: bytes, seal_dir: Path, *, reason: str) -> bytes:
     signer = signers.SimpleSigner(
         signing_cert=certs[0],
         signing_key=key,
-        cert_registry=SimpleCertificateStore.from_certs(certs),  # type: ignore[no-untyped-call]
+        # the chain only: the signing certificate is embedded anyway, and a second copy would
+        # be a redundant, unsigned blob inside the seal
+        cert_registry=SimpleCertificateStore.from_certs(certs[1:]),  # type: ignore[no-untyped-call]
     )
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD_NAME,
@@ -459,14 +461,76 @@ def _contents_untouched(pdf_bytes: bytes, byte_range: Any) -> bool:
     if digits & _UPPER and digits & _LOWER:  # a signer writes one case; a mix means an edit
         return False
     raw = bytes.fromhex(slot[1:-1].decode("ascii"))
-    if raw[:1] != b"\x30" or len(raw) < 2:
-        return False
-    if raw[1] < 0x80:
-        end = 2 + raw[1]
+    end = _der_end(raw, 0, len(raw))
+    return end is not None and not any(raw[end:])
+
+
+def _der_end(raw: bytes, at: int, limit: int) -> int | None:
+    """End of the DER element at `at`, if it and everything inside it is strictly encoded:
+    minimal lengths, and the parts of each constructed element fill it exactly."""
+    if at + 2 > limit or raw[at] == 0:  # tag 0 is end-of-contents: never in DER
+        return None
+    tag, pos = raw[at], at + 1
+    if tag & 0x1F == 0x1F:  # a multi-byte tag number
+        while pos < limit and raw[pos] & 0x80:
+            pos += 1
+        pos += 1
+    if pos >= limit:
+        return None
+    first = raw[pos]
+    pos += 1
+    if first < 0x80:
+        length = first
     else:
-        n = raw[1] & 0x7F
-        end = 2 + n + int.from_bytes(raw[2 : 2 + n], "big")
-    return end <= len(raw) and not any(raw[end:])
+        n = first & 0x7F
+        if n == 0 or n > 4 or pos + n > limit or raw[pos] == 0:
+            return None  # indefinite, oversized or padded length
+        length = int.from_bytes(raw[pos : pos + n], "big")
+        pos += n
+        if length < 0x80:
+            return None  # a short length written in long form
+    end = pos + length
+    if end > limit:
+        return None
+    if tag & 0x20:  # constructed: its parts must tile it
+        while pos < end:
+            nxt = _der_end(raw, pos, end)
+            if nxt is None:
+                return None
+            pos = nxt
+    return end
+
+
+def _cms_strict(sig: Any) -> bool:
+    """The unsigned parts of the CMS container agree with the signed parts (RFC 5652).
+
+    The certificate, the signed attributes and the signature are checked by pyHanko; the
+    rest (versions, the digest algorithm list, the signer's identifier) is not covered by
+    any signature, so an edit there would otherwise go unnoticed.
+    """
+    from asn1crypto import cms  # type: ignore[import-untyped, unused-ignore]
+
+    raw = bytes(sig.pkcs7_content)
+    try:
+        info = cms.ContentInfo.load(raw)
+        sd, si, cert = sig.signed_data, sig.signer_info, sig.signer_cert
+        sid = si["sid"]
+        if len(sd["signer_infos"]) != 1 or info["content_type"].native != "signed_data":
+            return False
+        if [a.dump() for a in sd["digest_algorithms"]] != [si["digest_algorithm"].dump()]:
+            return False
+        if sid.name == "issuer_and_serial_number":
+            v = "v1"
+            ok_sid = (
+                sid.chosen["issuer"].dump() == cert.issuer.dump()
+                and sid.chosen["serial_number"].native == cert.serial_number
+            )
+        else:
+            v = "v3"
+            ok_sid = sid.chosen.native == cert.key_identifier
+        return bool(ok_sid and si["version"].native == v and sd["version"].native == v)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return False
 
 
 def _verify(pdf_bytes: bytes, trusted: x509.Certificate | None) -> Verdict:
@@ -508,8 +572,8 @@ def _verify(pdf_bytes: bytes, trusted: x509.Certificate | None) -> Verdict:
     entire = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     if not intact:
         return _invalid("invalid: the document was changed after sealing", **common)
-    if not _contents_untouched(pdf_bytes, sig.sig_object.get("/ByteRange")):
-        # the signature's own slot is outside the signed bytes; its padding must stay zeros
+    if not (_contents_untouched(pdf_bytes, sig.sig_object.get("/ByteRange")) and _cms_strict(sig)):
+        # the signature's own slot lies outside the signed bytes: it must be exactly as made
         return _invalid("invalid: the seal's signature area was altered", **common)
     if not entire:
         later = reader.xrefs.total_revisions - 1 > sig.signed_revision
@@ -521,11 +585,7 @@ def _verify(pdf_bytes: bytes, trusted: x509.Certificate | None) -> Verdict:
             f"valid: sealed by {signer}{when}, the file is unaltered "
             "(the clinic certificate was not available to check who sealed it)",
         )  # fmt: skip
-    ours = (
-        hashlib.sha256(cert.dump()).hexdigest()
-        == hashlib.sha256(trusted.public_bytes(serialization.Encoding.DER)).hexdigest()
-    )
-    if not ours:
+    if cert.dump() != trusted.public_bytes(serialization.Encoding.DER):
         subject = cert.subject.human_friendly
         return _invalid(
             f"invalid: sealed by a different certificate ({subject})",

@@ -166,11 +166,11 @@ class Store:
         except sqlite3.Error as exc:
             raise _friendly(exc, self.label) from exc
 
-    def _write(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
+    def write(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> None:
         with self.transaction():
             self.db.execute(sql, params)
 
-    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
         try:
             return list(self.db.query(sql, params))
         except sqlite3.Error as exc:
@@ -182,11 +182,11 @@ class Store:
     # Settings ---------------------------------------------------------------------------
 
     def get_setting(self, key: str, default: Any = None) -> Any:
-        rows = self._rows("SELECT value FROM settings WHERE key = ?", [key])
+        rows = self.rows("SELECT value FROM settings WHERE key = ?", [key])
         return json.loads(rows[0]["value"]) if rows else default
 
     def set_setting(self, key: str, value: Any) -> None:
-        self._write(
+        self.write(
             "INSERT INTO settings (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [key, json.dumps(value, sort_keys=True)],
@@ -213,20 +213,20 @@ class Store:
         cols = ", ".join(row)
         marks = ", ".join(f":{k}" for k in row)
         updates = ", ".join(f"{k} = excluded.{k}" for k in row if k not in ("id", "created"))
-        self._write(
+        self.write(
             f"INSERT INTO patients ({cols}) VALUES ({marks}) "
             f"ON CONFLICT(id) DO UPDATE SET {updates}",
             row,
         )
 
     def get_patient(self, patient_id: str) -> Patient:
-        rows = self._rows("SELECT * FROM patients WHERE id = ?", [patient_id])
+        rows = self.rows("SELECT * FROM patients WHERE id = ?", [patient_id])
         if not rows:
             raise NotFound(f"No patient with ID {patient_id}.")
         return _patient(rows[0])
 
     def patients_named(self, full_name: str, date_of_birth: date) -> list[Patient]:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT * FROM patients WHERE search_name = ? AND date_of_birth = ?",
             [fold(full_name), date_of_birth.isoformat()],
         )
@@ -235,13 +235,13 @@ class Store:
     def search_patients(self, text: str, limit: int = 50) -> list[Patient]:
         query = fts_query(text)
         if query is None:
-            rows = self._rows(
+            rows = self.rows(
                 "SELECT * FROM patients ORDER BY updated DESC LIMIT ?",
                 [limit],
             )
         else:
             # Rank inside FTS first (bm25), then fetch and order only the best `limit` rows.
-            rows = self._rows(
+            rows = self.rows(
                 "SELECT patients.* FROM (SELECT rowid, rank FROM patients_fts "
                 "WHERE patients_fts MATCH ? ORDER BY rank LIMIT ?) AS hit "
                 "JOIN patients ON patients.rowid = hit.rowid "
@@ -251,7 +251,7 @@ class Store:
         return [_patient(r) for r in rows]
 
     def count(self, table: str) -> int:
-        return int(self._rows(f"SELECT count(*) AS n FROM [{table}]")[0]["n"])
+        return int(self.rows(f"SELECT count(*) AS n FROM [{table}]")[0]["n"])
 
     # Consultations ----------------------------------------------------------------------
 
@@ -283,6 +283,7 @@ class Store:
             "override_at": _iso(ov.at) if ov else None,
             "state": c.state,
             "amends_id": c.amends_id,
+            "created_by": c.created_by,
             "created": _iso(c.created),
             "updated": _iso(c.updated),
             "signed_at": _iso(c.signed_at),
@@ -290,27 +291,27 @@ class Store:
         cols = ", ".join(row)
         marks = ", ".join(f":{k}" for k in row)
         updates = ", ".join(f"{k} = excluded.{k}" for k in row if k not in ("id", "created"))
-        self._write(
+        self.write(
             f"INSERT INTO consultations ({cols}) VALUES ({marks}) "
             f"ON CONFLICT(id) DO UPDATE SET {updates}",
             row,
         )
 
     def get_consultation(self, consultation_id: str) -> Consultation:
-        rows = self._rows("SELECT * FROM consultations WHERE id = ?", [consultation_id])
+        rows = self.rows("SELECT * FROM consultations WHERE id = ?", [consultation_id])
         if not rows:
             raise NotFound(f"No consultation with ID {consultation_id}.")
         return _consultation(rows[0])
 
     def consultations_for(self, patient_id: str) -> list[Consultation]:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT * FROM consultations WHERE patient_id = ? ORDER BY date DESC, created DESC",
             [patient_id],
         )
         return [_consultation(r) for r in rows]
 
     def consultations_where(self, where: str, params: Sequence[Any]) -> list[Consultation]:
-        rows = self._rows(
+        rows = self.rows(
             f"SELECT * FROM consultations WHERE {where} ORDER BY date DESC, created DESC",
             params,
         )
@@ -341,13 +342,13 @@ class Store:
             )
 
     def delete_signature(self, consultation_id: str, role: str) -> None:
-        self._write(
+        self.write(
             "DELETE FROM signatures WHERE consultation_id = ? AND role = ?",
             [consultation_id, role],
         )
 
     def signatures_for(self, consultation_id: str) -> list[Signature]:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT * FROM signatures WHERE consultation_id = ? ORDER BY signed_at, role",
             [consultation_id],
         )
@@ -379,15 +380,25 @@ class Store:
             self.save_consultation(consultation)
 
     def documents_for(self, consultation_id: str) -> list[Document]:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT id, consultation_id, kind, template_version, sha256, content_sha256, size, "
             "created FROM documents WHERE consultation_id = ? ORDER BY created, kind",
             [consultation_id],
         )
         return [_document(r) for r in rows]
 
+    def document(self, document_id: str) -> Document:
+        rows = self.rows(
+            "SELECT id, consultation_id, kind, template_version, sha256, content_sha256, size, "
+            "created FROM documents WHERE id = ?",
+            [document_id],
+        )
+        if not rows:
+            raise NotFound(f"No document with ID {document_id}.")
+        return _document(rows[0])
+
     def document_by_sha256(self, sha256: str) -> Document | None:
-        rows = self._rows(
+        rows = self.rows(
             "SELECT id, consultation_id, kind, template_version, sha256, content_sha256, size, "
             "created FROM documents WHERE sha256 = ?",
             [sha256],
@@ -395,13 +406,13 @@ class Store:
         return _document(rows[0]) if rows else None
 
     def document_pdf(self, document_id: str) -> bytes:
-        rows = self._rows("SELECT pdf FROM documents WHERE id = ?", [document_id])
+        rows = self.rows("SELECT pdf FROM documents WHERE id = ?", [document_id])
         if not rows:
             raise NotFound(f"No document with ID {document_id}.")
         return bytes(rows[0]["pdf"])
 
     def save_test_spot(self, spot: TestSpot, created: datetime) -> None:
-        self._write(
+        self.write(
             "INSERT INTO test_spots (id, consultation_id, patient_id, site, done_on, created) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             [
@@ -415,7 +426,7 @@ class Store:
         )
 
     def save_test_spot_review(self, review_id: str, spot_id: str, review: TestSpotReview) -> None:
-        self._write(
+        self.write(
             "INSERT INTO test_spot_reviews (id, test_spot_id, week, result, reviewed_on, "
             "reviewer, notes) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(test_spot_id, week) DO UPDATE SET result = excluded.result, "
@@ -433,7 +444,7 @@ class Store:
         )
 
     def test_spots(self, where: str = "1", params: Sequence[Any] = ()) -> list[TestSpot]:
-        spots = self._rows(
+        spots = self.rows(
             f"SELECT * FROM test_spots WHERE {where} ORDER BY done_on, created", params
         )
         if not spots:
@@ -441,7 +452,7 @@ class Store:
         ids = [s["id"] for s in spots]
         marks = ", ".join("?" for _ in ids)
         reviews: dict[str, list[TestSpotReview]] = {i: [] for i in ids}
-        for r in self._rows(
+        for r in self.rows(
             f"SELECT * FROM test_spot_reviews WHERE test_spot_id IN ({marks}) ORDER BY week", ids
         ):
             reviews[r["test_spot_id"]].append(
@@ -557,6 +568,7 @@ def _consultation(r: Row) -> Consultation:
         override=override,
         state=r["state"],
         amends_id=r["amends_id"],
+        created_by=r.get("created_by") or "",
         created=_dt(r["created"]),
         updated=_dt(r["updated"]),
         signed_at=_dt(r["signed_at"]),

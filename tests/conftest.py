@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from desktop.auth import PasswordHasher
 from desktop.clinic import Clinic
+from desktop.clinic_session import system_actor
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = timezone(timedelta(hours=1))
@@ -33,17 +35,35 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 25, 10, 30, tzinfo=TZ))
 
 
+# argon2id with tiny costs: the same code path, a thousandth of the time.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=64)
+OWNER_PASSWORD = "correct horse battery"
+
+
+def signed_in(clinic: Clinic) -> Clinic:
+    """Set up the clinic with its owner (administrator and clinician), who is signed in."""
+    clinic.setup("owner", "Dr Ada Lovelace", OWNER_PASSWORD, clinician=True)
+    return clinic
+
+
+def open_as_system(path: Path, clock: FakeClock | None = None) -> Clinic:
+    """Open a database as a headless command does: the operating-system user."""
+    if clock is None:
+        return Clinic.open(path, actor=system_actor(), hasher=FAST_HASHER)
+    return Clinic.open(path, clock=clock, actor=system_actor(), hasher=FAST_HASHER)
+
+
 @pytest.fixture
 def clinic(clock: FakeClock, tmp_path: Path) -> Iterator[Clinic]:
-    c = Clinic.in_memory(data_dir=tmp_path / "data", clock=clock)
-    yield c
+    c = Clinic.in_memory(data_dir=tmp_path / "data", clock=clock, hasher=FAST_HASHER)
+    yield signed_in(c)
     c.close()
 
 
 @pytest.fixture
 def disk_clinic(clock: FakeClock, tmp_path: Path) -> Iterator[Clinic]:
-    c = Clinic.open(tmp_path / "clinic.sqlite", clock=clock)
-    yield c
+    c = Clinic.open(tmp_path / "clinic.sqlite", clock=clock, hasher=FAST_HASHER)
+    yield signed_in(c)
     c.close()
 
 

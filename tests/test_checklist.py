@@ -71,18 +71,33 @@ def _with(base: dict[str, object], overrides: dict[str, object]) -> dict[str, ob
 def green_answers(**overrides: object) -> dict[str, object]:
     """A complete answer set on the V1=no path that fires no rule at all."""
     base: dict[str, object] = {
-        "V1": "no", "V5": "none", "V6": [], "V7": "no", "V8": "no", "V9": "no", "V10": [],
+        "V1": "no",
+        "V5": "none",
+        "V6": [],
+        "V7": "no",
+        "V8": "no",
+        "V9": "no",
+        "V10": [],
         **GENERAL_CLEAR,
-    }  # fmt: skip
+    }
     return _with(base, overrides)
 
 
 def vitiligo_answers(**overrides: object) -> dict[str, object]:
     """A complete answer set on the V1=yes path: stable vitiligo, only A1 fires."""
     base: dict[str, object] = {
-        "V1": "yes", "V2": "non_segmental", "V3": "gt_12m", "V4": "no", "V5": "none",
-        "V6": [], "V7": "no", "V9": "no", "V10": [], "V11": [], **GENERAL_CLEAR,
-    }  # fmt: skip
+        "V1": "yes",
+        "V2": "non_segmental",
+        "V3": "gt_12m",
+        "V4": "no",
+        "V5": "none",
+        "V6": [],
+        "V7": "no",
+        "V9": "no",
+        "V10": [],
+        "V11": [],
+        **GENERAL_CLEAR,
+    }
     return _with(base, overrides)
 
 
@@ -114,12 +129,22 @@ def test_real_definition_loads(definition: ChecklistDefinition) -> None:
     assert [q.id for q in definition.questions if q.examination] == ["V5", "V6", "V7"]
     assert {q.id for q in definition.questions if q.kind == "multi"} == {"V6", "V10", "V11"}
     assert definition.question("V3").values == (
-        "le_6w", "6w_3m", "3m_6m", "6m_12m", "gt_12m", "gt_12m_repigmenting",
-    )  # fmt: skip
+        "le_6w",
+        "6w_3m",
+        "3m_6m",
+        "6m_12m",
+        "gt_12m",
+        "gt_12m_repigmenting",
+    )
     assert definition.question("G10").values == ("I", "II", "III", "IV", "V", "VI")
     assert dict(definition.vida.scores) == {
-        "le_6w": 4, "6w_3m": 3, "3m_6m": 2, "6m_12m": 1, "gt_12m": 0, "gt_12m_repigmenting": -1,
-    }  # fmt: skip
+        "le_6w": 4,
+        "6w_3m": 3,
+        "3m_6m": 2,
+        "6m_12m": 1,
+        "gt_12m": 0,
+        "gt_12m_repigmenting": -1,
+    }
     assert set(definition.vida.needs_review) == {"6w_3m", "3m_6m", "6m_12m"}
 
 
@@ -131,16 +156,24 @@ def test_parse_definition_text_matches_parse_definition(definition: ChecklistDef
 @pytest.mark.parametrize(
     ("rule", "severity", "group", "basis"),
     [
-        ("R1", "red", "vitiligo", "E/C/D"), ("R2", "red", "vitiligo", "E"),
-        ("R3", "red", "vitiligo", "E/D"), ("R4", "red", "vitiligo", "D"),
-        ("R5", "red", "vitiligo", "D"), ("R6", "red", "vitiligo", "D"),
-        ("R7", "red", "vitiligo", "D"), ("T1", "red", "vitiligo", "D"),
-        ("A1", "amber", "vitiligo", "C/D"), ("A2", "amber", "vitiligo", "E/D"),
-        ("D1", "note", "note", "E/D"), ("N1", "not_today", "general", "P"),
-        ("N3", "not_today", "general", "P/D"), ("C4", "clearance", "general", "P"),
-        ("K1", "caution", "general", "P"), ("K3", "caution", "general", "P"),
+        ("R1", "red", "vitiligo", "E/C/D"),
+        ("R2", "red", "vitiligo", "E"),
+        ("R3", "red", "vitiligo", "E/D"),
+        ("R4", "red", "vitiligo", "D"),
+        ("R5", "red", "vitiligo", "D"),
+        ("R6", "red", "vitiligo", "D"),
+        ("R7", "red", "vitiligo", "D"),
+        ("T1", "red", "vitiligo", "D"),
+        ("A1", "amber", "vitiligo", "C/D"),
+        ("A2", "amber", "vitiligo", "E/D"),
+        ("D1", "note", "note", "E/D"),
+        ("N1", "not_today", "general", "P"),
+        ("N3", "not_today", "general", "P/D"),
+        ("C4", "clearance", "general", "P"),
+        ("K1", "caution", "general", "P"),
+        ("K3", "caution", "general", "P"),
     ],
-)  # fmt: skip
+)
 def test_rule_metadata(
     definition: ChecklistDefinition, rule: str, severity: str, group: str, basis: str
 ) -> None:
@@ -187,10 +220,18 @@ def test_clinical_example(definition: ChecklistDefinition) -> None:
     answers = vitiligo_answers(V10=["thyroid"])
     out = assessment_to_json(run(definition, answers, born=date(1990, 4, 2)))
     assert out["checklist"] == {"id": "vitiligo-microneedling", "version": definition.version}
-    expected = {"vitiligo": "amber", "general": "clear", "decision": "caution", "vida": 0,
-                "risk_points": 1, "age": 36}  # fmt: skip
+    expected = {
+        "vitiligo": "amber",
+        "general": "clear",
+        "decision": "caution",
+        "vida": 0,
+        "risk_points": 1,
+        "age": 36,
+    }
     assert {k: out[k] for k in expected} == expected
-    assert [(f["rule"], f["severity"], f["basis"]) for f in out["fired"]] == [("A1", "amber", "C/D")]
+    assert [(f["rule"], f["severity"], f["basis"]) for f in out["fired"]] == [
+        ("A1", "amber", "C/D")
+    ]
     assert out["fired"][0]["text"] == definition.rule("A1").text
 
 
@@ -199,9 +240,15 @@ def test_clinical_example(definition: ChecklistDefinition) -> None:
 
 @pytest.mark.parametrize(
     ("v3", "vida", "active"),
-    [("le_6w", 4, True), ("6w_3m", 3, True), ("3m_6m", 2, True), ("6m_12m", 1, True),
-     ("gt_12m", 0, False), ("gt_12m_repigmenting", -1, False)],
-)  # fmt: skip
+    [
+        ("le_6w", 4, True),
+        ("6w_3m", 3, True),
+        ("3m_6m", 2, True),
+        ("6m_12m", 1, True),
+        ("gt_12m", 0, False),
+        ("gt_12m_repigmenting", -1, False),
+    ],
+)
 def test_r1_active_disease_and_vida(
     definition: ChecklistDefinition, v3: str, vida: int, active: bool
 ) -> None:
@@ -212,8 +259,9 @@ def test_r1_active_disease_and_vida(
     assert a.decision == ("defer" if active else "caution")
 
 
-@pytest.mark.parametrize("sign", ["confetti", "trichrome", "poorly_defined_border",
-                                  "inflammatory_border"])  # fmt: skip
+@pytest.mark.parametrize(
+    "sign", ["confetti", "trichrome", "poorly_defined_border", "inflammatory_border"]
+)
 @pytest.mark.parametrize("make", [green_answers, vitiligo_answers])
 def test_r2_any_activity_sign(
     definition: ChecklistDefinition, sign: str, make: Callable[..., dict[str, object]]
@@ -225,10 +273,15 @@ def test_r2_any_activity_sign(
 
 @pytest.mark.parametrize(
     ("make", "v5", "expected"),
-    [(green_answers, "2b", True), (vitiligo_answers, "2b", True), (green_answers, "2a", False),
-     (vitiligo_answers, "2a", False), (green_answers, "none", False),
-     (green_answers, "not_examined", False)],
-)  # fmt: skip
+    [
+        (green_answers, "2b", True),
+        (vitiligo_answers, "2b", True),
+        (green_answers, "2a", False),
+        (vitiligo_answers, "2a", False),
+        (green_answers, "none", False),
+        (green_answers, "not_examined", False),
+    ],
+)
 def test_r2_kp_type_2b(
     definition: ChecklistDefinition, make: Callable[..., dict[str, object]], v5: str, expected: bool
 ) -> None:
@@ -287,9 +340,13 @@ def test_r5_lesion_at_site(
 
 @pytest.mark.parametrize(
     ("v11", "expected"),
-    [(["systemic"], True), (["topical", "systemic"], True), (["topical", "phototherapy"], False),
-     ([], False)],
-)  # fmt: skip
+    [
+        (["systemic"], True),
+        (["topical", "systemic"], True),
+        (["topical", "phototherapy"], False),
+        ([], False),
+    ],
+)
 def test_r6_systemic_treatment(
     definition: ChecklistDefinition, v11: list[str], expected: bool
 ) -> None:
@@ -384,15 +441,22 @@ def test_d1_is_a_note_that_changes_nothing(definition: ChecklistDefinition) -> N
 @pytest.mark.parametrize(
     ("question", "value", "rule", "general"),
     [
-        ("G1", "yes", "N1", "not_today"), ("G2", "yes", "N2", "not_today"),
-        ("G4", "within_6m", "N3", "not_today"), ("G6", "yes", "N4", "not_today"),
-        ("G11", "yes", "N5", "not_today"), ("G3", "yes", "C1", "clearance"),
-        ("G5", "yes", "C2", "clearance"), ("G7", "yes", "C3", "clearance"),
-        ("G8", "yes", "C4", "clearance"), ("G9", "yes", "C5", "clearance"),
-        ("G10", "IV", "K1", "caution"), ("G10", "V", "K1", "caution"),
-        ("G10", "VI", "K1", "caution"), ("G13", "yes", "K2", "caution"),
+        ("G1", "yes", "N1", "not_today"),
+        ("G2", "yes", "N2", "not_today"),
+        ("G4", "within_6m", "N3", "not_today"),
+        ("G6", "yes", "N4", "not_today"),
+        ("G11", "yes", "N5", "not_today"),
+        ("G3", "yes", "C1", "clearance"),
+        ("G5", "yes", "C2", "clearance"),
+        ("G7", "yes", "C3", "clearance"),
+        ("G8", "yes", "C4", "clearance"),
+        ("G9", "yes", "C5", "clearance"),
+        ("G10", "IV", "K1", "caution"),
+        ("G10", "V", "K1", "caution"),
+        ("G10", "VI", "K1", "caution"),
+        ("G13", "yes", "K2", "caution"),
     ],
-)  # fmt: skip
+)
 def test_general_rule_fires(
     definition: ChecklistDefinition, question: str, value: str, rule: str, general: str
 ) -> None:
@@ -405,10 +469,18 @@ def test_general_rule_fires(
 
 @pytest.mark.parametrize(
     ("question", "value"),
-    [("G4", "6m_12m"), ("G4", "over_12m"), ("G4", "never"), ("G10", "I"), ("G10", "II"),
-     ("G10", "III")],
-)  # fmt: skip
-def test_general_rule_does_not_fire(definition: ChecklistDefinition, question: str, value: str) -> None:
+    [
+        ("G4", "6m_12m"),
+        ("G4", "over_12m"),
+        ("G4", "never"),
+        ("G10", "I"),
+        ("G10", "II"),
+        ("G10", "III"),
+    ],
+)
+def test_general_rule_does_not_fire(
+    definition: ChecklistDefinition, question: str, value: str
+) -> None:
     assert fired(definition, green_answers(**{question: value})) == set()
 
 
@@ -430,8 +502,12 @@ def test_general_precedence(
 
 
 VITILIGO_CASES = {"green": {}, "amber": {"V1": "yes"}, "red": {"V7": "yes"}}
-GENERAL_CASES = {"clear": {}, "caution": {"G13": "yes"}, "not_today": {"G1": "yes"},
-                 "clearance": {"G3": "yes"}}  # fmt: skip
+GENERAL_CASES = {
+    "clear": {},
+    "caution": {"G13": "yes"},
+    "not_today": {"G1": "yes"},
+    "clearance": {"G3": "yes"},
+}
 DECISION_TABLE = {
     ("green", "clear"): "proceed", ("green", "caution"): "caution",
     ("green", "not_today"): "defer", ("green", "clearance"): "defer",
@@ -453,10 +529,25 @@ def test_decision_table(definition: ChecklistDefinition, vitiligo: str, general:
 
 def test_fired_rules_come_in_definition_order(definition: ChecklistDefinition) -> None:
     answers = vitiligo_answers(
-        V3="le_6w", V4="yes", V5="not_examined", V6=["trichrome"], V7="yes", V11=["systemic"],
-        G1="yes", G2="yes", G3="yes", G4="within_6m", G5="yes", G6="yes", G7="yes", G8="yes",
-        G9="yes", G10="VI", G11="yes", G13="yes",
-    )  # fmt: skip
+        V3="le_6w",
+        V4="yes",
+        V5="not_examined",
+        V6=["trichrome"],
+        V7="yes",
+        V11=["systemic"],
+        G1="yes",
+        G2="yes",
+        G3="yes",
+        G4="within_6m",
+        G5="yes",
+        G6="yes",
+        G7="yes",
+        G8="yes",
+        G9="yes",
+        G10="VI",
+        G11="yes",
+        G13="yes",
+    )
     a = run(definition, answers, born=date(2010, 1, 1), test_spot_depigmented=True)
     assert list(a.fired_ids()) == [r for r in RULE_ORDER if r not in {"R4", "A2", "D1"}]
     assert (a.vitiligo, a.general, a.decision) == ("red", "clearance", "defer")
@@ -613,7 +704,9 @@ def test_partial_drafts(definition: ChecklistDefinition) -> None:
 
 
 @pytest.mark.parametrize("answers", [None, [], "V1", 3, ["V1", "yes"], {1: "yes"}])
-def test_answers_that_are_not_a_mapping_of_ids(definition: ChecklistDefinition, answers: Any) -> None:
+def test_answers_that_are_not_a_mapping_of_ids(
+    definition: ChecklistDefinition, answers: Any
+) -> None:
     with pytest.raises(ValidationError):
         normalize_answers(definition, answers, partial=True)
     with pytest.raises(ValidationError):
@@ -635,7 +728,9 @@ def test_applicable(definition: ChecklistDefinition) -> None:
 
 def test_missing_required(definition: ChecklistDefinition) -> None:
     always = [q for q in QUESTION_ORDER if q not in {"V2", "V3", "V4", "V8", "V11"}]
-    assert missing_required(definition, {}) == tuple(q for q in QUESTION_ORDER if q in always + ["V8"])
+    assert missing_required(definition, {}) == tuple(
+        q for q in QUESTION_ORDER if q in [*always, "V8"]
+    )
     yes = missing_required(definition, {"V1": "yes"})
     assert yes == tuple(q for q in QUESTION_ORDER if q not in {"V1", "V8"})
     assert missing_required(definition, {"V1": "yes", "V3": None})[:2] == ("V2", "V3")
@@ -649,14 +744,35 @@ def test_missing_required(definition: ChecklistDefinition) -> None:
 
 def test_assessment_json_shape(definition: ChecklistDefinition) -> None:
     out = assessment_to_json(run(definition, green_answers(V9="yes", G10="IV")))
-    assert list(out) == ["checklist", "vitiligo", "general", "decision", "vida", "risk_points",
-                         "age", "strict", "fired"]  # fmt: skip
+    assert list(out) == [
+        "checklist",
+        "vitiligo",
+        "general",
+        "decision",
+        "vida",
+        "risk_points",
+        "age",
+        "strict",
+        "fired",
+    ]
     assert out["fired"] == [
-        {"rule": "D1", "severity": "note", "basis": "E/D", "text": definition.rule("D1").text,
-         "group": "note", "sources": [16, 17, 18, 24, 25]},
-        {"rule": "K1", "severity": "caution", "basis": "P", "text": definition.rule("K1").text,
-         "group": "general", "sources": [30, 37, 38, 39]},
-    ]  # fmt: skip
+        {
+            "rule": "D1",
+            "severity": "note",
+            "basis": "E/D",
+            "text": definition.rule("D1").text,
+            "group": "note",
+            "sources": [16, 17, 18, 24, 25],
+        },
+        {
+            "rule": "K1",
+            "severity": "caution",
+            "basis": "P",
+            "text": definition.rule("K1").text,
+            "group": "general",
+            "sources": [30, 37, 38, 39],
+        },
+    ]
     json.dumps(out)
 
 
@@ -677,8 +793,9 @@ def test_assessment_from_cli_shape_infers_group(definition: ChecklistDefinition)
     del out["strict"]
     back = assessment_from_json(out)
     assert [(f.rule, f.group, f.sources) for f in back.fired] == [
-        ("A1", "vitiligo", ()), ("K2", "general", ())
-    ]  # fmt: skip
+        ("A1", "vitiligo", ()),
+        ("K2", "general", ()),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -720,83 +837,166 @@ def _rule(d: dict[str, Any], rid: str) -> dict[str, Any]:
 
 
 BROKEN: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
-    ("unknown question in a rule",
-     lambda d: _rule(d, "R3")["when"]["all"].__setitem__(0, {"q": "V99", "eq": "yes"}),
-     "rule R3: condition refers to unknown question V99"),
-    ("token not allowed in a rule", lambda d: _rule(d, "R1")["when"]["all"][1]["in"].append("soon"),
-     "rule R1: condition tests V3 for 'soon'"),
-    ("eq on a list question", lambda d: _rule(d, "R2").update(when={"q": "V6", "eq": "confetti"}),
-     "rule R2: condition 'eq' cannot test V6"),
-    ("contains on a single question",
-     lambda d: _rule(d, "R5").update(when={"q": "V7", "contains": "yes"}), "rule R5"),
-    ("nonempty false", lambda d: _rule(d, "R2").update(when={"q": "V6", "nonempty": False}),
-     "rule R2"),
-    ("answer test without operator", lambda d: _rule(d, "A1").update(when={"q": "V1"}),
-     "rule A1: condition on V1 needs exactly one of"),
-    ("unknown condition", lambda d: _rule(d, "K3").update(when={"age_under": 22}),
-     "rule K3: unknown condition 'age_under'"),
-    ("two operators", lambda d: _rule(d, "K3").update(when={"age_lt": 22, "strict": True}),
-     "rule K3: malformed condition"),
+    (
+        "unknown question in a rule",
+        lambda d: _rule(d, "R3")["when"]["all"].__setitem__(0, {"q": "V99", "eq": "yes"}),
+        "rule R3: condition refers to unknown question V99",
+    ),
+    (
+        "token not allowed in a rule",
+        lambda d: _rule(d, "R1")["when"]["all"][1]["in"].append("soon"),
+        "rule R1: condition tests V3 for 'soon'",
+    ),
+    (
+        "eq on a list question",
+        lambda d: _rule(d, "R2").update(when={"q": "V6", "eq": "confetti"}),
+        "rule R2: condition 'eq' cannot test V6",
+    ),
+    (
+        "contains on a single question",
+        lambda d: _rule(d, "R5").update(when={"q": "V7", "contains": "yes"}),
+        "rule R5",
+    ),
+    (
+        "nonempty false",
+        lambda d: _rule(d, "R2").update(when={"q": "V6", "nonempty": False}),
+        "rule R2",
+    ),
+    (
+        "answer test without operator",
+        lambda d: _rule(d, "A1").update(when={"q": "V1"}),
+        "rule A1: condition on V1 needs exactly one of",
+    ),
+    (
+        "unknown condition",
+        lambda d: _rule(d, "K3").update(when={"age_under": 22}),
+        "rule K3: unknown condition 'age_under'",
+    ),
+    (
+        "two operators",
+        lambda d: _rule(d, "K3").update(when={"age_lt": 22, "strict": True}),
+        "rule K3: malformed condition",
+    ),
     ("empty all", lambda d: _rule(d, "R6").update(when={"all": []}), "rule R6"),
-    ("unknown context flag", lambda d: _rule(d, "T1").update(when={"context": "sunny"}),
-     "rule T1: unknown context flag"),
-    ("risk_points_gte without strict",
-     lambda d: _rule(d, "A2")["when"]["all"].__setitem__(1, {"risk_points_gte": {"normal": 2}}),
-     "rule A2: risk_points_gte"),
+    (
+        "unknown context flag",
+        lambda d: _rule(d, "T1").update(when={"context": "sunny"}),
+        "rule T1: unknown context flag",
+    ),
+    (
+        "risk_points_gte without strict",
+        lambda d: _rule(d, "A2")["when"]["all"].__setitem__(1, {"risk_points_gte": {"normal": 2}}),
+        "rule A2: risk_points_gte",
+    ),
     ("age as text", lambda d: _rule(d, "K4").update(when={"age_lt": "18"}), "rule K4: age_lt"),
     ("duplicate rule ID", lambda d: _rule(d, "R2").update(id="R1"), "rule R1: duplicate rule ID"),
-    ("duplicate question ID", lambda d: _question(d, "V2").update(id="V1"),
-     "question V1: duplicate question ID"),
-    ("bad severity", lambda d: _rule(d, "R5").update(severity="purple"),
-     "rule R5: unknown severity 'purple'"),
-    ("group mismatch", lambda d: _rule(d, "N1").update(group="vitiligo"),
-     "rule N1: group 'vitiligo' does not match"),
+    (
+        "duplicate question ID",
+        lambda d: _question(d, "V2").update(id="V1"),
+        "question V1: duplicate question ID",
+    ),
+    (
+        "bad severity",
+        lambda d: _rule(d, "R5").update(severity="purple"),
+        "rule R5: unknown severity 'purple'",
+    ),
+    (
+        "group mismatch",
+        lambda d: _rule(d, "N1").update(group="vitiligo"),
+        "rule N1: group 'vitiligo' does not match",
+    ),
     ("unknown basis tag", lambda d: _rule(d, "R4").update(basis="X"), "rule R4: basis 'X'"),
     ("repeated basis tag", lambda d: _rule(d, "R4").update(basis="D/D"), "rule R4: basis 'D/D'"),
-    ("source not in table", lambda d: _rule(d, "A1")["sources"].append(99),
-     "rule A1: source 99 is not in the sources table"),
+    (
+        "source not in table",
+        lambda d: _rule(d, "A1")["sources"].append(99),
+        "rule A1: source 99 is not in the sources table",
+    ),
     ("missing rule key", lambda d: _rule(d, "K2").pop("text"), "rule K2: missing key 'text'"),
-    ("unknown rule key", lambda d: _rule(d, "K2").update(colour="red"),
-     "rule K2: unknown key 'colour'"),
-    ("unknown question key", lambda d: _question(d, "V4").update(hint="x"),
-     "question V4: unknown key 'hint'"),
-    ("missing question key", lambda d: _question(d, "G2").pop("help"),
-     "question G2: missing key 'help'"),
+    (
+        "unknown rule key",
+        lambda d: _rule(d, "K2").update(colour="red"),
+        "rule K2: unknown key 'colour'",
+    ),
+    (
+        "unknown question key",
+        lambda d: _question(d, "V4").update(hint="x"),
+        "question V4: unknown key 'hint'",
+    ),
+    (
+        "missing question key",
+        lambda d: _question(d, "G2").pop("help"),
+        "question G2: missing key 'help'",
+    ),
     ("bad kind", lambda d: _question(d, "V6").update(kind="many"), "question V6: 'kind'"),
-    ("duplicate token", lambda d: _question(d, "V9")["tokens"].append({"value": "yes", "label": "Y"}),
-     "question V9: duplicate token 'yes'"),
-    ("empty label", lambda d: _question(d, "V9")["tokens"][0].update(label=" "),
-     "question V9: token yes: 'label'"),
-    ("examination not a bool", lambda d: _question(d, "V5").update(examination="yes"),
-     "question V5: 'examination'"),
-    ("required refers to a later question",
-     lambda d: _question(d, "V2").update(required={"q": "V3", "eq": "gt_12m"}),
-     "question V2: required: condition refers to unknown question V3"),
-    ("required refers to itself", lambda d: _question(d, "V1").update(required={"q": "V1", "eq": "no"}),
-     "question V1: required: condition refers to unknown question V1"),
-    ("required uses age", lambda d: _question(d, "V8").update(required={"age_lt": 18}),
-     "question V8: required: condition 'age_lt' is not allowed here"),
-    ("question source missing", lambda d: _question(d, "G10")["sources"].append(42),
-     "question G10: source 42"),
-    ("vida misses a token", lambda d: d["vida"]["scores"].pop("gt_12m"),
-     "vida: scores: missing key 'gt_12m'"),
+    (
+        "duplicate token",
+        lambda d: _question(d, "V9")["tokens"].append({"value": "yes", "label": "Y"}),
+        "question V9: duplicate token 'yes'",
+    ),
+    (
+        "empty label",
+        lambda d: _question(d, "V9")["tokens"][0].update(label=" "),
+        "question V9: token yes: 'label'",
+    ),
+    (
+        "examination not a bool",
+        lambda d: _question(d, "V5").update(examination="yes"),
+        "question V5: 'examination'",
+    ),
+    (
+        "required refers to a later question",
+        lambda d: _question(d, "V2").update(required={"q": "V3", "eq": "gt_12m"}),
+        "question V2: required: condition refers to unknown question V3",
+    ),
+    (
+        "required refers to itself",
+        lambda d: _question(d, "V1").update(required={"q": "V1", "eq": "no"}),
+        "question V1: required: condition refers to unknown question V1",
+    ),
+    (
+        "required uses age",
+        lambda d: _question(d, "V8").update(required={"age_lt": 18}),
+        "question V8: required: condition 'age_lt' is not allowed here",
+    ),
+    (
+        "question source missing",
+        lambda d: _question(d, "G10")["sources"].append(42),
+        "question G10: source 42",
+    ),
+    (
+        "vida misses a token",
+        lambda d: d["vida"]["scores"].pop("gt_12m"),
+        "vida: scores: missing key 'gt_12m'",
+    ),
     ("vida on a list question", lambda d: d["vida"].update(question="V6"), "vida: 'question'"),
-    ("risk item on unknown question", lambda d: d["risk_points"]["items"][0].update(q="V0"),
-     "risk_points: items[0]: refers to unknown question V0"),
-    ("risk item token not allowed", lambda d: d["risk_points"]["items"][0].update(eq="maybe"),
-     "risk_points: items[0]"),
-    ("outcome text missing", lambda d: d["outcomes"]["general"].pop("clearance"),
-     "outcomes: general: missing key 'clearance'"),
+    (
+        "risk item on unknown question",
+        lambda d: d["risk_points"]["items"][0].update(q="V0"),
+        "risk_points: items[0]: refers to unknown question V0",
+    ),
+    (
+        "risk item token not allowed",
+        lambda d: d["risk_points"]["items"][0].update(eq="maybe"),
+        "risk_points: items[0]",
+    ),
+    (
+        "outcome text missing",
+        lambda d: d["outcomes"]["general"].pop("clearance"),
+        "outcomes: general: missing key 'clearance'",
+    ),
     ("source table key", lambda d: d["sources"].update(abc="x"), "sources: 'abc'"),
     ("unknown top-level key", lambda d: d.update(extra=1), f"{SOURCE}: unknown key 'extra'"),
     ("missing top-level key", lambda d: d.pop("rules"), f"{SOURCE}: missing key 'rules'"),
     ("unsupported format", lambda d: d.update(format=2), "format: unsupported format 2"),
     ("bad version", lambda d: d.update(version="next"), "version: 'version' 'next'"),
     ("malformed rule ID", lambda d: d["rules"][0].update(id="r1"), "rules[0]: 'id' 'r1'"),
-]  # fmt: skip
+]
 
 
-@pytest.mark.parametrize(("mutate", "fragment"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN])
+@pytest.mark.parametrize(
+    ("mutate", "fragment"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN]
+)
 def test_malformed_definition(
     raw_definition: dict[str, Any], mutate: Callable[[dict[str, Any]], object], fragment: str
 ) -> None:

@@ -139,11 +139,9 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 
 def test_backup_and_restore_commands(tmp_path: Path) -> None:
     db = tmp_path / "clinic.sqlite"
-    from desktop.clinic import Clinic
+    from .conftest import open_as_system, patient_fields
 
-    from .conftest import patient_fields
-
-    clinic = Clinic.open(db)
+    clinic = open_as_system(db)
     clinic.register_patient(patient_fields())
     clinic.close()
     dest = tmp_path / "backup.sqlite"
@@ -157,7 +155,7 @@ def test_backup_and_restore_commands(tmp_path: Path) -> None:
     assert "previous database was kept" in result.stdout
     bad = run("--db", str(db), "restore", str(tmp_path / "missing.sqlite"), home=tmp_path)
     assert bad.returncode == 2 and bad.stdout == ""
-    clinic = Clinic.open(db)
+    clinic = open_as_system(db)
     assert clinic.patient_count() == 1
     clinic.close()
 

@@ -78,7 +78,9 @@ def template(kind: str) -> Template:
     return parse_template(raw_template(kind), f"{kind}.json")
 
 
-def strokes(seed: float = 0.0, count: int = 3) -> tuple[tuple[tuple[float, float, float], ...], ...]:
+def strokes(
+    seed: float = 0.0, count: int = 3
+) -> tuple[tuple[tuple[float, float, float], ...], ...]:
     """A wavy, pen-like synthetic signature in pad units (600 x 200)."""
     out = []
     for k in range(count):
@@ -157,7 +159,9 @@ def minor_amber_case() -> dict[str, Any]:
     c = consultation(a, answers)
     signatures = (
         Signature("guardian", "Łukasz Żółć", strokes(0.0), NOW),
-        Signature("clinician", "Dr Αλέξανδρος Παπαδόπουλος", strokes(1.0), NOW + timedelta(minutes=3)),
+        Signature(
+            "clinician", "Dr Αλέξανδρος Παπαδόπουλος", strokes(1.0), NOW + timedelta(minutes=3)
+        ),
     )
     spot = Spot(
         "ts-1",
@@ -188,7 +192,9 @@ def red_referral_case() -> dict[str, Any]:
         "red",
         "clearance",
         "defer",
-        rule("R1", "red", "C/E/D", "Active vitiligo: a patch appeared in the last 12 months.", 14, 8),
+        rule(
+            "R1", "red", "C/E/D", "Active vitiligo: a patch appeared in the last 12 months.", 14, 8
+        ),
         rule("R3", "red", "E/D", "Koebner-prone: a white patch after an injury.", 3),
         rule("C2", "clearance", "P", "Anticoagulant, antiplatelet or bleeding disorder.", 30),
         rule("N2", "not_today", "P", "Flare of eczema in the area.", 30),
@@ -570,7 +576,9 @@ def test_any_change_to_content_changes_the_hash() -> None:
     moved = ((tuple((x + 0.5, y, p) for x, y, p in moved[0])), *moved[1:])
     sigs[0] = replace(sigs[0], strokes=moved)
     case["signatures"] = tuple(sigs)
-    assert compose_consent(template("consent"), document_id="CONS-1", **case).content_sha256() != base
+    assert (
+        compose_consent(template("consent"), document_id="CONS-1", **case).content_sha256() != base
+    )
     other_id = compose_consent(template("consent"), document_id="CONS-2", **minor_amber_case())
     assert other_id.content_sha256() != base
 

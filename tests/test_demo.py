@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from desktop.clinic import Clinic
-
+from .conftest import open_as_system
 from .test_cli import run
 
 
@@ -26,7 +25,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
 def test_demo_fills_every_kind_of_outcome(demo: tuple[Path, Path, str]) -> None:
     db, _, stdout = demo
     assert "Demo clinic ready" in stdout
-    clinic = Clinic.open(db)
+    clinic = open_as_system(db)
     try:
         assert clinic.is_demo()
         assert clinic.patient_count() >= 25

@@ -39,7 +39,9 @@ MM = 72 / 25.4
 def consent(**changes: Any) -> tuple[DocumentContent, ClinicProfile]:
     case = minor_amber_case()
     case.update(changes)
-    return compose_consent(template("consent"), document_id="CONS-2026-0001", **case), case["profile"]
+    return compose_consent(template("consent"), document_id="CONS-2026-0001", **case), case[
+        "profile"
+    ]
 
 
 def pages_text(data: bytes) -> list[str]:
@@ -54,7 +56,9 @@ def png(width: int = 40, height: int = 20) -> bytes:
     """A small valid PNG (a teal rectangle), made without any imaging library."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     rows = b"".join(b"\x00" + b"\x1b\x5e\x7a" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
@@ -114,7 +118,8 @@ def test_all_text_is_in_the_embedded_dejavu_font(consent_pdf: bytes) -> None:
     reader = PdfReader(io.BytesIO(consent_pdf))
     fonts = set()
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
             f = font.get_object()
             fonts.add(str(f["/BaseFont"]))
             assert "/ToUnicode" in f  # extractable, searchable text
@@ -167,8 +172,11 @@ def test_clinic_header_and_logo() -> None:
     data = render_pdf(content, profile, fonts=FONTS)
     first = PdfReader(io.BytesIO(data)).pages[0]
     text = first.extract_text()
-    assert "Northgate Skin Clinic" in text and "York YO1 7HH" in text and "+44 1904 555 0101" in text
-    images = [x for x in first["/Resources"]["/XObject"].values() if x.get_object()["/Subtype"] == "/Image"]
+    assert (
+        "Northgate Skin Clinic" in text and "York YO1 7HH" in text and "+44 1904 555 0101" in text
+    )
+    resources: Any = first["/Resources"]
+    images = [x for x in resources["/XObject"].values() if x.get_object()["/Subtype"] == "/Image"]
     assert len(images) == 1
 
 
@@ -196,10 +204,11 @@ def test_signatures_are_vector_strokes_with_name_role_and_time() -> None:
     unsigned_pdf = PdfReader(io.BytesIO(render_pdf(unsigned, profile, fonts=FONTS)))
 
     def line_ops(reader: PdfReader) -> int:
-        return sum(
-            p.get_contents().get_data().count(b" l S")  # type: ignore[union-attr]
-            for p in reader.pages
-        )
+        total = 0
+        for page in reader.pages:
+            contents: Any = page.get_contents()
+            total += contents.get_data().count(b" l S")  # each one a line segment stroked
+        return total
 
     # 2 signatures x 3 strokes x 29 segments drawn as lines, and no picture of them
     assert line_ops(signed_pdf) - line_ops(unsigned_pdf) >= 2 * 3 * 29

@@ -12,7 +12,13 @@ from desktop.clinic import Clinic
 from desktop.demo import PAD_H, PAD_W, signature_strokes
 from desktop.errors import Conflict, ValidationError
 
-from .conftest import green_answers, patient_fields, stable_vitiligo_answers
+from .conftest import (
+    OWNER_PASSWORD,
+    green_answers,
+    open_as_system,
+    patient_fields,
+    stable_vitiligo_answers,
+)
 
 STROKES = signature_strokes("Łukasz Żółć")
 
@@ -33,7 +39,9 @@ def ready(clinic: Clinic, answers: dict[str, object] | None = None, **patient: s
 def sign_all(clinic: Clinic, cid: str) -> None:
     for role in clinic.required_signers(cid):
         name = "Dr Ada Lovelace" if role == "clinician" else "Łukasz Żółć"
-        clinic.add_signature(cid, role, name, STROKES, width=PAD_W, height=PAD_H)
+        clinic.add_signature(
+            cid, role, name, STROKES, width=PAD_W, height=PAD_H, password=OWNER_PASSWORD
+        )
 
 
 def test_empty_or_dot_signatures_are_refused(clinic: Clinic) -> None:
@@ -73,7 +81,9 @@ def test_a_minor_needs_a_guardian_not_the_patient(clinic: Clinic) -> None:
     cid = ready(clinic, green_answers(), date_of_birth="2010-06-01")
     assert clinic.required_signers(cid) == ("guardian", "clinician")
     clinic.add_signature(cid, "patient", "Anna Minor", STROKES, width=PAD_W, height=PAD_H)
-    clinic.add_signature(cid, "clinician", "Dr Ada", STROKES, width=PAD_W, height=PAD_H)
+    clinic.add_signature(
+        cid, "clinician", "Dr Ada", STROKES, width=PAD_W, height=PAD_H, password=OWNER_PASSWORD
+    )
     with pytest.raises(ValidationError, match="guardian"):
         clinic.sign_consultation(cid)
 
@@ -154,7 +164,7 @@ def test_verify_reports_tampering_and_foreign_files(disk_clinic: Clinic, tmp_pat
     middle = bytearray(pdf)
     middle[len(pdf) // 3] ^= 0x01
     assert not clinic.verify_pdf(bytes(middle)).valid
-    other = Clinic.open(tmp_path / "other" / "clinic.sqlite")
+    other = open_as_system(tmp_path / "other" / "clinic.sqlite")
     report = other.verify_pdf(pdf)
     assert not report.valid
     other.close()

@@ -13,10 +13,10 @@ from desktop.errors import StorageError
 from desktop.migrations import MIGRATIONS
 from desktop.storage import Store, fold, fts_query, integrity_errors
 
-from .conftest import ROOT, FakeClock, patient_fields, stable_vitiligo_answers
+from .conftest import ROOT, FakeClock, open_as_system, patient_fields, stable_vitiligo_answers
 
 FIXTURES = ROOT / "tests" / "fixtures"
-ALL_MIGRATIONS = ["0001_core", "0002_signed_documents"]
+ALL_MIGRATIONS = ["0001_core", "0002_signed_documents", "0003_accounts_audit"]
 
 
 def test_migrations_from_empty_create_every_table(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_upgrade_from_schema_0001_keeps_every_row(tmp_path: Path, clock: FakeClo
     }
     raw.close()
     assert before["patients"] >= 3 and before["consultations"] >= 2
-    clinic = Clinic.open(old, clock=clock)
+    clinic = open_as_system(old, clock)
     assert clinic.store.applied_migrations() == ALL_MIGRATIONS
     assert clinic.patient_count() == before["patients"]
     found = clinic.search_patients("zolc")
@@ -109,7 +109,7 @@ def test_search_survives_fts_syntax_in_input(clinic: Clinic) -> None:
 
 def test_damaged_file_is_reported_clearly(tmp_path: Path, clock: FakeClock) -> None:
     path = tmp_path / "clinic.sqlite"
-    clinic = Clinic.open(path, clock=clock)
+    clinic = open_as_system(path, clock)
     for i in range(300):
         clinic.register_patient(patient_fields(given_name=f"Name{i}", family_name=f"Family{i}"))
     clinic.close()
@@ -156,7 +156,7 @@ def test_full_disk_says_what_to_do(tmp_path: Path) -> None:
 
 def test_backup_restore_round_trip_keeps_every_row(tmp_path: Path, clock: FakeClock) -> None:
     path = tmp_path / "clinic.sqlite"
-    clinic = Clinic.open(path, clock=clock)
+    clinic = open_as_system(path, clock)
     ids = [
         clinic.register_patient(patient_fields(given_name=f"P{i}", family_name="Ödön")).id
         for i in range(12)
@@ -183,7 +183,7 @@ def test_backup_restore_round_trip_keeps_every_row(tmp_path: Path, clock: FakeCl
 
 def test_restore_refuses_a_bad_source_and_changes_nothing(tmp_path: Path, clock: FakeClock) -> None:
     path = tmp_path / "clinic.sqlite"
-    clinic = Clinic.open(path, clock=clock)
+    clinic = open_as_system(path, clock)
     clinic.register_patient(patient_fields())
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from desktop.clinic import Clinic
 from desktop.storage import fold, phone_search_text
@@ -25,7 +26,7 @@ GIVEN = [
 ]
 FAMILY = ["Smith", "Żółć", "Ødegård", "O'Brien", "Mensah", "Chen", "Núñez", "Bäckström", "Raghu"]
 QUERIES = ["smi", "zolc", "o'brien", "anna smith", "odeg", "0770", "1990-04", "mens kw", "chen m"]
-NOW = datetime(2026, 11, 25, tzinfo=timezone.utc).isoformat()
+NOW = datetime(2026, 11, 25, tzinfo=UTC).isoformat()
 
 
 def populate(clinic: Clinic, n: int) -> None:
@@ -72,7 +73,7 @@ def test_search_latency(tmp_path: Path) -> None:
         populate(clinic, n)
         db = clinic.store.db
 
-        def raw(q: str) -> None:
+        def raw(q: str, db: Any = db) -> None:
             """The bare ranked FTS5 query: rowids only, no join, no Python objects."""
             list(
                 db.execute(
@@ -82,7 +83,7 @@ def test_search_latency(tmp_path: Path) -> None:
                 )
             )
 
-        facade = median_ms(lambda q: clinic.search_patients(q, 50))
+        facade = median_ms(lambda q, clinic=clinic: clinic.search_patients(q, 50))
         bare = median_ms(raw)
         hits = {q: len(clinic.search_patients(q, 50)) for q in QUERIES}
         print(
