@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ def setup_logging(directory: Path) -> Path:
     """Log to a rotating file in `directory` (created 0700); returns the file's path."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = directory / "clinic-intake.log"
+    os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
     handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
     )

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from desktop import __version__
 from desktop.checklist import AssessContext, assess, assessment_to_json
 from desktop.errors import IntakeError, ValidationError
-from desktop.paths import default_db, log_dir
+from desktop.paths import default_db
 
 log = logging.getLogger(__name__)
 

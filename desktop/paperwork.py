@@ -267,13 +267,17 @@ class Paperwork:
         self.ensure_seal()
         now = self.clock()
         signed = replace(c, state="signed", signed_at=now, updated=now)
-        made: list[tuple[Document, str, bytes]] = []
+        rendered = []
         for kind in self.kinds_for(c):
             doc_id = str(uuid.uuid4())
             tpl, content = self.compose(signed, kind, doc_id, now)
-            sealed = signing.seal_pdf(
-                self.render(content), self._seal_dir(), reason=f"{kind} {doc_id}"
-            )
+            rendered.append((kind, doc_id, tpl, content, self.render(content)))
+        seals = signing.seal_pdfs(
+            [(pdf_bytes, f"{kind} {doc_id}") for kind, doc_id, _, _, pdf_bytes in rendered],
+            self._seal_dir(),
+        )
+        made: list[tuple[Document, str, bytes]] = []
+        for (kind, doc_id, tpl, content, _), sealed in zip(rendered, seals, strict=True):
             doc = Document(
                 id=doc_id,
                 consultation_id=c.id,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, LETTER
@@ -87,6 +88,8 @@ NOTICES: dict[str, tuple[Any, Any]] = {  # tone -> (background, border)
     "danger": (colors.HexColor("#fdecea"), colors.HexColor("#c0392b")),
     "demo": (colors.HexColor("#fdecea"), colors.HexColor("#c0392b")),
 }
+
+rl_config.useA85 = 0  # plain binary streams: ~5% smaller and faster (no other reportlab user)
 
 _FONT_LOCK = threading.Lock()
 _FONT_NAMES: dict[tuple[str, str, str], tuple[str, str, str]] = {}

@@ -7,7 +7,7 @@ import hashlib
 import io
 import logging
 import os
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -360,8 +360,18 @@ def _load_seal(seal_dir: Path) -> tuple[Any, list[Any]]:
     return asn1_keys.PrivateKeyInfo.load(key_der), [asn1_x509.Certificate.load(d) for d in der]
 
 
+# Room for the CMS signature in the file; an EC P-256 seal with its certificate needs ~1.5 KB.
+# Reserving it up front spares pyHanko a trial signature to measure the size.
+SIGNATURE_BYTES = 8192
+
+
 def seal_pdf(pdf_bytes: bytes, seal_dir: Path, *, reason: str) -> bytes:
     """Add an invisible PAdES B-B signature by the clinic seal (an incremental update)."""
+    return seal_pdfs([(pdf_bytes, reason)], seal_dir)[0]
+
+
+def seal_pdfs(documents: Sequence[tuple[bytes, str]], seal_dir: Path) -> list[bytes]:
+    """Seal several PDFs (bytes, reason) with one load of the key and one event loop."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -374,31 +384,37 @@ def seal_pdf(pdf_bytes: bytes, seal_dir: Path, *, reason: str) -> bytes:
         # be a redundant, unsigned blob inside the seal
         cert_registry=SimpleCertificateStore.from_certs(certs[1:]),  # type: ignore[no-untyped-call]
     )
-    meta = signers.PdfSignatureMetadata(
-        field_name=FIELD_NAME,
-        reason=reason,
-        name=certs[0].subject.native.get("common_name"),
-        md_algorithm="sha256",
-        subfilter=fields.SigSeedSubFilter.PADES,
-    )
-    try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
-    except Exception as exc:
-        msg = f"The document cannot be sealed: it is not a readable PDF ({exc})."
-        raise SignatureError(msg) from exc
-    if any(sig.field_name == FIELD_NAME for sig in writer.prev.embedded_signatures):
-        raise SignatureError("This document already carries the clinic seal.")
+    jobs = []
+    for pdf_bytes, reason in documents:
+        meta = signers.PdfSignatureMetadata(
+            field_name=FIELD_NAME,
+            reason=reason,
+            name=certs[0].subject.native.get("common_name"),
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+        )
+        try:
+            writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes), strict=False)
+        except Exception as exc:
+            msg = f"The document cannot be sealed: it is not a readable PDF ({exc})."
+            raise SignatureError(msg) from exc
+        if any(sig.field_name == FIELD_NAME for sig in writer.prev.embedded_signatures):
+            raise SignatureError("This document already carries the clinic seal.")
+        jobs.append((writer, meta))
     spec = fields.SigFieldSpec(sig_field_name=FIELD_NAME)  # no box: an invisible signature
 
-    async def sign() -> io.BytesIO:
-        out: io.BytesIO = await signers.async_sign_pdf(
-            writer, meta, signer=signer, new_field_spec=spec
-        )
-        return out
+    async def sign() -> list[bytes]:
+        sealed = []
+        for writer, meta in jobs:
+            out: io.BytesIO = await signers.async_sign_pdf(
+                writer, meta, signer=signer, new_field_spec=spec, bytes_reserved=SIGNATURE_BYTES
+            )
+            sealed.append(out.getvalue())
+        return sealed
 
     try:
         with _quiet_pyhanko():
-            return _run(sign).getvalue()
+            return _run(sign)
     except SignatureError:
         raise
     except Exception as exc:  # pyHanko's errors: already sealed, damaged file, ...
