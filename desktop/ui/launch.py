@@ -1,0 +1,135 @@
+"""Starting the window: icon, database path, opening the clinic after the first paint."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from desktop import paths
+from desktop.errors import IntakeError
+from desktop.ui.error_dialogs import install_excepthook, show_intake_error
+from desktop.ui.main_window import MainWindow
+from desktop.ui.widgets import busy_cursor
+
+if TYPE_CHECKING:
+    from desktop.clinic import Clinic
+
+log = logging.getLogger(__name__)
+
+EXIT_AFTER_SHOW = "CLINIC_INTAKE_EXIT_AFTER_SHOW"
+
+
+class _OnPaint(QObject):
+    """Calls `callback` (once, from the event loop) after the watched widget's next paint."""
+
+    def __init__(self, parent: QObject, callback: Callable[[], None]) -> None:
+        super().__init__(parent)
+        self.callback = callback
+        self.armed = True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self.armed and event.type() == QEvent.Type.Paint:
+            self.armed = False
+            QTimer.singleShot(0, self.callback)
+        return False
+
+
+def app_icon() -> QIcon:
+    """The window icon (resources/icons/); an empty icon if the files are missing."""
+    from desktop import resources
+
+    finder = getattr(resources, "icon_file", None)  # the core's own accessor, once it has one
+    icon = QIcon()
+    for size in (64, 256):
+        name = f"clinic-intake-{size}.png"
+        path = finder(name) if finder else resources.ROOT / "icons" / name
+        if path.is_file():
+            icon.addFile(str(path))
+    return icon
+
+
+def _database_path(args: argparse.Namespace) -> Path:
+    path: Path | None = getattr(args, "db", None)
+    if path is not None:
+        return path
+    path = paths.default_db()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path.parent, 0o700)
+    return path
+
+
+def open_clinic(window: MainWindow, path: Path) -> Clinic | None:
+    """Open the database behind an already visible window; None (and a message) on failure."""
+    with busy_cursor():
+        from desktop.clinic import Clinic  # after the window is up: the core's imports cost
+
+        try:
+            clinic = Clinic.open(path)
+        except IntakeError as exc:
+            window.location.setText(f"Database not opened: {path}")
+            box = show_intake_error(window, exc)
+            box.finished.connect(window.close)
+            return None
+        window.attach(clinic)
+    log.info("database %s opened", path)
+    return clinic
+
+
+def launch(args: argparse.Namespace, log_path: Path) -> int:
+    """Show the window, open the clinic database, run until closed; returns the exit code.
+
+    The window paints first and the database opens right after that first paint, so a large
+    or slow database never leaves the user looking at nothing. CLINIC_INTAKE_EXIT_AFTER_SHOW
+    (startup benchmark): "shown" quits after the first paint, "1" once the data is painted.
+    """
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName("Clinic Intake")
+    app.setApplicationDisplayName("Clinic Intake")
+    app.setWindowIcon(app_icon())
+    install_excepthook(log_path)
+    path = _database_path(args)
+    window = MainWindow(log_path)
+    screen = app.primaryScreen().availableGeometry()
+    window.resize(min(1280, screen.width()), min(800, screen.height()))
+    exit_after = os.environ.get(EXIT_AFTER_SHOW, "")
+    opened: list[Clinic] = []
+    started = False
+
+    def open_database() -> None:
+        nonlocal started
+        if started:
+            return
+        started = True
+        if exit_after == "shown":
+            app.quit()
+            return
+        clinic = open_clinic(window, path)
+        if clinic is None:
+            return
+        opened.append(clinic)
+        app.installEventFilter(window)  # any key or click counts as activity (idle lock)
+        if exit_after:
+            page = window.stack.currentWidget() or window.stack
+            page.installEventFilter(_OnPaint(window, app.quit))
+            page.update()
+
+    window.start.installEventFilter(_OnPaint(window, open_database))
+    QTimer.singleShot(500, open_database)  # in case no paint arrives (e.g. started minimised)
+    window.show()
+    try:
+        code = app.exec()
+    finally:
+        for clinic in opened:
+            clinic.close()
+    return code if opened or exit_after == "shown" else (code or 2)

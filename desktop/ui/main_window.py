@@ -1,0 +1,380 @@
+"""The main window and `run_gui`, the entry point the composition root calls."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from desktop.auth import ROLE_LABELS
+from desktop.errors import IntakeError
+from desktop.models import TestSpot
+from desktop.ui.access_page import AccessPage
+from desktop.ui.error_dialogs import show_intake_error
+from desktop.ui.start_screen import StartScreen
+from desktop.ui.widgets import busy_cursor
+
+if TYPE_CHECKING:
+    from desktop.clinic import Clinic
+    from desktop.ui.consultation_page import ConsultationPage
+    from desktop.ui.patient_page import PatientPage
+
+log = logging.getLogger(__name__)
+
+IDLE_CHECK_MS = 15_000
+ACTIVITY_EVENTS = frozenset(
+    {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TabletPress,
+        QEvent.Type.TouchBegin,
+    }
+)
+
+
+class MainWindow(QMainWindow):
+    """Start screen, patient page and consultation page in one stack; actions and shortcuts.
+
+    The window can be shown before its database is open (`attach` it then): it appears at
+    once and fills in as soon as the clinic is ready.
+    """
+
+    attached = Signal()
+
+    def __init__(
+        self, log_path: Path, clinic: Clinic | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._clinic: Clinic | None = None
+        self.log_path = log_path
+        self.setObjectName("mainWindow")
+        self.setMinimumSize(1024, 640)
+        self.stack = QStackedWidget()
+        self.setCentralWidget(self.stack)
+        self.start = StartScreen()
+        self.stack.addWidget(self.start)
+        self.access = AccessPage()
+        self.access.granted.connect(self._granted)
+        self.access.sign_out.connect(self.sign_out)
+        self.stack.addWidget(self.access)
+        self._locked_page: QWidget | None = None
+        self._last_activity = time.monotonic()
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setInterval(IDLE_CHECK_MS)
+        self._idle_timer.timeout.connect(self._check_idle)
+        self._patient_page: PatientPage | None = None
+        self._consultation_page: ConsultationPage | None = None
+
+        self.start.open_patient.connect(self.show_patient)
+        self.start.open_consultation.connect(self.show_consultation)
+        self.start.new_patient.connect(self.new_patient)
+        self.start.review_spot.connect(self.review_spot)
+
+        self._make_actions()
+        self.user_label = QLabel()
+        self.user_label.setObjectName("signedInUser")
+        self.location = QLabel("Opening the database…")
+        self.statusBar().addPermanentWidget(self.user_label)
+        self.statusBar().addPermanentWidget(self.location)
+        self.setWindowTitle("Clinic Intake")
+        self._set_actions_enabled(False)
+        if clinic is not None:
+            self.attach(clinic)
+
+    @property
+    def clinic(self) -> Clinic:
+        if self._clinic is None:
+            raise RuntimeError("the window has no clinic attached yet")
+        return self._clinic
+
+    def attach(self, clinic: Clinic) -> None:
+        """Give the window its open clinic database; sign in (or set up) unless already done."""
+        self._clinic = clinic
+        self.location.setText(f"Database: {clinic.store.label}")
+        self.refresh_title()
+        if clinic.signed_in is not None and not clinic.locked:
+            self._granted()
+        else:
+            self._show_access("setup" if clinic.needs_setup() else "login")
+        self.attached.emit()
+
+    def _show_access(self, mode: Literal["setup", "login", "unlock"]) -> None:
+        self._set_actions_enabled(False)
+        self._idle_timer.stop()
+        self.user_label.setText("Locked" if mode == "unlock" else "Not signed in")
+        self.access.start(self.clinic, mode)
+        self.stack.setCurrentWidget(self.access)
+
+    def _granted(self) -> None:
+        """Someone signed in or unlocked: show the start screen (or the page left locked)."""
+        clinic = self.clinic
+        user = clinic.signed_in
+        if user is None:
+            return
+        roles = ", ".join(ROLE_LABELS.get(r, r) for r in user.roles)
+        self.user_label.setText(f"Signed in: {user.display_name} ({roles})")
+        self._set_actions_enabled(True)
+        self._last_activity = time.monotonic()
+        self._idle_timer.start()
+        back_to = self._locked_page
+        self._locked_page = None
+        if back_to is not None and back_to is not self.start:
+            self.stack.setCurrentWidget(back_to)
+            return
+        self.start.set_clinic(clinic)
+        self.stack.setCurrentWidget(self.start)
+        self.start.focus_search()
+
+    # Locking and signing out ------------------------------------------------------------
+
+    def lock_screen(self) -> None:
+        if self._clinic is None or self._clinic.signed_in is None or self._clinic.locked:
+            return
+        self._leave_consultation()
+        current = self.stack.currentWidget()
+        self._locked_page = current if current is not self.access else None
+        self.clinic.lock()
+        self._close_dialogs()
+        self._show_access("unlock")
+        log.info("screen locked")
+
+    def sign_out(self) -> None:
+        if self._clinic is None:
+            return
+        self._leave_consultation()
+        self._locked_page = None
+        self._close_dialogs()
+        self.clinic.logout()
+        self._show_access("login")
+
+    def _close_dialogs(self) -> None:
+        for child in self.findChildren(QDialog):
+            if child.isVisible():
+                child.reject()
+
+    def note_activity(self) -> None:
+        self._last_activity = time.monotonic()
+
+    def _check_idle(self) -> None:
+        clinic = self._clinic
+        if clinic is None or clinic.signed_in is None or clinic.locked:
+            return
+        if time.monotonic() - self._last_activity >= clinic.idle_minutes() * 60:
+            self.lock_screen()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in ACTIVITY_EVENTS:
+            self._last_activity = time.monotonic()
+        return False
+
+    def _set_actions_enabled(self, enabled: bool) -> None:
+        for action in (
+            self.home_action,
+            self.find_action,
+            self.new_action,
+            self.print_action,
+            self.preview_action,
+            self.settings_action,
+            self.lock_action,
+            self.sign_out_action,
+        ):
+            action.setEnabled(enabled)
+
+    # Actions ----------------------------------------------------------------------------
+
+    def _action(
+        self, text: str, shortcut: QKeySequence | QKeySequence.StandardKey | str | None, slot: Any
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _make_actions(self) -> None:
+        self.home_action = self._action("&Start screen", "Ctrl+Home", self.show_start)
+        self.find_action = self._action(
+            "&Find patient", QKeySequence.StandardKey.Find, self.find_patient
+        )
+        self.new_action = self._action(
+            "&New patient…", QKeySequence.StandardKey.New, self.new_patient
+        )
+        self.print_action = self._action(
+            "&Print…", QKeySequence.StandardKey.Print, self.print_current
+        )
+        self.preview_action = self._action("Print pre&view…", "Ctrl+Shift+P", self.preview_current)
+        self.settings_action = self._action("S&ettings…", "Ctrl+,", self.open_settings)
+        self.lock_action = self._action("&Lock screen", "Ctrl+L", self.lock_screen)
+        self.sign_out_action = self._action("Sign &out", None, self.sign_out)
+        self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.about_action = self._action("&About Clinic Intake", None, self.about)
+
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for action in (self.new_action, self.find_action, self.home_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.preview_action)
+        file_menu.addAction(self.print_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.lock_action)
+        file_menu.addAction(self.sign_out_action)
+        file_menu.addAction(self.quit_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+        tools = self.addToolBar("Main")
+        tools.setObjectName("mainToolbar")
+        tools.setMovable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (self.home_action, self.new_action, self.print_action, self.settings_action):
+            tools.addAction(action)
+        tools.addSeparator()
+        tools.addAction(self.lock_action)
+
+    def refresh_title(self) -> None:
+        demo = " [DEMO]" if self.clinic.is_demo() else ""
+        self.setWindowTitle(f"Clinic Intake{demo}")
+
+    # Navigation -------------------------------------------------------------------------
+
+    def show_start(self) -> None:
+        self._leave_consultation()
+        self.start.refresh()
+        self.stack.setCurrentWidget(self.start)
+        self.start.focus_search()
+
+    def find_patient(self) -> None:
+        self.show_start()
+
+    def patient_page(self) -> PatientPage:
+        if self._patient_page is None:
+            from desktop.ui.patient_page import PatientPage
+
+            page = PatientPage(self.clinic)
+            page.back.connect(self.show_start)
+            page.open_consultation.connect(self.show_consultation)
+            page.open_patient.connect(self.show_patient)
+            self.stack.addWidget(page)
+            self._patient_page = page
+        return self._patient_page
+
+    def consultation_page(self) -> ConsultationPage:
+        if self._consultation_page is None:
+            from desktop.ui.consultation_page import ConsultationPage
+
+            page = ConsultationPage(self.clinic)
+            page.back_to_patient.connect(self.show_patient)
+            page.home.connect(self.show_start)
+            self.stack.addWidget(page)
+            self._consultation_page = page
+        return self._consultation_page
+
+    def new_patient(self) -> None:
+        self._leave_consultation()
+        page = self.patient_page()
+        page.new_patient()
+        self.stack.setCurrentWidget(page)
+        page.focus_first_field()
+
+    def show_patient(self, patient_id: str) -> None:
+        self._leave_consultation()
+        page = self.patient_page()
+        page.load(patient_id)
+        self.stack.setCurrentWidget(page)
+
+    def show_consultation(self, consultation_id: str) -> None:
+        self._leave_consultation()
+        page = self.consultation_page()
+        with busy_cursor():
+            page.load(consultation_id)
+        self.stack.setCurrentWidget(page)
+
+    def _leave_consultation(self) -> None:
+        if self._consultation_page is not None:
+            self._consultation_page.flush()
+
+    def review_spot(self, spot: TestSpot, week: int) -> None:
+        from desktop.ui.test_spot_dialog import ReviewDialog
+
+        dialog = ReviewDialog(self.clinic, spot, week, self)
+        dialog.finished.connect(lambda _result: self.start.refresh())
+        dialog.open()
+
+    def open_settings(self) -> None:
+        from desktop.ui.settings_dialog import SettingsDialog
+
+        try:
+            with busy_cursor():
+                dialog = SettingsDialog(self.clinic, self)
+        except IntakeError as exc:
+            show_intake_error(self, exc)
+            return
+        dialog.open()
+
+    def _current_documents_page(self) -> ConsultationPage | None:
+        page = self._consultation_page
+        if page is not None and self.stack.currentWidget() is page and page.has_documents():
+            return page
+        return None
+
+    def print_current(self) -> None:
+        page = self._current_documents_page()
+        if page is None:
+            self.statusBar().showMessage(
+                "Nothing to print here: open a signed consultation to print its documents.", 6000
+            )
+            return
+        page.print_document()
+
+    def preview_current(self) -> None:
+        page = self._current_documents_page()
+        if page is None:
+            self.statusBar().showMessage(
+                "Nothing to preview here: open a signed consultation first.", 6000
+            )
+            return
+        page.preview_document()
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Clinic Intake",
+            "Clinic Intake: consultations, the vitiligo risk checklist before microneedling, "
+            f"and sealed consent sheets.\n\nDatabase: {self.clinic.store.label}\n"
+            f"Log file: {self.log_path}",
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._leave_consultation()
+        super().closeEvent(event)
+
+
+def run_gui(args: argparse.Namespace, log_path: Path) -> int:
+    """Show the window, open the clinic database, run until closed; returns the exit code.
+
+    `args.db` (a Path or None for the default database) and `args.demo` come from the command
+    line; see `desktop.ui.launch` for how the window appears before the database opens.
+    """
+    from desktop.ui.launch import launch
+
+    return launch(args, log_path)

@@ -1,0 +1,232 @@
+"""The signature pad (mouse, pen with pressure, touch) and a signer's panel around it."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QTabletEvent,
+    QTouchEvent,
+)
+from PySide6.QtWidgets import (
+    QSizePolicy,
+    QWidget,
+)
+
+from desktop.models import Point, Stroke
+
+log = logging.getLogger(__name__)
+
+# Strokes are recorded in pad units, whatever the widget's size on screen: 600 x 200.
+PAD_WIDTH = 600.0
+PAD_HEIGHT = 200.0
+DEFAULT_PRESSURE = 0.5
+# GUI pre-check only (the core decides): fewer samples or less extent than this is a dot.
+MIN_POINTS = 8
+MIN_EXTENT = 0.08
+
+
+def signature_problem(strokes: tuple[Stroke, ...]) -> str | None:
+    """Why these strokes are not (yet) a signature, or None when they could be one."""
+    points = [p for s in strokes for p in s]
+    if not points:
+        return "The pad is empty: sign with the mouse, a pen or a finger."
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    extent = max((max(xs) - min(xs)) / PAD_WIDTH, (max(ys) - min(ys)) / PAD_HEIGHT)
+    if len(points) < MIN_POINTS or extent < MIN_EXTENT:
+        return "A dot or a short slip is not a signature: clear the pad and sign in full."
+    return None
+
+
+class SignaturePad(QWidget):
+    """Draws what the signer writes; strokes are (x, y, pressure) points in pad units."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("signaturePad")
+        self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setMinimumSize(360, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._strokes: list[list[Point]] = []
+        self._current: list[Point] | None = None
+        self.read_only = False
+
+    def sizeHint(self) -> QSize:
+        return QSize(600, 180)
+
+    # Geometry ---------------------------------------------------------------------------
+
+    def pad_rect(self) -> QRectF:
+        """The largest 3:1 rectangle centred in the widget: pad units map onto it."""
+        w, h = float(self.width()), float(self.height())
+        scale = min(w / PAD_WIDTH, h / PAD_HEIGHT)
+        pw, ph = PAD_WIDTH * scale, PAD_HEIGHT * scale
+        return QRectF((w - pw) / 2, (h - ph) / 2, pw, ph)
+
+    def to_pad(self, pos: QPointF, pressure: float = DEFAULT_PRESSURE) -> Point:
+        r = self.pad_rect()
+        x = (pos.x() - r.x()) * PAD_WIDTH / max(r.width(), 1.0)
+        y = (pos.y() - r.y()) * PAD_HEIGHT / max(r.height(), 1.0)
+        x = min(max(x, 0.0), PAD_WIDTH)
+        y = min(max(y, 0.0), PAD_HEIGHT)
+        return (round(x, 2), round(y, 2), round(min(max(pressure, 0.0), 1.0), 3))
+
+    def to_widget(self, point: Point) -> QPointF:
+        r = self.pad_rect()
+        return QPointF(
+            r.x() + point[0] * r.width() / PAD_WIDTH, r.y() + point[1] * r.height() / PAD_HEIGHT
+        )
+
+    # Strokes ----------------------------------------------------------------------------
+
+    def strokes(self) -> tuple[Stroke, ...]:
+        done = [tuple(s) for s in self._strokes if s]
+        return tuple(done)
+
+    def set_strokes(self, strokes: tuple[Stroke, ...]) -> None:
+        self._strokes = [list(s) for s in strokes]
+        self._current = None
+        self.update()
+        self.changed.emit()
+
+    def clear(self) -> None:
+        self.set_strokes(())
+
+    def undo(self) -> None:
+        if self._strokes:
+            self._strokes.pop()
+            self._current = None
+            self.update()
+            self.changed.emit()
+
+    def problem(self) -> str | None:
+        return signature_problem(self.strokes())
+
+    def _begin(self, point: Point) -> None:
+        if self.read_only:
+            return
+        self._current = [point]
+        self._strokes.append(self._current)
+        self.update()
+
+    def _extend(self, point: Point) -> None:
+        if self._current is None:
+            return
+        if self._current[-1][:2] != point[:2]:
+            self._current.append(point)
+            self.update()
+
+    def _end(self) -> None:
+        if self._current is not None:
+            self._current = None
+            self.changed.emit()
+
+    # Input ------------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._begin(self.to_pad(event.position()))
+            event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        self._extend(self.to_pad(event.position()))
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._extend(self.to_pad(event.position()))
+            self._end()
+            event.accept()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:
+        point = self.to_pad(event.position(), event.pressure())
+        kind = event.type()
+        if kind == QEvent.Type.TabletPress:
+            self._begin(point)
+        elif kind == QEvent.Type.TabletMove:
+            self._extend(point)
+        elif kind == QEvent.Type.TabletRelease:
+            self._extend(point)
+            self._end()
+        event.accept()  # no synthesised mouse events for the pen
+
+    def event(self, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (
+            QEvent.Type.TouchBegin,
+            QEvent.Type.TouchUpdate,
+            QEvent.Type.TouchEnd,
+            QEvent.Type.TouchCancel,
+        ) and isinstance(event, QTouchEvent):
+            points = event.points()
+            if kind == QEvent.Type.TouchCancel:
+                if self._current is not None and self._strokes:
+                    self._strokes.pop()
+                self._current = None
+                self.update()
+            elif points:
+                first = points[0]
+                pressure = first.pressure() if first.pressure() > 0 else DEFAULT_PRESSURE
+                point = self.to_pad(first.position(), pressure)
+                if kind == QEvent.Type.TouchBegin:
+                    self._begin(point)
+                elif kind == QEvent.Type.TouchUpdate:
+                    self._extend(point)
+                else:
+                    self._extend(point)
+                    self._end()
+            event.accept()
+            return True
+        return super().event(event)
+
+    # Painting ---------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = self.pad_rect()
+        painter.fillRect(self.rect(), QColor("#f4f6f8"))
+        painter.fillRect(r, QColor("#ffffff"))
+        border = QColor("#1f6feb") if self.hasFocus() else QColor("#8a949c")
+        painter.setPen(QPen(border, 1))
+        painter.drawRect(r.adjusted(0.5, 0.5, -0.5, -0.5))
+        base_y = r.y() + r.height() * 0.75
+        painter.setPen(QPen(QColor("#b0b8bf"), 1, Qt.PenStyle.DashLine))
+        painter.drawLine(QPointF(r.x() + 20, base_y), QPointF(r.right() - 20, base_y))
+        if not self._strokes:
+            painter.setPen(QColor("#8a949c"))
+            painter.drawText(
+                QRectF(r.x(), base_y + 4, r.width(), r.height() * 0.25 - 4),
+                Qt.AlignmentFlag.AlignCenter,
+                "Sign above the line",
+            )
+        scale = r.width() / PAD_WIDTH
+        ink = QColor("#0b1f5c")
+        for stroke in self._strokes:
+            if len(stroke) == 1:
+                width = (1.5 + 2.5 * stroke[0][2]) * scale
+                painter.setPen(QPen(ink, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+                painter.drawPoint(self.to_widget(stroke[0]))
+                continue
+            for a, b in itertools.pairwise(stroke):
+                width = (1.5 + 2.5 * (a[2] + b[2]) / 2) * scale
+                pen = QPen(ink, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+                painter.setPen(pen)
+                path = QPainterPath(self.to_widget(a))
+                path.lineTo(self.to_widget(b))
+                painter.drawPath(path)
+        painter.end()
