@@ -1,5 +1,9 @@
 # Clinic Intake: `make run` starts the app, `make test` checks everything.
-PYTHON ?= python3
+# Python 3.12+ where the machine has it: PySide6 6.12 mishandles reference counts of None/True/
+# False, which only 3.12's immortal objects make harmless (desktop/ui/__init__.py guards 3.11).
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3 python3.13 \
+	$$HOME/.pyenv/versions/3.13*/bin/python3 python3; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.installed-run
