@@ -9,7 +9,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from desktop.audit import AuditEntry, ChainReport, verify_chain
@@ -32,6 +32,9 @@ Clock = Callable[[], datetime]
 WRONG = "The user name or password is wrong."
 IDLE_KEY = "idle_lock_minutes"
 DEFAULT_IDLE_MINUTES = 5
+# Repeats of these by the same user on the same record within the window make one audit row.
+COALESCED = frozenset({"update consultation"})
+COALESCE_WINDOW = timedelta(minutes=1)
 
 
 def system_actor() -> User:
@@ -99,9 +102,19 @@ class ClinicSession:
     def _audit(self, action: str, target: str = "", patient: str = "", **detail: object) -> None:
         who = self._user.username if self._user else "-"
         at = self.clock().isoformat()
+        if action in COALESCED and self._repeats_last(who, action, target, at):
+            return
         text = json.dumps(detail, sort_keys=True, ensure_ascii=False) if detail else ""
         entry = self.accounts.append(at, who, action, target, patient, text)
         self._write_anchor(entry)
+
+    def _repeats_last(self, who: str, action: str, target: str, at: str) -> bool:
+        """Autosave edits the same draft many times a minute: one audit row stands for them."""
+        last = self.accounts.entries("seq = (SELECT max(seq) FROM audit)")
+        if not last or (last[0].user, last[0].action, last[0].target) != (who, action, target):
+            return False
+        age = datetime.fromisoformat(at) - datetime.fromisoformat(last[0].at)
+        return timedelta(0) <= age < COALESCE_WINDOW
 
     def _anchor_path(self) -> Path | None:
         path = self.store.path

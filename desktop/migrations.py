@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-MIGRATIONS = Migrations("clinic_intake")
+MIGRATIONS = Migrations("clinic_intake")  # storage.MIGRATION_SET and storage.SCHEMA name these
 
 # The FTS index holds names folded by storage.fold() (so "Żółć" and "zolc" meet) and is
 # tokenised with unicode61, which also strips any diacritics left over.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -25,6 +24,7 @@ from desktop.consent import (
     required_signer_roles,
 )
 from desktop.errors import SignatureError, ValidationError
+from desktop.ink import signature_problem
 from desktop.models import (
     SIGNER_ROLES,
     Assessment,
@@ -40,8 +40,6 @@ from desktop.storage import Store
 
 log = logging.getLogger(__name__)
 
-MIN_POINTS = 8  # fewer pen samples than this is a dot or a slip, not a signature
-MIN_EXTENT = 0.08  # the ink must span at least this share of the pad's width or height
 PROFILE_KEY = "clinic_profile"
 CERT_KEY = "seal_certificate_pem"
 
@@ -78,21 +76,9 @@ def fonts() -> pdf.FontFiles:
 
 def check_strokes(role: str, strokes: Sequence[Stroke], width: float, height: float) -> None:
     """Refuse an empty pad, a dot or a slip: a signature has enough ink to be one."""
-    try:
-        points = [(float(p[0]), float(p[1])) for s in strokes for p in s]
-    except (TypeError, ValueError, IndexError):
-        points = [(math.nan, math.nan)]
-    if not all(math.isfinite(v) for p in points for v in p):
-        raise ValidationError(f"The {role}'s signature is not pen strokes; sign again.", "strokes")
-    if not points:
-        raise ValidationError(f"The {role}'s signature pad is empty; ask them to sign.", "strokes")
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    extent = max((max(xs) - min(xs)) / max(width, 1), (max(ys) - min(ys)) / max(height, 1))
-    if len(points) < MIN_POINTS or extent < MIN_EXTENT:
-        raise ValidationError(
-            f"The {role}'s signature is only a dot or a slip; clear the pad and sign again.",
-            "strokes",
-        )
+    problem = signature_problem(strokes, width, height)
+    if problem is not None:
+        raise ValidationError(f"The {role}'s signature: {problem}", "strokes")
 
 
 class Paperwork:

@@ -47,3 +47,7 @@ def consent_template_data(name: str) -> tuple[str, Any]:
 
 def font_file(name: str) -> Path:
     return FONTS / name
+
+
+def icon_file(name: str) -> Path:
+    return ROOT / "icons" / name

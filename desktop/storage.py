@@ -13,11 +13,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from desktop.checklist import assessment_from_json, assessment_to_json
+from desktop.connection import Connection
 from desktop.errors import Conflict, NotFound, StorageError
-from desktop.migrations import MIGRATIONS
 from desktop.models import (
     Consultation,
     Document,
@@ -32,6 +30,10 @@ from desktop.models import (
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+# The schema this code expects: the names of desktop.migrations, in order (a test checks they
+# agree). Opening a database that has them all never loads sqlite-utils at all.
+MIGRATION_SET = "clinic_intake"
+SCHEMA = ("0001_core", "0002_signed_documents", "0003_accounts_audit")
 
 # Letters that Unicode does not decompose into a base letter plus a mark.
 _FOLD_EXTRA = str.maketrans(
@@ -106,14 +108,13 @@ class Store:
         self.path = path
         self.label = str(path) if path is not None else ":memory:"
         try:
-            if path is None:
-                self.db = Database(memory=True)
-            else:
+            if path is not None:
                 self._prepare_file(path)
-                self.db = Database(path)
+            self.db = Connection(path)
             self._configure()
             self._check()
-            MIGRATIONS.apply(self.db)
+            if self.applied_migrations() != list(SCHEMA):
+                self._migrate()
         except sqlite3.Error as exc:
             raise _friendly(exc, self.label) from exc
 
@@ -177,7 +178,24 @@ class Store:
             raise _friendly(exc, self.label) from exc
 
     def applied_migrations(self) -> list[str]:
-        return [m.name for m in MIGRATIONS.applied(self.db)]
+        if "_sqlite_migrations" not in self.db.table_names():
+            return []
+        rows = self.db.query(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+            [MIGRATION_SET],
+        )
+        return [r["name"] for r in rows]
+
+    def _migrate(self) -> None:
+        """Create or upgrade the schema with the named sqlite-utils migrations."""
+        from sqlite_utils import Database
+
+        from desktop.migrations import MIGRATIONS
+
+        db = Database(self.db.conn)
+        pending = [m.name for m in MIGRATIONS.pending(db)]
+        log.info("applying migrations %s to %s", ", ".join(pending) or "none", self.label)
+        MIGRATIONS.apply(db)
 
     # Settings ---------------------------------------------------------------------------
 

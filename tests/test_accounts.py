@@ -308,3 +308,15 @@ def test_audit_verify_names_the_first_broken_row(
     result = run("--db", str(audited_db), "audit", "verify", home=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"BROKEN at row {broken}" in result.stdout
+
+
+def test_autosave_edits_make_one_audit_row_a_minute(clinic: Clinic, clock: FakeClock) -> None:
+    pid = clinic.register_patient(patient_fields()).id
+    cid = clinic.start_consultation(pid).id
+    for answer in ("no", "yes", "unsure", "no"):
+        clinic.record_answers(cid, {"V1": answer})
+        clock.advance(seconds=10)
+    clock.advance(seconds=30)
+    clinic.record_answers(cid, {"G1": "no"})
+    updates = [e for e in clinic.audit_entries(patient=pid) if e.action == "update consultation"]
+    assert len(updates) == 2

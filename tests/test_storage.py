@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ import pytest
 from desktop.clinic import Clinic
 from desktop.errors import StorageError
 from desktop.migrations import MIGRATIONS
-from desktop.storage import Store, fold, fts_query, integrity_errors
+from desktop.storage import MIGRATION_SET, SCHEMA, Store, fold, fts_query, integrity_errors
 
 from .conftest import ROOT, FakeClock, open_as_system, patient_fields, stable_vitiligo_answers
 
@@ -208,4 +210,19 @@ def test_backup_refuses_to_overwrite(tmp_path: Path, disk_clinic: Clinic) -> Non
 
 def test_migrations_are_named_and_ordered() -> None:
     names = [m.name for m in MIGRATIONS._migrations]
-    assert names == sorted(names) == ALL_MIGRATIONS
+    assert names == sorted(names) == ALL_MIGRATIONS == list(SCHEMA)
+    assert MIGRATIONS.name == MIGRATION_SET
+
+
+def test_an_up_to_date_database_opens_without_sqlite_utils(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    Store(path).close()
+    code = (
+        "import sys; from pathlib import Path; from desktop.storage import Store;"
+        f"Store(Path({str(path)!r})).close();"
+        "assert 'sqlite_utils' not in sys.modules, 'sqlite_utils was imported'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr

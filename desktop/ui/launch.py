@@ -47,11 +47,9 @@ def app_icon() -> QIcon:
     """The window icon (resources/icons/); an empty icon if the files are missing."""
     from desktop import resources
 
-    finder = getattr(resources, "icon_file", None)  # the core's own accessor, once it has one
     icon = QIcon()
     for size in (64, 256):
-        name = f"clinic-intake-{size}.png"
-        path = finder(name) if finder else resources.ROOT / "icons" / name
+        path = resources.icon_file(f"clinic-intake-{size}.png")
         if path.is_file():
             icon.addFile(str(path))
     return icon

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop import ink
 from desktop.models import Point, Stroke
 
 log = logging.getLogger(__name__)
@@ -29,22 +30,11 @@ log = logging.getLogger(__name__)
 PAD_WIDTH = 600.0
 PAD_HEIGHT = 200.0
 DEFAULT_PRESSURE = 0.5
-# GUI pre-check only (the core decides): fewer samples or less extent than this is a dot.
-MIN_POINTS = 8
-MIN_EXTENT = 0.08
 
 
 def signature_problem(strokes: tuple[Stroke, ...]) -> str | None:
     """Why these strokes are not (yet) a signature, or None when they could be one."""
-    points = [p for s in strokes for p in s]
-    if not points:
-        return "The pad is empty: sign with the mouse, a pen or a finger."
-    xs = [p[0] for p in points]
-    ys = [p[1] for p in points]
-    extent = max((max(xs) - min(xs)) / PAD_WIDTH, (max(ys) - min(ys)) / PAD_HEIGHT)
-    if len(points) < MIN_POINTS or extent < MIN_EXTENT:
-        return "A dot or a short slip is not a signature: clear the pad and sign in full."
-    return None
+    return ink.signature_problem(strokes, PAD_WIDTH, PAD_HEIGHT)
 
 
 class SignaturePad(QWidget):
