@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -203,6 +203,11 @@ class Clinic(ClinicSession):
         patient = self.store.get_patient(patient_id)
         self._audit("view patient", f"patient:{patient_id}", patient_id)
         return patient
+
+    def patient_names(self, patient_ids: Iterable[str]) -> dict[str, str]:
+        """Full names for a list on screen; listing is not opening a record (not audited)."""
+        self._require("patient.view")
+        return {pid: self.store.get_patient(pid).full_name for pid in set(patient_ids)}
 
     def search_patients(self, text: str, limit: int = 50) -> list[Patient]:
         """Patients whose name, phone or date of birth start with every typed word."""

@@ -316,8 +316,21 @@ class ClinicSession:
         where, params = _audit_filter(user, patient, action, since, until)
         return self.accounts.entries(where, params, limit)
 
+    def audit_patients(self) -> dict[str, str]:
+        """Patient ID → "Family, Given (date of birth)" for every patient the trail names."""
+        self._require("audit.view")
+        labels: dict[str, str] = {}
+        for r in self.accounts.audit_patients():
+            if r["family_name"] is None:
+                labels[r["id"]] = f"{r['id']} (no such patient)"
+            else:
+                name = f"{r['family_name']}, {r['given_name']}"
+                labels[r["id"]] = f"{name} ({r['date_of_birth']})"
+        return labels
+
     def export_audit_csv(self, **filters: object) -> str:
-        """The filtered audit trail as CSV text (the export itself is audited)."""
+        """The whole filtered audit trail as CSV text (the export itself is audited)."""
+        filters.setdefault("limit", -1)
         entries = self.audit_entries(**filters)  # type: ignore[arg-type]
         out = io.StringIO()
         writer = csv.writer(out)

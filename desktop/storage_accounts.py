@@ -13,7 +13,7 @@ from desktop.auth import User, parse_roles
 from desktop.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
-    from desktop.storage import Store
+    from desktop.storage import Row, Store
 
 
 @dataclass(frozen=True)
@@ -121,12 +121,22 @@ class Accounts:
             )
         return AuditEntry(seq, at, user, action, target, patient, detail, prev, digest)
 
+    def audit_patients(self) -> list[Row]:
+        """Every patient the trail names: id, given and family name, date of birth."""
+        return self.store.rows(
+            "SELECT DISTINCT a.patient AS id, p.given_name, p.family_name, p.date_of_birth "
+            "FROM audit a LEFT JOIN patients p ON p.id = a.patient WHERE a.patient != '' "
+            "ORDER BY p.family_name, p.given_name, a.patient"
+        )
+
     def entries(
         self, where: str = "1", params: Sequence[Any] = (), limit: int = -1
     ) -> list[AuditEntry]:
+        """Matching entries in chain order; with a `limit`, the newest `limit` of them."""
         rows = self.store.rows(
-            f"SELECT * FROM audit WHERE {where} ORDER BY rowid LIMIT ?", [*params, limit]
+            f"SELECT * FROM audit WHERE {where} ORDER BY rowid DESC LIMIT ?", [*params, limit]
         )
+        rows.reverse()
         return [
             AuditEntry(r["seq"], r["at"], r["user"], r["action"], r["target"], r["patient"],
                        r["detail"], r["prev_hash"], r["hash"])

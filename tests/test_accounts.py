@@ -235,6 +235,35 @@ def test_audit_records_who_did_what(staffed: Clinic) -> None:
     assert "Żółć" not in csv  # the trail names IDs, not patients
 
 
+def test_a_limited_audit_view_shows_the_newest_rows_and_an_export_has_them_all(
+    staffed: Clinic,
+) -> None:
+    pid = staffed.register_patient(patient_fields()).id
+    for _ in range(6):
+        staffed.get_patient(pid)
+    everything = staffed.audit_entries()
+    newest = staffed.audit_entries(limit=3)
+    assert [e.seq for e in newest] == [e.seq for e in everything[-3:]]  # in chain order
+    views = staffed.audit_entries(action="view patient", limit=2)
+    assert [e.seq for e in views] == [e.seq for e in everything if e.action == "view patient"][-2:]
+    csv = staffed.export_audit_csv(action="view patient")
+    assert len(csv.splitlines()) == 1 + 6
+
+
+def test_the_audit_names_its_patients_for_the_administrator(staffed: Clinic) -> None:
+    first = staffed.register_patient(patient_fields())
+    second = staffed.register_patient(patient_fields(given_name="Zoë", family_name="Ødegård"))
+    staffed.get_patient(first.id)
+    assert staffed.audit_patients() == {
+        second.id: "Ødegård, Zoë (1990-04-02)",
+        first.id: "Żółć, Łukasz (1990-04-02)",
+    }
+    staffed.logout()
+    staffed.login("frontdesk", PASSWORDS["front_desk"])
+    with pytest.raises(PermissionDenied):
+        staffed.audit_patients()
+
+
 @pytest.fixture
 def audited_db(tmp_path: Path, clock: FakeClock) -> Path:
     path = tmp_path / "audited.sqlite"

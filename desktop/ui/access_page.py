@@ -64,8 +64,9 @@ class AccessPage(QWidget):
         self.go.setObjectName("accessButton")
         self.go.setDefault(True)
         self.go.clicked.connect(self.submit)
-        self.out = QPushButton("Sign &out instead")
-        self.out.clicked.connect(self.sign_out)
+        self.out = QPushButton("S&witch user")
+        self.out.setToolTip("Sign out; the open draft stays saved for whoever started it")
+        self.out.clicked.connect(self._switch_user)
         for edit in (self.username, self.display_name, self.password, self.password2):
             edit.returnPressed.connect(self.submit)
         self.demo_box = QLabel()
@@ -120,6 +121,10 @@ class AccessPage(QWidget):
         outer.addLayout(row)
         outer.addStretch(2)
 
+    def _switch_user(self) -> None:
+        self.username.clear()
+        self.sign_out.emit()
+
     def _show_row(self, key: str, shown: bool) -> None:
         label, widget = self._rows[key]
         label.setVisible(shown)
@@ -151,7 +156,8 @@ class AccessPage(QWidget):
             self.title.setText("Screen locked")
             self.intro.setText(
                 f"{name} locked the screen (or it locked itself after a few idle minutes). "
-                "Type the password to carry on where you left off."
+                "Type the password to carry on where you left off, or switch user: the open "
+                "draft is saved either way."
             )
             self.go.setText("&Unlock")
         else:

@@ -94,7 +94,8 @@ class AssessmentView(QWidget):
         self.override_reason.setFixedHeight(48)
         self.override_author = QLineEdit()
         self.override_author.setAccessibleName("Clinician making the override")
-        self.override_author.setPlaceholderText("Clinician's name")
+        self.override_author.setReadOnly(True)
+        self.override_author.setToolTip("An override is recorded under the signed-in user's name")
         self.apply_button = QPushButton("Appl&y override")
         self.apply_button.setObjectName("applyOverride")
         self.apply_button.clicked.connect(self.apply_override)
@@ -152,8 +153,8 @@ class AssessmentView(QWidget):
             "" if may_decide else "Only a clinician can override the checklist's decision."
         )
         self._show_override(consultation, a)
-        if not self.override_author.text() and consultation.clinician:
-            self.override_author.setText(consultation.clinician)
+        signed_in = self.clinic.signed_in
+        self.override_author.setText(signed_in.display_name if signed_in else "")
         if a is not None and consultation.override is None:
             # Start from the decision in force, so an override is always a deliberate change.
             self.override_decision.setCurrentIndex(self.override_decision.findData(a.decision))
@@ -304,10 +305,6 @@ class AssessmentView(QWidget):
             self.override_message.show_message(exc.message)
             return
         self.override_changed.emit()
-
-    def set_clinician(self, name: str) -> None:
-        if not self.override_author.text().strip():
-            self.override_author.setText(name)
 
     def focus_first(self) -> None:
         self.details.setFocus(Qt.FocusReason.OtherFocusReason)

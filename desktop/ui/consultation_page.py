@@ -213,7 +213,6 @@ class ConsultationPage(QWidget):
         self.procedure.message.show_message("")
         self.save_state.setText(f"✔ Saved {self.clinic.clock().strftime('%H:%M:%S')}")
         self.save_state.setToolTip("Every change is saved as you make it.")
-        self.assessment.set_clinician(self.consultation.clinician)
         self._show_header()
         self._update_steps()
         if self.current_step() == ASSESSMENT:

@@ -23,6 +23,7 @@ from desktop.auth import ROLE_LABELS
 from desktop.errors import IntakeError
 from desktop.models import TestSpot
 from desktop.ui.access_page import AccessPage
+from desktop.ui.admin_actions import AdminActions
 from desktop.ui.error_dialogs import show_intake_error
 from desktop.ui.start_screen import StartScreen
 from desktop.ui.widgets import busy_cursor
@@ -145,7 +146,7 @@ class MainWindow(QMainWindow):
     def lock_screen(self) -> None:
         if self._clinic is None or self._clinic.signed_in is None or self._clinic.locked:
             return
-        self._leave_consultation()
+        self.save_open_draft()
         current = self.stack.currentWidget()
         self._locked_page = current if current is not self.access else None
         self.clinic.lock()
@@ -156,7 +157,7 @@ class MainWindow(QMainWindow):
     def sign_out(self) -> None:
         if self._clinic is None:
             return
-        self._leave_consultation()
+        self.save_open_draft()
         self._locked_page = None
         self._close_dialogs()
         self.clinic.logout()
@@ -174,8 +175,12 @@ class MainWindow(QMainWindow):
         clinic = self._clinic
         if clinic is None or clinic.signed_in is None or clinic.locked:
             return
-        if time.monotonic() - self._last_activity >= clinic.idle_minutes() * 60:
+        if time.monotonic() - self._last_activity >= self.idle_limit_seconds():
             self.lock_screen()
+
+    def idle_limit_seconds(self) -> float:
+        """How long the window may sit untouched before it locks (the clinic's setting)."""
+        return self.clinic.idle_minutes() * 60.0
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in ACTIVITY_EVENTS:
@@ -189,11 +194,12 @@ class MainWindow(QMainWindow):
             self.new_action,
             self.print_action,
             self.preview_action,
-            self.settings_action,
             self.lock_action,
             self.sign_out_action,
         ):
             action.setEnabled(enabled)
+        self.settings_action.setEnabled(enabled and self.clinic.can("settings"))
+        self.admin.update(enabled)
 
     # Actions ----------------------------------------------------------------------------
 
@@ -225,6 +231,7 @@ class MainWindow(QMainWindow):
         self.sign_out_action = self._action("Sign &out", None, self.sign_out)
         self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
         self.about_action = self._action("&About Clinic Intake", None, self.about)
+        self.admin = AdminActions(self)
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -236,9 +243,11 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.admin.password_action)
         file_menu.addAction(self.lock_action)
         file_menu.addAction(self.sign_out_action)
         file_menu.addAction(self.quit_action)
+        self.admin.fill_menu(bar.addMenu("&Administration"))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -258,7 +267,7 @@ class MainWindow(QMainWindow):
     # Navigation -------------------------------------------------------------------------
 
     def show_start(self) -> None:
-        self._leave_consultation()
+        self.save_open_draft()
         self.start.refresh()
         self.stack.setCurrentWidget(self.start)
         self.start.focus_search()
@@ -290,26 +299,36 @@ class MainWindow(QMainWindow):
         return self._consultation_page
 
     def new_patient(self) -> None:
-        self._leave_consultation()
+        self.save_open_draft()
         page = self.patient_page()
         page.new_patient()
         self.stack.setCurrentWidget(page)
         page.focus_first_field()
 
     def show_patient(self, patient_id: str) -> None:
-        self._leave_consultation()
+        self.save_open_draft()
         page = self.patient_page()
         page.load(patient_id)
         self.stack.setCurrentWidget(page)
 
     def show_consultation(self, consultation_id: str) -> None:
-        self._leave_consultation()
+        self.save_open_draft()
         page = self.consultation_page()
         with busy_cursor():
             page.load(consultation_id)
         self.stack.setCurrentWidget(page)
 
-    def _leave_consultation(self) -> None:
+    def forget_pages(self) -> None:
+        """Drop the patient and consultation pages (after a restore their records are gone)."""
+        for page in (self._patient_page, self._consultation_page):
+            if page is not None:
+                self.stack.removeWidget(page)
+                page.deleteLater()
+        self._patient_page = None
+        self._consultation_page = None
+        self._locked_page = None
+
+    def save_open_draft(self) -> None:
         if self._consultation_page is not None:
             self._consultation_page.flush()
 
@@ -365,7 +384,8 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._leave_consultation()
+        self._idle_timer.stop()
+        self.save_open_draft()
         super().closeEvent(event)
 
 

@@ -1,4 +1,4 @@
-"""Table models for the lists on the start screen and the patient page."""
+"""Table models for the lists of the start screen, the patient page and the admin dialogs."""
 
 from __future__ import annotations
 
@@ -47,6 +47,10 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
 
     def record(self, row: int) -> T:
         return self._rows[row]
+
+    def cell(self, row: int, column: int) -> str:
+        """The text shown at `row`, `column`."""
+        return self._columns[column].text(self._rows[row])
 
     def rowCount(self, parent: Index = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)

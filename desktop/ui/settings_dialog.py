@@ -1,4 +1,4 @@
-"""Settings: the clinic profile and paper, strict mode, and the clinic's digital seal."""
+"""Settings: the clinic profile and paper, strict mode, the automatic lock and the seal."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -33,10 +34,11 @@ from desktop.ui.widgets import FieldMessage, busy_cursor, hint_label
 log = logging.getLogger(__name__)
 
 MAX_LOGO_BYTES = 2_000_000
+MIN_IDLE, MAX_IDLE = 1, 60
 
 
 class SettingsDialog(QDialog):
-    """Edit the clinic profile and strict mode; inspect, import and export the seal."""
+    """Edit the clinic profile, strict mode and the idle lock; inspect, import, export the seal."""
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +105,26 @@ class SettingsDialog(QDialog):
         )
         cl.addStretch(1)
 
+        self.idle = QSpinBox()
+        self.idle.setObjectName("idleMinutes")
+        self.idle.setAccessibleName("Lock the screen after this many idle minutes")
+        self.idle.setRange(MIN_IDLE, MAX_IDLE)
+        self.idle.setSuffix(" minutes")
+        self.idle.setValue(clinic.idle_minutes())
+        security_tab = QWidget()
+        security_form = QFormLayout(security_tab)
+        idle_label = QLabel("&Lock the screen after")
+        idle_label.setBuddy(self.idle)
+        security_form.addRow(idle_label, self.idle)
+        security_form.addRow(
+            "",
+            hint_label(
+                f"Without a key press or a mouse movement for this long ({MIN_IDLE} to "
+                f"{MAX_IDLE} minutes), the window hides patient data and saves the open draft; "
+                "only the same user's password unlocks it. Ctrl+L locks at once."
+            ),
+        )
+
         self.seal_details = QLabel()
         self.seal_details.setObjectName("sealDetails")
         self.seal_details.setWordWrap(True)
@@ -134,6 +156,7 @@ class SettingsDialog(QDialog):
         self.tabs = QTabWidget()
         self.tabs.addTab(clinic_tab, "&Clinic")
         self.tabs.addTab(checklist_tab, "Chec&klist")
+        self.tabs.addTab(security_tab, "Sec&urity")
         self.tabs.addTab(seal_tab, "Clinic s&eal")
         self.message = FieldMessage()
         buttons = QDialogButtonBox(
@@ -281,7 +304,10 @@ class SettingsDialog(QDialog):
     def save(self) -> None:
         try:
             self.clinic.update_profile(**self.values())
-            self.clinic.set_strict_mode(self.strict.isChecked())
+            if self.strict.isChecked() != self.clinic.profile().strict_mode:
+                self.clinic.set_strict_mode(self.strict.isChecked())
+            if self.idle.value() != self.clinic.idle_minutes():
+                self.clinic.set_idle_minutes(self.idle.value())
         except IntakeError as exc:
             self.message.show_message(exc.message)
             self.tabs.setCurrentIndex(0)

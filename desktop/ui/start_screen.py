@@ -191,12 +191,9 @@ class StartScreen(QWidget):
     def _rows(
         clinic: Clinic, consultations: list[Consultation], names: dict[str, str]
     ) -> list[ConsultationRow]:
-        rows = []
-        for c in consultations:
-            if c.patient_id not in names:
-                names[c.patient_id] = clinic.get_patient(c.patient_id).full_name
-            rows.append(ConsultationRow(c, names[c.patient_id]))
-        return rows
+        missing = {c.patient_id for c in consultations} - names.keys()
+        names.update(clinic.patient_names(missing))
+        return [ConsultationRow(c, names[c.patient_id]) for c in consultations]
 
     @staticmethod
     def _hint(label: QLabel, count: int, noun: str, suffix: str) -> None:

@@ -76,6 +76,8 @@ def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clini
     stored = clinic.get_consultation(consultation.id)
     assert stored.override is not None and stored.override.decision == "proceed"
     assert "override" in view.decision.heading.text().lower()
+    assert stored.override.author == "Dr Ada Lovelace"  # the signed-in clinician, not typed
+    assert view.override_author.isReadOnly()
     assert view.clear_button.isVisible()
 
     # The consent preview is the real PDF.

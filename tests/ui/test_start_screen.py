@@ -30,6 +30,11 @@ def test_due_and_overdue_test_spot_reviews_are_listed(
     assert "OVERDUE" in row[3]
     assert "overdue" in window.start.due_hint.text()
     assert window.start.drafts_model.rowCount() == 1
+    views = len(clinic.audit_entries(action="view patient"))
+    window.show_start()  # listing names is not opening a record: the audit stays quiet
+    drafts = window.start.drafts_model
+    assert "Łukasz Żółć" in [drafts.index(0, col).data() for col in range(drafts.columnCount())]
+    assert len(clinic.audit_entries(action="view patient")) == views
 
 
 def test_search_finds_patients_as_you_type(

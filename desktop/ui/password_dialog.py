@@ -1,0 +1,94 @@
+"""Change one's own password: the current one, then the new one typed twice."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QFormLayout, QLabel, QPushButton, QVBoxLayout
+
+from desktop.auth import MIN_PASSWORD
+from desktop.errors import IntakeError, PermissionDenied
+from desktop.ui.account_fields import MISMATCH, FittedDialog, InlineMessages, password_edit
+from desktop.ui.widgets import FieldMessage, busy_cursor, set_tab_order
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from desktop.clinic import Clinic
+
+log = logging.getLogger(__name__)
+
+
+class ChangePasswordDialog(FittedDialog):
+    """The signed-in user replaces their password; a wrong current password changes nothing."""
+
+    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        user = clinic.user
+        self.setObjectName("changePasswordDialog")
+        self.setWindowTitle("Change my password")
+        self.setModal(True)
+        general = FieldMessage()
+        general.setObjectName("changePasswordMessage")
+        self.messages = InlineMessages(general)
+        self.current = password_edit("Current password", "currentPassword")
+        self.password = password_edit("New password", "newPassword")
+        self.password.setPlaceholderText(f"at least {MIN_PASSWORD} characters")
+        self.password2 = password_edit("New password again", "newPasswordAgain")
+        form = QFormLayout()
+        form.addRow("Account", QLabel(f"{user.display_name} ({user.username})"))
+        for key, text, widget in (
+            ("current", "&Current password", self.current),
+            ("password", "&New password", self.password),
+            ("password2", "New password a&gain", self.password2),
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            form.addRow(label, self.messages.add(key, widget))
+        self.change_button = QPushButton("C&hange password")
+        self.change_button.setObjectName("changePassword")
+        self.change_button.setDefault(True)
+        self.change_button.clicked.connect(self.submit)
+        buttons = QDialogButtonBox()
+        buttons.addButton(self.change_button, QDialogButtonBox.ButtonRole.ActionRole)
+        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setAutoDefault(False)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 16, 20, 16)
+        layout.addLayout(form)
+        layout.addWidget(general)
+        layout.addWidget(buttons)
+        set_tab_order(self.current, self.password, self.password2, self.change_button, cancel)
+        self.current.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _clear(self) -> None:
+        for edit in (self.current, self.password, self.password2):
+            edit.clear()
+
+    def submit(self) -> bool:
+        self.messages.clear()
+        if self.password.text() != self.password2.text():
+            self.password.clear()
+            self.password2.clear()
+            self.messages.show_at("password2", MISMATCH)
+            self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+            return False
+        try:
+            with busy_cursor():
+                self.clinic.change_password(self.current.text(), self.password.text())
+        except PermissionDenied as exc:  # the current password is wrong, or the account locked
+            self._clear()
+            self.messages.show_at("current", exc.message)
+            return False
+        except IntakeError as exc:
+            self._clear()
+            self.messages.show_error(exc)
+            return False
+        log.info("password changed by account %s", self.clinic.user.id)
+        self._clear()
+        self.accept()
+        return True

@@ -1,0 +1,83 @@
+"""The idle lock with a shortened timeout; the draft survives the lock and a switch of user."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from desktop.clinic import Clinic
+from desktop.ui.consultation_page import PROCEDURE
+from desktop.ui.main_window import MainWindow
+from tests.conftest import OWNER_PASSWORD, patient_fields
+
+SAM_PASSWORD = "front desk password"
+
+
+def sign_in(window: MainWindow, username: str, password: str) -> None:
+    access = window.access
+    assert access.mode == "login"
+    access.username.setText(username)
+    QTest.keyClicks(access.password, password)
+    assert access.submit(), access.message.text()
+
+
+def test_an_idle_window_locks_and_the_draft_survives_a_switch_of_user(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clinic.create_user("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
+    patient = clinic.register_patient(patient_fields())
+    c = clinic.start_consultation(patient.id)
+    window.show_consultation(c.id)
+    page = window.consultation_page()
+    page.go_to_step(PROCEDURE)
+    QTest.keyClicks(page.procedure.device, "Dermapen 4")  # typed, not yet saved
+
+    app = QApplication.instance()
+    assert app is not None
+    app.installEventFilter(window)  # as the running app does: any key or click is activity
+    monkeypatch.setattr(window, "idle_limit_seconds", lambda: 0.4)
+    window._idle_timer.setInterval(50)
+    window.note_activity()
+    try:
+        qtbot.waitUntil(lambda: clinic.locked, timeout=5000)
+    finally:
+        app.removeEventFilter(window)
+
+    access = window.access
+    assert window.stack.currentWidget() is access and access.mode == "unlock"
+    assert not page.isVisible()  # patient data is hidden
+    assert not window.new_action.isEnabled()
+    assert "Dr Ada Lovelace" in access.intro.text()
+
+    access.out.click()  # "Switch user"
+    assert clinic.signed_in is None and access.mode == "login"
+    assert access.username.text() == ""
+    sign_in(window, "sam", SAM_PASSWORD)
+    assert window.stack.currentWidget() is window.start  # not the owner's locked page
+    assert clinic.get_consultation(c.id).procedure.device == "Dermapen 4"  # saved at the lock
+
+    window.sign_out()
+    sign_in(window, "owner", OWNER_PASSWORD)
+    window.show_consultation(c.id)
+    assert window.consultation_page().procedure.device.text() == "Dermapen 4"
+
+
+def test_activity_keeps_the_window_unlocked(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = QApplication.instance()
+    assert app is not None
+    app.installEventFilter(window)
+    monkeypatch.setattr(window, "idle_limit_seconds", lambda: 0.5)
+    window._idle_timer.setInterval(50)
+    window.note_activity()
+    try:
+        for _ in range(8):  # 0.8 s in all, a key press every 0.1 s
+            QTest.keyClick(window.start, "a")
+            qtbot.wait(100)
+        assert not clinic.locked
+        qtbot.waitUntil(lambda: clinic.locked, timeout=5000)
+    finally:
+        app.removeEventFilter(window)
