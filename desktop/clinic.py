@@ -6,12 +6,12 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop.auth import PasswordHasher, User
+from desktop.auth import PasswordHasher, User, check_password, check_username
 from desktop.checklist import ChecklistDefinition, assess, missing_required
 from desktop.clinic_records import (
     MIN_OVERRIDE_REASON,
@@ -235,6 +235,33 @@ class Clinic(ClinicRecords):
             amends=original.id,
         )
         return addendum
+
+    def setup(
+        self,
+        username: str,
+        display_name: str,
+        password: str,
+        *,
+        clinician: bool = False,
+        clinic: Mapping[str, str] | None = None,
+    ) -> User:
+        """First run: the clinic's profile (name, address, phone) and its first administrator.
+
+        Everything is checked before anything is written: a missing clinic name or a bad
+        account field changes nothing.
+        """
+        if clinic is not None:
+            if not str(clinic.get("name", "")).strip():
+                raise ValidationError("Give the clinic's name; it heads every document.", "name")
+            unknown = sorted(set(clinic) - {"name", "address", "phone"})
+            if unknown:
+                raise ValidationError(f"Unknown clinic detail: {unknown[0]}.", unknown[0])
+            check_username(username)
+            check_password(password)
+        user = super().setup(username, display_name, password, clinician=clinician)
+        if clinic is not None:
+            self.update_profile(**clinic)
+        return user
 
     def profile(self) -> ClinicProfile:
         return self._paper().profile()

@@ -349,3 +349,37 @@ def test_autosave_edits_make_one_audit_row_a_minute(clinic: Clinic, clock: FakeC
     clinic.record_answers(cid, {"G1": "no"})
     updates = [e for e in clinic.audit_entries(patient=pid) if e.action == "update consultation"]
     assert len(updates) == 2
+
+
+def test_first_run_setup_names_the_clinic_or_changes_nothing(
+    clock: FakeClock, tmp_path: Path
+) -> None:
+    clinic = Clinic.in_memory(data_dir=tmp_path, clock=clock, hasher=FAST_HASHER)
+    try:
+        for details, field in (
+            ({"name": "  ", "phone": "0123"}, "name"),
+            ({"name": "Skin Studio", "fax": "0123"}, "fax"),
+        ):
+            with pytest.raises(ValidationError) as refused:
+                clinic.setup("owner", "Dr Ada Lovelace", OWNER_PASSWORD, clinic=details)
+            assert refused.value.field == field
+        with pytest.raises(ValidationError):  # a short password: no clinic profile either
+            clinic.setup("owner", "Dr Ada Lovelace", "short", clinic={"name": "Skin Studio"})
+        assert clinic.needs_setup() and clinic.signed_in is None
+        assert clinic.store.get_setting("clinic_profile") is None
+
+        clinic.setup(
+            "owner",
+            "Dr Ada Lovelace",
+            OWNER_PASSWORD,
+            clinic={"name": "Skin Studio", "address": "1 Main St", "phone": "0123"},
+        )
+        profile = clinic.profile()
+        assert (profile.name, profile.address, profile.phone) == (
+            "Skin Studio",
+            "1 Main St",
+            "0123",
+        )
+        assert [e.action for e in clinic.audit_entries()][:3] == ["setup", "login", "settings"]
+    finally:
+        clinic.close()

@@ -43,6 +43,18 @@ class AccessPage(QWidget):
 
         self.title = heading_label("Sign in")
         self.intro = hint_label("")
+        self.clinic_name = QLineEdit()
+        self.clinic_name.setObjectName("clinicName")
+        self.clinic_name.setAccessibleName("Clinic name")
+        self.clinic_name.setPlaceholderText("as it should head every document")
+        self.clinic_address = QLineEdit()
+        self.clinic_address.setObjectName("clinicAddress")
+        self.clinic_address.setAccessibleName("Clinic address")
+        self.clinic_address.setPlaceholderText("street, town, postcode (optional)")
+        self.clinic_phone = QLineEdit()
+        self.clinic_phone.setObjectName("clinicPhone")
+        self.clinic_phone.setAccessibleName("Clinic phone")
+        self.clinic_phone.setPlaceholderText("optional")
         self.username = QLineEdit()
         self.username.setObjectName("username")
         self.username.setAccessibleName("User name")
@@ -67,7 +79,15 @@ class AccessPage(QWidget):
         self.out = QPushButton("S&witch user")
         self.out.setToolTip("Sign out; the open draft stays saved for whoever started it")
         self.out.clicked.connect(self._switch_user)
-        for edit in (self.username, self.display_name, self.password, self.password2):
+        for edit in (
+            self.clinic_name,
+            self.clinic_address,
+            self.clinic_phone,
+            self.username,
+            self.display_name,
+            self.password,
+            self.password2,
+        ):
             edit.returnPressed.connect(self.submit)
         self.demo_box = QLabel()
         self.demo_box.setObjectName("demoAccounts")
@@ -81,6 +101,9 @@ class AccessPage(QWidget):
         self.form = QFormLayout()
         self._rows: dict[str, tuple[QLabel, QWidget]] = {}
         for key, text, widget in (
+            ("clinic_name", "Clinic &name", self.clinic_name),
+            ("clinic_address", "Clinic add&ress", self.clinic_address),
+            ("clinic_phone", "Clinic p&hone", self.clinic_phone),
             ("username", "&User name", self.username),
             ("display_name", "&Full name", self.display_name),
             ("password", "&Password", self.password),
@@ -139,15 +162,17 @@ class AccessPage(QWidget):
         self.password2.clear()
         setup, unlock = mode == "setup", mode == "unlock"
         self._show_row("username", not unlock)
-        self._show_row("display_name", setup)
+        for key in ("clinic_name", "clinic_address", "clinic_phone", "display_name"):
+            self._show_row(key, setup)
         self._show_row("password2", setup)
         self.clinician.setVisible(setup)
         self.out.setVisible(unlock)
         if setup:
             self.title.setText("Set up this clinic")
             self.intro.setText(
-                "Nobody has an account yet. Create the first one: it can add colleagues' "
-                "accounts later. There is no default password; choose at least 10 characters."
+                "Name the clinic, then create the first account: an administrator, who can "
+                "add colleagues' accounts later. There is no default password; choose at "
+                "least 10 characters."
             )
             self.go.setText("&Create account and sign in")
         elif unlock:
@@ -173,6 +198,8 @@ class AccessPage(QWidget):
             )
         typed_name = bool(self.username.text().strip()) and mode == "login"
         target = self.password if unlock or typed_name else self.username
+        if setup:
+            target = self.clinic_name
         target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def submit(self) -> bool:
@@ -193,6 +220,11 @@ class AccessPage(QWidget):
                         self.display_name.text(),
                         self.password.text(),
                         clinician=self.clinician.isChecked(),
+                        clinic={
+                            "name": self.clinic_name.text(),
+                            "address": self.clinic_address.text(),
+                            "phone": self.clinic_phone.text(),
+                        },
                     )
                 elif self.mode == "unlock":
                     clinic.unlock(self.password.text())
@@ -201,7 +233,11 @@ class AccessPage(QWidget):
         except IntakeError as exc:
             self.message.show_message(exc.message)
             self.password.clear()
-            self.password.setFocus()
+            self.password2.clear()
+            field = {"name": self.clinic_name, "display_name": self.display_name}.get(
+                getattr(exc, "field", None) or "", self.password
+            )
+            field.setFocus()
             return False
         self.password.clear()
         self.password2.clear()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.clinic import Clinic
+from desktop.clinic_session import system_actor
 from desktop.storage import fold, phone_search_text
 
 GIVEN = [
@@ -74,7 +75,7 @@ def median_ms(fn: object, rounds: int = 30) -> float:
 def test_search_latency(tmp_path: Path) -> None:
     print()
     for n in (10_000, 100_000):
-        clinic = Clinic.open(tmp_path / f"bench-{n}.sqlite")
+        clinic = Clinic.open(tmp_path / f"bench-{n}.sqlite", actor=system_actor())
         populate(clinic, n)
         db = clinic.store.db
 

@@ -26,7 +26,7 @@ from tests.conftest import (
     patient_fields,
     stable_vitiligo_answers,
 )
-from tests.ui.conftest import close_message_boxes, message_boxes
+from tests.ui.conftest import close_message_boxes, message_boxes, type_text
 
 
 def test_settings_edit_the_profile_strict_mode_and_export_the_seal(
@@ -129,6 +129,7 @@ def test_first_run_setup_sign_in_lock_and_unlock(
         assert window.stack.currentWidget() is access
         assert access.mode == "setup"
         assert not window.new_action.isEnabled()
+        assert window.focusWidget() is access.clinic_name, window.focusWidget()  # name first
         QTest.keyClicks(access.username, "owner")
         QTest.keyClicks(access.display_name, "Dr Ada Lovelace")
         QTest.keyClicks(access.password, OWNER_PASSWORD)
@@ -138,7 +139,17 @@ def test_first_run_setup_sign_in_lock_and_unlock(
         QTest.keyClicks(access.password, OWNER_PASSWORD)
         QTest.keyClicks(access.password2, OWNER_PASSWORD)
         access.go.click()
-        assert window.stack.currentWidget() is window.start
+        assert "clinic's name" in access.message.text()  # nothing was created
+        assert clinic.needs_setup() and window.stack.currentWidget() is access
+        assert access.clinic_name.hasFocus() and access.password2.text() == ""
+        type_text(access.clinic_name, "Skin Studio Kraków")
+        QTest.keyClicks(access.clinic_phone, "+48 12 345 67 89")
+        QTest.keyClicks(access.password, OWNER_PASSWORD)
+        QTest.keyClicks(access.password2, OWNER_PASSWORD)
+        access.go.click()
+        assert window.stack.currentWidget() is window.start, access.message.text()
+        assert clinic.profile().name == "Skin Studio Kraków"
+        assert clinic.profile().phone == "+48 12 345 67 89"
         assert "Dr Ada Lovelace" in window.user_label.text()
 
         window.new_patient()
