@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from desktop import __version__
-from desktop.checklist import AssessContext, assess, assessment_to_json
 from desktop.errors import IntakeError, ValidationError
 from desktop.paths import default_db
 
@@ -127,6 +126,7 @@ def _parse_date(value: object, where: str) -> date:
 
 def assess_request(text: str) -> dict[str, Any]:
     """The whole assess contract as a function: JSON text in, the output object back."""
+    from desktop.checklist import AssessContext, assess, assessment_to_json
     from desktop.clinic import load_checklist
 
     try:
