@@ -122,7 +122,7 @@ def launch(args: argparse.Namespace, log_path: Path) -> int:
             page.installEventFilter(_OnPaint(window, app.quit))
             page.update()
 
-    window.start.installEventFilter(_OnPaint(window, open_database))
+    window.opening.installEventFilter(_OnPaint(window, open_database))
     QTimer.singleShot(500, open_database)  # in case no paint arrives (e.g. started minimised)
     window.show()
     try:

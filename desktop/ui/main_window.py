@@ -21,17 +21,17 @@ from PySide6.QtWidgets import (
 
 from desktop.auth import ROLE_LABELS
 from desktop.errors import IntakeError
-from desktop.models import TestSpot
 from desktop.ui.access_page import AccessPage
 from desktop.ui.admin_actions import AdminActions
 from desktop.ui.error_dialogs import show_intake_error
-from desktop.ui.start_screen import StartScreen
 from desktop.ui.widgets import busy_cursor
 
 if TYPE_CHECKING:
     from desktop.clinic import Clinic
+    from desktop.models import TestSpot
     from desktop.ui.consultation_page import ConsultationPage
     from desktop.ui.patient_page import PatientPage
+    from desktop.ui.start_screen import StartScreen
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,13 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(1024, 640)
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
-        self.start = StartScreen()
-        self.stack.addWidget(self.start)
+        # Until someone signs in, the window needs only a placeholder and the sign-in page;
+        # the start screen (tables, models) is built on first use.
+        self.opening = QLabel("Opening the database…")
+        self.opening.setObjectName("openingPage")
+        self.opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(self.opening)
+        self._start: StartScreen | None = None
         self.access = AccessPage()
         self.access.granted.connect(self._granted)
         self.access.sign_out.connect(self.sign_out)
@@ -81,11 +86,6 @@ class MainWindow(QMainWindow):
         self._patient_page: PatientPage | None = None
         self._consultation_page: ConsultationPage | None = None
 
-        self.start.open_patient.connect(self.show_patient)
-        self.start.open_consultation.connect(self.show_consultation)
-        self.start.new_patient.connect(self.new_patient)
-        self.start.review_spot.connect(self.review_spot)
-
         self._make_actions()
         self.user_label = QLabel()
         self.user_label.setObjectName("signedInUser")
@@ -96,6 +96,21 @@ class MainWindow(QMainWindow):
         self._set_actions_enabled(False)
         if clinic is not None:
             self.attach(clinic)
+
+    @property
+    def start(self) -> StartScreen:
+        """The start screen, built the first time it is needed."""
+        if self._start is None:
+            from desktop.ui.start_screen import StartScreen
+
+            start = StartScreen()
+            start.open_patient.connect(self.show_patient)
+            start.open_consultation.connect(self.show_consultation)
+            start.new_patient.connect(self.new_patient)
+            start.review_spot.connect(self.review_spot)
+            self.stack.addWidget(start)
+            self._start = start
+        return self._start
 
     @property
     def clinic(self) -> Clinic:
@@ -134,7 +149,7 @@ class MainWindow(QMainWindow):
         self._idle_timer.start()
         back_to = self._locked_page
         self._locked_page = None
-        if back_to is not None and back_to is not self.start:
+        if back_to is not None and back_to is not self._start:
             self.stack.setCurrentWidget(back_to)
             return
         self.start.set_clinic(clinic)
