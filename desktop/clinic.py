@@ -267,9 +267,22 @@ class Clinic(ClinicRecords):
         return self._paper().profile()
 
     def update_profile(self, **fields: Any) -> ClinicProfile:
+        """Change the clinic's details; a seal made here is renewed to carry a new name."""
         self._require("settings")
-        profile = self._paper().update_profile(**fields)
+        paper = self._paper()
+        before = paper.profile().name
+        profile = paper.update_profile(**fields)
         self._audit("settings", "setting:clinic_profile", fields=sorted(fields))
+        old = paper.seal_info() if profile.name != before else None
+        if old is not None:
+            new = paper.ensure_seal()
+            if new.fingerprint_sha256 != old.fingerprint_sha256:
+                self._audit(
+                    "settings",
+                    "seal",
+                    renewed=new.fingerprint_sha256,
+                    previous=old.fingerprint_sha256,
+                )
         return profile
 
     def seal_info(self) -> SealInfo | None:

@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 
 PROFILE_KEY = "clinic_profile"
 CERT_KEY = "seal_certificate_pem"
+# Every certificate the clinic has sealed with (PEM, oldest first), so that documents sealed
+# before a renewal or an import still verify as the clinic's own.
+CERT_HISTORY_KEY = "seal_certificate_history"
+# "generated" (made here, renewed when the clinic is renamed) or "imported" (kept as is).
+ORIGIN_KEY = "seal_origin"
 
 Composer = Callable[..., DocumentContent]
 COMPOSERS: dict[DocumentKind, Composer] = {
@@ -144,17 +149,54 @@ class Paperwork:
         return self.seal_dir
 
     def ensure_seal(self) -> signing.SealInfo:
-        info = signing.ensure_seal(self._seal_dir(), self.profile().name, self.clock())
-        if self.store.get_setting(CERT_KEY) != info.cert_pem.decode():
-            self.store.set_setting(CERT_KEY, info.cert_pem.decode())
+        """The seal for the next document: made on first use, renewed after a clinic rename.
+
+        A seal made here names the clinic; when the clinic's name has changed since, a new
+        key and certificate with the new name replace it (an imported seal is never touched).
+        """
+        name = " ".join(self.profile().name.split())[:64] or "Clinic"
+        info = signing.ensure_seal(self._seal_dir(), name, self.clock())
+        if info.common_name != name and self._seal_origin(info) == "generated":
+            old = info.common_name
+            self._remember(info, None)
+            info = signing.renew_seal(self._seal_dir(), name, self.clock())
+            log.info("clinic seal renewed after a rename (was %r)", old)
+        self._remember(info, "generated" if self._seal_origin(info) == "generated" else None)
         return info
+
+    def _seal_origin(self, info: signing.SealInfo) -> str:
+        origin = self.store.get_setting(ORIGIN_KEY)
+        if origin:
+            return str(origin)
+        # Databases from before the origin was recorded: a self-signed seal naming only the
+        # clinic (as CN and O) was made here.
+        return "generated" if info.name_only_self_signed else ""
+
+    def _remember(self, info: signing.SealInfo, origin: str | None) -> None:
+        """Make `info` the current certificate, keeping every earlier one in the history."""
+        pem = info.cert_pem.decode()
+        history = self.clinic_certificates()  # before the current one changes
+        if pem not in history:
+            self.store.set_setting(CERT_HISTORY_KEY, [*history, pem])
+        if self.store.get_setting(CERT_KEY) != pem:
+            self.store.set_setting(CERT_KEY, pem)
+        if origin is not None and self.store.get_setting(ORIGIN_KEY) != origin:
+            self.store.set_setting(ORIGIN_KEY, origin)
+
+    def clinic_certificates(self) -> list[str]:
+        """Every certificate this clinic has sealed with (PEM), oldest first."""
+        history = [str(p) for p in self.store.get_setting(CERT_HISTORY_KEY, []) or []]
+        current = self.store.get_setting(CERT_KEY)
+        if current and current not in history:
+            history.append(str(current))  # recorded before the history was kept
+        return history
 
     def seal_info(self) -> signing.SealInfo | None:
         return signing.load_seal_info(self._seal_dir()) if self.seal_dir else None
 
     def import_seal(self, p12: bytes, password: str) -> signing.SealInfo:
         info = signing.import_pkcs12(self._seal_dir(), p12, password)
-        self.store.set_setting(CERT_KEY, info.cert_pem.decode())
+        self._remember(info, "imported")
         return info
 
     def export_certificate(self) -> bytes:
@@ -281,8 +323,10 @@ class Paperwork:
 
     def verify(self, data: bytes) -> VerifyReport:
         """Check a PDF's seal and, with this database at hand, that it is a stored document."""
-        cert = self.store.get_setting(CERT_KEY)
-        verdict = signing.verify_pdf(data, cert.encode() if cert else None)
+        current = self.store.get_setting(CERT_KEY)
+        older = [pem for pem in self.clinic_certificates() if pem != current]
+        trusted = [pem.encode() for pem in ([current] if current else []) + older]
+        verdict = signing.verify_pdf(data, trusted or None)
         if not verdict.valid:
             return VerifyReport(False, verdict.reason, seal=verdict)
         doc = self.store.document_by_sha256(hashlib.sha256(data).hexdigest())

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from pypdf import PdfReader
 
 from desktop.clinic import Clinic
@@ -179,3 +180,41 @@ def test_addendum_references_the_signed_original(clinic: Clinic) -> None:
     assert dict(add.answers) == dict(clinic.get_consultation(cid).answers)
     with pytest.raises(Conflict):
         clinic.start_addendum(add.id)
+
+
+def test_documents_stay_valid_after_a_rename_and_an_imported_seal(disk_clinic: Clinic) -> None:
+    from tests.test_signing import make_p12
+
+    clinic = disk_clinic
+    clinic.update_profile(name="Northgate Skin Clinic")
+    first = ready(clinic)
+    sign_all(clinic, first)
+    before = clinic.document_pdf(clinic.sign_consultation(first)[0].id)
+    old_seal = clinic.seal_info()
+    assert old_seal is not None and old_seal.common_name == "Northgate Skin Clinic"
+
+    clinic.update_profile(name="Northgate Skin & Laser")  # the seal follows the new name
+    renewed = clinic.seal_info()
+    assert renewed is not None and renewed.common_name == "Northgate Skin & Laser"
+    seal_rows = [e for e in clinic.audit_entries(action="settings") if e.target == "seal"]
+    assert seal_rows and renewed.fingerprint_sha256 in seal_rows[-1].detail
+    second = ready(clinic, given_name="Zoë", family_name="Ødegård")
+    sign_all(clinic, second)
+    after = clinic.document_pdf(clinic.sign_consultation(second)[0].id)
+    assert clinic.verify_pdf(after).seal is not None
+    assert clinic.verify_pdf(after).seal.signer == "Northgate Skin & Laser"  # type: ignore[union-attr]
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    clinic.import_seal(make_p12(key, "Northgate (CA issued)", b"pw"), "pw")
+    clinic.update_profile(name="Northgate Skin & Laser Ltd")  # an imported seal is kept as is
+    assert clinic.seal_info() is not None
+    assert clinic.seal_info().common_name == "Northgate (CA issued)"  # type: ignore[union-attr]
+
+    for pdf, signer in ((before, "Northgate Skin Clinic"), (after, "Northgate Skin & Laser")):
+        report = clinic.verify_pdf(pdf)
+        assert report.valid, report.reason
+        assert "earlier seal" in report.reason and signer in report.reason
+    third = ready(clinic, given_name="Mei", family_name="Chen")
+    sign_all(clinic, third)
+    latest = clinic.verify_pdf(clinic.document_pdf(clinic.sign_consultation(third)[0].id))
+    assert latest.valid and "earlier seal" not in latest.reason

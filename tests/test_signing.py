@@ -88,6 +88,31 @@ def test_the_seal_is_made_once(seal_dir: Path) -> None:
     assert signing.export_certificate_pem(seal_dir) == (seal_dir / signing.CERT_FILE).read_bytes()
 
 
+def test_renewing_makes_a_new_seal_with_the_new_name_and_keeps_the_old(
+    seal_dir: Path, pdf_bytes: bytes
+) -> None:
+    old = signing.ensure_seal(seal_dir, "Northgate Skin Clinic", NOW)
+    sealed_before = signing.seal_pdf(pdf_bytes, seal_dir, reason="before the rename")
+    new = signing.renew_seal(seal_dir, "Northgate Skin & Laser", NOW + timedelta(days=30))
+    assert new.common_name == "Northgate Skin & Laser"
+    assert old.common_name == "Northgate Skin Clinic"
+    assert new.fingerprint_sha256 != old.fingerprint_sha256
+    assert signing.load_seal_info(seal_dir) == new
+    kept = sorted(p.name for p in seal_dir.iterdir() if ".replaced-" in p.name)
+    assert kept == [
+        f"{signing.CERT_FILE}.replaced-20261225T133000Z",
+        f"{signing.KEY_FILE}.replaced-20261225T133000Z",
+    ]
+    sealed_after = signing.seal_pdf(pdf_bytes, seal_dir, reason="after the rename")
+    both = [new.cert_pem, old.cert_pem]  # current first
+    verdict = signing.verify_pdf(sealed_before, both)
+    assert verdict.valid and "earlier seal" in verdict.reason
+    assert verdict.signer == "Northgate Skin Clinic"
+    verdict = signing.verify_pdf(sealed_after, both)
+    assert verdict.valid and "earlier seal" not in verdict.reason
+    assert not signing.verify_pdf(sealed_before, new.cert_pem).valid  # only the new one
+
+
 def test_no_seal_yet(seal_dir: Path, pdf_bytes: bytes) -> None:
     assert signing.load_seal_info(seal_dir) is None
     with pytest.raises(SignatureError, match="no clinic seal yet"):

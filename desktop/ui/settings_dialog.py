@@ -141,7 +141,8 @@ class SettingsDialog(QDialog):
             hint_label(
                 "Every signed PDF carries the clinic's invisible digital seal. Give the exported "
                 "certificate to anyone who needs to check a document. Importing replaces the seal "
-                "used for future documents; documents already sealed stay valid."
+                "used for future documents; documents already sealed stay valid. A seal made by "
+                "this program is renewed when the clinic's name changes."
             )
         )
         buttons_row = QHBoxLayout()
