@@ -77,7 +77,9 @@ def message_box(
 
 def show_intake_error(parent: QWidget | None, exc: IntakeError) -> QMessageBox:
     """Show a message meant for people: the error's own text says what to do next."""
-    log.info("shown to the user: %s: %s", type(exc).__name__, exc.message)
+    # The message may quote what was typed (a name, an e-mail address): the log gets the kind
+    # of error and the field only, never patient data.
+    log.info("shown to the user: %s (field %s)", type(exc).__name__, getattr(exc, "field", None))
     icon = QMessageBox.Icon.Critical if isinstance(exc, StorageError) else QMessageBox.Icon.Warning
     return message_box(parent, icon, title_for(exc), exc.message)
 

@@ -80,10 +80,11 @@ class PdfPrintJob(QObject):
     (and so the printer they use) outlives them.
     """
 
-    def __init__(self, data: bytes, name: str, parent: QObject) -> None:
+    def __init__(self, data: bytes, name: str, parent: QObject, *, log_id: str = "") -> None:
         super().__init__(parent)
         self.data = data
-        self.name = name
+        self.name = name  # shown to the user (it may name the patient): never logged
+        self.log_id = log_id  # what the log may say about it: the document ID
         self.document = load_pdf(data, self)
         self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         self.printer.setDocName(name)
@@ -128,7 +129,7 @@ class PdfPrintJob(QObject):
     def _print_now(self) -> None:
         with busy_cursor():
             self.paint(self.printer)
-        log.info("printed %s: %d pages", self.name, self.pages_printed)
+        log.info("printed document %s: %d pages", self.log_id or "?", self.pages_printed)
 
 
 def no_printer_box(parent: QWidget, job: PdfPrintJob) -> QMessageBox:
@@ -173,7 +174,7 @@ def write_pdf(path: Path, data: bytes) -> None:
         raise StorageError(
             f"The PDF could not be saved to {path}: {exc.strerror}. Choose another folder."
         ) from exc
-    log.info("PDF saved to %s", path)
+    log.info("PDF saved in %s", path.parent)  # the file name may name the patient
 
 
 def temp_pdf(data: bytes, name: str) -> Path:

@@ -207,7 +207,10 @@ class SignStep(QWidget):
         if job is None:
             with busy_cursor():
                 job = PdfPrintJob(
-                    self.clinic.document_pdf(doc.id, "print"), self._document_name(doc), self
+                    self.clinic.document_pdf(doc.id, "print"),
+                    self._document_name(doc),
+                    self,
+                    log_id=doc.id,
                 )
             self._jobs[doc.id] = job
         return job

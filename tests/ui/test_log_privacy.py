@@ -1,0 +1,60 @@
+"""The log file never names a patient or quotes what was typed about them: IDs only."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from PySide6.QtPrintSupport import QPrinter
+from pytestqt.qtbot import QtBot
+
+from desktop.clinic import Clinic
+from desktop.errors import DuplicatePatient, ValidationError
+from desktop.ui.error_dialogs import show_intake_error
+from desktop.ui.main_window import MainWindow
+from desktop.ui.print_support import PdfPrintJob, write_pdf
+from tests.conftest import patient_fields
+from tests.test_sign_flow import ready, sign_all
+from tests.ui.conftest import close_message_boxes
+
+SECRETS = ("Łukasz", "Żółć", "Zoë", "Ødegård", "Chen", "lukasz.zolc", "zoe@@odegard", "600 123 456")
+
+
+def test_the_log_never_names_a_patient(
+    qtbot: QtBot,
+    window: MainWindow,
+    clinic: Clinic,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fields = patient_fields(email="lukasz.zolc@example.com")
+    clinic.register_patient(fields)
+    with pytest.raises(DuplicatePatient) as duplicate:  # the message names the patient
+        clinic.register_patient(fields)
+    show_intake_error(window, duplicate.value)
+    with pytest.raises(ValidationError) as typo:  # the message quotes the typed address
+        clinic.register_patient(
+            patient_fields(given_name="Zoë", family_name="Ødegård", email="zoe@@odegard")
+        )
+    assert "zoe@@odegard" in typo.value.message
+    show_intake_error(window, typo.value)
+    close_message_boxes()
+
+    cid = ready(clinic, given_name="Mei", family_name="Chen")
+    sign_all(clinic, cid)
+    doc = clinic.sign_consultation(cid)[0]
+    window.show_consultation(cid)
+    data = clinic.document_pdf(doc.id, "print")
+    job = PdfPrintJob(data, "consent-Chen-2026-11-25", window, log_id=doc.id)
+    job.printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    job.printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    job._print_now()
+    write_pdf(tmp_path / "consent-Chen.pdf", data)
+
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    for secret in SECRETS:
+        assert secret not in logged, secret
+    assert f"printed document {doc.id}" in logged  # IDs instead of names
+    assert "DuplicatePatient" in logged and "field email" in logged
