@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop.auth import PasswordHasher, User, check_password, check_username
-from desktop.checklist import ChecklistDefinition, assess, missing_required
 from desktop.clinic_records import (
     MIN_OVERRIDE_REASON,
     REVIEW_RESULTS,
@@ -23,7 +22,6 @@ from desktop.clinic_records import (
     LiveAssessment,
     load_checklist,
     local_now,
-    new_id,
 )
 from desktop.errors import Conflict, StorageError, ValidationError
 from desktop.models import (
@@ -34,10 +32,12 @@ from desktop.models import (
     Signature,
     SignerRole,
     Stroke,
+    new_id,
 )
 from desktop.storage import Store, integrity_errors
 
 if TYPE_CHECKING:
+    from desktop.checklist import ChecklistDefinition
     from desktop.paperwork import Paperwork, VerifyReport
     from desktop.signing import SealInfo
 
@@ -72,7 +72,7 @@ class Clinic(ClinicRecords):
     ) -> None:
         super().__init__(store, clock=clock, actor=actor, hasher=hasher)
         self.data_dir = data_dir
-        self.checklist = checklist or load_checklist()
+        self._checklist = checklist  # None: read on first use (see ClinicRecords.checklist)
 
     @classmethod
     def open(
@@ -172,6 +172,8 @@ class Clinic(ClinicRecords):
 
     def sign_consultation(self, consultation_id: str) -> list[Document]:
         """Seal and store the sheets, then lock the consultation for good."""
+        from desktop.checklist import assess, missing_required
+
         self._require("consultation.sign")
         c = self._draft(consultation_id)
         missing = missing_required(self.checklist, c.answers)

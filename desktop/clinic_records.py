@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -12,15 +11,6 @@ from typing import TYPE_CHECKING
 
 from desktop import resources
 from desktop.auth import User
-from desktop.checklist import (
-    AssessContext,
-    ChecklistDefinition,
-    applicable,
-    assess,
-    missing_required,
-    normalize_answers,
-    parse_definition_text,
-)
 from desktop.clinic_session import ClinicSession
 from desktop.errors import (
     Conflict,
@@ -40,11 +30,16 @@ from desktop.models import (
     ReviewResult,
     TestSpot,
     TestSpotReview,
+    new_id,
 )
 from desktop.patients import PatientFields, field_errors, validate_patient
 
 if TYPE_CHECKING:
-    pass
+    from desktop.checklist import AssessContext, ChecklistDefinition
+
+# The checklist engine (desktop.checklist) is imported where it is used, not here: the sign-in
+# screen needs this module but not the engine, and loading it costs a noticeable part of the
+# start-up time.
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +56,6 @@ MIN_OVERRIDE_REASON = 10
 
 def local_now() -> datetime:
     return datetime.now().astimezone().replace(microsecond=0)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 @dataclass(frozen=True)
@@ -87,7 +78,14 @@ class DueReview:
 class ClinicRecords(ClinicSession):
     """Patients, consultations with their checklist, and test spots, under the session's rules."""
 
-    checklist: ChecklistDefinition
+    _checklist: ChecklistDefinition | None
+
+    @property
+    def checklist(self) -> ChecklistDefinition:
+        """The checklist definition, read and validated the first time it is needed."""
+        if self._checklist is None:
+            self._checklist = load_checklist()
+        return self._checklist
 
     def today(self) -> date:
         return self.clock().date()
@@ -237,6 +235,8 @@ class ClinicRecords(ClinicSession):
         on: date | None = None,
     ) -> Consultation:
         """Autosave a draft: answers may be partial; answers that no longer apply are dropped."""
+        from desktop.checklist import normalize_answers
+
         user = self._require("consultation.edit")
         old = c = self._draft(consultation_id)
         if procedure is not None:
@@ -291,12 +291,16 @@ class ClinicRecords(ClinicSession):
         return self.save_draft(consultation_id, answers=merged)
 
     def _applies(self, question_id: str, answers: Mapping[str, object]) -> bool:
+        from desktop.checklist import applicable
+
         try:
             return applicable(self.checklist, question_id, answers)
         except ValidationError:
             return True  # unknown IDs are reported by normalize_answers
 
     def _context(self, c: Consultation) -> AssessContext:
+        from desktop.checklist import AssessContext
+
         patient = self.store.get_patient(c.patient_id)
         spots = self.store.test_spots("patient_id = ?", [c.patient_id])
         return AssessContext(
@@ -308,6 +312,8 @@ class ClinicRecords(ClinicSession):
 
     def _reassessed(self, c: Consultation) -> Consultation:
         """Keep the stored assessment in step with the answers (None while incomplete)."""
+        from desktop.checklist import assess, missing_required
+
         if missing_required(self.checklist, c.answers):
             assessment = None
         else:
@@ -318,6 +324,8 @@ class ClinicRecords(ClinicSession):
         return replace(c, assessment=assessment, override=override, updated=self.clock())
 
     def live_assessment(self, consultation_id: str) -> LiveAssessment:
+        from desktop.checklist import missing_required
+
         self._require("patient.view")
         c = self.store.get_consultation(consultation_id)
         missing = missing_required(self.checklist, c.answers)
@@ -325,6 +333,8 @@ class ClinicRecords(ClinicSession):
 
     def assess_consultation(self, consultation_id: str) -> Assessment:
         """Assess a complete checklist and store the result; incomplete -> ValidationError."""
+        from desktop.checklist import assess
+
         self._require("consultation.edit")
         c = self._draft(consultation_id)
         assessment = assess(self.checklist, c.answers, self._context(c))
@@ -447,6 +457,8 @@ class ClinicRecords(ClinicSession):
 
 
 def load_checklist(checklist_id: str = resources.DEFAULT_CHECKLIST) -> ChecklistDefinition:
+    from desktop.checklist import parse_definition_text
+
     name, text = resources.checklist_text(checklist_id)
     return parse_definition_text(text, name)
 

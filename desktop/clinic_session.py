@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import getpass
 import io
 import json
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -24,6 +21,7 @@ from desktop.auth import (
     parse_roles,
 )
 from desktop.errors import Conflict, PermissionDenied, ValidationError
+from desktop.models import new_id
 from desktop.storage import Store
 from desktop.storage_accounts import Account, Accounts
 
@@ -40,6 +38,8 @@ COALESCE_WINDOW = timedelta(minutes=1)
 def system_actor() -> User:
     """The operating-system user running a headless command (who can already read the file)."""
     try:
+        import getpass  # only headless commands need it
+
         name = getpass.getuser()
     except (KeyError, OSError):
         name = "unknown"
@@ -167,7 +167,7 @@ class ClinicSession:
         if not name:
             raise ValidationError("Give the person's full name.", field="display_name")
         check_password(password)
-        user = User(str(uuid.uuid4()), check_username(username), name, parse_roles(roles))
+        user = User(new_id(), check_username(username), name, parse_roles(roles))
         self.accounts.add_user(user, self.hasher.hash(password), self.clock())
         return user
 
@@ -333,6 +333,8 @@ class ClinicSession:
         filters.setdefault("limit", -1)
         entries = self.audit_entries(**filters)  # type: ignore[arg-type]
         out = io.StringIO()
+        import csv
+
         writer = csv.writer(out)
         writer.writerow(["seq", "time", "user", "action", "target", "patient", "detail", "hash"])
         for e in entries:

@@ -11,10 +11,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop import pdf, resources, signing
-from desktop.checklist import ChecklistDefinition
 from desktop.consent import (
     DocumentContent,
     Template,
@@ -39,6 +38,9 @@ from desktop.models import (
     Stroke,
 )
 from desktop.storage import Store
+
+if TYPE_CHECKING:
+    from desktop.checklist import ChecklistDefinition
 
 log = logging.getLogger(__name__)
 

@@ -225,3 +225,16 @@ def test_lists_for_the_start_screen(clinic: Clinic, clock: FakeClock) -> None:
     assert len(clinic.consultations_for(p.id)) == 2
     with pytest.raises(NotFound):
         clinic.consultations_for("missing")
+
+
+def test_record_ids_are_random_version_4_uuids() -> None:
+    import uuid
+
+    from desktop.models import new_id
+
+    ids = [new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids[:200]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122

@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +42,13 @@ class _OnPaint(QObject):
             self.armed = False
             QTimer.singleShot(0, self.callback)
         return False
+
+
+def _painted_then_quit(app: QApplication) -> None:
+    """Start-up benchmark: say when the page was painted (wall clock), then quit."""
+    sys.stdout.write(f"painted-at {time.time():.6f}\n")
+    sys.stdout.flush()
+    app.quit()
 
 
 def app_icon() -> QIcon:
@@ -110,7 +118,7 @@ def launch(args: argparse.Namespace, log_path: Path) -> int:
             return
         started = True
         if exit_after == "shown":
-            app.quit()
+            _painted_then_quit(app)
             return
         clinic = open_clinic(window, path)
         if clinic is None:
@@ -119,7 +127,7 @@ def launch(args: argparse.Namespace, log_path: Path) -> int:
         app.installEventFilter(window)  # any key or click counts as activity (idle lock)
         if exit_after:
             page = window.stack.currentWidget() or window.stack
-            page.installEventFilter(_OnPaint(window, app.quit))
+            page.installEventFilter(_OnPaint(window, lambda: _painted_then_quit(app)))
             page.update()
 
     window.opening.installEventFilter(_OnPaint(window, open_database))
