@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
 from collections.abc import Sequence
@@ -14,19 +13,41 @@ from desktop import cli, paths
 log = logging.getLogger(__name__)
 
 
+LOG_NAME = "clinic-intake.log"
+LOG_MAX_BYTES = 2_000_000
+LOG_BACKUPS = 3
+
+
 def setup_logging(directory: Path) -> Path:
-    """Log to a rotating file in `directory` (created 0700); returns the file's path."""
+    """Log to `directory` (created 0700) in a file only its owner can read; returns its path.
+
+    The file is rolled over when the program starts and finds it larger than LOG_MAX_BYTES
+    (`.1` … `.3` are kept), which spares loading the logging.handlers module at start-up.
+    """
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = directory / "clinic-intake.log"
+    path = directory / LOG_NAME
+    rotate_log(path)
     os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-    )
+    handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     return path
+
+
+def rotate_log(path: Path) -> None:
+    """Shift `path` to `path.1` (and `.1` to `.2`, …) when it has grown past LOG_MAX_BYTES."""
+    try:
+        if path.stat().st_size <= LOG_MAX_BYTES:
+            return
+    except FileNotFoundError:
+        return
+    for n in range(LOG_BACKUPS - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{n}")
+        if older.exists():
+            os.replace(older, path.with_name(f"{path.name}.{n + 1}"))
+    os.replace(path, path.with_name(f"{path.name}.1"))
 
 
 def make_demo_database() -> Path:
