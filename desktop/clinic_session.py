@@ -316,6 +316,11 @@ class ClinicSession:
         where, params = _audit_filter(user, patient, action, since, until)
         return self.accounts.entries(where, params, limit)
 
+    def audit_choices(self) -> tuple[list[str], list[str]]:
+        """Every user name and every action the whole trail holds (for the viewer's filters)."""
+        self._require("audit.view")
+        return self.accounts.audit_values("user"), self.accounts.audit_values("action")
+
     def audit_patients(self) -> dict[str, str]:
         """Patient ID → "Family, Given (date of birth)" for every patient the trail names."""
         self._require("audit.view")

@@ -121,6 +121,13 @@ class Accounts:
             )
         return AuditEntry(seq, at, user, action, target, patient, detail, prev, digest)
 
+    def audit_values(self, column: str) -> list[str]:
+        """Every distinct user or action the trail holds, sorted."""
+        if column not in ("user", "action"):
+            raise ValueError(f"not an audit column to list: {column}")
+        rows = self.store.rows(f'SELECT DISTINCT "{column}" AS v FROM audit ORDER BY v')
+        return [str(r["v"]) for r in rows]
+
     def audit_patients(self) -> list[Row]:
         """Every patient the trail names: id, given and family name, date of birth."""
         return self.store.rows(

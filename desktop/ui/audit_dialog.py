@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QDate,
-    QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtWidgets import (
@@ -30,19 +28,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.audit import AuditEntry
 from desktop.errors import IntakeError
 from desktop.ui.models import Column, RecordTableModel
 from desktop.ui.widgets import FieldMessage, busy_cursor, hint_label, set_tab_order, table_view
 
 if TYPE_CHECKING:
-    from desktop.audit import AuditEntry, ChainReport
+    from desktop.audit import ChainReport
     from desktop.clinic import Clinic
 
 log = logging.getLogger(__name__)
 
-ROW_LIMIT = 100_000
-ModelIndex = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
+# The newest entries shown at once: 10,000 open in a fraction of a second; CSV exports them all.
+ROW_LIMIT = 10_000
 
 
 def fmt_at(at: str) -> str:
@@ -53,7 +51,7 @@ def fmt_at(at: str) -> str:
         return at
 
 
-class AuditModel(RecordTableModel["AuditEntry"]):
+class AuditModel(RecordTableModel[AuditEntry]):
     """Audit entries, one a row, oldest first (the order of the chain); patients by name."""
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -90,7 +88,7 @@ class AuditDialog(QDialog):
     """
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
-        entries = clinic.audit_entries(limit=ROW_LIMIT)  # PermissionDenied before any widget
+        clinic.audit_choices()  # PermissionDenied before any widget is made
         super().__init__(parent)
         self.clinic = clinic
         self.setObjectName("auditDialog")
@@ -202,7 +200,7 @@ class AuditDialog(QDialog):
             close,
         )
 
-        self._load_choices(entries)
+        self._load_choices()
         for combo in (self.user, self.action, self.patient):
             combo.currentIndexChanged.connect(self.apply_filters)
         for box, edit in ((self.use_since, self.since), (self.use_until, self.until)):
@@ -222,17 +220,17 @@ class AuditDialog(QDialog):
         edit.setEnabled(False)
         return edit
 
-    def _load_choices(self, entries: list[AuditEntry]) -> None:
-        """Offer every user, action and patient that occurs in the trail (and every account)."""
-        users = {e.user: e.user for e in entries}
+    def _load_choices(self) -> None:
+        """Offer every user, action and patient the whole trail names (and every account)."""
+        users, actions = self.clinic.audit_choices()
+        names = set(users)
         if self.clinic.can("users"):
-            users |= {u.username: u.username for u in self.clinic.list_users()}
-        actions = {e.action: e.action for e in entries}
+            names |= {u.username for u in self.clinic.list_users()}
         self.model.patients = self.clinic.audit_patients()
         patients = dict(sorted(self.model.patients.items(), key=lambda kv: kv[1].casefold()))
         for combo, everyone, values in (
-            (self.user, "All users", dict(sorted(users.items()))),
-            (self.action, "All actions", dict(sorted(actions.items()))),
+            (self.user, "All users", {u: u for u in sorted(names)}),
+            (self.action, "All actions", {a: a for a in actions}),
             (self.patient, "All patients", patients),
         ):
             current = combo.currentData()
@@ -243,10 +241,6 @@ class AuditDialog(QDialog):
                 combo.addItem(label, value)
             combo.setCurrentIndex(max(combo.findData(current), 0))
             combo.blockSignals(False)
-
-    def reload_choices(self) -> None:
-        """Read the lists of users, actions and patients again (new entries may name more)."""
-        self._load_choices(self.clinic.audit_entries(limit=ROW_LIMIT))
 
     # Filters ----------------------------------------------------------------------------
 
@@ -313,7 +307,7 @@ class AuditDialog(QDialog):
         self.table.scrollToBottom()
         shown = f"{len(entries):,} entr{'y' if len(entries) == 1 else 'ies'}"
         if len(entries) >= ROW_LIMIT:
-            shown += f" (only the first {ROW_LIMIT:,}: narrow the filters)"
+            shown += f" (the newest {ROW_LIMIT:,}: narrow the filters, or export them all as CSV)"
         self.count.setText(shown)
 
     # Verify and export ------------------------------------------------------------------
@@ -341,7 +335,7 @@ class AuditDialog(QDialog):
         self.verdict.setAccessibleName(text)
         self.verdict.show()
         log.info("audit chain verified: intact=%s rows=%d", report.intact, report.count)
-        self.reload_choices()
+        self._load_choices()
         self.apply_filters()
         return report
 
@@ -372,7 +366,7 @@ class AuditDialog(QDialog):
             )
             return None
         log.info("audit trail exported")
-        self.reload_choices()
+        self._load_choices()
         self.apply_filters()
         self.count.setText(f"{self.count.text()}; exported to {path.name}")
         return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.auth import ROLE_LABELS, ROLES
+from desktop.auth import ROLE_LABELS, ROLES, User
 from desktop.errors import IntakeError
 from desktop.ui.account_fields import AccountFields, FittedDialog, InlineMessages, password_edit
 from desktop.ui.models import Column, RecordTableModel
@@ -33,13 +33,10 @@ from desktop.ui.widgets import (
 )
 
 if TYPE_CHECKING:
-    from desktop.auth import User
     from desktop.clinic import Clinic
 
 log = logging.getLogger(__name__)
 
-ModelIndex = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
 ROLE_TEXT: dict[str, str] = {
     "front_desk": "Front &desk: register patients, enter answers, capture signatures",
     "clinician": "&Clinician: examine, decide, sign consent, test spots",
@@ -51,7 +48,7 @@ def roles_text(user: User) -> str:
     return ", ".join(ROLE_LABELS.get(r, r) for r in user.roles)
 
 
-class UsersModel(RecordTableModel["User"]):
+class UsersModel(RecordTableModel[User]):
     """User accounts, one a row: user name, full name, roles, and whether it is disabled."""
 
     def __init__(self, parent: QObject | None = None) -> None:

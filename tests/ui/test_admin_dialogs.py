@@ -284,3 +284,18 @@ def test_enter_never_closes_the_admin_dialogs(qtbot: QtBot, busy_clinic: Clinic)
     QTest.keyClick(audit.table, Qt.Key.Key_Return)  # Enter on a row keeps the dialog open
     assert audit.isVisible()
     assert audit.model.rowCount() == len(busy_clinic.audit_entries(patient=patient_id)) == 3
+
+
+def test_a_long_trail_shows_its_newest_rows_and_offers_every_filter_value(
+    qtbot: QtBot, busy_clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desktop.ui.audit_dialog as audit_dialog
+
+    monkeypatch.setattr(audit_dialog, "ROW_LIMIT", 3)
+    dialog = AuditDialog(busy_clinic)
+    shown(qtbot, dialog)
+    newest = [e.seq for e in busy_clinic.audit_entries()][-3:]
+    assert [int(s) for s in column(dialog, 0)] == newest
+    assert "the newest 3" in dialog.count.text()
+    offered = [dialog.action.itemData(i) for i in range(dialog.action.count())]
+    assert "setup" in offered  # the oldest entry's action, long out of view
