@@ -20,6 +20,7 @@ from desktop.clinic_records import (
     Clock,
     DueReview,
     LiveAssessment,
+    PatientSearch,
     load_checklist,
     local_now,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "Clinic",
     "DueReview",
     "LiveAssessment",
+    "PatientSearch",
     "load_checklist",
     "local_now",
     "new_id",

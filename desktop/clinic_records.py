@@ -59,6 +59,15 @@ def local_now() -> datetime:
 
 
 @dataclass(frozen=True)
+class PatientSearch:
+    """A page of search results; `broad`: more than `ranked_at_most` matched, newest shown."""
+
+    patients: list[Patient]
+    broad: bool
+    ranked_at_most: int
+
+
+@dataclass(frozen=True)
 class LiveAssessment:
     """What the assessment step shows: the result, or what is still missing."""
 
@@ -158,8 +167,13 @@ class ClinicRecords(ClinicSession):
 
     def search_patients(self, text: str, limit: int = 50) -> list[Patient]:
         """Patients whose name, phone or date of birth start with every typed word."""
+        return self.find_patients(text, limit).patients
+
+    def find_patients(self, text: str, limit: int = 50) -> PatientSearch:
+        """Like `search_patients`, and says when the search is too broad to rank (see storage)."""
         self._require("patient.view")
-        return self.store.search_patients(_date_tokens_to_iso(text), limit)
+        patients, broad = self.store.find_patients(_date_tokens_to_iso(text), limit)
+        return PatientSearch(patients, broad, self.store.ranked_at_most)
 
     def patient_count(self) -> int:
         self._require("patient.view")

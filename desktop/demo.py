@@ -14,7 +14,7 @@ from typing import Any
 from desktop.clinic import Clinic
 from desktop.errors import Conflict
 from desktop.models import Procedure, Stroke
-from desktop.storage import fold
+from desktop.storage_search import fold
 
 log = logging.getLogger(__name__)
 

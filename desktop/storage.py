@@ -23,7 +23,7 @@ from desktop.storage_rows import (
     patient_from_row,
     patient_to_row,
 )
-from desktop.storage_search import fold, fts_query, phone_search_text
+from desktop.storage_search import RANKED_AT_MOST, fold, fts_query, phone_search_text
 
 # Row mapping lives in storage_rows.py, search folding in storage_search.py, file-level checks
 # in storage_file.py and signatures, documents and test spots in storage_documents.py (mixed
@@ -49,6 +49,8 @@ SCHEMA = ("0001_core", "0002_signed_documents", "0003_accounts_audit")
 
 class Store(StoreDocuments):
     """One open clinic database: schema, integrity, and typed reads and writes."""
+
+    ranked_at_most = RANKED_AT_MOST  # broader searches list the newest matches
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -165,22 +167,39 @@ class Store(StoreDocuments):
         return [patient_from_row(r) for r in rows]
 
     def search_patients(self, text: str, limit: int = 50) -> list[Patient]:
+        return self.find_patients(text, limit)[0]
+
+    def find_patients(self, text: str, limit: int = 50) -> tuple[list[Patient], bool]:
+        """Matching patients, and whether the search was too broad to rank.
+
+        Up to `ranked_at_most` matches are ranked (bm25, then name); a broader search returns
+        the `limit` most recently registered matches, newest first.
+        """
         query = fts_query(text)
         if query is None:
+            rows = self.rows("SELECT * FROM patients ORDER BY updated DESC LIMIT ?", [limit])
+            return [patient_from_row(r) for r in rows], False
+        # Newest first stops early, so this probe stays cheap however many patients match.
+        probe = self.rows(
+            "SELECT rowid FROM patients_fts WHERE patients_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+            [query, max(self.ranked_at_most, limit) + 1],
+        )
+        if len(probe) > self.ranked_at_most:
+            newest = [r["rowid"] for r in probe[:limit]]
+            marks = ", ".join("?" * len(newest))
             rows = self.rows(
-                "SELECT * FROM patients ORDER BY updated DESC LIMIT ?",
-                [limit],
+                f"SELECT * FROM patients WHERE rowid IN ({marks}) ORDER BY rowid DESC", newest
             )
-        else:
-            # Rank inside FTS first (bm25), then fetch and order only the best `limit` rows.
-            rows = self.rows(
-                "SELECT patients.* FROM (SELECT rowid, rank FROM patients_fts "
-                "WHERE patients_fts MATCH ? ORDER BY rank LIMIT ?) AS hit "
-                "JOIN patients ON patients.rowid = hit.rowid "
-                "ORDER BY hit.rank, patients.family_name, patients.given_name",
-                [query, limit],
-            )
-        return [patient_from_row(r) for r in rows]
+            return [patient_from_row(r) for r in rows], True
+        # Rank inside FTS first (bm25), then fetch and order only the best `limit` rows.
+        rows = self.rows(
+            "SELECT patients.* FROM (SELECT rowid, rank FROM patients_fts "
+            "WHERE patients_fts MATCH ? ORDER BY rank LIMIT ?) AS hit "
+            "JOIN patients ON patients.rowid = hit.rowid "
+            "ORDER BY hit.rank, patients.family_name, patients.given_name",
+            [query, limit],
+        )
+        return [patient_from_row(r) for r in rows], False
 
     def count(self, table: str) -> int:
         return int(self.rows(f"SELECT count(*) AS n FROM [{table}]")[0]["n"])

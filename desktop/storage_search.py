@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["fold", "fts_query", "phone_search_text"]
+__all__ = ["RANKED_AT_MOST", "fold", "fts_query", "phone_search_text"]
+
+# A search matching more patients than this is too broad to rank usefully (thousands of
+# "Smith"s score alike, and bm25 over them all costs 10-150 ms at 100,000 patients): it lists
+# the most recently registered matches instead, and the screen asks for more letters.
+RANKED_AT_MOST = 500
 
 # Letters that Unicode does not decompose into a base letter plus a mark.
 _FOLD_EXTRA = str.maketrans(

@@ -238,3 +238,19 @@ def test_record_ids_are_random_version_4_uuids() -> None:
         parsed = uuid.UUID(text)
         assert str(parsed) == text
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_a_search_too_broad_to_rank_lists_the_newest_matches(clinic: Clinic) -> None:
+    clinic.store.ranked_at_most = 3
+    smiths = [
+        clinic.register_patient(patient_fields(given_name=given, family_name="Smith")).id
+        for given in ("Anna", "Ben", "Cara", "Dev", "Eve")
+    ]
+    clinic.register_patient(patient_fields(given_name="Mei", family_name="Chen"))
+    broad = clinic.find_patients("smi", limit=2)
+    assert broad.broad and broad.ranked_at_most == 3
+    assert [p.id for p in broad.patients] == smiths[::-1][:2]  # newest registered first
+    narrow = clinic.find_patients("smith eve")
+    assert not narrow.broad and [p.id for p in narrow.patients] == [smiths[4]]
+    assert not clinic.find_patients("chen").broad
+    assert [p.id for p in clinic.search_patients("smi")] == smiths[::-1]  # the same, as a list

@@ -207,9 +207,15 @@ class StartScreen(QWidget):
         if self.clinic is None:
             return
         text = self.search.text().strip()
-        found = self.clinic.search_patients(text)
+        result = self.clinic.find_patients(text)
+        found = result.patients
         self.patients.set_records(found)
-        if text:
+        if result.broad:
+            self.patients_hint.setText(
+                f"More than {result.ranked_at_most} patients match “{text}”; the {len(found)} most "
+                "recently registered are shown. Type more of the name, or the date of birth."
+            )
+        elif text:
             self.patients_hint.setText(
                 f"{len(found)} found for “{text}”. Enter opens the first; ↓ moves into the list."
                 if found

@@ -62,6 +62,15 @@ def populate(clinic: Clinic, n: int) -> None:
         )
 
 
+def per_query_ms(fn: Any, q: str, rounds: int = 10) -> float:
+    samples = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        fn(q)
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
 def median_ms(fn: object, rounds: int = 30) -> float:
     samples = []
     for _ in range(rounds):
@@ -91,9 +100,16 @@ def test_search_latency(tmp_path: Path) -> None:
 
         facade = median_ms(lambda q, clinic=clinic: clinic.search_patients(q, 50))
         bare = median_ms(raw)
-        hits = {q: len(clinic.search_patients(q, 50)) for q in QUERIES}
+        found = {q: clinic.find_patients(q, 50) for q in QUERIES}
+        hits = {q: f"{len(r.patients)}{' newest' if r.broad else ''}" for q, r in found.items()}
         print(
             f"search n={n:>7}: Clinic.search_patients median {facade:.2f} ms; "
-            f"raw ranked FTS5 median {bare:.2f} ms; ratio {facade / bare:.2f}x; hits {hits}"
+            f"raw ranked FTS5 median {bare:.2f} ms; ratio {facade / bare:.2f}x"
+        )
+        slowest = max(QUERIES, key=lambda q: per_query_ms(raw, q))
+        mine = per_query_ms(clinic.search_patients, slowest)
+        print(
+            f"    slowest query {slowest!r}: Clinic {mine:.1f} ms, raw ranked "
+            f"{per_query_ms(raw, slowest):.1f} ms; hits ('newest': too broad to rank) {hits}"
         )
         clinic.close()

@@ -52,6 +52,21 @@ def test_search_finds_patients_as_you_type(
     assert window.stack.currentWidget() is window.patient_page()
 
 
+def test_a_broad_search_says_to_type_more(qtbot: QtBot, window: MainWindow, clinic: Clinic) -> None:
+    clinic.store.ranked_at_most = 2
+    for given in ("Anna", "Ben", "Cara"):
+        clinic.register_patient(patient_fields(given_name=given, family_name="Smith"))
+    window.show_start()
+    QTest.keyClicks(window.start.search, "sm")
+    qtbot.waitUntil(lambda: "More than 2" in window.start.patients_hint.text(), timeout=2000)
+    assert "Type more" in window.start.patients_hint.text()
+    names = [window.start.patients.index(r, 0).data() for r in range(3)]
+    assert names == ["Smith, Cara", "Smith, Ben", "Smith, Anna"]  # newest registered first
+    QTest.keyClicks(window.start.search, "ith ca")
+    qtbot.waitUntil(lambda: window.start.patients.rowCount() == 1, timeout=2000)
+    assert window.start.patients_hint.text().startswith("1 found")
+
+
 def test_ctrl_f_focuses_search_and_ctrl_n_opens_a_new_patient(
     qtbot: QtBot, window: MainWindow
 ) -> None:
