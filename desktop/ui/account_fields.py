@@ -122,6 +122,50 @@ class InlineMessages:
         return "\n".join(shown)
 
 
+class PasswordPair:
+    """A password typed twice, added to a form with inline messages under each field."""
+
+    def __init__(
+        self,
+        form: QFormLayout,
+        messages: InlineMessages,
+        *,
+        labels: tuple[str, str] = ("&New password", "Password a&gain"),
+        names: tuple[str, str] = ("newPassword", "newPasswordAgain"),
+        accessible: str = "New password",
+    ) -> None:
+        self.messages = messages
+        self.password = password_edit(accessible, names[0])
+        self.password.setPlaceholderText(f"at least {MIN_PASSWORD} characters")
+        self.password2 = password_edit(f"{accessible} again", names[1])
+        for key, text, widget in (
+            ("password", labels[0], self.password),
+            ("password2", labels[1], self.password2),
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            form.addRow(label, messages.add(key, widget))
+
+    def edits(self) -> tuple[QLineEdit, QLineEdit]:
+        return (self.password, self.password2)
+
+    def text(self) -> str:
+        return self.password.text()
+
+    def matches(self) -> bool:
+        """Compare the two; on a mismatch say so inline, clear both and start again."""
+        if self.password.text() == self.password2.text():
+            return True
+        self.clear()
+        self.messages.show_at("password2", MISMATCH)
+        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+        return False
+
+    def clear(self) -> None:
+        self.password.clear()
+        self.password2.clear()
+
+
 class AccountFields:
     """User name, full name and a password typed twice, added to a form (setup, new user)."""
 
@@ -136,38 +180,27 @@ class AccountFields:
         self.display_name.setObjectName("displayName")
         self.display_name.setAccessibleName("Full name")
         self.display_name.setPlaceholderText("as it appears on signed documents")
-        self.password = password_edit("Password", "password")
-        self.password.setPlaceholderText(f"at least {MIN_PASSWORD} characters")
-        self.password2 = password_edit("Password again", "passwordAgain")
-        self.labels: list[QLabel] = []
         for key, text, widget in (
             ("username", "&User name", self.username),
             ("display_name", "&Full name", self.display_name),
-            ("password", "Pass&word", self.password),
-            ("password2", "Password a&gain", self.password2),
         ):
             label = QLabel(text)
             label.setBuddy(widget)
-            self.labels.append(label)
             form.addRow(label, messages.add(key, widget))
+        self.pair = PasswordPair(
+            form,
+            messages,
+            labels=("Pass&word", "Password a&gain"),
+            names=("password", "passwordAgain"),
+            accessible="Password",
+        )
+        self.password, self.password2 = self.pair.edits()
 
     def edits(self) -> tuple[QLineEdit, ...]:
-        return (self.username, self.display_name, self.password, self.password2)
+        return (self.username, self.display_name, *self.pair.edits())
 
     def passwords_match(self) -> bool:
-        """Compare the two typed passwords; on a mismatch say so inline and clear both."""
-        if self.password.text() == self.password2.text():
-            return True
-        self.password.clear()
-        self.password2.clear()
-        self.messages.show_at("password2", MISMATCH)
-        self.password.setFocus(Qt.FocusReason.OtherFocusReason)
-        return False
+        return self.pair.matches()
 
     def clear_passwords(self) -> None:
-        self.password.clear()
-        self.password2.clear()
-
-    def set_enabled(self, enabled: bool) -> None:
-        for edit in self.edits():
-            edit.setEnabled(enabled)
+        self.pair.clear()

@@ -185,7 +185,7 @@ class AuditDialog(QDialog):
         layout.addWidget(self.verdict)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        set_tab_order(
+        self.filter_widgets: tuple[QWidget, ...] = (
             self.user,
             self.action,
             self.patient,
@@ -193,6 +193,9 @@ class AuditDialog(QDialog):
             self.since,
             self.use_until,
             self.until,
+        )
+        set_tab_order(
+            *self.filter_widgets,
             self.clear_button,
             self.table,
             self.verify_button,
@@ -264,16 +267,7 @@ class AuditDialog(QDialog):
         until: date | None = None,
     ) -> None:
         """Set every filter at once (a value not offered yet is added to its list)."""
-        widgets: list[QWidget] = [
-            self.user,
-            self.action,
-            self.patient,
-            self.use_since,
-            self.since,
-            self.use_until,
-            self.until,
-        ]
-        for w in widgets:
+        for w in self.filter_widgets:
             w.blockSignals(True)
         for combo, value in ((self.user, user), (self.action, action), (self.patient, patient)):
             if value and combo.findData(value) < 0:
@@ -287,7 +281,7 @@ class AuditDialog(QDialog):
             edit.setEnabled(day is not None)
             if day is not None:
                 edit.setDate(_qdate(day))
-        for w in widgets:
+        for w in self.filter_widgets:
             w.blockSignals(False)
         self.apply_filters()
 

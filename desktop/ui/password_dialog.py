@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QFormLayout, QLabel, QPushButton, QVBoxLayout
 
-from desktop.auth import MIN_PASSWORD
 from desktop.errors import IntakeError, PermissionDenied
-from desktop.ui.account_fields import MISMATCH, FittedDialog, InlineMessages, password_edit
+from desktop.ui.account_fields import FittedDialog, InlineMessages, PasswordPair, password_edit
 from desktop.ui.widgets import FieldMessage, busy_cursor, set_tab_order
 
 if TYPE_CHECKING:
@@ -35,19 +34,15 @@ class ChangePasswordDialog(FittedDialog):
         general.setObjectName("changePasswordMessage")
         self.messages = InlineMessages(general)
         self.current = password_edit("Current password", "currentPassword")
-        self.password = password_edit("New password", "newPassword")
-        self.password.setPlaceholderText(f"at least {MIN_PASSWORD} characters")
-        self.password2 = password_edit("New password again", "newPasswordAgain")
         form = QFormLayout()
         form.addRow("Account", QLabel(f"{user.display_name} ({user.username})"))
-        for key, text, widget in (
-            ("current", "&Current password", self.current),
-            ("password", "&New password", self.password),
-            ("password2", "New password a&gain", self.password2),
-        ):
-            label = QLabel(text)
-            label.setBuddy(widget)
-            form.addRow(label, self.messages.add(key, widget))
+        current_label = QLabel("&Current password")
+        current_label.setBuddy(self.current)
+        form.addRow(current_label, self.messages.add("current", self.current))
+        self.pair = PasswordPair(
+            form, self.messages, labels=("&New password", "New password a&gain")
+        )
+        self.password, self.password2 = self.pair.edits()
         self.change_button = QPushButton("C&hange password")
         self.change_button.setObjectName("changePassword")
         self.change_button.setDefault(True)
@@ -66,16 +61,12 @@ class ChangePasswordDialog(FittedDialog):
         self.current.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _clear(self) -> None:
-        for edit in (self.current, self.password, self.password2):
-            edit.clear()
+        self.current.clear()
+        self.pair.clear()
 
     def submit(self) -> bool:
         self.messages.clear()
-        if self.password.text() != self.password2.text():
-            self.password.clear()
-            self.password2.clear()
-            self.messages.show_at("password2", MISMATCH)
-            self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not self.pair.matches():
             return False
         try:
             with busy_cursor():

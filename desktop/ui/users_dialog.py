@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop.auth import ROLE_LABELS, ROLES, User
 from desktop.errors import IntakeError
-from desktop.ui.account_fields import AccountFields, FittedDialog, InlineMessages, password_edit
+from desktop.ui.account_fields import AccountFields, FittedDialog, InlineMessages, PasswordPair
 from desktop.ui.models import Column, RecordTableModel
 from desktop.ui.widgets import (
     FieldMessage,
@@ -180,17 +180,10 @@ class ResetPasswordDialog(FittedDialog):
         general = FieldMessage()
         general.setObjectName("resetMessage")
         self.messages = InlineMessages(general)
-        self.password = password_edit("New password", "newPassword")
-        self.password2 = password_edit("New password again", "newPasswordAgain")
         form = QFormLayout()
         form.addRow("Account", QLabel(f"{user.display_name} ({user.username})"))
-        for key, text, widget in (
-            ("password", "&New password", self.password),
-            ("password2", "Password a&gain", self.password2),
-        ):
-            label = QLabel(text)
-            label.setBuddy(widget)
-            form.addRow(label, self.messages.add(key, widget))
+        self.pair = PasswordPair(form, self.messages)
+        self.password, self.password2 = self.pair.edits()
         self.reset_button = QPushButton("&Set password")
         self.reset_button.setObjectName("setPassword")
         self.reset_button.clicked.connect(self.submit)
@@ -205,24 +198,17 @@ class ResetPasswordDialog(FittedDialog):
 
     def submit(self) -> bool:
         self.messages.clear()
-        typed = self.password.text()
-        if typed != self.password2.text():
-            self.password.clear()
-            self.password2.clear()
-            self.messages.show_at("password2", "The two passwords differ; type them again.")
-            self.password.setFocus(Qt.FocusReason.OtherFocusReason)
+        if not self.pair.matches():
             return False
         try:
             with busy_cursor():
-                self.clinic.reset_password(self.target.id, typed)
+                self.clinic.reset_password(self.target.id, self.pair.text())
         except IntakeError as exc:
-            self.password.clear()
-            self.password2.clear()
+            self.pair.clear()
             self.messages.show_at("password", exc.message)
             return False
         log.info("password reset for account %s", self.target.id)
-        self.password.clear()
-        self.password2.clear()
+        self.pair.clear()
         self.accept()
         return True
 
