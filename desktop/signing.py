@@ -98,6 +98,63 @@ def _quiet_pyhanko() -> Iterator[None]:
             lg.setLevel(level)
 
 
+def definite_length_header(header: bytes) -> bool:
+    """True when every length in a DER/BER header (tag and length octets, possibly nested by
+    explicit tagging) is a definite one; False for an indefinite length or anything odd."""
+    if not header:
+        return False
+    i = 0
+    while i < len(header):
+        tag = header[i]
+        i += 1
+        if tag & 0x1F == 0x1F:  # high tag number: continuation bytes, then the last one
+            while i < len(header) and header[i] & 0x80:
+                i += 1
+            i += 1
+        if i >= len(header):
+            return False
+        first = header[i]
+        i += 1
+        if first == 0x80:
+            return False
+        if first > 0x80:
+            i += first & 0x7F
+    return i == len(header)
+
+
+@contextlib.contextmanager
+def _definite_lengths_trusted() -> Iterator[None]:
+    """While sealing, let asn1crypto keep a definite length whose last octet happens to be 0x80.
+
+    asn1crypto (1.5) takes any header ending in 0x80 for a BER indefinite length and then
+    re-encodes the whole tree below it (wbond/asn1crypto#249). pyHanko's SignerInfo reaches
+    such a length (e.g. 0x0280) for about half of all ECDSA signatures, and the needless
+    re-encoding then costs ~30 ms a sheet. Such a header is recomputed from the contents
+    instead, which gives the same bytes. Truly indefinite (BER) headers are left alone.
+    """
+    from asn1crypto import core  # type: ignore[import-untyped, unused-ignore]
+
+    originals = {cls: cls.dump for cls in (core.Sequence, core.SequenceOf)}
+
+    def wrapped(original: Callable[..., bytes]) -> Callable[..., bytes]:
+        def dump(self: Any, force: bool = False) -> bytes:
+            header = self._header
+            misread = header is not None and header[-1:] == b"\x80"
+            if not force and misread and definite_length_header(header):
+                self._header = None  # recomputed from the contents: the same bytes
+            return original(self, force)
+
+        return dump
+
+    for cls, original in originals.items():
+        cls.dump = wrapped(original)
+    try:
+        yield
+    finally:
+        for cls, original in originals.items():
+            cls.dump = original
+
+
 def _load_seal(seal_dir: Path) -> tuple[Any, list[Any]]:
     """The private key and certificates as pyHanko's asn1crypto objects."""
     from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped, unused-ignore]
@@ -178,7 +235,7 @@ def seal_pdfs(documents: Sequence[tuple[bytes, str]], seal_dir: Path) -> list[by
         return sealed
 
     try:
-        with _quiet_pyhanko():
+        with _quiet_pyhanko(), _definite_lengths_trusted():
             return _run(sign)
     except SignatureError:
         raise

@@ -385,3 +385,56 @@ def test_import_pkcs12_refusals(seal_dir: Path) -> None:
     with pytest.raises(SignatureError, match="expired"):
         signing.import_pkcs12(seal_dir, p12, "right", now=NOW + timedelta(days=400))
     assert signing.load_seal_info(seal_dir) is None  # nothing was written
+
+
+# -- asn1crypto's misread of definite lengths ending in 0x80 ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "definite"),
+    [
+        (b"\x30\x05", True),
+        (b"\x30\x82\x02\x80", True),  # 640 bytes: definite, though the last octet is 0x80
+        (b"\x30\x81\x80", True),  # 128 bytes
+        (b"\x30\x80", False),  # BER indefinite length
+        (b"\xa0\x82\x01\x80\x30\x82\x01\x7c", True),  # explicit tag around a sequence
+        (b"\xa0\x82\x01\x80\x30\x80", False),  # ... whose inner length is indefinite
+        (b"\x9f\x81\x02\x81\x80", True),  # high tag number
+        (b"\x30\x82\x02", False),  # cut short
+        (b"", False),
+    ],
+)
+def test_definite_length_headers(header: bytes, definite: bool) -> None:
+    assert signing.definite_length_header(header) is definite
+
+
+def test_sealing_keeps_asn1_encodings_exact_and_restores_asn1crypto() -> None:
+    from asn1crypto import core
+
+    class Pair(core.Sequence):  # type: ignore[misc]
+        _fields = [("a", core.OctetString), ("b", core.Integer)]  # noqa: RUF012 (asn1crypto API)
+
+    original = (core.Sequence.dump, core.SequenceOf.dump)
+    long = Pair({"a": b"x" * 633, "b": 5})  # contents of 0x0280 bytes
+    expected = long.dump()
+    assert expected[:4] == b"\x30\x82\x02\x80"
+    ber = b"\x30\x80\x04\x01\x61\x02\x01\x05\x00\x00"  # indefinite length: must become DER
+    reencoded: list[bool] = []
+    set_contents = Pair._set_contents
+
+    def counting(self: Pair, force: bool = False) -> None:
+        reencoded.append(force)
+        set_contents(self, force)
+
+    Pair._set_contents = counting  # type: ignore[method-assign]
+    assert Pair.load(expected).dump() == expected
+    assert reencoded == [True]  # asn1crypto alone misreads 0x0280 and re-encodes the tree
+    reencoded.clear()
+    with signing._definite_lengths_trusted():
+        assert Pair.load(expected).dump() == expected
+        assert reencoded == []  # the same bytes, nothing re-encoded
+        reloaded = Pair.load(expected)
+        reloaded["b"] = 6
+        assert reloaded.dump() == expected[:-1] + b"\x06"
+        assert Pair.load(ber).dump() == b"\x30\x06\x04\x01\x61\x02\x01\x05"
+    assert (core.Sequence.dump, core.SequenceOf.dump) == original
