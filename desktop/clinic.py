@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -38,6 +39,7 @@ from desktop.models import (
 from desktop.storage import Store, integrity_errors
 
 if TYPE_CHECKING:
+    from desktop.audit import AuditEntry
     from desktop.checklist import ChecklistDefinition
     from desktop.paperwork import Paperwork, VerifyReport
     from desktop.signing import SealInfo
@@ -363,6 +365,7 @@ class Clinic(ClinicRecords):
         target = self.store.path
         stamp = self.clock().strftime("%Y%m%d-%H%M%S")
         kept = self.backup(target.parent / f"{target.stem}-before-restore-{stamp}.sqlite")
+        trail = self.accounts.entries()  # what happened here, to carry past the restore
         fd, tmp_name = tempfile.mkstemp(prefix=".restore-", dir=target.parent)
         os.close(fd)
         tmp = Path(tmp_name)
@@ -376,6 +379,35 @@ class Clinic(ClinicRecords):
         finally:
             tmp.unlink(missing_ok=True)
         self.store = Store(target)
-        self._audit("restore", f"file:{src.name}", kept=kept.name)
+        carried = self._carry_audit(trail, kept.name)
+        self._audit("restore", f"file:{src.name}", kept=kept.name, carried=carried)
         log.info("database restored from %s; previous copy kept at %s", src, kept)
         return kept
+
+    def _carry_audit(self, trail: Sequence[AuditEntry], kept: str) -> int:
+        """Append to the restored trail what the replaced one recorded after the backup.
+
+        The restored trail ends with an entry the replaced trail also holds (same number, same
+        hash) when the backup was taken from this database: every later entry is appended
+        again, with its own time, user, action and target, and its original number and hash
+        in the detail. A backup of another history carries nothing. Returns the count.
+        """
+        last = self.accounts.entries("seq = (SELECT max(seq) FROM audit)")
+        if last:
+            shared = [
+                i for i, e in enumerate(trail) if (e.seq, e.hash) == (last[0].seq, last[0].hash)
+            ]
+            if not shared:
+                return 0
+            later = trail[shared[0] + 1 :]
+        else:
+            later = list(trail)
+        entry = None
+        with self.store.transaction():
+            for e in later:
+                detail = {"carried_from": kept, "seq": e.seq, "hash": e.hash, "detail": e.detail}
+                text = json.dumps(detail, sort_keys=True, ensure_ascii=False)
+                entry = self.accounts.append(e.at, e.user, e.action, e.target, e.patient, text)
+        if entry is not None:
+            self._write_anchor(entry)
+        return len(later)

@@ -16,6 +16,7 @@ from .conftest import (
     FAST_HASHER,
     OWNER_PASSWORD,
     FakeClock,
+    open_as_system,
     patient_fields,
     signed_in,
     stable_vitiligo_answers,
@@ -383,3 +384,45 @@ def test_first_run_setup_names_the_clinic_or_changes_nothing(
         assert [e.action for e in clinic.audit_entries()][:3] == ["setup", "login", "settings"]
     finally:
         clinic.close()
+
+
+def test_a_restore_carries_the_audit_entries_made_after_the_backup(
+    disk_clinic: Clinic, clock: FakeClock, tmp_path: Path
+) -> None:
+    clinic = disk_clinic
+    pid = clinic.register_patient(patient_fields()).id
+    backup = clinic.backup(tmp_path / "monday.sqlite")
+    in_backup = len(clinic.audit_entries(limit=-1)) - 1  # the "backup" row comes after the copy
+    clock.advance(minutes=30)
+    clinic.get_patient(pid)
+    clinic.export_audit_csv(patient=pid)
+    lost = clinic.audit_entries(limit=-1)[in_backup:]
+    assert [e.action for e in lost] == ["backup", "view patient", "export"]
+
+    clock.advance(minutes=5)
+    clinic.restore(backup)
+    trail = clinic.audit_entries(limit=-1)
+    carried, (safety_copy, restored) = trail[in_backup:-2], trail[-2:]
+    assert [(e.at, e.user, e.action, e.target, e.patient) for e in carried] == [
+        (e.at, e.user, e.action, e.target, e.patient) for e in lost
+    ]
+    for copy, original in zip(carried, lost, strict=True):
+        assert f'"seq": {original.seq}' in copy.detail and original.hash in copy.detail
+    # the copy of the replaced database, made by the restore itself, is carried over too
+    assert safety_copy.action == "backup" and "before-restore" in safety_copy.target
+    assert restored.action == "restore" and '"carried": 4' in restored.detail
+    assert clinic.verify_audit().intact  # one unbroken chain, the anchor moved with it
+    assert [p.id for p in clinic.search_patients("")] == [pid]
+
+
+def test_a_backup_of_another_history_carries_nothing(
+    disk_clinic: Clinic, clock: FakeClock, tmp_path: Path
+) -> None:
+    other = open_as_system(tmp_path / "elsewhere" / "clinic.sqlite", clock)
+    other.register_patient(patient_fields(given_name="Mei", family_name="Chen"))
+    other.close()
+    disk_clinic.register_patient(patient_fields())
+    disk_clinic.restore(tmp_path / "elsewhere" / "clinic.sqlite")
+    trail = disk_clinic.audit_entries(limit=-1)
+    assert not any("carried_from" in e.detail for e in trail)
+    assert trail[-1].action == "restore" and '"carried": 0' in trail[-1].detail
