@@ -316,6 +316,11 @@ class ClinicSession:
         where, params = _audit_filter(user, patient, action, since, until)
         return self.accounts.entries(where, params, limit)
 
+    def open_audit_viewer(self) -> None:
+        """Check that the signed-in user may read the audit trail, and record that they did."""
+        self._require("audit.view")
+        self._audit("view audit", "audit")
+
     def audit_choices(self) -> tuple[list[str], list[str]]:
         """Every user name and every action the whole trail holds (for the viewer's filters)."""
         self._require("audit.view")

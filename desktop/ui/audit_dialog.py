@@ -88,7 +88,7 @@ class AuditDialog(QDialog):
     """
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
-        clinic.audit_choices()  # PermissionDenied before any widget is made
+        clinic.open_audit_viewer()  # PermissionDenied before any widget is made; audited
         super().__init__(parent)
         self.clinic = clinic
         self.setObjectName("auditDialog")

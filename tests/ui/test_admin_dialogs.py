@@ -70,6 +70,7 @@ def test_the_audit_viewer_filters_by_action_user_patient_and_date(
     shown(qtbot, dialog)
     everything = dialog.model.rowCount()
     assert everything == len(clinic.audit_entries())
+    assert dialog.model.cell(everything - 1, 3) == "view audit"  # reading the trail is audited
     assert "sam" in [dialog.user.itemData(i) for i in range(dialog.user.count())]
 
     choose(dialog.action, "login")
@@ -159,6 +160,9 @@ def test_only_those_allowed_open_the_admin_dialogs(qtbot: QtBot, busy_clinic: Cl
         AuditDialog(busy_clinic)
     with pytest.raises(PermissionDenied):
         UsersDialog(busy_clinic)
+    busy_clinic.logout()
+    busy_clinic.login("owner", OWNER_PASSWORD)
+    assert not busy_clinic.audit_entries(action="view audit", user="sam")
 
 
 # User accounts --------------------------------------------------------------------------
