@@ -15,16 +15,13 @@ from typing import TYPE_CHECKING, Any
 from desktop.auth import PasswordHasher, User, check_password, check_username
 from desktop.clinic_records import (
     MIN_OVERRIDE_REASON,
-    REVIEW_RESULTS,
-    REVIEW_WEEKS,
-    ClinicRecords,
     Clock,
-    DueReview,
     LiveAssessment,
     PatientSearch,
     load_checklist,
     local_now,
 )
+from desktop.clinic_spots import REVIEW_RESULTS, REVIEW_WEEKS, ClinicTestSpots, DueReview
 from desktop.errors import Conflict, StorageError, ValidationError
 from desktop.models import (
     ClinicProfile,
@@ -61,7 +58,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class Clinic(ClinicRecords):
+class Clinic(ClinicTestSpots):
     """One clinic database, the rules around it, and who may do what (every use case)."""
 
     def __init__(
