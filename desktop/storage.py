@@ -166,9 +166,6 @@ class Store(StoreDocuments):
         )
         return [patient_from_row(r) for r in rows]
 
-    def search_patients(self, text: str, limit: int = 50) -> list[Patient]:
-        return self.find_patients(text, limit)[0]
-
     def find_patients(self, text: str, limit: int = 50) -> tuple[list[Patient], bool]:
         """Matching patients, and whether the search was too broad to rank.
 

@@ -60,6 +60,20 @@ class FittedDialog(QDialog):
         fit_height(self)
 
 
+class FormDialog(FittedDialog):
+    """A modal, fitted form dialog with inline messages: `messages` under fields, `general`
+    at the foot for the rest."""
+
+    def __init__(self, name: str, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setWindowTitle(title)
+        self.setModal(True)
+        self.general = FieldMessage()
+        self.general.setObjectName(f"{name}Message")
+        self.messages = InlineMessages(self.general)
+
+
 def password_edit(accessible: str, object_name: str) -> QLineEdit:
     """A line edit that hides what is typed."""
     edit = QLineEdit()

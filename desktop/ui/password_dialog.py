@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QFormLayout, QLabel, QPushButton, QVBoxLayout
 
 from desktop.errors import IntakeError, PermissionDenied
-from desktop.ui.account_fields import FittedDialog, InlineMessages, PasswordPair, password_edit
-from desktop.ui.widgets import FieldMessage, busy_cursor, set_tab_order
+from desktop.ui.account_fields import FormDialog, PasswordPair, password_edit
+from desktop.ui.widgets import busy_cursor, set_tab_order
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -20,19 +20,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class ChangePasswordDialog(FittedDialog):
+class ChangePasswordDialog(FormDialog):
     """The signed-in user replaces their password; a wrong current password changes nothing."""
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("changePasswordDialog", "Change my password", parent)
         self.clinic = clinic
         user = clinic.user
-        self.setObjectName("changePasswordDialog")
-        self.setWindowTitle("Change my password")
-        self.setModal(True)
-        general = FieldMessage()
-        general.setObjectName("changePasswordMessage")
-        self.messages = InlineMessages(general)
         self.current = password_edit("Current password", "currentPassword")
         form = QFormLayout()
         form.addRow("Account", QLabel(f"{user.display_name} ({user.username})"))
@@ -55,7 +49,7 @@ class ChangePasswordDialog(FittedDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 16, 20, 16)
         layout.addLayout(form)
-        layout.addWidget(general)
+        layout.addWidget(self.general)
         layout.addWidget(buttons)
         set_tab_order(self.current, self.password, self.password2, self.change_button, cancel)
         self.current.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop.auth import ROLE_LABELS, ROLES, User
 from desktop.errors import IntakeError
-from desktop.ui.account_fields import AccountFields, FittedDialog, InlineMessages, PasswordPair
+from desktop.ui.account_fields import AccountFields, FittedDialog, FormDialog, PasswordPair
 from desktop.ui.models import Column, RecordTableModel
 from desktop.ui.widgets import (
     FieldMessage,
@@ -105,19 +105,13 @@ def _buttons(dialog: QDialog, action: QPushButton) -> tuple[QDialogButtonBox, QP
     return buttons, cancel
 
 
-class NewUserDialog(FittedDialog):
+class NewUserDialog(FormDialog):
     """Create an account: user name, full name, roles and a password typed twice."""
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("newUserDialog", "New user account", parent)
         self.clinic = clinic
         self.user: User | None = None
-        self.setObjectName("newUserDialog")
-        self.setWindowTitle("New user account")
-        self.setModal(True)
-        general = FieldMessage()
-        general.setObjectName("newUserMessage")
-        self.messages = InlineMessages(general)
         form = QFormLayout()
         self.account = AccountFields(form, self.messages)
         self.roles = RoleBoxes("Roles (a person may hold several)", ("front_desk",))
@@ -137,7 +131,7 @@ class NewUserDialog(FittedDialog):
                 "in. Accounts are never deleted (the audit trail names them): disable instead."
             )
         )
-        layout.addWidget(general)
+        layout.addWidget(self.general)
         layout.addWidget(buttons)
         set_tab_order(
             *self.account.edits(), *self.roles.checks.values(), self.create_button, cancel
@@ -167,19 +161,13 @@ class NewUserDialog(FittedDialog):
         return True
 
 
-class ResetPasswordDialog(FittedDialog):
+class ResetPasswordDialog(FormDialog):
     """Give an account a new password (typed twice); failed sign-ins are forgotten with it."""
 
     def __init__(self, clinic: Clinic, user: User, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("resetPasswordDialog", f"New password for {user.username}", parent)
         self.clinic = clinic
         self.target = user
-        self.setObjectName("resetPasswordDialog")
-        self.setWindowTitle(f"New password for {user.username}")
-        self.setModal(True)
-        general = FieldMessage()
-        general.setObjectName("resetMessage")
-        self.messages = InlineMessages(general)
         form = QFormLayout()
         form.addRow("Account", QLabel(f"{user.display_name} ({user.username})"))
         self.pair = PasswordPair(form, self.messages)
@@ -191,7 +179,7 @@ class ResetPasswordDialog(FittedDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 16, 20, 16)
         layout.addLayout(form)
-        layout.addWidget(general)
+        layout.addWidget(self.general)
         layout.addWidget(buttons)
         set_tab_order(self.password, self.password2, self.reset_button, cancel)
         self.password.setFocus(Qt.FocusReason.OtherFocusReason)
