@@ -90,7 +90,7 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
 def open_clinic(args: argparse.Namespace) -> Any:
     """Open the database as the operating-system user, whose actions are audited as such."""
     from desktop.clinic import Clinic
-    from desktop.clinic_session import system_actor
+    from desktop.clinic.session import system_actor
 
     path = args.db or default_db()
     if args.db is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -14,7 +15,6 @@ from typing import Any
 from desktop.clinic import Clinic
 from desktop.errors import Conflict
 from desktop.models import Procedure, Stroke
-from desktop.storage_search import fold
 
 log = logging.getLogger(__name__)
 
@@ -98,9 +98,14 @@ def signature_strokes(name: str) -> tuple[Stroke, ...]:
 
 def _email(given: str, family: str, n: int) -> str:
     local = "".join(
-        c for c in fold(f"{given}.{family}") if c.isascii() and (c.isalnum() or c == ".")
+        c for c in _ascii(f"{given}.{family}".lower()) if c.isascii() and (c.isalnum() or c == ".")
     )
     return f"{local.strip('.') or f'patient{n}'}@example.org"
+
+
+def _ascii(text: str) -> str:
+    """Latin letters without their accents (Ž -> Z); other scripts drop out."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _answers(fitzpatrick: str, **over: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 
 from desktop.auth import PasswordHasher
 from desktop.clinic import Clinic
-from desktop.clinic_session import system_actor
+from desktop.clinic.session import system_actor
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = timezone(timedelta(hours=1))

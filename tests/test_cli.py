@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ROOT, green_answers, stable_vitiligo_answers
+from tests.conftest import ROOT, green_answers, stable_vitiligo_answers
 
 MAIN = str(ROOT / "main.py")
 
@@ -139,7 +139,7 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 
 def test_backup_and_restore_commands(tmp_path: Path) -> None:
     db = tmp_path / "clinic.sqlite"
-    from .conftest import open_as_system, patient_fields
+    from tests.conftest import open_as_system, patient_fields
 
     clinic = open_as_system(db)
     clinic.register_patient(patient_fields())

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from .conftest import open_as_system
-from .test_cli import run
+from tests.conftest import open_as_system
+from tests.test_cli import run
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 
 from desktop.checklist import age_on
 from desktop.clinic import Clinic
+from desktop.clinic.patient_fields import parse_date
 from desktop.errors import DuplicatePatient, IntakeError, ValidationError
 from desktop.models import FITZPATRICK_TYPES, Patient
-from desktop.patients import parse_date
 from desktop.ui.widgets import FieldMessage, hint_label, set_tab_order
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,7 @@ from reportlab.pdfgen import canvas
 
 from desktop.clinic import Clinic
 from desktop.demo import PAD_H, PAD_W, signature_strokes
-
-from ..conftest import FAST_HASHER, OWNER_PASSWORD, patient_fields, stable_vitiligo_answers
+from tests.conftest import FAST_HASHER, OWNER_PASSWORD, patient_fields, stable_vitiligo_answers
 
 ROUNDS = 20
 

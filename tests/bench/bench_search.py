@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.clinic import Clinic
-from desktop.clinic_session import system_actor
+from desktop.clinic.session import system_actor
 from desktop.storage import fold, phone_search_text
 
 GIVEN = [

@@ -14,8 +14,8 @@ from desktop.errors import DuplicatePatient, ValidationError
 from desktop.ui.error_dialogs import show_intake_error
 from desktop.ui.main_window import MainWindow
 from desktop.ui.print_support import PdfPrintJob, write_pdf
+from tests.clinic.test_documents import ready, sign_all
 from tests.conftest import patient_fields
-from tests.test_sign_flow import ready, sign_all
 from tests.ui.conftest import close_message_boxes
 
 SECRETS = ("Łukasz", "Żółć", "Zoë", "Ødegård", "Chen", "lukasz.zolc", "zoe@@odegard", "600 123 456")

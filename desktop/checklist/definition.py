@@ -1,0 +1,154 @@
+"""The checklist definition: its dataclasses and the outcome vocabulary they use."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+from desktop.checklist.conditions import Condition, Kind
+from desktop.errors import ValidationError
+from desktop.models import Decision, GeneralOutcome, VitiligoOutcome
+
+Group = Literal["vitiligo", "general", "note"]
+
+FORMAT = 1
+SEVERITY_GROUP: Mapping[str, Group] = MappingProxyType(
+    {
+        "red": "vitiligo",
+        "amber": "vitiligo",
+        "caution": "general",
+        "not_today": "general",
+        "clearance": "general",
+        "note": "note",
+    }
+)
+VITILIGO_OUTCOMES: tuple[VitiligoOutcome, ...] = ("green", "amber", "red")
+# The general outcome, least to most restrictive.
+GENERAL_OUTCOMES: tuple[GeneralOutcome, ...] = ("clear", "caution", "not_today", "clearance")
+DECISIONS: tuple[Decision, ...] = ("proceed", "caution", "defer")
+OUTCOME_KINDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"vitiligo": VITILIGO_OUTCOMES, "general": GENERAL_OUTCOMES, "decision": DECISIONS}
+)
+# An answer token's value; also how an unknown answer key is shown verbatim in an error.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_]{1,40}")
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    help: str
+    kind: Kind
+    tokens: tuple[Token, ...]
+    required: Condition
+    examination: bool
+    section: str
+    sources: tuple[int, ...] = ()
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(t.value for t in self.tokens)
+
+    def label(self, value: str) -> str:
+        return next((t.label for t in self.tokens if t.value == value), value)
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    question_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: str
+    group: Group
+    basis: str
+    text: str
+    sources: tuple[int, ...]
+    when: Condition
+
+
+@dataclass(frozen=True)
+class VidaMap:
+    """How the answer to `question` maps to the VIDA score; `needs_review` tokens await sign-off."""
+
+    question: str
+    scores: Mapping[str, int]
+    needs_review: tuple[str, ...]
+    note: str
+    sources: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RiskItem:
+    """`points` when a single answer is `token`; else `points` per list entry, at most `cap`."""
+
+    question: str
+    points: int
+    token: str | None = None
+    cap: int | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeText:
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ChecklistDefinition:
+    id: str
+    version: str
+    title: str
+    evidence_note: str
+    basis_tags: Mapping[str, str]
+    sections: tuple[Section, ...]
+    questions: tuple[Question, ...]
+    rules: tuple[Rule, ...]
+    vida: VidaMap
+    risk_items: tuple[RiskItem, ...]
+    risk_sources: tuple[int, ...]
+    sources: Mapping[int, str]
+    outcomes: Mapping[str, Mapping[str, OutcomeText]]
+    _index: Mapping[str, Question] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", MappingProxyType({q.id: q for q in self.questions}))
+
+    def question(self, question_id: str) -> Question:
+        try:
+            return self._index[question_id]
+        except (KeyError, TypeError):
+            raise ValidationError(
+                f"{question_id!r} is not a question of checklist {self.id} {self.version}",
+                field=str(question_id),
+            ) from None
+
+    def has_question(self, question_id: object) -> bool:
+        return isinstance(question_id, str) and question_id in self._index
+
+    def rule(self, rule_id: str) -> Rule:
+        for rule in self.rules:
+            if rule.id == rule_id:
+                return rule
+        raise ValidationError(f"{rule_id!r} is not a rule of checklist {self.id} {self.version}")
+
+    def outcome(self, kind: str, value: str) -> OutcomeText:
+        """The label and meaning of an outcome, e.g. outcome("general", "not_today")."""
+        try:
+            return self.outcomes[kind][value]
+        except KeyError:
+            raise ValidationError(f"unknown {kind} outcome {value!r}") from None

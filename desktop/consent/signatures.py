@@ -1,0 +1,51 @@
+"""Who must sign a sheet, and a captured signature checked and made a printable block: pure."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from desktop.consent.blocks import SignatureBlock, format_datetime
+from desktop.errors import ValidationError
+from desktop.models import Assessment, Signature, SignerRole, Stroke
+
+__all__ = ["missing_signer_roles", "required_signer_roles", "signature_block"]
+
+
+def required_signer_roles(assessment: Assessment) -> tuple[SignerRole, ...]:
+    """Who must sign the consent: the patient, or a parent/guardian when K4 fired; a clinician."""
+    return ("guardian" if assessment.has("K4") else "patient", "clinician")
+
+
+def missing_signer_roles(
+    assessment: Assessment, signatures: Sequence[Signature]
+) -> tuple[SignerRole, ...]:
+    present = {s.role for s in signatures if s.strokes and s.signer_name.strip()}
+    return tuple(r for r in required_signer_roles(assessment) if r not in present)
+
+
+def signature_block(s: Signature, role_label: str) -> SignatureBlock:
+    """The signature as printed: points checked (finite), pressure clamped to 0..1."""
+    strokes = tuple(_clean_stroke(stroke, s.role) for stroke in s.strokes)
+    if not all(math.isfinite(v) and v > 0 for v in (s.width, s.height)):
+        raise ValidationError(f"The {s.role}'s signature pad size is invalid", field=s.role)
+    return SignatureBlock(
+        role=s.role,
+        role_label=role_label,
+        signer_name=s.signer_name,
+        signed_at=s.signed_at.isoformat(),
+        signed_at_text=format_datetime(s.signed_at),
+        strokes=tuple(st for st in strokes if st),
+        pad_width=float(s.width),
+        pad_height=float(s.height),
+    )
+
+
+def _clean_stroke(stroke: Stroke, role: str) -> Stroke:
+    points = []
+    for point in stroke:
+        x, y, pressure = (float(v) for v in point)
+        if not all(math.isfinite(v) for v in (x, y, pressure)):
+            raise ValidationError(f"The {role}'s signature has an invalid point", field=role)
+        points.append((x, y, min(1.0, max(0.0, pressure))))
+    return tuple(points)

@@ -1,0 +1,371 @@
+"""Property-based tests of the checklist engine against an independent reading of CLINICAL.md."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from desktop.checklist import (
+    AssessContext,
+    ChecklistDefinition,
+    applicable,
+    assess,
+    assessment_from_json,
+    assessment_to_json,
+    missing_required,
+    normalize_answers,
+    parse_definition,
+)
+from desktop.errors import ValidationError
+from desktop.models import Assessment
+
+SOURCE = "vitiligo-microneedling.json"
+DEFINITION_PATH = Path(__file__).parents[2] / "resources" / "checklists" / SOURCE
+RAW = json.loads(DEFINITION_PATH.read_text(encoding="utf-8"))
+PROPS = settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+VITILIGO_RANK = {"green": 0, "amber": 1, "red": 2}
+DECISION_RANK = {"proceed": 0, "caution": 1, "defer": 2}
+GENERAL_RANK = {"clear": 0, "caution": 1, "not_today": 2, "clearance": 3}
+
+
+@pytest.fixture(scope="module")
+def definition() -> ChecklistDefinition:
+    return parse_definition(copy.deepcopy(RAW), SOURCE)
+
+
+# The strategies need the definition at collection time; it is the same file the fixture reads.
+DEFINITION = parse_definition(copy.deepcopy(RAW), SOURCE)
+QUESTION_IDS = [q.id for q in DEFINITION.questions]
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True)
+    | st.text(max_size=12)
+    | st.sampled_from(sorted({t for q in DEFINITION.questions for t in q.values}))
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+keys = st.sampled_from(QUESTION_IDS) | st.text(max_size=6) | st.integers() | st.none()
+
+
+@st.composite
+def valid_answers(draw: st.DrawFn) -> dict[str, object]:
+    """A complete answer set: each question answered exactly when it applies, in random form."""
+    answers: dict[str, object] = {}
+    for q in DEFINITION.questions:
+        if not applicable(DEFINITION, q.id, answers):
+            continue
+        if q.kind == "single":
+            answers[q.id] = draw(st.sampled_from(q.values))
+        else:
+            chosen = draw(st.lists(st.sampled_from(q.values), max_size=len(q.values) + 2))
+            answers[q.id] = tuple(chosen) if draw(st.booleans()) else chosen
+    return answers
+
+
+@st.composite
+def contexts(draw: st.DrawFn) -> AssessContext:
+    on = draw(st.dates(date(2000, 1, 1), date(2100, 12, 31)))
+    born = draw(st.dates(date(1900, 1, 1), on))
+    return AssessContext(
+        on, born, strict=draw(st.booleans()), test_spot_depigmented=draw(st.booleans())
+    )
+
+
+def age(born: date, on: date) -> int:
+    years = on.year - born.year
+    try:
+        birthday = born.replace(year=on.year)
+    except ValueError:  # 29 February in a common year: the birthday counts from 1 March
+        birthday = date(on.year, 3, 1)
+    return years - (on < birthday)
+
+
+def oracle(a: dict[str, Any], ctx: AssessContext) -> dict[str, Any]:
+    """CLINICAL.md's rules and outcomes, written out independently of the engine."""
+    v1 = a["V1"]
+    v6, v10, v11 = set(a["V6"]), set(a["V10"]), set(a.get("V11", ()))
+    points = (a["V9"] == "yes") + min(len(v10), 2)
+    years = age(ctx.date_of_birth, ctx.date)
+    checks = [
+        ("R1", "red", v1 == "yes" and a["V3"] in {"le_6w", "6w_3m", "3m_6m", "6m_12m"}),
+        ("R2", "red", bool(v6) or a["V5"] == "2b"),
+        ("R3", "red", v1 == "yes" and (a["V4"] == "yes" or a["V5"] == "2a")),
+        ("R4", "red", v1 == "unsure" or a.get("V8") == "yes" or (v1 == "no" and a["V5"] == "2a")),
+        ("R5", "red", a["V7"] == "yes"),
+        ("R6", "red", v1 == "yes" and "systemic" in v11),
+        ("R7", "red", v1 == "yes" and a["V5"] == "not_examined"),
+        ("T1", "red", ctx.test_spot_depigmented),
+        ("A1", "amber", v1 == "yes"),
+        ("A2", "amber", v1 == "no" and points >= (1 if ctx.strict else 2)),
+        ("D1", "note", v1 == "no" and points == 1 and not ctx.strict),
+        ("N1", "not_today", a["G1"] == "yes"),
+        ("N2", "not_today", a["G2"] == "yes"),
+        ("N3", "not_today", a["G4"] == "within_6m"),
+        ("N4", "not_today", a["G6"] == "yes"),
+        ("N5", "not_today", a["G11"] == "yes"),
+        ("C1", "clearance", a["G3"] == "yes"),
+        ("C2", "clearance", a["G5"] == "yes"),
+        ("C3", "clearance", a["G7"] == "yes"),
+        ("C4", "clearance", a["G8"] == "yes"),
+        ("C5", "clearance", a["G9"] == "yes"),
+        ("K1", "caution", a["G10"] in {"IV", "V", "VI"}),
+        ("K2", "caution", a["G13"] == "yes"),
+        ("K3", "caution", years < 22),
+        ("K4", "caution", years < 18),
+    ]
+    fired = [(rule, severity) for rule, severity, holds in checks if holds]
+    severities = {s for _, s in fired}
+    vitiligo = "red" if "red" in severities else "amber" if "amber" in severities else "green"
+    general = max(
+        (s for s in severities if s in GENERAL_RANK), key=GENERAL_RANK.__getitem__, default="clear"
+    )
+    if vitiligo == "red" or general in {"not_today", "clearance"}:
+        decision = "defer"
+    elif vitiligo == "amber" or general == "caution":
+        decision = "caution"
+    else:
+        decision = "proceed"
+    vida_map = {
+        "le_6w": 4,
+        "6w_3m": 3,
+        "3m_6m": 2,
+        "6m_12m": 1,
+        "gt_12m": 0,
+        "gt_12m_repigmenting": -1,
+    }
+    return {
+        "fired": [rule for rule, _ in fired],
+        "vitiligo": vitiligo,
+        "general": general,
+        "decision": decision,
+        "vida": vida_map[a["V3"]] if "V3" in a else None,
+        "risk_points": points,
+        "age": years,
+    }
+
+
+def _summary(a: Assessment) -> dict[str, Any]:
+    return {
+        "fired": list(a.fired_ids()),
+        "vitiligo": a.vitiligo,
+        "general": a.general,
+        "decision": a.decision,
+        "vida": a.vida,
+        "risk_points": a.risk_points,
+        "age": a.age,
+    }
+
+
+# ---------------------------------------------------------------- robustness
+
+
+@PROPS
+@given(answers=st.dictionaries(keys, json_values, max_size=8) | json_values, ctx=contexts())
+def test_assess_raises_only_validation_error_on_junk(
+    definition: ChecklistDefinition, answers: Any, ctx: AssessContext
+) -> None:
+    try:
+        result = assess(definition, answers, ctx)
+    except ValidationError as err:
+        assert str(err)
+        assert "\n" not in str(err)
+    else:
+        assert isinstance(result, Assessment)
+
+
+@PROPS
+@given(
+    base=valid_answers(),
+    junk=st.dictionaries(
+        st.sampled_from(QUESTION_IDS) | st.text(max_size=4), json_values, min_size=1, max_size=3
+    ),
+    ctx=contexts(),
+)
+def test_assess_on_nearly_valid_answers(
+    definition: ChecklistDefinition,
+    base: dict[str, object],
+    junk: dict[str, object],
+    ctx: AssessContext,
+) -> None:
+    answers = {**base, **junk}
+    for partial in (False, True):
+        try:
+            normalize_answers(definition, answers, partial=partial)
+        except ValidationError as err:
+            assert err.field is not None
+    with contextlib.suppress(ValidationError):
+        assess(definition, answers, ctx)
+    for qid in QUESTION_IDS:
+        applicable(definition, qid, answers)
+    missing_required(definition, answers)
+
+
+@PROPS
+@given(data=json_values)
+def test_assessment_from_json_raises_only_validation_error(data: Any) -> None:
+    with contextlib.suppress(ValidationError):
+        assessment_from_json(data)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+DEFINITION_PATHS = _paths(RAW)[1:]
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(path=st.sampled_from(DEFINITION_PATHS), junk=json_values)
+def test_parse_definition_on_corrupted_files(path: tuple[Any, ...], junk: Any) -> None:
+    data = copy.deepcopy(RAW)
+    node = data
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = junk
+    try:
+        parse_definition(data, SOURCE)
+    except ValidationError as err:
+        assert str(err).startswith(f"{SOURCE}: ")
+
+
+# ---------------------------------------------------------------- behaviour on valid answers
+
+
+@PROPS
+@given(answers=valid_answers(), ctx=contexts())
+def test_valid_answers_match_the_clinical_contract(
+    definition: ChecklistDefinition, answers: dict[str, object], ctx: AssessContext
+) -> None:
+    assert missing_required(definition, answers) == ()
+    result = assess(definition, answers, ctx)
+    assert _summary(result) == oracle(answers, ctx)
+    assert result.strict is ctx.strict
+    order = [r.id for r in definition.rules]
+    ids = list(result.fired_ids())
+    assert ids == sorted(ids, key=order.index)
+    for f in result.fired:
+        rule = definition.rule(f.rule)
+        assert (f.severity, f.group, f.basis, f.text, f.sources) == (
+            rule.severity,
+            rule.group,
+            rule.basis,
+            rule.text,
+            rule.sources,
+        )
+
+
+@PROPS
+@given(answers=valid_answers(), ctx=contexts())
+def test_round_trip_through_json(
+    definition: ChecklistDefinition, answers: dict[str, object], ctx: AssessContext
+) -> None:
+    result = assess(definition, answers, ctx)
+    stored = json.loads(json.dumps(assessment_to_json(result)))
+    assert assessment_from_json(stored) == result
+    normalized = normalize_answers(definition, answers, partial=False)
+    assert normalize_answers(definition, normalized, partial=False) == normalized
+    assert assess(definition, normalized, ctx) == result
+
+
+@PROPS
+@given(answers=valid_answers(), data=st.data())
+def test_every_applicable_answer_is_required(
+    definition: ChecklistDefinition, answers: dict[str, object], data: st.DataObject
+) -> None:
+    dropped = data.draw(st.sampled_from(sorted(answers)))
+    rest = {k: v for k, v in answers.items() if k != dropped}
+    with pytest.raises(ValidationError) as err:
+        normalize_answers(definition, rest, partial=False)
+    assert err.value.field == dropped
+    if dropped == "V1":  # without V1, V8 applies and the V1=yes details no longer do
+        assert missing_required(definition, rest)[0] == "V1"
+    else:
+        assert missing_required(definition, rest) == (dropped,)
+        normalize_answers(definition, rest, partial=True)
+
+
+@PROPS
+@given(answers=valid_answers(), ctx=contexts(), data=st.data())
+def test_adding_a_red_finding_never_lowers_the_outcome(
+    definition: ChecklistDefinition,
+    answers: dict[str, object],
+    ctx: AssessContext,
+    data: st.DataObject,
+) -> None:
+    before = assess(definition, answers, ctx)
+    sign = data.draw(st.sampled_from(definition.question("V6").values))
+    worse_answers = [
+        {**answers, "V7": "yes"},
+        {**answers, "V6": [*answers["V6"], sign]},  # type: ignore[misc]
+        {**answers, "V5": "2b"},
+    ]
+    worse_contexts = [ctx, ctx, ctx]
+    worse_answers.append(answers)
+    worse_contexts.append(AssessContext(ctx.date, ctx.date_of_birth, ctx.strict, True))
+    for worse, worse_ctx in zip(worse_answers, worse_contexts, strict=True):
+        after = assess(definition, worse, worse_ctx)
+        assert after.vitiligo == "red"
+        assert after.decision == "defer"
+        assert VITILIGO_RANK[after.vitiligo] >= VITILIGO_RANK[before.vitiligo]
+        assert DECISION_RANK[after.decision] >= DECISION_RANK[before.decision]
+        assert GENERAL_RANK[after.general] == GENERAL_RANK[before.general]
+
+
+@PROPS
+@given(
+    answers=valid_answers(),
+    ctx=contexts(),
+    question=st.sampled_from(["G1", "G2", "G3", "G5", "G6", "G7", "G8", "G9", "G11", "G13"]),
+)
+def test_a_general_yes_never_lowers_the_decision(
+    definition: ChecklistDefinition, answers: dict[str, object], ctx: AssessContext, question: str
+) -> None:
+    assume(answers[question] == "no")
+    before = assess(definition, answers, ctx)
+    after = assess(definition, {**answers, question: "yes"}, ctx)
+    assert GENERAL_RANK[after.general] >= max(GENERAL_RANK[before.general], 1)
+    assert DECISION_RANK[after.decision] >= DECISION_RANK[before.decision]
+    assert after.vitiligo == before.vitiligo
+
+
+@PROPS
+@given(answers=valid_answers(), ctx=contexts())
+def test_strict_mode_never_lowers_the_outcome(
+    definition: ChecklistDefinition, answers: dict[str, object], ctx: AssessContext
+) -> None:
+    lax = assess(definition, answers, AssessContext(ctx.date, ctx.date_of_birth, False))
+    strict = assess(definition, answers, AssessContext(ctx.date, ctx.date_of_birth, True))
+    assert VITILIGO_RANK[strict.vitiligo] >= VITILIGO_RANK[lax.vitiligo]
+    assert DECISION_RANK[strict.decision] >= DECISION_RANK[lax.decision]
+    assert not strict.has("D1")
