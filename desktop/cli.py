@@ -89,8 +89,7 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
 
 def open_clinic(args: argparse.Namespace) -> Any:
     """Open the database as the operating-system user, whose actions are audited as such."""
-    from desktop.clinic import Clinic
-    from desktop.clinic.session import system_actor
+    from desktop.clinic import Clinic, system_actor
 
     path = args.db or default_db()
     if args.db is None:
@@ -180,7 +179,7 @@ def cmd_assess(args: argparse.Namespace, stdin: TextIO) -> int:
 def cmd_backup(args: argparse.Namespace, stdin: TextIO) -> int:
     clinic = open_clinic(args)
     try:
-        dest = clinic.backup(args.dest)
+        dest = clinic.backups.backup(args.dest)
     finally:
         clinic.close()
     _out(f"Backup written to {dest} ({dest.stat().st_size} bytes, integrity check passed).")
@@ -190,7 +189,7 @@ def cmd_backup(args: argparse.Namespace, stdin: TextIO) -> int:
 def cmd_restore(args: argparse.Namespace, stdin: TextIO) -> int:
     clinic = open_clinic(args)
     try:
-        kept = clinic.restore(args.src)
+        kept = clinic.backups.restore(args.src)
     finally:
         clinic.close()
     _out(f"Restored from {args.src}. The previous database was kept at {kept}.")
@@ -206,7 +205,7 @@ def cmd_verify(args: argparse.Namespace, stdin: TextIO) -> int:
         raise ValidationError(f"{args.pdf} is not a PDF file")
     clinic = open_clinic(args)
     try:
-        report = clinic.verify_pdf(data)
+        report = clinic.documents.verify(data)
     finally:
         clinic.close()
     _out(f"{args.pdf.name}: {report.reason}")
@@ -237,7 +236,7 @@ def cmd_demo(args: argparse.Namespace, stdin: TextIO) -> int:
 def cmd_audit(args: argparse.Namespace, stdin: TextIO) -> int:
     clinic = open_clinic(args)
     try:
-        report = clinic.verify_audit()
+        report = clinic.audit.verify()
     finally:
         clinic.close()
     if report.intact:

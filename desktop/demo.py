@@ -121,20 +121,17 @@ def fill_demo(
     clinic: Clinic, out: Path | None = None, progress: Callable[[str], None] = log.info
 ) -> DemoSummary:
     """Fill an empty database with the demo clinic; write the signed PDFs into `out`."""
-    if clinic.patient_count():
+    if clinic.patients.count():
         raise Conflict("The demo fills only an empty database; use a new --db file.")
-    clinic.store.set_setting("demo", True)
-    clinic.update_profile(
+    clinic.settings.mark_demo([(u, p) for u, p, _, _ in DEMO_ACCOUNTS])
+    clinic.settings.update_profile(
         name="Harbourside Skin Clinic (DEMO)",
         address="1 Example Quay, Demo Town DT1 1AA",
         phone="+44 20 7946 0000",
     )
     for username, password, display, roles in DEMO_ACCOUNTS:
-        clinic.create_user(username, display, roles, password)
-    clinic.store.set_setting(
-        "demo_accounts", [{"username": u, "password": p} for u, p, _, _ in DEMO_ACCOUNTS]
-    )
-    clinic.login("clinician", DEMO_ACCOUNTS[0][1])
+        clinic.accounts.create(username, display, roles, password)
+    clinic.session.login("clinician", DEMO_ACCOUNTS[0][1])
     summary = DemoSummary()
     today = clinic.today()
     ids: list[str] = []
@@ -142,7 +139,7 @@ def fill_demo(
         dob = date(today.year - age, 1 + (len(given) * 5) % 12, 1 + (len(family) * 7) % 28)
         if (today.month, today.day) < (dob.month, dob.day):
             dob = dob.replace(year=dob.year - 1)
-        patient = clinic.register_patient(
+        patient = clinic.patients.register(
             {
                 "given_name": given,
                 "family_name": family,
@@ -162,21 +159,21 @@ def fill_demo(
 
     def consult(idx: int, days_ago: int, **answers: Any) -> str:
         pid = ids[idx]
-        c = clinic.start_consultation(
+        c = clinic.consultations.start(
             pid, clinician=DEMO_CLINICIAN, on=today - timedelta(days=days_ago), procedure=procedure
         )
-        clinic.save_draft(c.id, answers=_answers(skin[pid], **answers))
+        clinic.consultations.save_draft(c.id, answers=_answers(skin[pid], **answers))
         summary.consultations += 1
         return c.id
 
     def sign(cid: str) -> None:
-        c = clinic.get_consultation(cid)
-        patient = clinic.get_patient(c.patient_id)
-        for role in clinic.required_signers(cid):
+        c = clinic.consultations.get(cid)
+        patient = clinic.patients.get(c.patient_id)
+        for role in clinic.documents.required_signers(cid):
             name = c.clinician if role == "clinician" else patient.full_name
             if role == "guardian":
                 name = f"Maria {patient.family_name} (parent)"
-            clinic.add_signature(
+            clinic.documents.add_signature(
                 cid,
                 role,
                 name,
@@ -185,20 +182,20 @@ def fill_demo(
                 height=PAD_H,
                 password=DEMO_ACCOUNTS[0][1],
             )
-        for doc in clinic.sign_consultation(cid):
+        for doc in clinic.documents.sign(cid):
             summary.signed += doc.kind in ("consent", "referral")
             if out is not None:
                 path = out / f"{patient.family_name}-{c.date.isoformat()}-{doc.kind}.pdf"
                 path = path.with_name(path.name.replace(" ", "_").replace("'", ""))
-                path.write_bytes(clinic.document_pdf(doc.id))
+                path.write_bytes(clinic.documents.pdf(doc.id))
                 summary.pdfs.append(path)
 
     # Signed: green proceed, amber with a clean test spot, red referral, minor with guardian.
     sign(consult(0, 0))
     amber = consult(1, 35, V1="yes")
-    spot = clinic.record_test_spot(amber, "behind the left ear", today - timedelta(days=35))
+    spot = clinic.test_spots.record(amber, "behind the left ear", today - timedelta(days=35))
     sign(amber)
-    clinic.review_test_spot(spot.id, 4, "no_change", DEMO_CLINICIAN, on=today - timedelta(days=7))
+    clinic.test_spots.review(spot.id, 4, "no_change", DEMO_CLINICIAN, on=today - timedelta(days=7))
     sign(consult(2, 2, V1="yes", V3="3m_6m", V6=["confetti"]))
     sign(consult(4, 1, G10="II"))
     progress(f"{summary.signed} signed consultations sealed")
@@ -213,24 +210,24 @@ def fill_demo(
     consult(11, 0, V7="yes")  # red: pale patch at the site
     consult(12, 1)  # aged 21: K3 caution
     override = consult(13, 0, V1="yes", V3="gt_12m_repigmenting")
-    clinic.override_decision(
+    clinic.consultations.override(
         override,
         "proceed",
         "Stable for 6 years per dermatology letter of 2026-10-02; clean test spot in 2025.",
         DEMO_CLINICIAN,
     )
     red_spot_c = consult(14, 90, V1="yes")
-    red_spot = clinic.record_test_spot(red_spot_c, "left jawline", today - timedelta(days=90))
-    clinic.review_test_spot(
+    red_spot = clinic.test_spots.record(red_spot_c, "left jawline", today - timedelta(days=90))
+    clinic.test_spots.review(
         red_spot.id, 4, "depigmentation", DEMO_CLINICIAN, on=today - timedelta(days=60)
     )
     due_c = consult(15, 26, G10="V")
-    clinic.record_test_spot(due_c, "behind the right ear", today - timedelta(days=26))
+    clinic.test_spots.record(due_c, "behind the right ear", today - timedelta(days=26))
     overdue_c = consult(16, 90, V1="yes")
-    clinic.record_test_spot(overdue_c, "inner upper arm", today - timedelta(days=88))
-    partial = clinic.start_consultation(ids[17], clinician=DEMO_CLINICIAN, procedure=procedure)
-    clinic.save_draft(partial.id, answers={"V1": "no", "G1": "no", "G2": "no"})
+    clinic.test_spots.record(overdue_c, "inner upper arm", today - timedelta(days=88))
+    partial = clinic.consultations.start(ids[17], clinician=DEMO_CLINICIAN, procedure=procedure)
+    clinic.consultations.save_draft(partial.id, answers={"V1": "no", "G1": "no", "G2": "no"})
     summary.consultations += 1
     progress(f"{summary.consultations} demo consultations recorded")
-    clinic.logout()
+    clinic.session.logout()
     return summary

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from desktop.auth import PasswordHasher
-from desktop.clinic import Clinic
-from desktop.clinic.session import system_actor
+from desktop.clinic import Clinic, system_actor
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = timezone(timedelta(hours=1))
@@ -42,7 +41,7 @@ OWNER_PASSWORD = "correct horse battery"
 
 def signed_in(clinic: Clinic) -> Clinic:
     """Set up the clinic with its owner (administrator and clinician), who is signed in."""
-    clinic.setup("owner", "Dr Ada Lovelace", OWNER_PASSWORD, clinician=True)
+    clinic.accounts.setup("owner", "Dr Ada Lovelace", OWNER_PASSWORD, clinician=True)
     return clinic
 
 

@@ -142,7 +142,7 @@ def test_backup_and_restore_commands(tmp_path: Path) -> None:
     from tests.conftest import open_as_system, patient_fields
 
     clinic = open_as_system(db)
-    clinic.register_patient(patient_fields())
+    clinic.patients.register(patient_fields())
     clinic.close()
     dest = tmp_path / "backup.sqlite"
     result = run("--db", str(db), "backup", str(dest), home=tmp_path)
@@ -156,7 +156,7 @@ def test_backup_and_restore_commands(tmp_path: Path) -> None:
     bad = run("--db", str(db), "restore", str(tmp_path / "missing.sqlite"), home=tmp_path)
     assert bad.returncode == 2 and bad.stdout == ""
     clinic = open_as_system(db)
-    assert clinic.patient_count() == 1
+    assert clinic.patients.count() == 1
     clinic.close()
 
 

@@ -27,13 +27,15 @@ def test_demo_fills_every_kind_of_outcome(demo: tuple[Path, Path, str]) -> None:
     assert "Demo clinic ready" in stdout
     clinic = open_as_system(db)
     try:
-        assert clinic.is_demo()
-        assert clinic.patient_count() >= 25
-        names = {p.full_name for p in clinic.search_patients("", limit=100)}
+        assert clinic.settings.is_demo()
+        assert clinic.patients.count() >= 25
+        names = {p.full_name for p in clinic.patients.search("", limit=100)}
         assert {"Łukasz Żółć", "Zoë Ødegård"} <= names
         assert any(n.startswith("Αλέξανδρος") for n in names)
         consultations = [
-            c for p in clinic.search_patients("", 100) for c in clinic.consultations_for(p.id)
+            c
+            for p in clinic.patients.search("", 100)
+            for c in clinic.consultations.for_patient(p.id)
         ]
         outcomes = {c.assessment.vitiligo for c in consultations if c.assessment}
         generals = {c.assessment.general for c in consultations if c.assessment}
@@ -42,9 +44,11 @@ def test_demo_fills_every_kind_of_outcome(demo: tuple[Path, Path, str]) -> None:
         assert any(c.override for c in consultations)
         assert any(c.assessment and c.assessment.has("K4") for c in consultations)
         assert sum(c.state == "signed" for c in consultations) >= 3
-        spots = [s for p in clinic.search_patients("", 100) for s in clinic.test_spots_for(p.id)]
+        spots = [
+            s for p in clinic.patients.search("", 100) for s in clinic.test_spots.for_patient(p.id)
+        ]
         assert any(s.reviews for s in spots) and any(s.depigmented for s in spots)
-        assert clinic.due_reviews()
+        assert clinic.test_spots.due_reviews()
     finally:
         clinic.close()
 

@@ -1,17 +1,11 @@
 """The facade: `Clinic` composes one service per concept; every use case goes through it."""
 
-from desktop.clinic.facade import (
-    MIN_OVERRIDE_REASON,
-    REVIEW_RESULTS,
-    REVIEW_WEEKS,
-    Clinic,
-    DueReview,
-    LiveAssessment,
-    PatientSearch,
-    load_checklist,
-    local_now,
-    new_id,
-)
+from desktop.clinic.consultations import MIN_OVERRIDE_REASON, LiveAssessment
+from desktop.clinic.documents import VerifyReport
+from desktop.clinic.facade import Clinic, load_checklist, local_now
+from desktop.clinic.patients import PatientSearch
+from desktop.clinic.session import system_actor
+from desktop.clinic.test_spots import REVIEW_RESULTS, REVIEW_WEEKS, DueReview
 
 __all__ = [
     "MIN_OVERRIDE_REASON",
@@ -21,7 +15,8 @@ __all__ = [
     "DueReview",
     "LiveAssessment",
     "PatientSearch",
+    "VerifyReport",
     "load_checklist",
     "local_now",
-    "new_id",
+    "system_actor",
 ]

@@ -1,35 +1,25 @@
-"""Signatures, sealed consent/aftercare/referral PDFs, and their verification, for the facade."""
+"""Signatures and sealed sheets: capture, preview, sign (render, seal, store, lock), verify."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from desktop import pdf, resources, signing
-from desktop.consent import (
-    DocumentContent,
-    Template,
-    compose_aftercare,
-    compose_consent,
-    compose_referral,
-    missing_signer_roles,
-    parse_template,
-    required_signer_roles,
-)
-from desktop.errors import SignatureError, ValidationError
+from desktop.auth import User
+from desktop.clinic.audit_log import AuditLog
+from desktop.clinic.consultations import Consultations
+from desktop.clinic.seal import Seal
+from desktop.clinic.session import Session
+from desktop.clinic.settings import read_profile
+from desktop.errors import ValidationError
 from desktop.ink import signature_problem
 from desktop.models import (
     SIGNER_ROLES,
-    Assessment,
-    ClinicProfile,
     Consultation,
     Document,
     DocumentKind,
@@ -41,42 +31,13 @@ from desktop.storage import Store
 
 if TYPE_CHECKING:
     from desktop.checklist import ChecklistDefinition
+    from desktop.consent import DocumentContent, Template
+    from desktop.signing import Verdict
+
+# Composing, rendering and sealing (desktop.clinic.sheets) load reportlab and pyHanko: they are
+# imported on first use, so that sign-in and headless commands start without them.
 
 log = logging.getLogger(__name__)
-
-PROFILE_KEY = "clinic_profile"
-CERT_KEY = "seal_certificate_pem"
-# Every certificate the clinic has sealed with (PEM, oldest first), so that documents sealed
-# before a renewal or an import still verify as the clinic's own.
-CERT_HISTORY_KEY = "seal_certificate_history"
-# "generated" (made here, renewed when the clinic is renamed) or "imported" (kept as is).
-ORIGIN_KEY = "seal_origin"
-
-Composer = Callable[..., DocumentContent]
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a pair of sheets is rendered and sealed.
-
-    Rendering and sealing make some 10^5 short-lived objects, so the collector would run many
-    times for nothing; pausing it for these ~100 ms took a tenth off the median. Reference
-    counting still frees memory meanwhile; the collector resumes as it was.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-COMPOSERS: dict[DocumentKind, Composer] = {
-    "consent": compose_consent,
-    "aftercare": compose_aftercare,
-    "referral": compose_referral,
-}
 
 
 @dataclass(frozen=True)
@@ -86,20 +47,7 @@ class VerifyReport:
     valid: bool
     reason: str
     document: Document | None = None
-    seal: signing.Verdict | None = None
-
-
-def template(kind: DocumentKind) -> Template:
-    name, data = resources.consent_template_data(kind)
-    return parse_template(data, name)
-
-
-def fonts() -> pdf.FontFiles:
-    return pdf.FontFiles(
-        regular=resources.font_file("DejaVuSans.ttf"),
-        bold=resources.font_file("DejaVuSans-Bold.ttf"),
-        italic=resources.font_file("DejaVuSans-Oblique.ttf"),
-    )
+    seal: Verdict | None = None
 
 
 def check_strokes(role: str, strokes: Sequence[Stroke], width: float, height: float) -> None:
@@ -109,138 +57,66 @@ def check_strokes(role: str, strokes: Sequence[Stroke], width: float, height: fl
         raise ValidationError(f"The {role}'s signature: {problem}", "strokes")
 
 
-class Paperwork:
-    """Documents of one clinic database: profile, seal, signatures, sealing and checking."""
+class Documents:
+    """Signatures and the sealed sheets of consultations, under the user's permissions."""
 
     def __init__(
         self,
         store: Store,
-        checklist: ChecklistDefinition,
-        seal_dir: Path | None,
+        session: Session,
+        audit: AuditLog,
         clock: Callable[[], datetime],
+        consultations: Consultations,
+        seal: Seal,
+        checklist: Callable[[], ChecklistDefinition],
     ) -> None:
-        self.store = store
-        self.checklist = checklist
-        self.seal_dir = seal_dir
-        self.clock = clock
-
-    # Profile and seal -------------------------------------------------------------------
-
-    def profile(self) -> ClinicProfile:
-        data: dict[str, Any] = dict(self.store.get_setting(PROFILE_KEY, {}) or {})
-        logo = data.pop("logo_png_hex", None)
-        known = {k: v for k, v in data.items() if k in ClinicProfile.__dataclass_fields__}
-        demo = bool(self.store.get_setting("demo", False))
-        strict = bool(self.store.get_setting("strict_mode", False))
-        return ClinicProfile(
-            **known,
-            logo_png=bytes.fromhex(logo) if logo else None,
-            demo=demo,
-            strict_mode=strict,
-        )
-
-    def update_profile(self, **fields: Any) -> ClinicProfile:
-        current = self.profile()
-        allowed = {"name", "address", "phone", "logo_png", "paper"}
-        unknown = sorted(set(fields) - allowed)
-        if unknown:
-            raise ValidationError(f"Unknown clinic setting: {unknown[0]}.", unknown[0])
-        updated = replace(current, **fields)
-        if not updated.name.strip():
-            raise ValidationError("The clinic needs a name; it heads every document.", "name")
-        if updated.paper not in ("A4", "Letter"):
-            raise ValidationError("Paper size must be A4 or Letter.", "paper")
-        if updated.logo_png is not None and not updated.logo_png.startswith(b"\x89PNG"):
-            raise ValidationError("The logo must be a PNG image.", "logo_png")
-        self.store.set_setting(
-            PROFILE_KEY,
-            {
-                "name": updated.name.strip(),
-                "address": updated.address.strip(),
-                "phone": updated.phone.strip(),
-                "paper": updated.paper,
-                "logo_png_hex": updated.logo_png.hex() if updated.logo_png else None,
-            },
-        )
-        return self.profile()
-
-    def _seal_dir(self) -> Path:
-        if self.seal_dir is None:
-            raise SignatureError(
-                "This database has no folder for the clinic seal; open it from a file."
-            )
-        return self.seal_dir
-
-    def ensure_seal(self) -> signing.SealInfo:
-        """The seal for the next document: made on first use, renewed after a clinic rename.
-
-        A seal made here names the clinic; when the clinic's name has changed since, a new
-        key and certificate with the new name replace it (an imported seal is never touched).
-        """
-        name = " ".join(self.profile().name.split())[:64] or "Clinic"
-        info = signing.ensure_seal(self._seal_dir(), name, self.clock())
-        if info.common_name != name and self._seal_origin(info) == "generated":
-            old = info.common_name
-            self._remember(info, None)
-            info = signing.renew_seal(self._seal_dir(), name, self.clock())
-            log.info("clinic seal renewed after a rename (was %r)", old)
-        self._remember(info, "generated" if self._seal_origin(info) == "generated" else None)
-        return info
-
-    def _seal_origin(self, info: signing.SealInfo) -> str:
-        origin = self.store.get_setting(ORIGIN_KEY)
-        if origin:
-            return str(origin)
-        # Databases from before the origin was recorded: a self-signed seal naming only the
-        # clinic (as CN and O) was made here.
-        return "generated" if info.name_only_self_signed else ""
-
-    def _remember(self, info: signing.SealInfo, origin: str | None) -> None:
-        """Make `info` the current certificate, keeping every earlier one in the history."""
-        pem = info.cert_pem.decode()
-        history = self.clinic_certificates()  # before the current one changes
-        if pem not in history:
-            self.store.set_setting(CERT_HISTORY_KEY, [*history, pem])
-        if self.store.get_setting(CERT_KEY) != pem:
-            self.store.set_setting(CERT_KEY, pem)
-        if origin is not None and self.store.get_setting(ORIGIN_KEY) != origin:
-            self.store.set_setting(ORIGIN_KEY, origin)
-
-    def clinic_certificates(self) -> list[str]:
-        """Every certificate this clinic has sealed with (PEM), oldest first."""
-        history = [str(p) for p in self.store.get_setting(CERT_HISTORY_KEY, []) or []]
-        current = self.store.get_setting(CERT_KEY)
-        if current and current not in history:
-            history.append(str(current))  # recorded before the history was kept
-        return history
-
-    def seal_info(self) -> signing.SealInfo | None:
-        return signing.load_seal_info(self._seal_dir()) if self.seal_dir else None
-
-    def import_seal(self, p12: bytes, password: str) -> signing.SealInfo:
-        info = signing.import_pkcs12(self._seal_dir(), p12, password)
-        self._remember(info, "imported")
-        return info
-
-    def export_certificate(self) -> bytes:
-        return self.ensure_seal().cert_pem
+        self._store = store
+        self._session = session
+        self._audit = audit
+        self._clock = clock
+        self._consultations = consultations
+        self._seal = seal
+        self._checklist = checklist
 
     # Signatures -------------------------------------------------------------------------
 
-    def required_signers(self, c: Consultation) -> tuple[SignerRole, ...]:
+    def required_signers(self, consultation_id: str) -> tuple[SignerRole, ...]:
+        """Who must sign, from the assessment (a guardian for a minor, the clinician)."""
+        self._session.require("patient.view")
+        c = self._store.consultations.get(consultation_id)
         if c.assessment is None:
             raise ValidationError("Complete the checklist first: it decides who must sign.")
+        from desktop.consent import required_signer_roles
+
         return required_signer_roles(c.assessment)
+
+    def _require_signer(self, role: str) -> User:
+        return self._session.require(
+            "signature.clinician" if role == "clinician" else "signature.capture"
+        )
 
     def add_signature(
         self,
-        c: Consultation,
+        consultation_id: str,
         role: str,
         signer_name: str,
         strokes: Sequence[Stroke],
+        *,
         width: float,
         height: float,
+        password: str = "",
     ) -> Signature:
+        """Store a signer's pen strokes (the canonical record of the signature).
+
+        `strokes` are (x, y, pressure) points on a pad of `width` x `height` pixels. The
+        clinician signs as themselves: their role is checked and their password asked again,
+        because a signature is a deliberate act.
+        """
+        user = self._require_signer(role)
+        if role == "clinician":
+            user = self._session.confirm_password(password)
+            signer_name = signer_name if user.system else user.display_name
+        c = self._consultations.draft(consultation_id)
         if role not in SIGNER_ROLES:
             raise ValidationError(
                 f"Signer role '{role}' is unknown; use one of {', '.join(SIGNER_ROLES)}.", "role"
@@ -253,21 +129,36 @@ class Paperwork:
             role=role,
             signer_name=name,
             strokes=tuple(tuple((float(x), float(y), float(p)) for x, y, p in s) for s in strokes),
-            signed_at=self.clock(),
+            signed_at=self._clock(),
             width=float(width),
             height=float(height),
             id=str(uuid.uuid4()),
             consultation_id=c.id,
         )
-        self.store.save_signature(signature)
+        self._store.signatures.save(signature)
+        if role == "clinician" and not c.clinician:
+            self._store.consultations.save(replace(c, clinician=signature.signer_name))
+        self._audit.record("signature", f"consultation:{c.id}", c.patient_id, role=role)
         return signature
 
-    # Documents --------------------------------------------------------------------------
+    def remove_signature(self, consultation_id: str, role: str) -> None:
+        self._require_signer(role)
+        c = self._consultations.draft(consultation_id)
+        self._store.signatures.delete(consultation_id, role)
+        self._audit.record("remove signature", f"consultation:{c.id}", c.patient_id, role=role)
 
-    def kinds_for(self, c: Consultation) -> tuple[DocumentKind, ...]:
-        return ("referral",) if c.decision == "defer" else ("consent", "aftercare")
+    def signatures(self, consultation_id: str) -> list[Signature]:
+        self._session.require("patient.view")
+        return self._store.signatures.for_consultation(consultation_id)
 
-    def compose(
+    # Sheets -----------------------------------------------------------------------------
+
+    def kinds(self, consultation_id: str) -> tuple[DocumentKind, ...]:
+        """The sheets signing will produce: consent + aftercare, or the referral when deferred."""
+        self._session.require("patient.view")
+        return _kinds_for(self._store.consultations.get(consultation_id))
+
+    def _compose(
         self, c: Consultation, kind: DocumentKind, document_id: str, now: datetime
     ) -> tuple[Template, DocumentContent]:
         if c.assessment is None:
@@ -277,30 +168,41 @@ class Paperwork:
                 "The decision is to defer: there is no treatment consent, only the referral "
                 "and advice sheet."
             )
-        tpl = template(kind)
-        content = COMPOSERS[kind](
-            tpl,
-            profile=self.profile(),
-            patient=self.store.get_patient(c.patient_id),
+        from desktop.clinic import sheets
+
+        return sheets.compose(
+            kind,
+            profile=read_profile(self._store),
+            patient=self._store.patients.get(c.patient_id),
             consultation=c,
-            assessment=c.assessment,
-            signatures=self.store.signatures_for(c.id),
-            test_spots=self.store.test_spots("patient_id = ?", [c.patient_id]),
-            sources=self.checklist.sources,
+            signatures=self._store.signatures.for_consultation(c.id),
+            test_spots=self._store.test_spots.for_patient(c.patient_id),
+            sources=self._checklist().sources,
             document_id=document_id,
             now=now,
         )
-        return tpl, content
 
-    def render(self, content: DocumentContent) -> bytes:
-        return pdf.render_pdf(content, self.profile(), fonts=fonts())
+    def _render(self, content: DocumentContent) -> bytes:
+        from desktop.clinic import sheets
 
-    def preview(self, c: Consultation, kind: DocumentKind) -> bytes:
-        _, content = self.compose(c, kind, f"PREVIEW-{c.id[:8]}", self.clock())
-        return self.render(content)
+        return sheets.render(content, read_profile(self._store))
 
-    def sign(self, c: Consultation, current: Assessment) -> tuple[Consultation, list[Document]]:
-        """Check readiness, render and seal every sheet, store them, mark the record signed."""
+    def preview(self, consultation_id: str, kind: DocumentKind = "consent") -> bytes:
+        """The real document as it would print now, unsealed, for the preview step."""
+        self._session.require("patient.view")
+        c = self._store.consultations.get(consultation_id)
+        _, content = self._compose(c, kind, f"PREVIEW-{c.id[:8]}", self._clock())
+        return self._render(content)
+
+    def sign(self, consultation_id: str) -> list[Document]:
+        """Seal and store the sheets, then lock the consultation for good.
+
+        Raises ValidationError when the checklist is incomplete or out of date, the
+        clinician is not named or a required signature is missing.
+        """
+        self._session.require("consultation.sign")
+        c = self._consultations.draft(consultation_id)
+        current = self._consultations.current_assessment(c)
         if c.assessment != current:
             raise ValidationError(
                 "The assessment is out of date (a test spot review changed it); review the "
@@ -308,25 +210,28 @@ class Paperwork:
             )
         if not c.clinician:
             raise ValidationError("Name the clinician responsible for this consultation.")
-        missing = missing_signer_roles(c.assessment, self.store.signatures_for(c.id))
+        from desktop.clinic import sheets
+        from desktop.consent import missing_signer_roles
+
+        missing = missing_signer_roles(c.assessment, self._store.signatures.for_consultation(c.id))
         if missing:
             raise ValidationError(
                 "Signatures missing: "
                 + ", ".join(missing)
                 + ". Each must sign on the pad before the documents can be sealed."
             )
-        self.ensure_seal()
-        now = self.clock()
+        self._seal.ensure()
+        now = self._clock()
         signed = replace(c, state="signed", signed_at=now, updated=now)
         rendered = []
-        with _gc_paused():
-            for kind in self.kinds_for(c):
+        with sheets.gc_paused():
+            for kind in _kinds_for(c):
                 doc_id = str(uuid.uuid4())
-                tpl, content = self.compose(signed, kind, doc_id, now)
-                rendered.append((kind, doc_id, tpl, content, self.render(content)))
-            seals = signing.seal_pdfs(
+                tpl, content = self._compose(signed, kind, doc_id, now)
+                rendered.append((kind, doc_id, tpl, content, self._render(content)))
+            seals = sheets.seal(
                 [(pdf_bytes, f"{kind} {doc_id}") for kind, doc_id, _, _, pdf_bytes in rendered],
-                self._seal_dir(),
+                self._seal.directory(),
             )
         made: list[tuple[Document, str, bytes]] = []
         for (kind, doc_id, tpl, content, _), sealed in zip(rendered, seals, strict=True):
@@ -341,19 +246,41 @@ class Paperwork:
                 size=len(sealed),
             )
             made.append((doc, tpl.id, sealed))
-        self.store.seal_consultation(signed, made)
+        self._store.documents.seal_consultation(signed, made)
         log.info("consultation %s signed: %d documents sealed", c.id, len(made))
-        return signed, [d for d, _, _ in made]
+        docs = [d for d, _, _ in made]
+        self._audit.record(
+            "sign", f"consultation:{c.id}", c.patient_id, documents=[d.id for d in docs]
+        )
+        return docs
+
+    def for_consultation(self, consultation_id: str) -> list[Document]:
+        self._session.require("patient.view")
+        return self._store.documents.for_consultation(consultation_id)
+
+    def pdf(self, document_id: str, purpose: str = "view") -> bytes:
+        """A stored, sealed PDF; `purpose` is view, print or export (each is audited)."""
+        if purpose not in ("view", "print", "export"):
+            raise ValidationError(f"Unknown purpose '{purpose}'; use view, print or export.")
+        self._session.require("patient.view" if purpose == "view" else "document.print")
+        data = self._store.documents.pdf(document_id)
+        doc = self._store.documents.get(document_id)
+        c = self._store.consultations.get(doc.consultation_id)
+        self._audit.record(purpose, f"document:{document_id}", c.patient_id, kind=doc.kind)
+        return data
 
     def verify(self, data: bytes) -> VerifyReport:
         """Check a PDF's seal and, with this database at hand, that it is a stored document."""
-        current = self.store.get_setting(CERT_KEY)
-        older = [pem for pem in self.clinic_certificates() if pem != current]
+        self._session.require("patient.view")
+        current = self._seal.current_certificate()
+        older = [pem for pem in self._seal.certificates() if pem != current]
         trusted = [pem.encode() for pem in ([current] if current else []) + older]
-        verdict = signing.verify_pdf(data, trusted or None)
+        from desktop.clinic import sheets
+
+        verdict = sheets.verify(data, trusted or None)
         if not verdict.valid:
             return VerifyReport(False, verdict.reason, seal=verdict)
-        doc = self.store.document_by_sha256(hashlib.sha256(data).hexdigest())
+        doc = self._store.documents.by_sha256(hashlib.sha256(data).hexdigest())
         if doc is None:
             return VerifyReport(
                 False,
@@ -361,7 +288,7 @@ class Paperwork:
                 "(a different copy, or another clinic's file)",
                 seal=verdict,
             )
-        c = self.store.get_consultation(doc.consultation_id)
+        c = self._store.consultations.get(doc.consultation_id)
         return VerifyReport(
             True,
             f"{verdict.reason}; matches stored {doc.kind} {doc.id} of consultation {c.id} "
@@ -369,3 +296,7 @@ class Paperwork:
             document=doc,
             seal=verdict,
         )
+
+
+def _kinds_for(c: Consultation) -> tuple[DocumentKind, ...]:
+    return ("referral",) if c.decision == "defer" else ("consent", "aftercare")

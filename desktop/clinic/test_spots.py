@@ -1,14 +1,17 @@
-"""Test spots and their 4- and 12-week reviews: a part of the `Clinic` facade."""
+"""Test spots and their 4- and 12-week reviews; a depigmented spot reassesses open drafts."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from desktop.clinic.records import ClinicRecords
+from desktop.clinic.audit_log import AuditLog
+from desktop.clinic.session import Session
 from desktop.errors import NotFound, ValidationError
 from desktop.models import Patient, ReviewResult, TestSpot, TestSpotReview, new_id
+from desktop.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +26,8 @@ REVIEW_RESULTS: tuple[ReviewResult, ...] = (
 
 @dataclass(frozen=True)
 class DueReview:
+    """A review not yet recorded: the spot, its patient, the week (4 or 12) and its due date."""
+
     spot: TestSpot
     patient: Patient
     week: int
@@ -30,23 +35,42 @@ class DueReview:
     overdue: bool
 
 
-class ClinicTestSpots(ClinicRecords):
-    """Record a test spot, review it at 4 and 12 weeks, list the reviews that are due."""
+class TestSpots:
+    """Record a test spot, review it at 4 and 12 weeks, list the reviews that are due.
 
-    def record_test_spot(self, consultation_id: str, site: str, done_on: date) -> TestSpot:
-        self._require("testspot.record")
-        c = self.store.get_consultation(consultation_id)
+    `reassess_drafts(patient_id)` is called when a review finds depigmentation.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        store: Store,
+        session: Session,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+        reassess_drafts: Callable[[str], None],
+    ) -> None:
+        self._store = store
+        self._session = session
+        self._audit = audit
+        self._clock = clock
+        self._reassess_drafts = reassess_drafts
+
+    def record(self, consultation_id: str, site: str, done_on: date) -> TestSpot:
+        self._session.require("testspot.record")
+        c = self._store.consultations.get(consultation_id)
         site = " ".join(site.split())
         if not site:
             raise ValidationError("Name the test spot's site (e.g. 'left jawline').", "site")
         if done_on < c.date:
             raise ValidationError("A test spot cannot be done before its consultation.", "done_on")
         spot = TestSpot(new_id(), c.id, c.patient_id, site, done_on)
-        self.store.save_test_spot(spot, self.clock())
-        self._audit("record test spot", f"spot:{spot.id}", c.patient_id, site=site)
+        self._store.test_spots.save(spot, self._clock())
+        self._audit.record("record test spot", f"spot:{spot.id}", c.patient_id, site=site)
         return spot
 
-    def review_test_spot(
+    def review(
         self,
         spot_id: str,
         week: int,
@@ -56,9 +80,10 @@ class ClinicTestSpots(ClinicRecords):
         on: date | None = None,
         notes: str = "",
     ) -> TestSpot:
-        self._require("testspot.review")
-        spots = self.store.test_spots("id = ?", [spot_id])
-        if not spots:
+        """Record the 4- or 12-week review (`result` one of REVIEW_RESULTS)."""
+        self._session.require("testspot.review")
+        spot = self._store.test_spots.get(spot_id)
+        if spot is None:
             raise NotFound(f"No test spot with ID {spot_id}.")
         if week not in REVIEW_WEEKS:
             raise ValidationError("Test spots are reviewed at 4 and 12 weeks.", "week")
@@ -69,37 +94,36 @@ class ClinicTestSpots(ClinicRecords):
             )
         if not reviewer.strip():
             raise ValidationError("Name the clinician who reviewed the test spot.", "reviewer")
-        on = on or self.today()
-        if on < spots[0].done_on:
+        on = on or self._clock().date()
+        if on < spot.done_on:
             raise ValidationError("A review cannot be dated before its test spot.", "on")
         review = TestSpotReview(week, result, on, reviewer.strip(), notes.strip())  # type: ignore[arg-type]
-        self.store.save_test_spot_review(new_id(), spot_id, review)
-        self._audit(
-            "review test spot", f"spot:{spot_id}", spots[0].patient_id, week=week, result=result
+        self._store.test_spots.save_review(new_id(), spot_id, review)
+        self._audit.record(
+            "review test spot", f"spot:{spot_id}", spot.patient_id, week=week, result=result
         )
         if result == "depigmentation":
             log.info("test spot %s depigmented: reassessing open drafts", spot_id)
-            for draft in self.store.consultations_where(
-                "patient_id = ? AND state = 'draft'", [spots[0].patient_id]
-            ):
-                self.store.save_consultation(self._reassessed(draft))
-        return self.store.test_spots("id = ?", [spot_id])[0]
+            self._reassess_drafts(spot.patient_id)
+        updated = self._store.test_spots.get(spot_id)
+        assert updated is not None
+        return updated
 
-    def test_spots_for(self, patient_id: str) -> list[TestSpot]:
-        self._require("patient.view")
-        return self.store.test_spots("patient_id = ?", [patient_id])
+    def for_patient(self, patient_id: str) -> list[TestSpot]:
+        self._session.require("patient.view")
+        return self._store.test_spots.for_patient(patient_id)
 
     def due_reviews(self, today: date | None = None, horizon_days: int = 7) -> list[DueReview]:
         """Test-spot reviews not yet recorded that are due within `horizon_days` or overdue."""
-        self._require("patient.view")
-        today = today or self.today()
+        self._session.require("patient.view")
+        today = today or self._clock().date()
         due: list[DueReview] = []
         patients: dict[str, Patient] = {}
-        for spot in self.store.test_spots():
+        for spot in self._store.test_spots.all():
             for week in REVIEW_WEEKS:
                 when = spot.done_on + timedelta(weeks=week)
                 if spot.review(week) is None and when <= today + timedelta(days=horizon_days):
                     if spot.patient_id not in patients:
-                        patients[spot.patient_id] = self.store.get_patient(spot.patient_id)
+                        patients[spot.patient_id] = self._store.patients.get(spot.patient_id)
                     due.append(DueReview(spot, patients[spot.patient_id], week, when, when < today))
         return sorted(due, key=lambda d: d.due)

@@ -30,6 +30,7 @@ __all__ = [
     "signature_from_row",
     "spot_from_row",
     "spot_review_from_row",
+    "upsert",
 ]
 
 Row = dict[str, Any]
@@ -209,3 +210,12 @@ def spot_from_row(s: Row, reviews: Sequence[TestSpotReview]) -> TestSpot:
         done_on=date.fromisoformat(s["done_on"]),
         reviews=tuple(reviews),
     )
+
+
+def upsert(table: str, row: Row) -> tuple[str, Row]:
+    """An insert-or-update statement of `row` by its `id` (its `created` is kept), with params."""
+    cols = ", ".join(row)
+    marks = ", ".join(f":{k}" for k in row)
+    updates = ", ".join(f"{k} = excluded.{k}" for k in row if k not in ("id", "created"))
+    sql = f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}"
+    return sql, row

@@ -176,7 +176,7 @@ class AccessPage(QWidget):
             )
             self.go.setText("&Create account and sign in")
         elif unlock:
-            user = clinic.signed_in
+            user = clinic.session.signed_in
             name = user.display_name if user else ""
             self.title.setText("Screen locked")
             self.intro.setText(
@@ -189,7 +189,7 @@ class AccessPage(QWidget):
             self.title.setText("Sign in")
             self.intro.setText("Patient records are for clinic staff only.")
             self.go.setText("&Sign in")
-        accounts = clinic.demo_accounts() if mode == "login" else []
+        accounts = clinic.settings.demo_accounts() if mode == "login" else []
         self.demo_box.setVisible(bool(accounts))
         if accounts:
             self.demo_box.setText(
@@ -215,7 +215,7 @@ class AccessPage(QWidget):
                         self.password2.clear()
                         self.password.setFocus()
                         return False
-                    clinic.setup(
+                    clinic.accounts.setup(
                         self.username.text(),
                         self.display_name.text(),
                         self.password.text(),
@@ -227,9 +227,9 @@ class AccessPage(QWidget):
                         },
                     )
                 elif self.mode == "unlock":
-                    clinic.unlock(self.password.text())
+                    clinic.session.unlock(self.password.text())
                 else:
-                    clinic.login(self.username.text(), self.password.text())
+                    clinic.session.login(self.username.text(), self.password.text())
         except IntakeError as exc:
             self.message.show_message(exc.message)
             self.password.clear()

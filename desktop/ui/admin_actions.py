@@ -63,7 +63,7 @@ class AdminActions(QObject):
         """Enable what the signed-in user may do; everything is off when nobody is."""
         clinic = self.window.clinic if signed_in else None
         for action, permission in self.permissions.items():
-            allowed = clinic is not None and (permission is None or clinic.can(permission))
+            allowed = clinic is not None and (permission is None or clinic.session.can(permission))
             action.setEnabled(allowed)
 
     def _show(self, dialog: QDialog) -> QDialog:
@@ -123,7 +123,7 @@ class AdminActions(QObject):
         self.window.save_open_draft()  # the open draft goes into the copy too
         try:
             with busy_cursor():
-                written = self.window.clinic.backup(dest)
+                written = self.window.clinic.backups.backup(dest)
         except IntakeError as exc:
             show_intake_error(self.window, exc)
             return None
@@ -160,7 +160,7 @@ class AdminActions(QObject):
         window.save_open_draft()
         try:
             with busy_cursor():
-                kept = window.clinic.restore(src)
+                kept = window.clinic.backups.restore(src)
         except IntakeError as exc:
             show_intake_error(window, exc)
             return None

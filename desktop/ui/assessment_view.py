@@ -147,13 +147,13 @@ class AssessmentView(QWidget):
             self._show_incomplete(live.missing)
         else:
             self._show_result(consultation, a)
-        may_decide = self.clinic.can("consultation.decide")
+        may_decide = self.clinic.session.can("consultation.decide")
         self.override_box.setEnabled(a is not None and not locked and may_decide)
         self.override_box.setToolTip(
             "" if may_decide else "Only a clinician can override the checklist's decision."
         )
         self._show_override(consultation, a)
-        signed_in = self.clinic.signed_in
+        signed_in = self.clinic.session.signed_in
         self.override_author.setText(signed_in.display_name if signed_in else "")
         if a is not None and consultation.override is None:
             # Start from the decision in force, so an override is always a deliberate change.
@@ -251,7 +251,7 @@ class AssessmentView(QWidget):
 
     def _show_override(self, c: Consultation, a: Assessment | None) -> None:
         o = c.override
-        if not self.clinic.can("consultation.decide") and o is None:
+        if not self.clinic.session.can("consultation.decide") and o is None:
             self.override_state.setText(
                 "Only a clinician can override the checklist's decision (your role cannot)."
             )
@@ -283,7 +283,7 @@ class AssessmentView(QWidget):
         if self.consultation is None:
             return
         try:
-            self.clinic.override_decision(
+            self.clinic.consultations.override(
                 self.consultation.id,
                 str(self.override_decision.currentData()),
                 self.override_reason.toPlainText(),
@@ -300,7 +300,7 @@ class AssessmentView(QWidget):
         if self.consultation is None:
             return
         try:
-            self.clinic.clear_override(self.consultation.id)
+            self.clinic.consultations.clear_override(self.consultation.id)
         except IntakeError as exc:
             self.override_message.show_message(exc.message)
             return

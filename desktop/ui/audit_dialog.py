@@ -82,13 +82,13 @@ class AuditDialog(QDialog):
     """Browse the audit trail by user, patient, action and date range.
 
     The constructor reads the trail, so it raises PermissionDenied for a user without
-    "audit.view"; the caller shows that message. "Verify chain" shows `clinic.verify_audit()`'s
-    verdict; "Export CSV…" writes `clinic.export_audit_csv(**filters)` (see `export_to`).
+    "audit.view"; the caller shows that message. "Verify chain" shows `clinic.audit.verify()`'s
+    verdict; "Export CSV…" writes `clinic.audit.export_csv(**filters)` (see `export_to`).
     Both are themselves audited, so the table refreshes afterwards.
     """
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
-        clinic.open_audit_viewer()  # PermissionDenied before any widget is made; audited
+        clinic.audit.open_viewer()  # PermissionDenied before any widget is made; audited
         super().__init__(parent)
         self.clinic = clinic
         self.setObjectName("auditDialog")
@@ -225,11 +225,11 @@ class AuditDialog(QDialog):
 
     def _load_choices(self) -> None:
         """Offer every user, action and patient the whole trail names (and every account)."""
-        users, actions = self.clinic.audit_choices()
+        users, actions = self.clinic.audit.choices()
         names = set(users)
-        if self.clinic.can("users"):
-            names |= {u.username for u in self.clinic.list_users()}
-        self.model.patients = self.clinic.audit_patients()
+        if self.clinic.session.can("users"):
+            names |= {u.username for u in self.clinic.accounts.list()}
+        self.model.patients = self.clinic.audit.patients()
         patients = dict(sorted(self.model.patients.items(), key=lambda kv: kv[1].casefold()))
         for combo, everyone, values in (
             (self.user, "All users", {u: u for u in sorted(names)}),
@@ -248,7 +248,7 @@ class AuditDialog(QDialog):
     # Filters ----------------------------------------------------------------------------
 
     def filters(self) -> dict[str, Any]:
-        """The keyword arguments for `clinic.audit_entries` / `clinic.export_audit_csv`."""
+        """The keyword arguments for `clinic.audit.entries` / `clinic.audit.export_csv`."""
         return {
             "user": str(self.user.currentData() or ""),
             "action": str(self.action.currentData() or ""),
@@ -293,7 +293,7 @@ class AuditDialog(QDialog):
         self.message.show_message("")
         try:
             with busy_cursor():
-                entries = self.clinic.audit_entries(**self.filters(), limit=ROW_LIMIT)
+                entries = self.clinic.audit.entries(**self.filters(), limit=ROW_LIMIT)
         except IntakeError as exc:
             self.message.show_message(exc.message)
             return
@@ -311,7 +311,7 @@ class AuditDialog(QDialog):
         self.message.show_message("")
         try:
             with busy_cursor():
-                report = self.clinic.verify_audit()
+                report = self.clinic.audit.verify()
         except IntakeError as exc:
             self.message.show_message(exc.message)
             return None
@@ -349,7 +349,7 @@ class AuditDialog(QDialog):
         self.message.show_message("")
         try:
             with busy_cursor():
-                text = self.clinic.export_audit_csv(**self.filters())
+                text = self.clinic.audit.export_csv(**self.filters())
                 path.write_text(text, encoding="utf-8", newline="")
         except IntakeError as exc:
             self.message.show_message(exc.message)

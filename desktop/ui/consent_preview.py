@@ -92,7 +92,7 @@ class ConsentPreview(QWidget):
         self.photo.setEnabled(consultation.state == "draft")
         self.photo.blockSignals(False)
         try:
-            kinds: tuple[DocumentKind, ...] = self.clinic.document_kinds(consultation.id)
+            kinds: tuple[DocumentKind, ...] = self.clinic.documents.kinds(consultation.id)
         except IntakeError as exc:
             kinds = ()
             self.message.show_message(exc.message)
@@ -113,7 +113,7 @@ class ConsentPreview(QWidget):
             return
         try:
             with busy_cursor():
-                data = self.clinic.preview_pdf(c.id, kind)
+                data = self.clinic.documents.preview(c.id, kind)
         except IntakeError as exc:
             self.message.show_message(exc.message)
             self.document.close()
@@ -143,7 +143,9 @@ class ConsentPreview(QWidget):
         if self.consultation is None:
             return
         try:
-            self.consultation = self.clinic.set_photo_consent(self.consultation.id, on)
+            self.consultation = self.clinic.consultations.set_photo_consent(
+                self.consultation.id, on
+            )
         except IntakeError as exc:
             self.message.show_message(exc.message)
             return

@@ -141,9 +141,9 @@ class ConsultationPage(QWidget):
     def load(self, consultation_id: str) -> None:
         """Open a consultation (draft or signed) exactly as stored."""
         self.flush()
-        c = self.clinic.get_consultation(consultation_id)
+        c = self.clinic.consultations.get(consultation_id)
         self.consultation = c
-        self.patient = self.clinic.get_patient(c.patient_id)
+        self.patient = self.clinic.patients.get(c.patient_id)
         self.procedure.load(c)
         self.checklist.set_answers(c.answers)
         fitz = self.patient.fitzpatrick
@@ -152,7 +152,9 @@ class ConsultationPage(QWidget):
             g10.set_extra(f"Patient record: type {fitz}." if fitz else "")
         locked = c.state == "signed"
         self.procedure.set_read_only(locked)
-        self.checklist.set_read_only(locked, examination=self.clinic.can("consultation.examine"))
+        self.checklist.set_read_only(
+            locked, examination=self.clinic.session.can("consultation.examine")
+        )
         self.save_state.setText("Signed: read-only" if locked else "✔ Saved")
         self._show_header()
         self._update_steps()
@@ -182,7 +184,7 @@ class ConsultationPage(QWidget):
     def _reload(self) -> None:
         if self.consultation is None:
             return
-        self.consultation = self.clinic.get_consultation(self.consultation.id)
+        self.consultation = self.clinic.consultations.get(self.consultation.id)
         self._update_steps()
         self._refresh_step(self.current_step())
 
@@ -198,7 +200,7 @@ class ConsultationPage(QWidget):
         if c is None or c.state != "draft":
             return
         try:
-            self.consultation = self.clinic.save_draft(
+            self.consultation = self.clinic.consultations.save_draft(
                 c.id,
                 answers=self.checklist.answers(),
                 procedure=self.procedure.procedure(),
@@ -254,7 +256,7 @@ class ConsultationPage(QWidget):
         if c is None:
             return
         if index == ASSESSMENT:
-            self.assessment.show_assessment(c, self.clinic.live_assessment(c.id))
+            self.assessment.show_assessment(c, self.clinic.consultations.live_assessment(c.id))
         elif index == PREVIEW:
             self.preview_step().show_for(c)
         elif index == SIGNATURES:
@@ -288,13 +290,13 @@ class ConsultationPage(QWidget):
 
     def _reload_quiet(self) -> None:
         if self.consultation is not None:
-            self.consultation = self.clinic.get_consultation(self.consultation.id)
+            self.consultation = self.clinic.consultations.get(self.consultation.id)
 
     def _update_steps(self) -> None:
         c = self.consultation
         if c is None:
             return
-        missing = self.clinic.live_assessment(c.id).missing
+        missing = self.clinic.consultations.live_assessment(c.id).missing
         a = c.assessment
         status = [""] * len(STEPS)
         if c.procedure.device:
@@ -307,8 +309,8 @@ class ConsultationPage(QWidget):
             if c.override is not None:
                 status[ASSESSMENT] += " (override)"
             try:
-                required = self.clinic.required_signers(c.id)
-                present = {s.role for s in self.clinic.signatures_for(c.id)}
+                required = self.clinic.documents.required_signers(c.id)
+                present = {s.role for s in self.clinic.documents.signatures(c.id)}
                 done = sum(1 for r in required if r in present)
                 status[SIGNATURES] = f"{done} of {len(required)} signed"
             except IntakeError:
@@ -347,7 +349,11 @@ class ConsultationPage(QWidget):
 
     def has_documents(self) -> bool:
         c = self.consultation
-        return c is not None and c.state == "signed" and bool(self.clinic.documents_for(c.id))
+        return (
+            c is not None
+            and c.state == "signed"
+            and bool(self.clinic.documents.for_consultation(c.id))
+        )
 
     def print_document(self) -> None:
         self.go_to_step(SIGN)

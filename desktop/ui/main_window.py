@@ -121,12 +121,12 @@ class MainWindow(QMainWindow):
     def attach(self, clinic: Clinic) -> None:
         """Give the window its open clinic database; sign in (or set up) unless already done."""
         self._clinic = clinic
-        self.location.setText(f"Database: {clinic.store.label}")
+        self.location.setText(f"Database: {clinic.label}")
         self.refresh_title()
-        if clinic.signed_in is not None and not clinic.locked:
+        if clinic.session.signed_in is not None and not clinic.session.locked:
             self._granted()
         else:
-            self._show_access("setup" if clinic.needs_setup() else "login")
+            self._show_access("setup" if clinic.accounts.needs_setup() else "login")
         self.attached.emit()
 
     def _show_access(self, mode: Literal["setup", "login", "unlock"]) -> None:
@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
     def _granted(self) -> None:
         """Someone signed in or unlocked: show the start screen (or the page left locked)."""
         clinic = self.clinic
-        user = clinic.signed_in
+        user = clinic.session.signed_in
         if user is None:
             return
         roles = ", ".join(ROLE_LABELS.get(r, r) for r in user.roles)
@@ -159,12 +159,16 @@ class MainWindow(QMainWindow):
     # Locking and signing out ------------------------------------------------------------
 
     def lock_screen(self) -> None:
-        if self._clinic is None or self._clinic.signed_in is None or self._clinic.locked:
+        if (
+            self._clinic is None
+            or self._clinic.session.signed_in is None
+            or self._clinic.session.locked
+        ):
             return
         self.save_open_draft()
         current = self.stack.currentWidget()
         self._locked_page = current if current is not self.access else None
-        self.clinic.lock()
+        self.clinic.session.lock()
         self._close_dialogs()
         self._show_access("unlock")
         log.info("screen locked")
@@ -175,7 +179,7 @@ class MainWindow(QMainWindow):
         self.save_open_draft()
         self._locked_page = None
         self._close_dialogs()
-        self.clinic.logout()
+        self.clinic.session.logout()
         self._show_access("login")
 
     def _close_dialogs(self) -> None:
@@ -188,14 +192,14 @@ class MainWindow(QMainWindow):
 
     def _check_idle(self) -> None:
         clinic = self._clinic
-        if clinic is None or clinic.signed_in is None or clinic.locked:
+        if clinic is None or clinic.session.signed_in is None or clinic.session.locked:
             return
         if time.monotonic() - self._last_activity >= self.idle_limit_seconds():
             self.lock_screen()
 
     def idle_limit_seconds(self) -> float:
         """How long the window may sit untouched before it locks (the clinic's setting)."""
-        return self.clinic.idle_minutes() * 60.0
+        return self.clinic.settings.idle_minutes() * 60.0
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in ACTIVITY_EVENTS:
@@ -213,7 +217,7 @@ class MainWindow(QMainWindow):
             self.sign_out_action,
         ):
             action.setEnabled(enabled)
-        self.settings_action.setEnabled(enabled and self.clinic.can("settings"))
+        self.settings_action.setEnabled(enabled and self.clinic.session.can("settings"))
         self.admin.update(enabled)
 
     # Actions ----------------------------------------------------------------------------
@@ -276,7 +280,7 @@ class MainWindow(QMainWindow):
         tools.addAction(self.lock_action)
 
     def refresh_title(self) -> None:
-        demo = " [DEMO]" if self.clinic.is_demo() else ""
+        demo = " [DEMO]" if self.clinic.settings.is_demo() else ""
         self.setWindowTitle(f"Clinic Intake{demo}")
 
     # Navigation -------------------------------------------------------------------------
@@ -394,7 +398,7 @@ class MainWindow(QMainWindow):
             self,
             "About Clinic Intake",
             "Clinic Intake: consultations, the vitiligo risk checklist before microneedling, "
-            f"and sealed consent sheets.\n\nDatabase: {self.clinic.store.label}\n"
+            f"and sealed consent sheets.\n\nDatabase: {self.clinic.label}\n"
             f"Log file: {self.log_path}",
         )
 

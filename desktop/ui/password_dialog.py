@@ -26,7 +26,7 @@ class ChangePasswordDialog(FormDialog):
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
         super().__init__("changePasswordDialog", "Change my password", parent)
         self.clinic = clinic
-        user = clinic.user
+        user = clinic.session.user
         self.current = password_edit("Current password", "currentPassword")
         form = QFormLayout()
         form.addRow("Account", QLabel(f"{user.display_name} ({user.username})"))
@@ -64,7 +64,7 @@ class ChangePasswordDialog(FormDialog):
             return False
         try:
             with busy_cursor():
-                self.clinic.change_password(self.current.text(), self.password.text())
+                self.clinic.accounts.change_password(self.current.text(), self.password.text())
         except PermissionDenied as exc:  # the current password is wrong, or the account locked
             self._clear()
             self.messages.show_at("current", exc.message)
@@ -73,7 +73,7 @@ class ChangePasswordDialog(FormDialog):
             self._clear()
             self.messages.show_error(exc)
             return False
-        log.info("password changed by account %s", self.clinic.user.id)
+        log.info("password changed by account %s", self.clinic.session.user.id)
         self._clear()
         self.accept()
         return True

@@ -215,7 +215,7 @@ class PatientForm(QWidget):
 
     def validate(self, *, everything: bool = False) -> dict[str, str]:
         """Show the core's message under each touched field; returns all current problems."""
-        errors = self.clinic.patient_field_errors(self.values())
+        errors = self.clinic.patients.field_errors(self.values())
         for name, message in self.messages.items():
             shown = everything or name in self._touched
             message.show_message(errors.get(name, "") if shown else "")
@@ -248,11 +248,11 @@ class PatientForm(QWidget):
         self.form_message.show_message("")
         try:
             if self.patient is None:
-                patient = self.clinic.register_patient(
+                patient = self.clinic.patients.register(
                     self.values(), allow_duplicate=allow_duplicate
                 )
             else:
-                patient = self.clinic.update_patient(
+                patient = self.clinic.patients.update(
                     self.patient.id, self.values(), allow_duplicate=allow_duplicate
                 )
         except DuplicatePatient as exc:
@@ -272,7 +272,7 @@ class PatientForm(QWidget):
 
     def _show_duplicate(self, exc: DuplicatePatient) -> None:
         self._duplicate_ids = exc.existing_ids
-        others = [self.clinic.get_patient(pid) for pid in exc.existing_ids]
+        others = [self.clinic.patients.get(pid) for pid in exc.existing_ids]
         details = "; ".join(
             f"{p.full_name}, born {p.date_of_birth.isoformat()}"
             + (f", phone {p.phone}" if p.phone else "")

@@ -152,7 +152,7 @@ class PatientPage(QWidget):
         self.spots_hint.setText("")
 
     def load(self, patient_id: str) -> None:
-        self.patient = self.clinic.get_patient(patient_id)
+        self.patient = self.clinic.patients.get(patient_id)
         self.form.load(self.patient)
         self.records.setEnabled(True)
         self._apply_permissions()
@@ -178,12 +178,12 @@ class PatientPage(QWidget):
     def refresh(self) -> None:
         if self.patient is None:
             return
-        consultations = self.clinic.consultations_for(self.patient.id)
+        consultations = self.clinic.consultations.for_patient(self.patient.id)
         rows = [
             ConsultationRow(
                 c,
                 self.patient.full_name,
-                tuple(self.clinic.documents_for(c.id)) if c.state == "signed" else (),
+                tuple(self.clinic.documents.for_consultation(c.id)) if c.state == "signed" else (),
             )
             for c in consultations
         ]
@@ -195,7 +195,7 @@ class PatientPage(QWidget):
             if rows
             else "No consultations yet."
         )
-        spots = self.clinic.test_spots_for(self.patient.id)
+        spots = self.clinic.test_spots.for_patient(self.patient.id)
         self.spots.set_records(spots)
         red = [s for s in spots if s.depigmented]
         self.spots_hint.setText(
@@ -207,7 +207,7 @@ class PatientPage(QWidget):
 
     def _apply_permissions(self) -> None:
         """Grey out what the signed-in role may not do (the core refuses it anyway)."""
-        can = self.clinic.can
+        can = self.clinic.session.can
         for button, permission in (
             (self.start_button, "consultation.edit"),
             (self.addendum_button, "consultation.edit"),
@@ -236,7 +236,7 @@ class PatientPage(QWidget):
         if self.patient is None:
             return
         try:
-            c = self.clinic.start_consultation(self.patient.id)
+            c = self.clinic.consultations.start(self.patient.id)
         except IntakeError as exc:
             show_intake_error(self, exc)
             return
@@ -253,7 +253,7 @@ class PatientPage(QWidget):
             self.history_hint.setText("Select a signed consultation to correct with an addendum.")
             return
         try:
-            c = self.clinic.start_addendum(row.consultation.id)
+            c = self.clinic.consultations.start_addendum(row.consultation.id)
         except IntakeError as exc:
             show_intake_error(self, exc)
             return

@@ -44,7 +44,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.clinic = clinic
         self.setWindowTitle("Settings")
-        profile = clinic.profile()
+        profile = clinic.settings.profile()
         self.logo_png: bytes | None = profile.logo_png
 
         self.name = QLineEdit(profile.name)
@@ -110,7 +110,7 @@ class SettingsDialog(QDialog):
         self.idle.setAccessibleName("Lock the screen after this many idle minutes")
         self.idle.setRange(MIN_IDLE, MAX_IDLE)
         self.idle.setSuffix(" minutes")
-        self.idle.setValue(clinic.idle_minutes())
+        self.idle.setValue(clinic.settings.idle_minutes())
         security_tab = QWidget()
         security_form = QFormLayout(security_tab)
         idle_label = QLabel("&Lock the screen after")
@@ -219,7 +219,7 @@ class SettingsDialog(QDialog):
 
     def _show_seal(self) -> None:
         try:
-            info = self.clinic.seal_info()
+            info = self.clinic.seal.info()
         except IntakeError as exc:
             self.seal_details.setText(exc.message)
             return
@@ -253,7 +253,7 @@ class SettingsDialog(QDialog):
         try:
             data = path.read_bytes()
             with busy_cursor():
-                self.clinic.import_seal(data, password)
+                self.clinic.seal.import_pkcs12(data, password)
         except OSError as exc:
             self.seal_message.show_message(f"{path.name} cannot be read: {exc.strerror}.")
             return False
@@ -277,7 +277,7 @@ class SettingsDialog(QDialog):
     def export_certificate_to(self, path: Path) -> bool:
         try:
             with busy_cursor():
-                pem = self.clinic.export_certificate()
+                pem = self.clinic.seal.export_certificate()
             path.write_bytes(pem)
         except OSError as exc:
             self.seal_message.show_message(
@@ -304,11 +304,11 @@ class SettingsDialog(QDialog):
 
     def save(self) -> None:
         try:
-            self.clinic.update_profile(**self.values())
-            if self.strict.isChecked() != self.clinic.profile().strict_mode:
-                self.clinic.set_strict_mode(self.strict.isChecked())
-            if self.idle.value() != self.clinic.idle_minutes():
-                self.clinic.set_idle_minutes(self.idle.value())
+            self.clinic.settings.update_profile(**self.values())
+            if self.strict.isChecked() != self.clinic.settings.profile().strict_mode:
+                self.clinic.settings.set_strict_mode(self.strict.isChecked())
+            if self.idle.value() != self.clinic.settings.idle_minutes():
+                self.clinic.settings.set_idle_minutes(self.idle.value())
         except IntakeError as exc:
             self.message.show_message(exc.message)
             self.tabs.setCurrentIndex(0)

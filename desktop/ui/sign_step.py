@@ -107,14 +107,15 @@ class SignStep(QWidget):
         self.consultation = consultation
         signed = consultation.state == "signed"
         self.sign_button.setVisible(not signed)
-        may_sign = self.clinic.can("consultation.sign")
+        may_sign = self.clinic.session.can("consultation.sign")
         self.sign_button.setEnabled(may_sign)
         self.message.show_message(
             "" if may_sign or signed else "Only a clinician can sign and seal: ask them to sign in."
         )
         order = {"consent": 0, "referral": 1, "aftercare": 2}
         docs = sorted(
-            self.clinic.documents_for(consultation.id), key=lambda d: order.get(d.kind, 9)
+            self.clinic.documents.for_consultation(consultation.id),
+            key=lambda d: order.get(d.kind, 9),
         )
         self.documents.set_records(docs)
         self.ready_box.setTitle("Status" if signed else "Before signing")
@@ -144,10 +145,10 @@ class SignStep(QWidget):
             label = self.clinic.checklist.outcome("decision", decision).label
             lines.append((True, f"Decision: {label}" + (" (override)" if c.override else "")))
             try:
-                required = self.clinic.required_signers(c.id)
+                required = self.clinic.documents.required_signers(c.id)
             except IntakeError:
                 required = ()
-            present = {s.role for s in self.clinic.signatures_for(c.id)}
+            present = {s.role for s in self.clinic.documents.signatures(c.id)}
             for role in required:
                 lines.append((role in present, f"Signature: {ROLE_TITLES.get(role, role)}"))
         return "<br>".join(
@@ -164,7 +165,7 @@ class SignStep(QWidget):
             return []
         try:
             with busy_cursor():
-                docs = self.clinic.sign_consultation(c.id)
+                docs = self.clinic.documents.sign(c.id)
         except IntakeError as exc:
             self.message.show_message(exc.message)
             return []
@@ -179,7 +180,7 @@ class SignStep(QWidget):
         from desktop.ui.print_support import load_pdf
 
         try:
-            document = load_pdf(self.clinic.document_pdf(doc.id), self)
+            document = load_pdf(self.clinic.documents.pdf(doc.id), self)
         except IntakeError as exc:
             self.docs_hint.setText(exc.message)
             return
@@ -196,7 +197,7 @@ class SignStep(QWidget):
 
     def _document_name(self, doc: Document) -> str:
         c = self.consultation
-        patient = self.clinic.get_patient(c.patient_id).family_name if c else "patient"
+        patient = self.clinic.patients.get(c.patient_id).family_name if c else "patient"
         date = c.date.isoformat() if c else ""
         return f"{doc.kind}-{patient}-{date}-{doc.id[:8]}"
 
@@ -207,7 +208,7 @@ class SignStep(QWidget):
         if job is None:
             with busy_cursor():
                 job = PdfPrintJob(
-                    self.clinic.document_pdf(doc.id, "print"),
+                    self.clinic.documents.pdf(doc.id, "print"),
                     self._document_name(doc),
                     self,
                     log_id=doc.id,
@@ -242,7 +243,7 @@ class SignStep(QWidget):
         if doc is None:
             return
         try:
-            open_in_viewer(self.clinic.document_pdf(doc.id), self._document_name(doc))
+            open_in_viewer(self.clinic.documents.pdf(doc.id), self._document_name(doc))
         except IntakeError as exc:
             show_intake_error(self, exc)
 
@@ -253,7 +254,7 @@ class SignStep(QWidget):
         if doc is None:
             return
         try:
-            data = self.clinic.document_pdf(doc.id, "export")
+            data = self.clinic.documents.pdf(doc.id, "export")
             path = save_pdf_as(self, data, self._document_name(doc))
         except IntakeError as exc:
             show_intake_error(self, exc)

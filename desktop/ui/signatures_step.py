@@ -66,7 +66,7 @@ class SignaturesStep(QWidget):
         same = self.consultation is not None and self.consultation.id == consultation.id
         self.consultation = consultation
         try:
-            required = self.clinic.required_signers(consultation.id)
+            required = self.clinic.documents.required_signers(consultation.id)
         except IntakeError as exc:
             self._clear_panels()
             self.required = ()
@@ -75,7 +75,7 @@ class SignaturesStep(QWidget):
             self._set_optional_enabled(False)
             return
         self.message.show_message("")
-        stored = {s.role: s for s in self.clinic.signatures_for(consultation.id)}
+        stored = {s.role: s for s in self.clinic.documents.signatures(consultation.id)}
         if not same or required != self.required:
             self._clear_panels()
         self.required = required
@@ -104,7 +104,7 @@ class SignaturesStep(QWidget):
         if c is None:
             return ""
         if role == "patient":
-            return self.clinic.get_patient(c.patient_id).full_name
+            return self.clinic.patients.get(c.patient_id).full_name
         if role == "clinician":
             return c.clinician
         return ""

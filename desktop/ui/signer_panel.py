@@ -99,7 +99,7 @@ class SignerPanel(QGroupBox):
         top.addWidget(self.password_label)
         top.addWidget(self.password)
         if self.is_clinician:
-            user = clinic.signed_in
+            user = clinic.session.signed_in
             if user is not None:
                 self.name.setText(user.display_name)
             self.name.setReadOnly(True)
@@ -171,7 +171,7 @@ class SignerPanel(QGroupBox):
 
     def permission_problem(self) -> str | None:
         permission = "signature.clinician" if self.is_clinician else "signature.capture"
-        if self.clinic.can(permission):
+        if self.clinic.session.can(permission):
             return None
         if self.is_clinician:
             return "Only a clinician can sign here: the clinician signs in (Lock or Sign out)."
@@ -179,7 +179,7 @@ class SignerPanel(QGroupBox):
 
     def accept_signature(self) -> Signature | None:
         try:
-            signature = self.clinic.add_signature(
+            signature = self.clinic.documents.add_signature(
                 self.consultation_id,
                 self.role,
                 self.name.text(),
@@ -199,7 +199,7 @@ class SignerPanel(QGroupBox):
 
     def remove_signature(self) -> None:
         try:
-            self.clinic.remove_signature(self.consultation_id, self.role)
+            self.clinic.documents.remove_signature(self.consultation_id, self.role)
         except IntakeError as exc:
             self.message.show_message(exc.message)
             return

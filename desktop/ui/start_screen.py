@@ -170,15 +170,15 @@ class StartScreen(QWidget):
         """Reload every list (cheap: a handful of indexed queries)."""
         if self.clinic is None:
             return
-        demo = self.clinic.is_demo()
+        demo = self.clinic.settings.is_demo()
         self.demo_banner.setVisible(demo)
         today = self.clinic.today()
         self.title.setText(f"Today, {today.strftime('%A %d %B %Y')}")
         clinic = self.clinic
         names: dict[str, str] = {}
-        self.today_model.set_records(self._rows(clinic, clinic.consultations_on(today), names))
-        self.drafts_model.set_records(self._rows(clinic, clinic.open_drafts(), names))
-        self.due_model.set_records(self.clinic.due_reviews())
+        self.today_model.set_records(self._rows(clinic, clinic.consultations.on(today), names))
+        self.drafts_model.set_records(self._rows(clinic, clinic.consultations.drafts(), names))
+        self.due_model.set_records(self.clinic.test_spots.due_reviews())
         self._hint(self.today_hint, self.today_model.rowCount(), "consultation", "today")
         self._hint(self.drafts_hint, self.drafts_model.rowCount(), "open draft", "")
         overdue = sum(1 for d in self.due_model.records() if d.overdue)
@@ -192,7 +192,7 @@ class StartScreen(QWidget):
         clinic: Clinic, consultations: list[Consultation], names: dict[str, str]
     ) -> list[ConsultationRow]:
         missing = {c.patient_id for c in consultations} - names.keys()
-        names.update(clinic.patient_names(missing))
+        names.update(clinic.patients.names(missing))
         return [ConsultationRow(c, names[c.patient_id]) for c in consultations]
 
     @staticmethod
@@ -207,7 +207,7 @@ class StartScreen(QWidget):
         if self.clinic is None:
             return
         text = self.search.text().strip()
-        result = self.clinic.find_patients(text)
+        result = self.clinic.patients.find(text)
         found = result.patients
         self.patients.set_records(found)
         if result.broad:

@@ -106,7 +106,7 @@ class RecordSpotDialog(QDialog):
 
     def _save(self) -> None:
         try:
-            self.spot = self.clinic.record_test_spot(
+            self.spot = self.clinic.test_spots.record(
                 str(self.consultation.currentData()), self.site.text(), _to_date(self.done_on)
             )
         except IntakeError as exc:
@@ -126,7 +126,7 @@ class ReviewDialog(QDialog):
         self.spot = spot
         self.saved = False
         self.setWindowTitle("Test-spot review")
-        patient = clinic.get_patient(spot.patient_id)
+        patient = clinic.patients.get(spot.patient_id)
         self.title = heading_label(f"Test spot of {patient.full_name}", size=1.15)
         info = hint_label(
             f"Site: {spot.site}. Done on {spot.done_on.isoformat()}. Reviews due "
@@ -226,7 +226,7 @@ class ReviewDialog(QDialog):
             self.message.show_message("Both reviews of this test spot are already recorded.")
             return
         try:
-            self.spot = self.clinic.review_test_spot(
+            self.spot = self.clinic.test_spots.review(
                 self.spot.id,
                 week,
                 result,

@@ -144,7 +144,7 @@ class NewUserDialog(FormDialog):
             return False
         try:
             with busy_cursor():
-                self.user = self.clinic.create_user(
+                self.user = self.clinic.accounts.create(
                     self.account.username.text(),
                     self.account.display_name.text(),
                     self.roles.roles(),
@@ -190,7 +190,7 @@ class ResetPasswordDialog(FormDialog):
             return False
         try:
             with busy_cursor():
-                self.clinic.reset_password(self.target.id, self.pair.text())
+                self.clinic.accounts.reset_password(self.target.id, self.pair.text())
         except IntakeError as exc:
             self.pair.clear()
             self.messages.show_at("password", exc.message)
@@ -229,7 +229,7 @@ class RolesDialog(FittedDialog):
         self.message.show_message("")
         try:
             with busy_cursor():
-                self.target = self.clinic.set_user_roles(self.target.id, self.roles.roles())
+                self.target = self.clinic.accounts.set_roles(self.target.id, self.roles.roles())
         except IntakeError as exc:
             self.message.show_message(exc.message)
             self.fit()
@@ -247,7 +247,7 @@ class UsersDialog(QDialog):
     """
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
-        clinic.list_users()  # PermissionDenied before any widget is made
+        clinic.accounts.list()  # PermissionDenied before any widget is made
         super().__init__(parent)
         self.clinic = clinic
         self.child: QDialog | None = None
@@ -323,7 +323,7 @@ class UsersDialog(QDialog):
         """Read the accounts again; keep (or move) the selection to the user name `select`."""
         current = self.selected_user()
         keep = select or (current.username if current else None)
-        self.model.set_records(self.clinic.list_users())
+        self.model.set_records(self.clinic.accounts.list())
         usernames = [u.username for u in self.model.users]
         row = usernames.index(keep) if keep in usernames else 0
         if usernames:
@@ -404,7 +404,7 @@ class UsersDialog(QDialog):
     def set_disabled(self, user: User, disabled: bool) -> User | None:
         try:
             with busy_cursor():
-                updated = self.clinic.set_user_disabled(user.id, disabled)
+                updated = self.clinic.accounts.set_disabled(user.id, disabled)
         except IntakeError as exc:
             self.status.setText("")
             self.message.show_message(exc.message)

@@ -27,23 +27,25 @@ def bare_page() -> bytes:
 
 def test_sign_pair_latency(tmp_path: Path) -> None:
     clinic = Clinic.open(tmp_path / "bench.sqlite", hasher=FAST_HASHER)
-    clinic.setup("owner", "Dr Ada Lovelace", OWNER_PASSWORD, clinician=True)
+    clinic.accounts.setup("owner", "Dr Ada Lovelace", OWNER_PASSWORD, clinician=True)
     strokes = signature_strokes("Łukasz Żółć")
     ready = []
     for i in range(ROUNDS + 1):
-        p = clinic.register_patient(patient_fields(given_name=f"Łukasz{i}"))
-        c = clinic.start_consultation(p.id, clinician="Dr Ada Lovelace")
-        clinic.save_draft(c.id, answers=stable_vitiligo_answers() | {"G10": "IV"})
-        clinic.add_signature(c.id, "patient", "Łukasz Żółć", strokes, width=PAD_W, height=PAD_H)
-        clinic.add_signature(
+        p = clinic.patients.register(patient_fields(given_name=f"Łukasz{i}"))
+        c = clinic.consultations.start(p.id, clinician="Dr Ada Lovelace")
+        clinic.consultations.save_draft(c.id, answers=stable_vitiligo_answers() | {"G10": "IV"})
+        clinic.documents.add_signature(
+            c.id, "patient", "Łukasz Żółć", strokes, width=PAD_W, height=PAD_H
+        )
+        clinic.documents.add_signature(
             c.id, "clinician", "", strokes, width=PAD_W, height=PAD_H, password=OWNER_PASSWORD
         )
         ready.append(c.id)
-    clinic.sign_consultation(ready.pop())  # warm-up: fonts registered, seal created, imports
+    clinic.documents.sign(ready.pop())  # warm-up: fonts registered, seal created, imports
     pair = []
     for cid in ready:
         t0 = time.perf_counter()
-        docs = clinic.sign_consultation(cid)
+        docs = clinic.documents.sign(cid)
         pair.append((time.perf_counter() - t0) * 1000)
         assert len(docs) == 2
     bare = []
@@ -51,7 +53,7 @@ def test_sign_pair_latency(tmp_path: Path) -> None:
         t0 = time.perf_counter()
         bare_page()
         bare.append((time.perf_counter() - t0) * 1000)
-    sizes = [d.size for d in clinic.documents_for(ready[0])]
+    sizes = [d.size for d in clinic.documents.for_consultation(ready[0])]
     pair_ms, bare_ms = statistics.median(pair), statistics.median(bare)
     print(
         f"\nsign pair (render consent + aftercare, PAdES seal both, store): median "

@@ -9,8 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.clinic import Clinic
-from desktop.clinic.session import system_actor
+from desktop.clinic import Clinic, system_actor
 from desktop.storage import fold, phone_search_text
 
 GIVEN = [
@@ -55,8 +54,8 @@ def populate(clinic: Clinic, n: int) -> None:
             }
         )
     cols = list(rows[0])
-    with clinic.store.transaction():
-        clinic.store.db.conn.executemany(
+    with clinic._store.transaction():
+        clinic._store.db.conn.executemany(
             f"INSERT INTO patients ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [[r[c] for c in cols] for r in rows],
         )
@@ -86,7 +85,7 @@ def test_search_latency(tmp_path: Path) -> None:
     for n in (10_000, 100_000):
         clinic = Clinic.open(tmp_path / f"bench-{n}.sqlite", actor=system_actor())
         populate(clinic, n)
-        db = clinic.store.db
+        db = clinic._store.db
 
         def raw(q: str, db: Any = db) -> None:
             """The bare ranked FTS5 query: rowids only, no join, no Python objects."""
@@ -98,16 +97,16 @@ def test_search_latency(tmp_path: Path) -> None:
                 )
             )
 
-        facade = median_ms(lambda q, clinic=clinic: clinic.search_patients(q, 50))
+        facade = median_ms(lambda q, clinic=clinic: clinic.patients.search(q, 50))
         bare = median_ms(raw)
-        found = {q: clinic.find_patients(q, 50) for q in QUERIES}
+        found = {q: clinic.patients.find(q, 50) for q in QUERIES}
         hits = {q: f"{len(r.patients)}{' newest' if r.broad else ''}" for q, r in found.items()}
         print(
             f"search n={n:>7}: Clinic.search_patients median {facade:.2f} ms; "
             f"raw ranked FTS5 median {bare:.2f} ms; ratio {facade / bare:.2f}x"
         )
         slowest = max(QUERIES, key=lambda q: per_query_ms(raw, q))
-        mine = per_query_ms(clinic.search_patients, slowest)
+        mine = per_query_ms(clinic.patients.search, slowest)
         print(
             f"    slowest query {slowest!r}: Clinic {mine:.1f} ms, raw ranked "
             f"{per_query_ms(raw, slowest):.1f} ms; hits ('newest': too broad to rank) {hits}"

@@ -34,57 +34,57 @@ PASSWORDS = {
 def staffed(clinic: Clinic) -> Clinic:
     """The owner plus one account per role."""
     for role, password in PASSWORDS.items():
-        clinic.create_user(role.replace("_", ""), f"Staff {role}", (role,), password)
+        clinic.accounts.create(role.replace("_", ""), f"Staff {role}", (role,), password)
     return clinic
 
 
 def as_role(clinic: Clinic, role: str) -> Clinic:
-    clinic.logout()
-    clinic.login(role.replace("_", ""), PASSWORDS[role])
+    clinic.session.logout()
+    clinic.session.login(role.replace("_", ""), PASSWORDS[role])
     return clinic
 
 
 def test_a_new_database_has_no_account_and_no_default_password(clock: FakeClock) -> None:
     clinic = Clinic.in_memory(clock=clock, hasher=FAST_HASHER)
-    assert clinic.needs_setup()
+    assert clinic.accounts.needs_setup()
     with pytest.raises(PermissionDenied, match="Sign in first"):
-        clinic.search_patients("a")
+        clinic.patients.search("a")
     for username in ("admin", "administrator", "root", "owner"):
         for password in ("admin", "password", "", "1234567890"):
             with pytest.raises(PermissionDenied):
-                clinic.login(username, password)
+                clinic.session.login(username, password)
     with pytest.raises(ValidationError, match="at least 10"):
-        clinic.setup("owner", "Dr Ada", "short")
+        clinic.accounts.setup("owner", "Dr Ada", "short")
     signed_in(clinic)
-    assert not clinic.needs_setup()
+    assert not clinic.accounts.needs_setup()
     with pytest.raises(Conflict):
-        clinic.setup("second", "Someone Else", "another long password")
+        clinic.accounts.setup("second", "Someone Else", "another long password")
 
 
 def _use_cases(
     c: Clinic, cid: str, pid: str, tmp: Path, password: str
 ) -> dict[str, Callable[[], Any]]:
     return {
-        "register patient": lambda: c.register_patient(patient_fields(given_name="New")),
-        "edit patient": lambda: c.update_patient(pid, {"notes": "x"}),
-        "view patient": lambda: c.get_patient(pid),
-        "search": lambda: c.search_patients("zolc"),
-        "start consultation": lambda: c.start_consultation(pid),
-        "enter answers": lambda: c.record_answers(cid, {"G1": "no"}),
-        "examination answers": lambda: c.record_answers(cid, {"V7": "yes"}),
-        "override": lambda: c.override_decision(cid, "proceed", "Seen by dermatology, stable"),
-        "patient signature": lambda: c.add_signature(
+        "register patient": lambda: c.patients.register(patient_fields(given_name="New")),
+        "edit patient": lambda: c.patients.update(pid, {"notes": "x"}),
+        "view patient": lambda: c.patients.get(pid),
+        "search": lambda: c.patients.search("zolc"),
+        "start consultation": lambda: c.consultations.start(pid),
+        "enter answers": lambda: c.consultations.record_answers(cid, {"G1": "no"}),
+        "examination answers": lambda: c.consultations.record_answers(cid, {"V7": "yes"}),
+        "override": lambda: c.consultations.override(cid, "proceed", "Seen by dermatology, stable"),
+        "patient signature": lambda: c.documents.add_signature(
             cid, "patient", "Ł Ż", STROKES, width=600, height=200
         ),
-        "clinician signature": lambda: c.add_signature(
+        "clinician signature": lambda: c.documents.add_signature(
             cid, "clinician", "X", STROKES, width=600, height=200, password=password
         ),
-        "record test spot": lambda: c.record_test_spot(cid, "ear", c.today()),
-        "users": c.list_users,
-        "settings": lambda: c.set_strict_mode(False),
-        "seal": c.export_certificate,
-        "backup": lambda: c.backup(tmp / f"b-{len(list(tmp.iterdir()))}.sqlite"),
-        "audit viewer": c.audit_entries,
+        "record test spot": lambda: c.test_spots.record(cid, "ear", c.today()),
+        "users": c.accounts.list,
+        "settings": lambda: c.settings.set_strict_mode(False),
+        "seal": c.seal.export_certificate,
+        "backup": lambda: c.backups.backup(tmp / f"b-{len(list(tmp.iterdir()))}.sqlite"),
+        "audit viewer": c.audit.entries,
     }
 
 
@@ -103,10 +103,10 @@ ALLOWED = {
 def test_role_matrix(role: str, tmp_path: Path, clock: FakeClock) -> None:
     clinic = signed_in(Clinic.open(tmp_path / "c.sqlite", clock=clock, hasher=FAST_HASHER))
     for r, password in PASSWORDS.items():
-        clinic.create_user(r.replace("_", ""), f"Staff {r}", (r,), password)
-    pid = clinic.register_patient(patient_fields()).id
-    cid = clinic.start_consultation(pid).id
-    clinic.save_draft(cid, answers=stable_vitiligo_answers())
+        clinic.accounts.create(r.replace("_", ""), f"Staff {r}", (r,), password)
+    pid = clinic.patients.register(patient_fields()).id
+    cid = clinic.consultations.start(pid).id
+    clinic.consultations.save_draft(cid, answers=stable_vitiligo_answers())
     backups = tmp_path / "backups"
     backups.mkdir()
     as_role(clinic, role)
@@ -123,25 +123,25 @@ def test_role_matrix(role: str, tmp_path: Path, clock: FakeClock) -> None:
 
 
 def test_front_desk_cannot_sign_or_review(staffed: Clinic) -> None:
-    pid = staffed.register_patient(patient_fields()).id
-    cid = staffed.start_consultation(pid).id
+    pid = staffed.patients.register(patient_fields()).id
+    cid = staffed.consultations.start(pid).id
     as_role(staffed, "front_desk")
     for call in (
-        lambda: staffed.sign_consultation(cid),
-        lambda: staffed.clear_override(cid),
-        lambda: staffed.restore(Path("/nonexistent")),
+        lambda: staffed.documents.sign(cid),
+        lambda: staffed.consultations.clear_override(cid),
+        lambda: staffed.backups.restore(Path("/nonexistent")),
     ):
         with pytest.raises(PermissionDenied):
             call()
 
 
 def test_clinician_signature_needs_the_password_again(staffed: Clinic) -> None:
-    pid = staffed.register_patient(patient_fields()).id
-    cid = staffed.start_consultation(pid).id
+    pid = staffed.patients.register(patient_fields()).id
+    cid = staffed.consultations.start(pid).id
     as_role(staffed, "clinician")
     with pytest.raises(PermissionDenied, match="wrong"):
-        staffed.add_signature(cid, "clinician", "X", STROKES, width=600, height=200)
-    sig = staffed.add_signature(
+        staffed.documents.add_signature(cid, "clinician", "X", STROKES, width=600, height=200)
+    sig = staffed.documents.add_signature(
         cid, "clinician", "Somebody Else", STROKES, width=600, height=200,
         password=PASSWORDS["clinician"],
     )  # fmt: skip
@@ -151,85 +151,85 @@ def test_clinician_signature_needs_the_password_again(staffed: Clinic) -> None:
 def test_five_failures_lock_the_account_for_a_growing_delay(
     staffed: Clinic, clock: FakeClock
 ) -> None:
-    staffed.logout()
+    staffed.session.logout()
     for _ in range(5):
         with pytest.raises(PermissionDenied):
-            staffed.login("frontdesk", "wrong password!")
+            staffed.session.login("frontdesk", "wrong password!")
     with pytest.raises(PermissionDenied, match="locked until"):
-        staffed.login("frontdesk", PASSWORDS["front_desk"])  # right password, still locked
+        staffed.session.login("frontdesk", PASSWORDS["front_desk"])  # right password, still locked
     clock.advance(seconds=59)
     with pytest.raises(PermissionDenied, match="locked"):
-        staffed.login("frontdesk", PASSWORDS["front_desk"])
+        staffed.session.login("frontdesk", PASSWORDS["front_desk"])
     clock.advance(seconds=2)
     with pytest.raises(PermissionDenied, match="wrong"):
-        staffed.login("frontdesk", "wrong again!!")  # sixth failure: locked for 2 minutes
+        staffed.session.login("frontdesk", "wrong again!!")  # sixth failure: locked for 2 minutes
     clock.advance(seconds=100)
     with pytest.raises(PermissionDenied, match="locked"):
-        staffed.login("frontdesk", PASSWORDS["front_desk"])
+        staffed.session.login("frontdesk", PASSWORDS["front_desk"])
     clock.advance(seconds=25)
-    assert staffed.login("frontdesk", PASSWORDS["front_desk"]).username == "frontdesk"
-    staffed.logout()
+    assert staffed.session.login("frontdesk", PASSWORDS["front_desk"]).username == "frontdesk"
+    staffed.session.logout()
     with pytest.raises(PermissionDenied, match="wrong"):  # the count started again
-        staffed.login("frontdesk", "wrong once more")
-    assert staffed.login("frontdesk", PASSWORDS["front_desk"])
+        staffed.session.login("frontdesk", "wrong once more")
+    assert staffed.session.login("frontdesk", PASSWORDS["front_desk"])
 
 
 def test_admin_resets_and_disables_but_never_deletes(staffed: Clinic) -> None:
-    users = {u.username: u for u in staffed.list_users()}
-    staffed.reset_password(users["frontdesk"].id, "a brand new password")
-    staffed.set_user_disabled(users["clinician"].id, True)
-    staffed.logout()
+    users = {u.username: u for u in staffed.accounts.list()}
+    staffed.accounts.reset_password(users["frontdesk"].id, "a brand new password")
+    staffed.accounts.set_disabled(users["clinician"].id, True)
+    staffed.session.logout()
     with pytest.raises(PermissionDenied, match="disabled"):
-        staffed.login("clinician", PASSWORDS["clinician"])
-    assert staffed.login("frontdesk", "a brand new password")
-    staffed.logout()
-    staffed.login("owner", OWNER_PASSWORD)
+        staffed.session.login("clinician", PASSWORDS["clinician"])
+    assert staffed.session.login("frontdesk", "a brand new password")
+    staffed.session.logout()
+    staffed.session.login("owner", OWNER_PASSWORD)
     with pytest.raises(ValidationError, match="own account"):
-        staffed.set_user_disabled(staffed.user.id, True)
-    assert "clinician" in {u.username for u in staffed.list_users()}
+        staffed.accounts.set_disabled(staffed.session.user.id, True)
+    assert "clinician" in {u.username for u in staffed.accounts.list()}
 
 
 def test_lock_hides_everything_until_the_same_password(staffed: Clinic) -> None:
-    pid = staffed.register_patient(patient_fields()).id
-    staffed.lock()
+    pid = staffed.patients.register(patient_fields()).id
+    staffed.session.lock()
     with pytest.raises(PermissionDenied, match="locked"):
-        staffed.get_patient(pid)
+        staffed.patients.get(pid)
     with pytest.raises(PermissionDenied):
-        staffed.unlock(PASSWORDS["clinician"])  # another user's password does not unlock
-    staffed.unlock(OWNER_PASSWORD)
-    assert staffed.get_patient(pid).id == pid
+        staffed.session.unlock(PASSWORDS["clinician"])  # another user's password does not unlock
+    staffed.session.unlock(OWNER_PASSWORD)
+    assert staffed.patients.get(pid).id == pid
 
 
 def test_a_draft_survives_a_lock_and_a_switch_of_user(staffed: Clinic) -> None:
-    pid = staffed.register_patient(patient_fields()).id
-    cid = staffed.start_consultation(pid).id
-    staffed.record_answers(cid, {"V1": "no", "G1": "no"})
-    staffed.lock()
-    staffed.logout()  # "switch user"
+    pid = staffed.patients.register(patient_fields()).id
+    cid = staffed.consultations.start(pid).id
+    staffed.consultations.record_answers(cid, {"V1": "no", "G1": "no"})
+    staffed.session.lock()
+    staffed.session.logout()  # "switch user"
     as_role(staffed, "front_desk")
-    assert cid in {c.id for c in staffed.open_drafts()}
-    staffed.logout()
-    staffed.login("owner", OWNER_PASSWORD)
-    draft = staffed.get_consultation(cid)
+    assert cid in {c.id for c in staffed.consultations.drafts()}
+    staffed.session.logout()
+    staffed.session.login("owner", OWNER_PASSWORD)
+    draft = staffed.consultations.get(cid)
     assert dict(draft.answers) == {"V1": "no", "G1": "no"} and draft.created_by == "owner"
 
 
 def test_audit_records_who_did_what(staffed: Clinic) -> None:
-    pid = staffed.register_patient(patient_fields()).id
-    staffed.get_patient(pid)
-    staffed.logout()
+    pid = staffed.patients.register(patient_fields()).id
+    staffed.patients.get(pid)
+    staffed.session.logout()
     with pytest.raises(PermissionDenied):
-        staffed.login("owner", "not my password")
-    staffed.login("owner", OWNER_PASSWORD)
-    actions = [(e.user, e.action) for e in staffed.audit_entries()]
+        staffed.session.login("owner", "not my password")
+    staffed.session.login("owner", OWNER_PASSWORD)
+    actions = [(e.user, e.action) for e in staffed.audit.entries()]
     for expected in [
         ("owner", "setup"), ("owner", "create user"), ("owner", "create patient"),
         ("owner", "view patient"), ("owner", "logout"), ("-", "failed login"), ("owner", "login"),
     ]:  # fmt: skip
         assert expected in actions
-    mine = staffed.audit_entries(patient=pid)
+    mine = staffed.audit.entries(patient=pid)
     assert [e.action for e in mine] == ["create patient", "view patient"]
-    csv = staffed.export_audit_csv(patient=pid)
+    csv = staffed.audit.export_csv(patient=pid)
     assert csv.splitlines()[0].startswith("seq,time,user,action")
     assert len(csv.splitlines()) == 3
     assert "Żółć" not in csv  # the trail names IDs, not patients
@@ -238,30 +238,30 @@ def test_audit_records_who_did_what(staffed: Clinic) -> None:
 def test_a_limited_audit_view_shows_the_newest_rows_and_an_export_has_them_all(
     staffed: Clinic,
 ) -> None:
-    pid = staffed.register_patient(patient_fields()).id
+    pid = staffed.patients.register(patient_fields()).id
     for _ in range(6):
-        staffed.get_patient(pid)
-    everything = staffed.audit_entries()
-    newest = staffed.audit_entries(limit=3)
+        staffed.patients.get(pid)
+    everything = staffed.audit.entries()
+    newest = staffed.audit.entries(limit=3)
     assert [e.seq for e in newest] == [e.seq for e in everything[-3:]]  # in chain order
-    views = staffed.audit_entries(action="view patient", limit=2)
+    views = staffed.audit.entries(action="view patient", limit=2)
     assert [e.seq for e in views] == [e.seq for e in everything if e.action == "view patient"][-2:]
-    csv = staffed.export_audit_csv(action="view patient")
+    csv = staffed.audit.export_csv(action="view patient")
     assert len(csv.splitlines()) == 1 + 6
 
 
 def test_the_audit_names_its_patients_for_the_administrator(staffed: Clinic) -> None:
-    first = staffed.register_patient(patient_fields())
-    second = staffed.register_patient(patient_fields(given_name="Zoë", family_name="Ødegård"))
-    staffed.get_patient(first.id)
-    assert staffed.audit_patients() == {
+    first = staffed.patients.register(patient_fields())
+    second = staffed.patients.register(patient_fields(given_name="Zoë", family_name="Ødegård"))
+    staffed.patients.get(first.id)
+    assert staffed.audit.patients() == {
         second.id: "Ødegård, Zoë (1990-04-02)",
         first.id: "Żółć, Łukasz (1990-04-02)",
     }
-    staffed.logout()
-    staffed.login("frontdesk", PASSWORDS["front_desk"])
+    staffed.session.logout()
+    staffed.session.login("frontdesk", PASSWORDS["front_desk"])
     with pytest.raises(PermissionDenied):
-        staffed.audit_patients()
+        staffed.audit.patients()
 
 
 @pytest.fixture
@@ -269,7 +269,7 @@ def audited_db(tmp_path: Path, clock: FakeClock) -> Path:
     path = tmp_path / "audited.sqlite"
     clinic = signed_in(Clinic.open(path, clock=clock, hasher=FAST_HASHER))
     for i in range(6):
-        clinic.register_patient(patient_fields(given_name=f"P{i}"))
+        clinic.patients.register(patient_fields(given_name=f"P{i}"))
     clinic.close()
     return path
 
@@ -340,14 +340,14 @@ def test_audit_verify_names_the_first_broken_row(
 
 
 def test_autosave_edits_make_one_audit_row_a_minute(clinic: Clinic, clock: FakeClock) -> None:
-    pid = clinic.register_patient(patient_fields()).id
-    cid = clinic.start_consultation(pid).id
+    pid = clinic.patients.register(patient_fields()).id
+    cid = clinic.consultations.start(pid).id
     for answer in ("no", "yes", "unsure", "no"):
-        clinic.record_answers(cid, {"V1": answer})
+        clinic.consultations.record_answers(cid, {"V1": answer})
         clock.advance(seconds=10)
     clock.advance(seconds=30)
-    clinic.record_answers(cid, {"G1": "no"})
-    updates = [e for e in clinic.audit_entries(patient=pid) if e.action == "update consultation"]
+    clinic.consultations.record_answers(cid, {"G1": "no"})
+    updates = [e for e in clinic.audit.entries(patient=pid) if e.action == "update consultation"]
     assert len(updates) == 2
 
 
@@ -361,26 +361,28 @@ def test_first_run_setup_names_the_clinic_or_changes_nothing(
             ({"name": "Skin Studio", "fax": "0123"}, "fax"),
         ):
             with pytest.raises(ValidationError) as refused:
-                clinic.setup("owner", "Dr Ada Lovelace", OWNER_PASSWORD, clinic=details)
+                clinic.accounts.setup("owner", "Dr Ada Lovelace", OWNER_PASSWORD, clinic=details)
             assert refused.value.field == field
         with pytest.raises(ValidationError):  # a short password: no clinic profile either
-            clinic.setup("owner", "Dr Ada Lovelace", "short", clinic={"name": "Skin Studio"})
-        assert clinic.needs_setup() and clinic.signed_in is None
-        assert clinic.store.get_setting("clinic_profile") is None
+            clinic.accounts.setup(
+                "owner", "Dr Ada Lovelace", "short", clinic={"name": "Skin Studio"}
+            )
+        assert clinic.accounts.needs_setup() and clinic.session.signed_in is None
+        assert clinic._store.settings.get("clinic_profile") is None
 
-        clinic.setup(
+        clinic.accounts.setup(
             "owner",
             "Dr Ada Lovelace",
             OWNER_PASSWORD,
             clinic={"name": "Skin Studio", "address": "1 Main St", "phone": "0123"},
         )
-        profile = clinic.profile()
+        profile = clinic.settings.profile()
         assert (profile.name, profile.address, profile.phone) == (
             "Skin Studio",
             "1 Main St",
             "0123",
         )
-        assert [e.action for e in clinic.audit_entries()][:3] == ["setup", "login", "settings"]
+        assert [e.action for e in clinic.audit.entries()][:3] == ["setup", "login", "settings"]
     finally:
         clinic.close()
 
@@ -389,18 +391,18 @@ def test_a_restore_carries_the_audit_entries_made_after_the_backup(
     disk_clinic: Clinic, clock: FakeClock, tmp_path: Path
 ) -> None:
     clinic = disk_clinic
-    pid = clinic.register_patient(patient_fields()).id
-    backup = clinic.backup(tmp_path / "monday.sqlite")
-    in_backup = len(clinic.audit_entries(limit=-1)) - 1  # the "backup" row comes after the copy
+    pid = clinic.patients.register(patient_fields()).id
+    backup = clinic.backups.backup(tmp_path / "monday.sqlite")
+    in_backup = len(clinic.audit.entries(limit=-1)) - 1  # the "backup" row comes after the copy
     clock.advance(minutes=30)
-    clinic.get_patient(pid)
-    clinic.export_audit_csv(patient=pid)
-    lost = clinic.audit_entries(limit=-1)[in_backup:]
+    clinic.patients.get(pid)
+    clinic.audit.export_csv(patient=pid)
+    lost = clinic.audit.entries(limit=-1)[in_backup:]
     assert [e.action for e in lost] == ["backup", "view patient", "export"]
 
     clock.advance(minutes=5)
-    clinic.restore(backup)
-    trail = clinic.audit_entries(limit=-1)
+    clinic.backups.restore(backup)
+    trail = clinic.audit.entries(limit=-1)
     carried, (safety_copy, restored) = trail[in_backup:-2], trail[-2:]
     assert [(e.at, e.user, e.action, e.target, e.patient) for e in carried] == [
         (e.at, e.user, e.action, e.target, e.patient) for e in lost
@@ -410,18 +412,18 @@ def test_a_restore_carries_the_audit_entries_made_after_the_backup(
     # the copy of the replaced database, made by the restore itself, is carried over too
     assert safety_copy.action == "backup" and "before-restore" in safety_copy.target
     assert restored.action == "restore" and '"carried": 4' in restored.detail
-    assert clinic.verify_audit().intact  # one unbroken chain, the anchor moved with it
-    assert [p.id for p in clinic.search_patients("")] == [pid]
+    assert clinic.audit.verify().intact  # one unbroken chain, the anchor moved with it
+    assert [p.id for p in clinic.patients.search("")] == [pid]
 
 
 def test_a_backup_of_another_history_carries_nothing(
     disk_clinic: Clinic, clock: FakeClock, tmp_path: Path
 ) -> None:
     other = open_as_system(tmp_path / "elsewhere" / "clinic.sqlite", clock)
-    other.register_patient(patient_fields(given_name="Mei", family_name="Chen"))
+    other.patients.register(patient_fields(given_name="Mei", family_name="Chen"))
     other.close()
-    disk_clinic.register_patient(patient_fields())
-    disk_clinic.restore(tmp_path / "elsewhere" / "clinic.sqlite")
-    trail = disk_clinic.audit_entries(limit=-1)
+    disk_clinic.patients.register(patient_fields())
+    disk_clinic.backups.restore(tmp_path / "elsewhere" / "clinic.sqlite")
+    trail = disk_clinic.audit.entries(limit=-1)
     assert not any("carried_from" in e.detail for e in trail)
     assert trail[-1].action == "restore" and '"carried": 0' in trail[-1].detail

@@ -30,16 +30,16 @@ def text_of(pdf: bytes, tmp_path: Path) -> str:
 
 
 def ready(clinic: Clinic, answers: dict[str, object] | None = None, **patient: str) -> str:
-    p = clinic.register_patient(patient_fields(**patient))
-    c = clinic.start_consultation(p.id, clinician="Dr Ada Lovelace")
-    clinic.save_draft(c.id, answers=answers or stable_vitiligo_answers())
+    p = clinic.patients.register(patient_fields(**patient))
+    c = clinic.consultations.start(p.id, clinician="Dr Ada Lovelace")
+    clinic.consultations.save_draft(c.id, answers=answers or stable_vitiligo_answers())
     return c.id
 
 
 def sign_all(clinic: Clinic, cid: str) -> None:
-    for role in clinic.required_signers(cid):
+    for role in clinic.documents.required_signers(cid):
         name = "Dr Ada Lovelace" if role == "clinician" else "Łukasz Żółć"
-        clinic.add_signature(
+        clinic.documents.add_signature(
             cid, role, name, STROKES, width=PAD_W, height=PAD_H, password=OWNER_PASSWORD
         )
 
@@ -47,45 +47,49 @@ def sign_all(clinic: Clinic, cid: str) -> None:
 def test_empty_or_dot_signatures_are_refused(clinic: Clinic) -> None:
     cid = ready(clinic)
     with pytest.raises(ValidationError, match="empty"):
-        clinic.add_signature(cid, "patient", "Łukasz Żółć", (), width=PAD_W, height=PAD_H)
+        clinic.documents.add_signature(cid, "patient", "Łukasz Żółć", (), width=PAD_W, height=PAD_H)
     dot = (((100.0, 100.0, 0.5), (100.5, 100.2, 0.5), (101.0, 100.0, 0.5)),)
     with pytest.raises(ValidationError, match="dot"):
-        clinic.add_signature(cid, "patient", "Łukasz Żółć", dot, width=PAD_W, height=PAD_H)
+        clinic.documents.add_signature(
+            cid, "patient", "Łukasz Żółć", dot, width=PAD_W, height=PAD_H
+        )
     for junk in ((1.0, 2.0), (((1.0, "x", 0.5),),), (((float("nan"), 1.0, 0.5),) * 9,)):
         with pytest.raises(ValidationError, match="not pen strokes"):
-            clinic.add_signature(cid, "patient", "Ł Ż", junk, width=PAD_W, height=PAD_H)  # type: ignore[arg-type]
+            clinic.documents.add_signature(cid, "patient", "Ł Ż", junk, width=PAD_W, height=PAD_H)  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="name"):
-        clinic.add_signature(cid, "patient", "  ", STROKES, width=PAD_W, height=PAD_H)
+        clinic.documents.add_signature(cid, "patient", "  ", STROKES, width=PAD_W, height=PAD_H)
     with pytest.raises(ValidationError, match="role"):
-        clinic.add_signature(cid, "friend", "X Y", STROKES, width=PAD_W, height=PAD_H)
-    assert clinic.signatures_for(cid) == []
+        clinic.documents.add_signature(cid, "friend", "X Y", STROKES, width=PAD_W, height=PAD_H)
+    assert clinic.documents.signatures(cid) == []
 
 
 def test_signing_refuses_until_ready(clinic: Clinic) -> None:
-    p = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(p.id, clinician="Dr Ada Lovelace")
-    clinic.save_draft(c.id, answers={"V1": "no"})
+    p = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(p.id, clinician="Dr Ada Lovelace")
+    clinic.consultations.save_draft(c.id, answers={"V1": "no"})
     with pytest.raises(ValidationError, match="incomplete"):
-        clinic.sign_consultation(c.id)
-    clinic.save_draft(c.id, answers=stable_vitiligo_answers())
+        clinic.documents.sign(c.id)
+    clinic.consultations.save_draft(c.id, answers=stable_vitiligo_answers())
     with pytest.raises(ValidationError, match="Signatures missing: patient, clinician"):
-        clinic.sign_consultation(c.id)
-    clinic.add_signature(c.id, "patient", "Łukasz Żółć", STROKES, width=PAD_W, height=PAD_H)
+        clinic.documents.sign(c.id)
+    clinic.documents.add_signature(
+        c.id, "patient", "Łukasz Żółć", STROKES, width=PAD_W, height=PAD_H
+    )
     with pytest.raises(ValidationError, match="Signatures missing: clinician"):
-        clinic.sign_consultation(c.id)
-    assert clinic.get_consultation(c.id).state == "draft"
-    assert clinic.documents_for(c.id) == []
+        clinic.documents.sign(c.id)
+    assert clinic.consultations.get(c.id).state == "draft"
+    assert clinic.documents.for_consultation(c.id) == []
 
 
 def test_a_minor_needs_a_guardian_not_the_patient(clinic: Clinic) -> None:
     cid = ready(clinic, green_answers(), date_of_birth="2010-06-01")
-    assert clinic.required_signers(cid) == ("guardian", "clinician")
-    clinic.add_signature(cid, "patient", "Anna Minor", STROKES, width=PAD_W, height=PAD_H)
-    clinic.add_signature(
+    assert clinic.documents.required_signers(cid) == ("guardian", "clinician")
+    clinic.documents.add_signature(cid, "patient", "Anna Minor", STROKES, width=PAD_W, height=PAD_H)
+    clinic.documents.add_signature(
         cid, "clinician", "Dr Ada", STROKES, width=PAD_W, height=PAD_H, password=OWNER_PASSWORD
     )
     with pytest.raises(ValidationError, match="guardian"):
-        clinic.sign_consultation(cid)
+        clinic.documents.sign(cid)
 
 
 def test_sign_seals_consent_and_aftercare_and_locks_the_record(
@@ -94,34 +98,36 @@ def test_sign_seals_consent_and_aftercare_and_locks_the_record(
     clinic = disk_clinic
     cid = ready(clinic)
     sign_all(clinic, cid)
-    docs = clinic.sign_consultation(cid)
+    docs = clinic.documents.sign(cid)
     assert sorted(d.kind for d in docs) == ["aftercare", "consent"]
-    c = clinic.get_consultation(cid)
+    c = clinic.consultations.get(cid)
     assert c.state == "signed" and c.signed_at is not None
     consent = next(d for d in docs if d.kind == "consent")
-    pdf = clinic.document_pdf(consent.id)
+    pdf = clinic.documents.pdf(consent.id)
     text = text_of(pdf, tmp_path)
     assert "Łukasz Żółć" in text and "A1" in text and consent.id in text
-    report = clinic.verify_pdf(pdf)
+    report = clinic.documents.verify(pdf)
     assert report.valid, report.reason
     assert report.document and report.document.id == consent.id
 
     # Nothing about a signed consultation can change any more.
     with pytest.raises(Exception, match="signed"):
-        clinic.record_answers(cid, {"V7": "yes"})
+        clinic.consultations.record_answers(cid, {"V7": "yes"})
     with pytest.raises(Exception, match="signed"):
-        clinic.add_signature(cid, "witness", "W Itness", STROKES, width=PAD_W, height=PAD_H)
+        clinic.documents.add_signature(
+            cid, "witness", "W Itness", STROKES, width=PAD_W, height=PAD_H
+        )
     with pytest.raises(Conflict):
-        clinic.sign_consultation(cid)
+        clinic.documents.sign(cid)
 
 
 def test_database_triggers_refuse_changes_to_signed_records(disk_clinic: Clinic) -> None:
     clinic = disk_clinic
     cid = ready(clinic)
     sign_all(clinic, cid)
-    clinic.sign_consultation(cid)
-    assert clinic.store.path is not None
-    raw = sqlite3.connect(clinic.store.path)
+    clinic.documents.sign(cid)
+    assert clinic._store.path is not None
+    raw = sqlite3.connect(clinic._store.path)
     for sql in (
         "UPDATE consultations SET answers = '{}' WHERE id = ?",
         "DELETE FROM consultations WHERE id = ?",
@@ -138,19 +144,19 @@ def test_database_triggers_refuse_changes_to_signed_records(disk_clinic: Clinic)
 def test_a_deferred_decision_produces_only_the_referral(clinic: Clinic, tmp_path: Path) -> None:
     answers = stable_vitiligo_answers() | {"V3": "le_6w"}
     cid = ready(clinic, answers)
-    assert clinic.document_kinds(cid) == ("referral",)
+    assert clinic.documents.kinds(cid) == ("referral",)
     with pytest.raises(ValidationError):
-        clinic.preview_pdf(cid, "consent")
+        clinic.documents.preview(cid, "consent")
     sign_all(clinic, cid)
-    docs = clinic.sign_consultation(cid)
+    docs = clinic.documents.sign(cid)
     assert [d.kind for d in docs] == ["referral"]
-    assert "R1" in text_of(clinic.document_pdf(docs[0].id), tmp_path)
+    assert "R1" in text_of(clinic.documents.pdf(docs[0].id), tmp_path)
 
 
 def test_an_override_to_proceed_is_printed_on_the_consent(clinic: Clinic, tmp_path: Path) -> None:
     cid = ready(clinic)
-    clinic.override_decision(cid, "proceed", "Stable six years, derm letter on file", "Dr Ada")
-    text = text_of(clinic.preview_pdf(cid, "consent"), tmp_path)
+    clinic.consultations.override(cid, "proceed", "Stable six years, derm letter on file", "Dr Ada")
+    text = text_of(clinic.documents.preview(cid, "consent"), tmp_path)
     assert "Stable six years, derm letter on file" in text and "Dr Ada" in text
 
 
@@ -158,14 +164,14 @@ def test_verify_reports_tampering_and_foreign_files(disk_clinic: Clinic, tmp_pat
     clinic = disk_clinic
     cid = ready(clinic)
     sign_all(clinic, cid)
-    doc = clinic.sign_consultation(cid)[0]
-    pdf = clinic.document_pdf(doc.id)
-    assert not clinic.verify_pdf(pdf + b"\n%extra\n").valid
+    doc = clinic.documents.sign(cid)[0]
+    pdf = clinic.documents.pdf(doc.id)
+    assert not clinic.documents.verify(pdf + b"\n%extra\n").valid
     middle = bytearray(pdf)
     middle[len(pdf) // 3] ^= 0x01
-    assert not clinic.verify_pdf(bytes(middle)).valid
+    assert not clinic.documents.verify(bytes(middle)).valid
     other = open_as_system(tmp_path / "other" / "clinic.sqlite")
-    report = other.verify_pdf(pdf)
+    report = other.documents.verify(pdf)
     assert not report.valid
     other.close()
 
@@ -173,47 +179,49 @@ def test_verify_reports_tampering_and_foreign_files(disk_clinic: Clinic, tmp_pat
 def test_addendum_references_the_signed_original(clinic: Clinic) -> None:
     cid = ready(clinic)
     sign_all(clinic, cid)
-    clinic.sign_consultation(cid)
-    add = clinic.start_addendum(cid)
+    clinic.documents.sign(cid)
+    add = clinic.consultations.start_addendum(cid)
     assert add.amends_id == cid and add.state == "draft"
-    assert dict(add.answers) == dict(clinic.get_consultation(cid).answers)
+    assert dict(add.answers) == dict(clinic.consultations.get(cid).answers)
     with pytest.raises(Conflict):
-        clinic.start_addendum(add.id)
+        clinic.consultations.start_addendum(add.id)
 
 
 def test_documents_stay_valid_after_a_rename_and_an_imported_seal(disk_clinic: Clinic) -> None:
     from tests.signing.test_seal import make_p12
 
     clinic = disk_clinic
-    clinic.update_profile(name="Northgate Skin Clinic")
+    clinic.settings.update_profile(name="Northgate Skin Clinic")
     first = ready(clinic)
     sign_all(clinic, first)
-    before = clinic.document_pdf(clinic.sign_consultation(first)[0].id)
-    old_seal = clinic.seal_info()
+    before = clinic.documents.pdf(clinic.documents.sign(first)[0].id)
+    old_seal = clinic.seal.info()
     assert old_seal is not None and old_seal.common_name == "Northgate Skin Clinic"
 
-    clinic.update_profile(name="Northgate Skin & Laser")  # the seal follows the new name
-    renewed = clinic.seal_info()
+    clinic.settings.update_profile(name="Northgate Skin & Laser")  # the seal follows the new name
+    renewed = clinic.seal.info()
     assert renewed is not None and renewed.common_name == "Northgate Skin & Laser"
-    seal_rows = [e for e in clinic.audit_entries(action="settings") if e.target == "seal"]
+    seal_rows = [e for e in clinic.audit.entries(action="settings") if e.target == "seal"]
     assert seal_rows and renewed.fingerprint_sha256 in seal_rows[-1].detail
     second = ready(clinic, given_name="Zoë", family_name="Ødegård")
     sign_all(clinic, second)
-    after = clinic.document_pdf(clinic.sign_consultation(second)[0].id)
-    assert clinic.verify_pdf(after).seal is not None
-    assert clinic.verify_pdf(after).seal.signer == "Northgate Skin & Laser"  # type: ignore[union-attr]
+    after = clinic.documents.pdf(clinic.documents.sign(second)[0].id)
+    assert clinic.documents.verify(after).seal is not None
+    assert clinic.documents.verify(after).seal.signer == "Northgate Skin & Laser"  # type: ignore[union-attr]
 
     key = ec.generate_private_key(ec.SECP256R1())
-    clinic.import_seal(make_p12(key, "Northgate (CA issued)", b"pw"), "pw")
-    clinic.update_profile(name="Northgate Skin & Laser Ltd")  # an imported seal is kept as is
-    assert clinic.seal_info() is not None
-    assert clinic.seal_info().common_name == "Northgate (CA issued)"  # type: ignore[union-attr]
+    clinic.seal.import_pkcs12(make_p12(key, "Northgate (CA issued)", b"pw"), "pw")
+    clinic.settings.update_profile(
+        name="Northgate Skin & Laser Ltd"
+    )  # an imported seal is kept as is
+    assert clinic.seal.info() is not None
+    assert clinic.seal.info().common_name == "Northgate (CA issued)"  # type: ignore[union-attr]
 
     for pdf, signer in ((before, "Northgate Skin Clinic"), (after, "Northgate Skin & Laser")):
-        report = clinic.verify_pdf(pdf)
+        report = clinic.documents.verify(pdf)
         assert report.valid, report.reason
         assert "earlier seal" in report.reason and signer in report.reason
     third = ready(clinic, given_name="Mei", family_name="Chen")
     sign_all(clinic, third)
-    latest = clinic.verify_pdf(clinic.document_pdf(clinic.sign_consultation(third)[0].id))
+    latest = clinic.documents.verify(clinic.documents.pdf(clinic.documents.sign(third)[0].id))
     assert latest.valid and "earlier seal" not in latest.reason

@@ -34,76 +34,76 @@ def test_patient_validation_names_the_field(
     clinic: Clinic, field: str, value: str, message: str
 ) -> None:
     with pytest.raises(ValidationError, match=message) as err:
-        clinic.register_patient(patient_fields(**{field: value}))
+        clinic.patients.register(patient_fields(**{field: value}))
     assert err.value.field == field
-    assert clinic.patient_count() == 0  # bad input changes nothing
+    assert clinic.patients.count() == 0  # bad input changes nothing
 
 
 def test_field_errors_lists_every_problem_for_inline_messages(clinic: Clinic) -> None:
-    errors = clinic.patient_field_errors(
+    errors = clinic.patients.field_errors(
         {"given_name": "", "family_name": "X", "date_of_birth": "soon", "email": "nope"}
     )
     assert set(errors) == {"given_name", "date_of_birth", "email"}
-    assert clinic.patient_field_errors(patient_fields()) == {}
+    assert clinic.patients.field_errors(patient_fields()) == {}
 
 
 def test_register_normalises_and_accepts_day_first_dates(clinic: Clinic) -> None:
-    p = clinic.register_patient(
+    p = clinic.patients.register(
         patient_fields(given_name="  Zoë  ", date_of_birth="02.04.1990", fitzpatrick="iv")
     )
     assert p.given_name == "Zoë"
     assert p.date_of_birth == date(1990, 4, 2)
     assert p.fitzpatrick == "IV"
-    assert clinic.get_patient(p.id) == p
+    assert clinic.patients.get(p.id) == p
 
 
 def test_duplicate_name_and_birthday_warns_then_can_be_confirmed(clinic: Clinic) -> None:
-    first = clinic.register_patient(patient_fields())
+    first = clinic.patients.register(patient_fields())
     with pytest.raises(DuplicatePatient) as err:
-        clinic.register_patient(patient_fields(given_name="łukasz", family_name="ZÓŁĆ"))
+        clinic.patients.register(patient_fields(given_name="łukasz", family_name="ZÓŁĆ"))
     assert err.value.existing_ids == (first.id,)
     assert "already registered" in err.value.message
-    assert clinic.patient_count() == 1
-    clinic.register_patient(patient_fields(), allow_duplicate=True)
-    assert clinic.patient_count() == 2
+    assert clinic.patients.count() == 1
+    clinic.patients.register(patient_fields(), allow_duplicate=True)
+    assert clinic.patients.count() == 2
     # A different birthday is a different person: no warning.
-    clinic.register_patient(patient_fields(date_of_birth="1991-04-02"))
+    clinic.patients.register(patient_fields(date_of_birth="1991-04-02"))
 
 
 def test_update_patient_keeps_id_and_reindexes_search(clinic: Clinic, clock: FakeClock) -> None:
-    p = clinic.register_patient(patient_fields())
+    p = clinic.patients.register(patient_fields())
     clock.advance(days=1)
-    q = clinic.update_patient(p.id, {"family_name": "Nowak", "phone": ""})
+    q = clinic.patients.update(p.id, {"family_name": "Nowak", "phone": ""})
     assert q.id == p.id and q.family_name == "Nowak" and q.phone == ""
     assert q.updated and p.updated and q.updated > p.updated
-    assert [x.id for x in clinic.search_patients("nowak")] == [p.id]
-    assert clinic.search_patients("zolc") == []
+    assert [x.id for x in clinic.patients.search("nowak")] == [p.id]
+    assert clinic.patients.search("zolc") == []
     with pytest.raises(ValidationError):
-        clinic.update_patient(p.id, {"email": "broken"})
-    assert clinic.get_patient(p.id).email == p.email
+        clinic.patients.update(p.id, {"email": "broken"})
+    assert clinic.patients.get(p.id).email == p.email
     with pytest.raises(NotFound):
-        clinic.update_patient("nope", {"family_name": "X"})
+        clinic.patients.update("nope", {"family_name": "X"})
 
 
 def test_draft_accepts_partial_answers_and_stays_unassessed(clinic: Clinic) -> None:
-    p = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(p.id, clinician="Dr Ada")
+    p = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(p.id, clinician="Dr Ada")
     assert c.state == "draft" and c.checklist_id == "vitiligo-microneedling"
-    c = clinic.save_draft(c.id, answers={"V1": "yes", "V3": "le_6w"})
+    c = clinic.consultations.save_draft(c.id, answers={"V1": "yes", "V3": "le_6w"})
     assert dict(c.answers) == {"V1": "yes", "V3": "le_6w"}
     assert c.assessment is None
-    live = clinic.live_assessment(c.id)
+    live = clinic.consultations.live_assessment(c.id)
     assert live.assessment is None and "V2" in live.missing and "G1" in live.missing
     with pytest.raises(ValidationError, match="V3"):
-        clinic.save_draft(c.id, answers={"V1": "yes", "V3": "soon"})
-    assert dict(clinic.get_consultation(c.id).answers) == {"V1": "yes", "V3": "le_6w"}
+        clinic.consultations.save_draft(c.id, answers={"V1": "yes", "V3": "soon"})
+    assert dict(clinic.consultations.get(c.id).answers) == {"V1": "yes", "V3": "le_6w"}
 
 
 def test_answers_that_no_longer_apply_are_dropped_from_the_draft(clinic: Clinic) -> None:
-    p = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(p.id)
-    clinic.save_draft(c.id, answers=stable_vitiligo_answers())
-    c = clinic.record_answers(c.id, {"V1": "no", "V8": "no"})
+    p = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(p.id)
+    clinic.consultations.save_draft(c.id, answers=stable_vitiligo_answers())
+    c = clinic.consultations.record_answers(c.id, {"V1": "no", "V8": "no"})
     assert "V2" not in c.answers and "V3" not in c.answers and "V11" not in c.answers
     assert c.assessment is not None and c.assessment.vitiligo == "green"
 
@@ -111,119 +111,123 @@ def test_answers_that_no_longer_apply_are_dropped_from_the_draft(clinic: Clinic)
 def test_complete_answers_are_assessed_and_stored_with_checklist_version(
     clinic: Clinic,
 ) -> None:
-    p = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(p.id, clinician="Dr Ada")
-    c = clinic.save_draft(c.id, answers=stable_vitiligo_answers())
+    p = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(p.id, clinician="Dr Ada")
+    c = clinic.consultations.save_draft(c.id, answers=stable_vitiligo_answers())
     assert c.assessment is not None
     assert (c.assessment.vitiligo, c.assessment.decision) == ("amber", "caution")
     assert c.assessment.checklist_id == "vitiligo-microneedling"
     assert c.assessment.checklist_version == clinic.checklist.version
     assert c.assessment.age == 36
-    stored = clinic.get_consultation(c.id)
+    stored = clinic.consultations.get(c.id)
     assert stored.assessment == c.assessment
-    assert clinic.assess_consultation(c.id) == c.assessment
+    assert clinic.consultations.assess(c.id) == c.assessment
 
 
 def test_assess_an_incomplete_checklist_names_what_is_missing(clinic: Clinic) -> None:
-    p = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(p.id)
-    clinic.save_draft(c.id, answers={"V1": "no"})
+    p = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(p.id)
+    clinic.consultations.save_draft(c.id, answers={"V1": "no"})
     with pytest.raises(ValidationError, match="V5"):
-        clinic.assess_consultation(c.id)
+        clinic.consultations.assess(c.id)
 
 
 def test_override_needs_a_reason_and_an_author(clinic: Clinic) -> None:
-    p = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(p.id)
+    p = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(p.id)
     with pytest.raises(ValidationError, match="Complete the checklist"):
-        clinic.override_decision(c.id, "proceed", "a long enough reason", "Dr Ada")
-    clinic.save_draft(c.id, answers=stable_vitiligo_answers())
+        clinic.consultations.override(c.id, "proceed", "a long enough reason", "Dr Ada")
+    clinic.consultations.save_draft(c.id, answers=stable_vitiligo_answers())
     with pytest.raises(ValidationError, match="written reason"):
-        clinic.override_decision(c.id, "proceed", "ok", "Dr Ada")
+        clinic.consultations.override(c.id, "proceed", "ok", "Dr Ada")
     with pytest.raises(ValidationError, match="unknown"):
-        clinic.override_decision(c.id, "maybe", "Stable for 5 years, seen by derm", "Dr Ada")
-    c = clinic.override_decision(c.id, "proceed", "Stable for 5 years, seen by derm", "Someone")
+        clinic.consultations.override(c.id, "maybe", "Stable for 5 years, seen by derm", "Dr Ada")
+    c = clinic.consultations.override(
+        c.id, "proceed", "Stable for 5 years, seen by derm", "Someone"
+    )
     assert c.decision == "proceed" and c.assessment and c.assessment.decision == "caution"
     assert c.override and c.override.author == "Dr Ada Lovelace"  # the signed-in clinician
-    assert clinic.get_consultation(c.id).override == c.override
+    assert clinic.consultations.get(c.id).override == c.override
 
 
 def test_changing_the_outcome_clears_a_stale_override(clinic: Clinic) -> None:
-    p = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(p.id)
-    clinic.save_draft(c.id, answers=stable_vitiligo_answers())
-    clinic.override_decision(c.id, "proceed", "Stable for 5 years, seen by derm", "Dr Ada")
-    same = clinic.record_answers(c.id, {"V2": "non_segmental"})
+    p = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(p.id)
+    clinic.consultations.save_draft(c.id, answers=stable_vitiligo_answers())
+    clinic.consultations.override(c.id, "proceed", "Stable for 5 years, seen by derm", "Dr Ada")
+    same = clinic.consultations.record_answers(c.id, {"V2": "non_segmental"})
     assert same.override is not None
-    changed = clinic.record_answers(c.id, {"V7": "yes"})
+    changed = clinic.consultations.record_answers(c.id, {"V7": "yes"})
     assert changed.override is None and changed.decision == "defer"
 
 
 def test_test_spot_depigmentation_turns_the_patient_red(clinic: Clinic, clock: FakeClock) -> None:
-    p = clinic.register_patient(patient_fields())
-    first = clinic.start_consultation(p.id, clinician="Dr Ada")
-    clinic.save_draft(first.id, answers=stable_vitiligo_answers())
-    spot = clinic.record_test_spot(first.id, "left jawline", clock.now.date())
-    due = clinic.due_reviews(clock.now.date() + timedelta(weeks=4))
+    p = clinic.patients.register(patient_fields())
+    first = clinic.consultations.start(p.id, clinician="Dr Ada")
+    clinic.consultations.save_draft(first.id, answers=stable_vitiligo_answers())
+    spot = clinic.test_spots.record(first.id, "left jawline", clock.now.date())
+    due = clinic.test_spots.due_reviews(clock.now.date() + timedelta(weeks=4))
     assert [(d.week, d.patient.id, d.overdue) for d in due] == [(4, p.id, False)]
-    assert clinic.due_reviews(clock.now.date() + timedelta(weeks=5))[0].overdue
-    clinic.review_test_spot(spot.id, 4, "depigmentation", "Dr Ada", on=due[0].due)
-    redone = clinic.get_consultation(first.id)
+    assert clinic.test_spots.due_reviews(clock.now.date() + timedelta(weeks=5))[0].overdue
+    clinic.test_spots.review(spot.id, 4, "depigmentation", "Dr Ada", on=due[0].due)
+    redone = clinic.consultations.get(first.id)
     assert redone.assessment and redone.assessment.vitiligo == "red"
     assert redone.assessment.has("T1")
-    later = clinic.start_consultation(p.id, on=due[0].due)
-    later = clinic.save_draft(later.id, answers=stable_vitiligo_answers())
+    later = clinic.consultations.start(p.id, on=due[0].due)
+    later = clinic.consultations.save_draft(later.id, answers=stable_vitiligo_answers())
     assert later.assessment and later.assessment.vitiligo == "red"
     # The 4-week review is recorded; the 12-week one is still due.
-    assert [d.week for d in clinic.due_reviews(clock.now.date() + timedelta(weeks=13))] == [12]
+    assert [
+        d.week for d in clinic.test_spots.due_reviews(clock.now.date() + timedelta(weeks=13))
+    ] == [12]
 
 
 def test_test_spot_review_input_is_checked(clinic: Clinic, clock: FakeClock) -> None:
-    p = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(p.id)
+    p = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(p.id)
     with pytest.raises(ValidationError, match="site"):
-        clinic.record_test_spot(c.id, "  ", clock.now.date())
-    spot = clinic.record_test_spot(c.id, "behind left ear", clock.now.date())
+        clinic.test_spots.record(c.id, "  ", clock.now.date())
+    spot = clinic.test_spots.record(c.id, "behind left ear", clock.now.date())
     for week, result, reviewer in ((6, "no_change", "A"), (4, "fine", "A"), (4, "no_change", "")):
         with pytest.raises(ValidationError):
-            clinic.review_test_spot(spot.id, week, result, reviewer)
-    assert clinic.test_spots_for(p.id)[0].reviews == ()
+            clinic.test_spots.review(spot.id, week, result, reviewer)
+    assert clinic.test_spots.for_patient(p.id)[0].reviews == ()
 
 
 def test_procedure_values_are_checked(clinic: Clinic) -> None:
-    p = clinic.register_patient(patient_fields())
+    p = clinic.patients.register(patient_fields())
     with pytest.raises(ValidationError, match="Needle depth"):
-        clinic.start_consultation(p.id, procedure=Procedure(needle_depth_mm=5.0))
-    c = clinic.start_consultation(
+        clinic.consultations.start(p.id, procedure=Procedure(needle_depth_mm=5.0))
+    c = clinic.consultations.start(
         p.id, procedure=Procedure("Dermapen 4", 0.5, " serum ", ("cheeks", " ", "forehead"), 2)
     )
     assert c.procedure.areas == ("cheeks", "forehead") and c.procedure.product == "serum"
     with pytest.raises(ValidationError, match="Session number"):
-        clinic.save_draft(c.id, procedure=Procedure(session_number=0))
+        clinic.consultations.save_draft(c.id, procedure=Procedure(session_number=0))
 
 
 def test_strict_mode_is_taken_from_settings_into_new_consultations(clinic: Clinic) -> None:
-    p = clinic.register_patient(patient_fields())
-    clinic.set_strict_mode(True)
-    c = clinic.start_consultation(p.id)
+    p = clinic.patients.register(patient_fields())
+    clinic.settings.set_strict_mode(True)
+    c = clinic.consultations.start(p.id)
     answers = green_answers() | {"V10": ["thyroid"]}
-    c = clinic.save_draft(c.id, answers=answers)
+    c = clinic.consultations.save_draft(c.id, answers=answers)
     assert c.strict and c.assessment and c.assessment.has("A2")
-    clinic.set_strict_mode(False)
-    d = clinic.start_consultation(p.id)
-    d = clinic.save_draft(d.id, answers=answers)
+    clinic.settings.set_strict_mode(False)
+    d = clinic.consultations.start(p.id)
+    d = clinic.consultations.save_draft(d.id, answers=answers)
     assert d.assessment and d.assessment.has("D1") and not d.assessment.has("A2")
 
 
 def test_lists_for_the_start_screen(clinic: Clinic, clock: FakeClock) -> None:
-    p = clinic.register_patient(patient_fields())
-    today = clinic.start_consultation(p.id)
-    clinic.start_consultation(p.id, on=clock.now.date() - timedelta(days=3))
-    assert [c.id for c in clinic.consultations_on(clock.now.date())] == [today.id]
-    assert len(clinic.open_drafts()) == 2
-    assert len(clinic.consultations_for(p.id)) == 2
+    p = clinic.patients.register(patient_fields())
+    today = clinic.consultations.start(p.id)
+    clinic.consultations.start(p.id, on=clock.now.date() - timedelta(days=3))
+    assert [c.id for c in clinic.consultations.on(clock.now.date())] == [today.id]
+    assert len(clinic.consultations.drafts()) == 2
+    assert len(clinic.consultations.for_patient(p.id)) == 2
     with pytest.raises(NotFound):
-        clinic.consultations_for("missing")
+        clinic.consultations.for_patient("missing")
 
 
 def test_record_ids_are_random_version_4_uuids() -> None:
@@ -240,16 +244,16 @@ def test_record_ids_are_random_version_4_uuids() -> None:
 
 
 def test_a_search_too_broad_to_rank_lists_the_newest_matches(clinic: Clinic) -> None:
-    clinic.store.ranked_at_most = 3
+    clinic._store.patients.ranked_at_most = 3
     smiths = [
-        clinic.register_patient(patient_fields(given_name=given, family_name="Smith")).id
+        clinic.patients.register(patient_fields(given_name=given, family_name="Smith")).id
         for given in ("Anna", "Ben", "Cara", "Dev", "Eve")
     ]
-    clinic.register_patient(patient_fields(given_name="Mei", family_name="Chen"))
-    broad = clinic.find_patients("smi", limit=2)
+    clinic.patients.register(patient_fields(given_name="Mei", family_name="Chen"))
+    broad = clinic.patients.find("smi", limit=2)
     assert broad.broad and broad.ranked_at_most == 3
     assert [p.id for p in broad.patients] == smiths[::-1][:2]  # newest registered first
-    narrow = clinic.find_patients("smith eve")
+    narrow = clinic.patients.find("smith eve")
     assert not narrow.broad and [p.id for p in narrow.patients] == [smiths[4]]
-    assert not clinic.find_patients("chen").broad
-    assert [p.id for p in clinic.search_patients("smi")] == smiths[::-1]  # the same, as a list
+    assert not clinic.patients.find("chen").broad
+    assert [p.id for p in clinic.patients.search("smi")] == smiths[::-1]  # the same, as a list

@@ -12,7 +12,16 @@ import pytest
 
 from desktop.clinic import Clinic
 from desktop.errors import StorageError
-from desktop.storage import MIGRATION_SET, SCHEMA, Store, fold, fts_query, integrity_errors
+from desktop.storage import (
+    MIGRATION_SET,
+    SCHEMA,
+    fold,
+    fts_query,
+    integrity_errors,
+)
+from desktop.storage import (
+    SqliteStore as Store,
+)
 from desktop.storage.migrations import MIGRATIONS
 from tests.conftest import ROOT, FakeClock, open_as_system, patient_fields, stable_vitiligo_answers
 
@@ -50,11 +59,11 @@ def test_upgrade_from_schema_0001_keeps_every_row(tmp_path: Path, clock: FakeClo
     raw.close()
     assert before["patients"] >= 3 and before["consultations"] >= 2
     clinic = open_as_system(old, clock)
-    assert clinic.store.applied_migrations() == ALL_MIGRATIONS
-    assert clinic.patient_count() == before["patients"]
-    found = clinic.search_patients("zolc")
+    assert clinic._store.applied_migrations() == ALL_MIGRATIONS
+    assert clinic.patients.count() == before["patients"]
+    found = clinic.patients.search("zolc")
     assert [p.family_name for p in found] == ["Żółć"]
-    consultations = clinic.consultations_for(found[0].id)
+    consultations = clinic.consultations.for_patient(found[0].id)
     assert len(consultations) == 1 and consultations[0].assessment is not None
     assert consultations[0].assessment.vitiligo == "amber"
     clinic.close()
@@ -89,30 +98,30 @@ def test_fold_and_query_building() -> None:
     ],
 )
 def test_search_with_awkward_names(clinic: Clinic, query: str, expected: str) -> None:
-    clinic.register_patient(patient_fields())
-    clinic.register_patient(
+    clinic.patients.register(patient_fields())
+    clinic.patients.register(
         patient_fields(given_name="Siobhán", family_name="O'Brien", phone="07700 900123", email="")
     )
-    clinic.register_patient(
+    clinic.patients.register(
         patient_fields(given_name="Anna", family_name="Smith-Jones", date_of_birth="1988-07-12")
     )
-    clinic.register_patient(patient_fields(given_name="Zoë", family_name="Ødegård"))
-    clinic.register_patient(patient_fields(given_name="Αλέξανδρος", family_name="Παπαδόπουλος"))
-    found = [p.family_name for p in clinic.search_patients(query)]
+    clinic.patients.register(patient_fields(given_name="Zoë", family_name="Ødegård"))
+    clinic.patients.register(patient_fields(given_name="Αλέξανδρος", family_name="Παπαδόπουλος"))
+    found = [p.family_name for p in clinic.patients.search(query)]
     assert found == [expected]
 
 
 def test_search_survives_fts_syntax_in_input(clinic: Clinic) -> None:
-    clinic.register_patient(patient_fields())
+    clinic.patients.register(patient_fields())
     for nasty in ['"', "AND", "OR NOT", "(", "*", "near(", "^x", ":", "a:b"]:
-        clinic.search_patients(nasty)  # must not raise
+        clinic.patients.search(nasty)  # must not raise
 
 
 def test_damaged_file_is_reported_clearly(tmp_path: Path, clock: FakeClock) -> None:
     path = tmp_path / "clinic.sqlite"
     clinic = open_as_system(path, clock)
     for i in range(300):
-        clinic.register_patient(patient_fields(given_name=f"Name{i}", family_name=f"Family{i}"))
+        clinic.patients.register(patient_fields(given_name=f"Name{i}", family_name=f"Family{i}"))
     clinic.close()
     data = bytearray(path.read_bytes())
     assert len(data) > 20 * 4096
@@ -139,7 +148,7 @@ def test_read_only_database_says_what_to_do(tmp_path: Path) -> None:
     store.db.conn.close()
     store.db.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     with pytest.raises(StorageError, match="read-only"):
-        store.set_setting("strict_mode", True)
+        store.settings.set("strict_mode", True)
 
 
 def test_full_disk_says_what_to_do(tmp_path: Path) -> None:
@@ -147,54 +156,54 @@ def test_full_disk_says_what_to_do(tmp_path: Path) -> None:
     store.db.execute("PRAGMA max_page_count = 40")
     with pytest.raises(StorageError, match="full"):
         for i in range(2000):
-            store.set_setting(f"k{i}", "x" * 500)
+            store.settings.set(f"k{i}", "x" * 500)
     store.db.execute("PRAGMA max_page_count = 100000")
     # The failed transaction rolled back; the file is intact and still usable.
     assert integrity_errors(tmp_path / "clinic.sqlite") == []
-    store.set_setting("after", 1)
-    assert store.get_setting("after") == 1
+    store.settings.set("after", 1)
+    assert store.settings.get("after") == 1
 
 
 def test_backup_restore_round_trip_keeps_every_row(tmp_path: Path, clock: FakeClock) -> None:
     path = tmp_path / "clinic.sqlite"
     clinic = open_as_system(path, clock)
     ids = [
-        clinic.register_patient(patient_fields(given_name=f"P{i}", family_name="Ödön")).id
+        clinic.patients.register(patient_fields(given_name=f"P{i}", family_name="Ödön")).id
         for i in range(12)
     ]
-    c = clinic.start_consultation(ids[0], clinician="Dr Ada")
-    clinic.save_draft(c.id, answers=stable_vitiligo_answers())
-    backup = clinic.backup(tmp_path)
+    c = clinic.consultations.start(ids[0], clinician="Dr Ada")
+    clinic.consultations.save_draft(c.id, answers=stable_vitiligo_answers())
+    backup = clinic.backups.backup(tmp_path)
     assert backup.stat().st_mode & 0o777 == 0o600
     assert integrity_errors(backup) == []
 
     # Work done after the backup is undone by the restore; the pre-restore copy keeps it.
-    late = clinic.register_patient(patient_fields(given_name="Late", family_name="Comer"))
+    late = clinic.patients.register(patient_fields(given_name="Late", family_name="Comer"))
     clock.advance(minutes=5)
-    kept = clinic.restore(backup)
-    assert {p.id for p in clinic.search_patients("odon")} == set(ids)
-    assert clinic.search_patients("late comer") == []
-    restored = clinic.get_consultation(c.id)
+    kept = clinic.backups.restore(backup)
+    assert {p.id for p in clinic.patients.search("odon")} == set(ids)
+    assert clinic.patients.search("late comer") == []
+    restored = clinic.consultations.get(c.id)
     assert restored.assessment is not None and restored.assessment.vitiligo == "amber"
     clinic.close()
     old = Store(kept)
-    assert old.get_patient(late.id).given_name == "Late"
+    assert old.patients.get(late.id).given_name == "Late"
     old.close()
 
 
 def test_restore_refuses_a_bad_source_and_changes_nothing(tmp_path: Path, clock: FakeClock) -> None:
     path = tmp_path / "clinic.sqlite"
     clinic = open_as_system(path, clock)
-    clinic.register_patient(patient_fields())
+    clinic.patients.register(patient_fields())
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
     other = tmp_path / "other.sqlite"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
     for bad in (junk, other, tmp_path / "missing.sqlite"):
         with pytest.raises(Exception) as err:
-            clinic.restore(bad)
+            clinic.backups.restore(bad)
         assert "Nothing was changed" in str(err.value) or "does not exist" in str(err.value)
-    assert clinic.patient_count() == 1
+    assert clinic.patients.count() == 1
     assert not [p for p in tmp_path.iterdir() if "before-restore" in p.name]
     clinic.close()
 
@@ -203,7 +212,7 @@ def test_backup_refuses_to_overwrite(tmp_path: Path, disk_clinic: Clinic) -> Non
     target = tmp_path / "b.sqlite"
     target.write_text("keep me")
     with pytest.raises(Exception, match="already exists"):
-        disk_clinic.backup(target)
+        disk_clinic.backups.backup(target)
     assert target.read_text() == "keep me"
 
 
@@ -217,7 +226,7 @@ def test_an_up_to_date_database_opens_without_sqlite_utils(tmp_path: Path) -> No
     path = tmp_path / "c.sqlite"
     Store(path).close()
     code = (
-        "import sys; from pathlib import Path; from desktop.storage import Store;"
+        "import sys; from pathlib import Path; from desktop.storage import SqliteStore as Store;"
         f"Store(Path({str(path)!r})).close();"
         "assert 'sqlite_utils' not in sys.modules, 'sqlite_utils was imported'"
     )

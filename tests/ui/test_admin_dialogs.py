@@ -26,18 +26,18 @@ SAM_PASSWORD = "front desk password"
 @pytest.fixture
 def busy_clinic(clinic: Clinic, clock: FakeClock) -> Clinic:
     """Two days of activity by the owner and by Sam (front desk)."""
-    clinic.create_user("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
-    patient = clinic.register_patient(patient_fields())
-    other = clinic.register_patient(patient_fields(given_name="Zoë", family_name="Ødegård"))
-    clinic.logout()
+    clinic.accounts.create("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
+    patient = clinic.patients.register(patient_fields())
+    other = clinic.patients.register(patient_fields(given_name="Zoë", family_name="Ødegård"))
+    clinic.session.logout()
     clock.advance(days=1)
-    clinic.login("sam", SAM_PASSWORD)
-    clinic.get_patient(patient.id)
-    clinic.get_patient(other.id)
-    clinic.logout()
-    clinic.login("owner", OWNER_PASSWORD)
-    clinic.get_patient(patient.id)
-    clinic.store.set_setting("test_patient", patient.id)
+    clinic.session.login("sam", SAM_PASSWORD)
+    clinic.patients.get(patient.id)
+    clinic.patients.get(other.id)
+    clinic.session.logout()
+    clinic.session.login("owner", OWNER_PASSWORD)
+    clinic.patients.get(patient.id)
+    clinic._store.settings.set("test_patient", patient.id)
     return clinic
 
 
@@ -65,11 +65,11 @@ def test_the_audit_viewer_filters_by_action_user_patient_and_date(
     qtbot: QtBot, busy_clinic: Clinic, clock: FakeClock
 ) -> None:
     clinic = busy_clinic
-    patient_id = clinic.setting("test_patient")
+    patient_id = clinic.settings.get("test_patient")
     dialog = AuditDialog(clinic)
     shown(qtbot, dialog)
     everything = dialog.model.rowCount()
-    assert everything == len(clinic.audit_entries())
+    assert everything == len(clinic.audit.entries())
     assert dialog.model.cell(everything - 1, 3) == "view audit"  # reading the trail is audited
     assert "sam" in [dialog.user.itemData(i) for i in range(dialog.user.count())]
 
@@ -131,7 +131,7 @@ def test_the_audit_viewer_exports_the_filtered_rows_as_csv(
     assert {r["action"] for r in rows} == {"view patient"}
     assert {r["user"] for r in rows} == {"owner", "sam"}
     assert all(len(r["hash"]) == 64 for r in rows)
-    assert clinic.audit_entries(action="export")  # the export itself is audited
+    assert clinic.audit.entries(action="export")  # the export itself is audited
 
     assert dialog.export_to(tmp_path / "missing" / "audit.csv") is None
     assert "Could not write" in dialog.message.text()
@@ -148,21 +148,21 @@ def test_verify_chain_shows_the_verdict(
     assert dialog.model.rowCount() == before + 1  # the check is recorded, and shown
 
     broken = ChainReport(False, 6, 7, "row 7: its content was altered")
-    monkeypatch.setattr(busy_clinic, "verify_audit", lambda: broken)
+    monkeypatch.setattr(busy_clinic.audit, "verify", lambda: broken)
     dialog.verify()
     assert "BROKEN" in dialog.verdict.text() and "row 7" in dialog.verdict.text()
 
 
 def test_only_those_allowed_open_the_admin_dialogs(qtbot: QtBot, busy_clinic: Clinic) -> None:
-    busy_clinic.logout()
-    busy_clinic.login("sam", SAM_PASSWORD)
+    busy_clinic.session.logout()
+    busy_clinic.session.login("sam", SAM_PASSWORD)
     with pytest.raises(PermissionDenied):
         AuditDialog(busy_clinic)
     with pytest.raises(PermissionDenied):
         UsersDialog(busy_clinic)
-    busy_clinic.logout()
-    busy_clinic.login("owner", OWNER_PASSWORD)
-    assert not busy_clinic.audit_entries(action="view audit", user="sam")
+    busy_clinic.session.logout()
+    busy_clinic.session.login("owner", OWNER_PASSWORD)
+    assert not busy_clinic.audit.entries(action="view audit", user="sam")
 
 
 # User accounts --------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def test_the_users_dialog_creates_an_account(qtbot: QtBot, clinic: Clinic) -> No
     new.account.password2.setText("kims own password")
     new.create_button.click()
     assert "lower-case" in new.messages.text() and new.isVisible()
-    assert len(clinic.list_users()) == 1
+    assert len(clinic.accounts.list()) == 1
 
     new.account.username.setText("kim")
     new.account.password.setText("kims own password")
@@ -208,7 +208,7 @@ def test_the_users_dialog_creates_an_account(qtbot: QtBot, clinic: Clinic) -> No
 
 
 def test_the_users_dialog_disables_and_enables_an_account(qtbot: QtBot, clinic: Clinic) -> None:
-    clinic.create_user("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
+    clinic.accounts.create("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
     dialog = UsersDialog(clinic)
     shown(qtbot, dialog)
 
@@ -223,21 +223,21 @@ def test_the_users_dialog_disables_and_enables_an_account(qtbot: QtBot, clinic: 
     assert "Disabled" in dialog.model.cell(row, 3)
     assert dialog.disable_button.text() == "&Enable"
     assert "'sam' disabled" in dialog.status.text()
-    assert [u.disabled for u in clinic.list_users() if u.username == "sam"] == [True]
-    assert [u.username for u in clinic.list_users()] == ["owner", "sam"]  # never deleted
-    clinic.logout()
+    assert [u.disabled for u in clinic.accounts.list() if u.username == "sam"] == [True]
+    assert [u.username for u in clinic.accounts.list()] == ["owner", "sam"]  # never deleted
+    clinic.session.logout()
     with pytest.raises(PermissionDenied, match="disabled"):
-        clinic.login("sam", SAM_PASSWORD)
-    clinic.login("owner", OWNER_PASSWORD)
+        clinic.session.login("sam", SAM_PASSWORD)
+    clinic.session.login("owner", OWNER_PASSWORD)
 
     dialog.disable_button.click()
     assert "Active" in dialog.model.cell(row, 3)
-    clinic.logout()
-    clinic.login("sam", SAM_PASSWORD)
+    clinic.session.logout()
+    clinic.session.login("sam", SAM_PASSWORD)
 
 
 def test_the_users_dialog_resets_a_password_and_changes_roles(qtbot: QtBot, clinic: Clinic) -> None:
-    clinic.create_user("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
+    clinic.accounts.create("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
     dialog = UsersDialog(clinic)
     shown(qtbot, dialog)
     dialog.select_user("sam")
@@ -265,8 +265,8 @@ def test_the_users_dialog_resets_a_password_and_changes_roles(qtbot: QtBot, clin
     user = dialog.selected_user()
     assert user is not None and user.roles == ("front_desk", "clinician")
 
-    clinic.logout()
-    assert clinic.login("sam", "a brand new password").can("consultation.sign")
+    clinic.session.logout()
+    assert clinic.session.login("sam", "a brand new password").can("consultation.sign")
 
 
 def test_enter_never_closes_the_admin_dialogs(qtbot: QtBot, busy_clinic: Clinic) -> None:
@@ -282,12 +282,12 @@ def test_enter_never_closes_the_admin_dialogs(qtbot: QtBot, busy_clinic: Clinic)
 
     audit = AuditDialog(busy_clinic)
     shown(qtbot, audit)
-    patient_id = busy_clinic.setting("test_patient")
+    patient_id = busy_clinic.settings.get("test_patient")
     choose(audit.patient, patient_id)
     audit.table.setFocus()
     QTest.keyClick(audit.table, Qt.Key.Key_Return)  # Enter on a row keeps the dialog open
     assert audit.isVisible()
-    assert audit.model.rowCount() == len(busy_clinic.audit_entries(patient=patient_id)) == 3
+    assert audit.model.rowCount() == len(busy_clinic.audit.entries(patient=patient_id)) == 3
 
 
 def test_a_long_trail_shows_its_newest_rows_and_offers_every_filter_value(
@@ -298,7 +298,7 @@ def test_a_long_trail_shows_its_newest_rows_and_offers_every_filter_value(
     monkeypatch.setattr(audit_dialog, "ROW_LIMIT", 3)
     dialog = AuditDialog(busy_clinic)
     shown(qtbot, dialog)
-    newest = [e.seq for e in busy_clinic.audit_entries()][-3:]
+    newest = [e.seq for e in busy_clinic.audit.entries()][-3:]
     assert [int(s) for s in column(dialog, 0)] == newest
     assert "the newest 3" in dialog.count.text()
     offered = [dialog.action.itemData(i) for i in range(dialog.action.count())]

@@ -37,7 +37,7 @@ def test_the_administration_menu_follows_the_signed_in_users_roles(
     assert menus == ["&File", "&Administration", "&Help"]
     assert set(admin_state(window).values()) == {True}  # the owner administers the clinic
 
-    clinic.create_user("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
+    clinic.accounts.create("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
     window.sign_out()
     assert set(admin_state(window).values()) == {False}  # nobody signed in: nothing at all
     window.access.username.setText("sam")
@@ -52,7 +52,7 @@ def test_the_administration_menu_follows_the_signed_in_users_roles(
         "password": True,
     }
     with pytest.raises(PermissionDenied):  # the core refuses whatever the menu shows
-        clinic.audit_entries()
+        clinic.audit.entries()
 
 
 def test_the_menu_opens_the_users_and_audit_dialogs(window: MainWindow) -> None:
@@ -72,11 +72,11 @@ def test_the_idle_lock_minutes_are_a_setting(qtbot: QtBot, clinic: Clinic) -> No
     qtbot.addWidget(dialog)
     assert dialog.idle.value() == 5  # the default
     assert (dialog.idle.minimum(), dialog.idle.maximum()) == (1, 60)
-    settings_rows = len(clinic.audit_entries(action="settings"))
+    settings_rows = len(clinic.audit.entries(action="settings"))
     dialog.idle.setValue(12)
     dialog.save()
-    assert clinic.idle_minutes() == 12
-    changed = clinic.audit_entries(action="settings")[settings_rows:]
+    assert clinic.settings.idle_minutes() == 12
+    changed = clinic.audit.entries(action="settings")[settings_rows:]
     assert [e.target for e in changed] == ["setting:clinic_profile", "setting:idle_lock_minutes"]
 
 
@@ -101,17 +101,17 @@ def test_changing_ones_own_password(qtbot: QtBot, clinic: Clinic) -> None:
     dialog.password.setText("a new long password")
     dialog.password2.setText("a new long password")
     assert dialog.submit()
-    clinic.logout()
+    clinic.session.logout()
     with pytest.raises(PermissionDenied):
-        clinic.login("owner", OWNER_PASSWORD)
-    clinic.login("owner", "a new long password")
+        clinic.session.login("owner", OWNER_PASSWORD)
+    clinic.session.login("owner", "a new long password")
 
 
 def test_backup_and_restore_from_the_menu(
     qtbot: QtBot, disk_clinic: Clinic, log_path: Path, tmp_path: Path
 ) -> None:
     clinic = disk_clinic
-    kept = clinic.register_patient(patient_fields())
+    kept = clinic.patients.register(patient_fields())
     window = MainWindow(log_path, clinic=clinic)
     qtbot.addWidget(window)
     window.show()
@@ -124,17 +124,17 @@ def test_backup_and_restore_from_the_menu(
     assert "already exists" in box.text()
     close_message_boxes()
 
-    later = clinic.register_patient(patient_fields(given_name="Zoë", family_name="Ødegård"))
+    later = clinic.patients.register(patient_fields(given_name="Zoë", family_name="Ødegård"))
     window.show_patient(later.id)
     before = window.admin.restore_from(backup)
     assert before is not None and before.exists()  # the database as it was is kept
-    assert clinic.signed_in is None and window.stack.currentWidget() is window.access
+    assert clinic.session.signed_in is None and window.stack.currentWidget() is window.access
     (box,) = message_boxes()
     assert "Sign in again" in box.text()
     close_message_boxes()
-    clinic.login("owner", OWNER_PASSWORD)
-    assert [p.id for p in clinic.search_patients("")] == [kept.id]
-    assert clinic.verify_audit().intact
+    clinic.session.login("owner", OWNER_PASSWORD)
+    assert [p.id for p in clinic.patients.search("")] == [kept.id]
+    assert clinic.audit.verify().intact
 
     assert window.admin.restore_from(tmp_path / "missing.sqlite") is None
     (box,) = message_boxes()

@@ -25,8 +25,8 @@ def _page(qtbot: QtBot, clinic: Clinic, consultation_id: str) -> ConsultationPag
 def test_a_draft_survives_a_crash_and_reopens_intact(
     qtbot: QtBot, disk_clinic: Clinic, clock: FakeClock, tmp_path: Path
 ) -> None:
-    patient = disk_clinic.register_patient(patient_fields())
-    c = disk_clinic.start_consultation(patient.id)
+    patient = disk_clinic.patients.register(patient_fields())
+    c = disk_clinic.consultations.start(patient.id)
     page = _page(qtbot, disk_clinic, c.id)
     page.go_to_step(PROCEDURE)
     QTest.keyClicks(page.procedure.device, "SkinPen Precision")
@@ -41,8 +41,8 @@ def test_a_draft_survives_a_crash_and_reopens_intact(
     # the same database file.
     other = Clinic.open(tmp_path / "clinic.sqlite", clock=clock, hasher=FAST_HASHER)
     try:
-        other.login("owner", OWNER_PASSWORD)
-        draft = other.get_consultation(c.id)
+        other.session.login("owner", OWNER_PASSWORD)
+        draft = other.consultations.get(c.id)
         assert draft.state == "draft"
         assert draft.procedure.device == "SkinPen Precision"
         assert draft.procedure.needle_depth_mm == 1.25
@@ -54,7 +54,7 @@ def test_a_draft_survives_a_crash_and_reopens_intact(
             "V3": "3m_6m",
             "V10": ("lupus",),
         }
-        assert draft.id in {d.id for d in other.open_drafts()}
+        assert draft.id in {d.id for d in other.consultations.drafts()}
 
         reopened = _page(qtbot, other, c.id)
         assert reopened.current_step() == CHECKLIST
@@ -67,10 +67,10 @@ def test_a_draft_survives_a_crash_and_reopens_intact(
 
 
 def test_leaving_the_page_saves_typing_at_once(qtbot: QtBot, clinic: Clinic) -> None:
-    patient = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(patient.id)
+    patient = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(patient.id)
     page = _page(qtbot, clinic, c.id)
     page.go_to_step(PROCEDURE)
     QTest.keyClicks(page.procedure.clinician, "Dr Ada Lovelace")
     page.flush()  # what the window does when the page is left, locked or closed
-    assert clinic.get_consultation(c.id).clinician == "Dr Ada Lovelace"
+    assert clinic.consultations.get(c.id).clinician == "Dr Ada Lovelace"

@@ -45,15 +45,15 @@ def test_settings_edit_the_profile_strict_mode_and_export_the_seal(
     assert "not a PNG" in dialog.message.text()
     dialog.strict.setChecked(True)
     dialog.save()
-    profile = clinic.profile()
+    profile = clinic.settings.profile()
     assert profile.name == "Skin Studio Łódź" and profile.paper == "Letter"
     assert profile.logo_png == logo.read_bytes()
-    assert clinic.setting("strict_mode") is True
+    assert clinic.settings.get("strict_mode") is True
 
     pem = tmp_path / "seal.pem"
     assert dialog.export_certificate_to(pem)
     assert pem.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
-    info = clinic.seal_info()
+    info = clinic.seal.info()
     assert info is not None
     assert info.fingerprint_sha256[:2].upper() in dialog.seal_details.text()
 
@@ -70,10 +70,10 @@ def test_an_empty_clinic_name_is_refused_inline(qtbot: QtBot, clinic: Clinic) ->
 def test_a_depigmented_test_spot_turns_the_outcome_red_with_a_notice(
     qtbot: QtBot, clinic: Clinic, clock: FakeClock
 ) -> None:
-    patient = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(patient.id, on=clock.now.date() - timedelta(weeks=4))
-    clinic.save_draft(c.id, answers=stable_vitiligo_answers())
-    spot = clinic.record_test_spot(c.id, "left jawline", c.date)
+    patient = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(patient.id, on=clock.now.date() - timedelta(weeks=4))
+    clinic.consultations.save_draft(c.id, answers=stable_vitiligo_answers())
+    spot = clinic.test_spots.record(c.id, "left jawline", c.date)
     dialog = ReviewDialog(clinic, spot, 4)
     qtbot.addWidget(dialog)
     dialog.show()
@@ -83,8 +83,8 @@ def test_a_depigmented_test_spot_turns_the_outcome_red_with_a_notice(
     dialog.buttons.accepted.emit()
     assert dialog.notice.isVisible()
     assert "RED" in dialog.notice.text()
-    assert clinic.test_spots_for(patient.id)[0].depigmented
-    assessment = clinic.get_consultation(c.id).assessment
+    assert clinic.test_spots.for_patient(patient.id)[0].depigmented
+    assessment = clinic.consultations.get(c.id).assessment
     assert assessment is not None and assessment.vitiligo == "red"
     dialog.buttons.accepted.emit()  # Close
     assert dialog.result() == 1
@@ -140,7 +140,7 @@ def test_first_run_setup_sign_in_lock_and_unlock(
         QTest.keyClicks(access.password2, OWNER_PASSWORD)
         access.go.click()
         assert "clinic's name" in access.message.text()  # nothing was created
-        assert clinic.needs_setup() and window.stack.currentWidget() is access
+        assert clinic.accounts.needs_setup() and window.stack.currentWidget() is access
         assert access.clinic_name.hasFocus() and access.password2.text() == ""
         type_text(access.clinic_name, "Skin Studio Kraków")
         QTest.keyClicks(access.clinic_phone, "+48 12 345 67 89")
@@ -148,24 +148,24 @@ def test_first_run_setup_sign_in_lock_and_unlock(
         QTest.keyClicks(access.password2, OWNER_PASSWORD)
         access.go.click()
         assert window.stack.currentWidget() is window.start, access.message.text()
-        assert clinic.profile().name == "Skin Studio Kraków"
-        assert clinic.profile().phone == "+48 12 345 67 89"
+        assert clinic.settings.profile().name == "Skin Studio Kraków"
+        assert clinic.settings.profile().phone == "+48 12 345 67 89"
         assert "Dr Ada Lovelace" in window.user_label.text()
 
         window.new_patient()
         QTest.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
-        assert clinic.locked and window.stack.currentWidget() is access
+        assert clinic.session.locked and window.stack.currentWidget() is access
         assert access.mode == "unlock"
         QTest.keyClicks(access.password, "wrong password!")
         QTest.keyClick(access.password, Qt.Key.Key_Return)
         assert "wrong" in access.message.text()
         QTest.keyClicks(access.password, OWNER_PASSWORD)
         QTest.keyClick(access.password, Qt.Key.Key_Return)
-        assert not clinic.locked
+        assert not clinic.session.locked
         assert window.stack.currentWidget() is window.patient_page()  # back where it was
 
         window.sign_out()
-        assert clinic.signed_in is None and access.mode == "login"
+        assert clinic.session.signed_in is None and access.mode == "login"
         assert access.username.text() == "owner" and access.password.hasFocus()
         QTest.keyClicks(access.password, OWNER_PASSWORD)
         access.go.click()

@@ -52,7 +52,7 @@ def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clini
     QTest.keyClicks(cpage.procedure.areas, "cheeks, forehead")
     cpage.go_to_step(CHECKLIST)
     answer(cpage.checklist, stable_vitiligo_answers())
-    stored = clinic.get_consultation(consultation.id)
+    stored = clinic.consultations.get(consultation.id)
     assert stored.procedure.device == "Dermapen 4"
     assert stored.procedure.areas == ("cheeks", "forehead")
     assert stored.assessment is not None and stored.assessment.vitiligo == "amber"
@@ -73,7 +73,7 @@ def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clini
     assert "reason" in view.override_message.text()  # too short: refused inline
     QTest.keyClicks(view.override_reason, "Stable for six years; dermatologist letter on file.")
     view.apply_button.click()
-    stored = clinic.get_consultation(consultation.id)
+    stored = clinic.consultations.get(consultation.id)
     assert stored.override is not None and stored.override.decision == "proceed"
     assert "override" in view.decision.heading.text().lower()
     assert stored.override.author == "Dr Ada Lovelace"  # the signed-in clinician, not typed
@@ -95,19 +95,22 @@ def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clini
     assert not clinician.accept_button.isEnabled()  # the password confirms the signature
     QTest.keyClicks(clinician.password, OWNER_PASSWORD)
     clinician.accept_button.click()
-    assert {s.role for s in clinic.signatures_for(consultation.id)} == {"patient", "clinician"}
+    assert {s.role for s in clinic.documents.signatures(consultation.id)} == {
+        "patient",
+        "clinician",
+    }
 
     # Sign: sealed PDFs are stored, the record locks.
     cpage.go_to_step(SIGN)
     step = cpage.sign_step()
     assert "missing" not in step.readiness.text()
     step.sign_button.click()
-    docs = clinic.documents_for(consultation.id)
+    docs = clinic.documents.for_consultation(consultation.id)
     assert {d.kind for d in docs} == {"consent", "aftercare"}
-    assert clinic.get_consultation(consultation.id).state == "signed"
+    assert clinic.consultations.get(consultation.id).state == "signed"
     assert step.documents.rowCount() == 2
     assert cpage.checklist.questions["V1"].buttons["yes"].isEnabled() is False
-    reader = PdfReader(io.BytesIO(clinic.document_pdf(docs[0].id)))
+    reader = PdfReader(io.BytesIO(clinic.documents.pdf(docs[0].id)))
     assert len(reader.pages) >= 1
     assert not message_boxes()
 

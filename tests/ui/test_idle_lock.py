@@ -26,9 +26,9 @@ def sign_in(window: MainWindow, username: str, password: str) -> None:
 def test_an_idle_window_locks_and_the_draft_survives_a_switch_of_user(
     qtbot: QtBot, window: MainWindow, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clinic.create_user("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
-    patient = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(patient.id)
+    clinic.accounts.create("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
+    patient = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(patient.id)
     window.show_consultation(c.id)
     page = window.consultation_page()
     page.go_to_step(PROCEDURE)
@@ -41,7 +41,7 @@ def test_an_idle_window_locks_and_the_draft_survives_a_switch_of_user(
     window._idle_timer.setInterval(50)
     window.note_activity()
     try:
-        qtbot.waitUntil(lambda: clinic.locked, timeout=5000)
+        qtbot.waitUntil(lambda: clinic.session.locked, timeout=5000)
     finally:
         app.removeEventFilter(window)
 
@@ -52,11 +52,11 @@ def test_an_idle_window_locks_and_the_draft_survives_a_switch_of_user(
     assert "Dr Ada Lovelace" in access.intro.text()
 
     access.out.click()  # "Switch user"
-    assert clinic.signed_in is None and access.mode == "login"
+    assert clinic.session.signed_in is None and access.mode == "login"
     assert access.username.text() == ""
     sign_in(window, "sam", SAM_PASSWORD)
     assert window.stack.currentWidget() is window.start  # not the owner's locked page
-    assert clinic.get_consultation(c.id).procedure.device == "Dermapen 4"  # saved at the lock
+    assert clinic.consultations.get(c.id).procedure.device == "Dermapen 4"  # saved at the lock
 
     window.sign_out()
     sign_in(window, "owner", OWNER_PASSWORD)
@@ -77,7 +77,7 @@ def test_activity_keeps_the_window_unlocked(
         for _ in range(8):  # 0.8 s in all, a key press every 0.1 s
             QTest.keyClick(window.start, "a")
             qtbot.wait(100)
-        assert not clinic.locked
-        qtbot.waitUntil(lambda: clinic.locked, timeout=5000)
+        assert not clinic.session.locked
+        qtbot.waitUntil(lambda: clinic.session.locked, timeout=5000)
     finally:
         app.removeEventFilter(window)

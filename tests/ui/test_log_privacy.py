@@ -30,12 +30,12 @@ def test_the_log_never_names_a_patient(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     fields = patient_fields(email="lukasz.zolc@example.com")
-    clinic.register_patient(fields)
+    clinic.patients.register(fields)
     with pytest.raises(DuplicatePatient) as duplicate:  # the message names the patient
-        clinic.register_patient(fields)
+        clinic.patients.register(fields)
     show_intake_error(window, duplicate.value)
     with pytest.raises(ValidationError) as typo:  # the message quotes the typed address
-        clinic.register_patient(
+        clinic.patients.register(
             patient_fields(given_name="Zoë", family_name="Ødegård", email="zoe@@odegard")
         )
     assert "zoe@@odegard" in typo.value.message
@@ -44,9 +44,9 @@ def test_the_log_never_names_a_patient(
 
     cid = ready(clinic, given_name="Mei", family_name="Chen")
     sign_all(clinic, cid)
-    doc = clinic.sign_consultation(cid)[0]
+    doc = clinic.documents.sign(cid)[0]
     window.show_consultation(cid)
-    data = clinic.document_pdf(doc.id, "print")
+    data = clinic.documents.pdf(doc.id, "print")
     job = PdfPrintJob(data, "consent-Chen-2026-11-25", window, log_id=doc.id)
     job.printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     job.printer.setOutputFileName(str(tmp_path / "printed.pdf"))

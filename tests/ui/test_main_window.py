@@ -49,9 +49,9 @@ def test_a_database_that_cannot_be_opened_is_explained(
 
 def test_an_idle_window_locks_itself(qtbot: QtBot, window: MainWindow, clinic: Clinic) -> None:
     window._check_idle()
-    assert not clinic.locked
-    window._last_activity = time.monotonic() - clinic.idle_minutes() * 60 - 1
+    assert not clinic.session.locked
+    window._last_activity = time.monotonic() - clinic.settings.idle_minutes() * 60 - 1
     window._check_idle()
-    assert clinic.locked
+    assert clinic.session.locked
     assert window.stack.currentWidget() is window.access
     assert not window.new_action.isEnabled()

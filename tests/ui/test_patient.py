@@ -18,7 +18,7 @@ def test_inline_messages_appear_under_the_field_as_you_type(
     form = window.patient_page().form
     assert not any(m.isVisible() for m in form.messages.values())  # nothing before typing
     QTest.keyClicks(form.edits["email"], "lukasz@")
-    expected = clinic.patient_field_errors({"email": "lukasz@"})["email"]
+    expected = clinic.patients.field_errors({"email": "lukasz@"})["email"]
     assert form.messages["email"].isVisible()
     assert form.messages["email"].text() == expected
     assert not form.messages["given_name"].isVisible()  # untouched fields stay quiet
@@ -28,14 +28,14 @@ def test_inline_messages_appear_under_the_field_as_you_type(
     assert "not a date" in form.messages["date_of_birth"].text()
     form.save_button.click()  # saving shows every problem at once, still inline
     assert form.messages["given_name"].isVisible()
-    assert clinic.patient_count() == 0
+    assert clinic.patients.count() == 0
     assert not message_boxes()
 
 
 def test_duplicate_warning_offers_open_existing_or_a_different_person(
     qtbot: QtBot, window: MainWindow, clinic: Clinic
 ) -> None:
-    existing = clinic.register_patient(patient_fields())
+    existing = clinic.patients.register(patient_fields())
     window.new_patient()
     page = window.patient_page()
     form = page.form
@@ -57,16 +57,16 @@ def test_duplicate_warning_offers_open_existing_or_a_different_person(
     QTest.keyClicks(form.edits["date_of_birth"], "1990-04-02")
     form.save_button.click()
     form.different_button.click()
-    assert clinic.patient_count() == 2
+    assert clinic.patients.count() == 2
     assert not form.duplicate_box.isVisible()
 
 
 def test_history_shows_outcomes_decision_and_state(
     qtbot: QtBot, window: MainWindow, clinic: Clinic
 ) -> None:
-    patient = clinic.register_patient(patient_fields(fitzpatrick="IV"))
-    c = clinic.start_consultation(patient.id, clinician="Dr Ada Lovelace")
-    clinic.save_draft(c.id, answers=green_answers() | {"G10": "IV"})
+    patient = clinic.patients.register(patient_fields(fitzpatrick="IV"))
+    c = clinic.consultations.start(patient.id, clinician="Dr Ada Lovelace")
+    clinic.consultations.save_draft(c.id, answers=green_answers() | {"G10": "IV"})
     window.show_patient(patient.id)
     page = window.patient_page()
     assert page.history.rowCount() == 1

@@ -106,9 +106,9 @@ def test_pen_pressure_is_recorded(qtbot: QtBot) -> None:
 def test_accept_is_disabled_with_a_reason_until_the_pad_holds_a_signature(
     qtbot: QtBot, clinic: Clinic
 ) -> None:
-    patient = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(patient.id, clinician="Dr Test")
-    clinic.save_draft(c.id, answers=green_answers())
+    patient = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(patient.id, clinician="Dr Test")
+    clinic.consultations.save_draft(c.id, answers=green_answers())
     panel = SignerPanel(clinic, c.id, "patient", patient.full_name)
     qtbot.addWidget(panel)
     panel.resize(700, 320)
@@ -127,9 +127,9 @@ def test_accept_is_disabled_with_a_reason_until_the_pad_holds_a_signature(
     panel.name.setText(patient.full_name)
     with qtbot.waitSignal(panel.signed):
         panel.accept_button.click()
-    (stored,) = clinic.signatures_for(c.id)
+    (stored,) = clinic.documents.signatures(c.id)
     assert stored.role == "patient" and stored.strokes == panel.pad.strokes()
     assert "Signed by" in panel.status.text()
     panel.remove_button.click()
-    assert clinic.signatures_for(c.id) == []
+    assert clinic.documents.signatures(c.id) == []
     assert panel.pad.strokes() == ()

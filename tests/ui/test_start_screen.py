@@ -16,10 +16,10 @@ from tests.conftest import FakeClock, patient_fields, stable_vitiligo_answers
 def test_due_and_overdue_test_spot_reviews_are_listed(
     qtbot: QtBot, window: MainWindow, clinic: Clinic, clock: FakeClock
 ) -> None:
-    patient = clinic.register_patient(patient_fields())
-    c = clinic.start_consultation(patient.id, on=clock.now.date() - timedelta(weeks=5))
-    clinic.save_draft(c.id, answers=stable_vitiligo_answers())
-    clinic.record_test_spot(c.id, "left jawline", c.date)
+    patient = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(patient.id, on=clock.now.date() - timedelta(weeks=5))
+    clinic.consultations.save_draft(c.id, answers=stable_vitiligo_answers())
+    clinic.test_spots.record(c.id, "left jawline", c.date)
     window.show_start()
     model = window.start.due_model
     assert model.rowCount() == 1
@@ -30,18 +30,18 @@ def test_due_and_overdue_test_spot_reviews_are_listed(
     assert "OVERDUE" in row[3]
     assert "overdue" in window.start.due_hint.text()
     assert window.start.drafts_model.rowCount() == 1
-    views = len(clinic.audit_entries(action="view patient"))
+    views = len(clinic.audit.entries(action="view patient"))
     window.show_start()  # listing names is not opening a record: the audit stays quiet
     drafts = window.start.drafts_model
     assert "Łukasz Żółć" in [drafts.index(0, col).data() for col in range(drafts.columnCount())]
-    assert len(clinic.audit_entries(action="view patient")) == views
+    assert len(clinic.audit.entries(action="view patient")) == views
 
 
 def test_search_finds_patients_as_you_type(
     qtbot: QtBot, window: MainWindow, clinic: Clinic
 ) -> None:
-    clinic.register_patient(patient_fields())
-    clinic.register_patient(patient_fields(given_name="Siobhán", family_name="O'Brien"))
+    clinic.patients.register(patient_fields())
+    clinic.patients.register(patient_fields(given_name="Siobhán", family_name="O'Brien"))
     window.show_start()
     QTest.keyClicks(window.start.search, "o'bri")
     qtbot.waitUntil(lambda: window.start.patients.rowCount() == 1, timeout=2000)
@@ -53,9 +53,9 @@ def test_search_finds_patients_as_you_type(
 
 
 def test_a_broad_search_says_to_type_more(qtbot: QtBot, window: MainWindow, clinic: Clinic) -> None:
-    clinic.store.ranked_at_most = 2
+    clinic._store.patients.ranked_at_most = 2
     for given in ("Anna", "Ben", "Cara"):
-        clinic.register_patient(patient_fields(given_name=given, family_name="Smith"))
+        clinic.patients.register(patient_fields(given_name=given, family_name="Smith"))
     window.show_start()
     QTest.keyClicks(window.start.search, "sm")
     qtbot.waitUntil(lambda: "More than 2" in window.start.patients_hint.text(), timeout=2000)
@@ -85,7 +85,7 @@ def test_the_demo_banner_shows_on_a_demo_database(
     qtbot: QtBot, window: MainWindow, clinic: Clinic
 ) -> None:
     assert not window.start.demo_banner.isVisible()
-    clinic.store.set_setting("demo", True)
+    clinic._store.settings.set("demo", True)
     window.show_start()
     window.refresh_title()
     assert window.start.demo_banner.isVisible()

@@ -1,0 +1,94 @@
+"""The audit trail's rows: append chained entries, read them filtered or streamed in order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from desktop.audit import GENESIS, AuditEntry, entry_hash
+from desktop.storage.rows import Row
+
+if TYPE_CHECKING:
+    from desktop.storage.store import Store
+
+
+def _entry(r: Row) -> AuditEntry:
+    return AuditEntry(r["seq"], r["at"], r["user"], r["action"], r["target"], r["patient"],
+                      r["detail"], r["prev_hash"], r["hash"])  # fmt: skip
+
+
+class AuditRepository:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def append(
+        self, at: str, user: str, action: str, target: str, patient: str, detail: str
+    ) -> AuditEntry:
+        """Append one entry, chained to the last, inside one transaction."""
+        with self._store.transaction():
+            last = self.last()
+            seq = last.seq + 1 if last else 1
+            prev = last.hash if last else GENESIS
+            digest = entry_hash(seq, at, user, action, target, patient, detail, prev)
+            self._store.execute(
+                "INSERT INTO audit (seq, at, user, action, target, patient, detail, prev_hash, "
+                "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [seq, at, user, action, target, patient, detail, prev, digest],
+            )
+        return AuditEntry(seq, at, user, action, target, patient, detail, prev, digest)
+
+    def last(self) -> AuditEntry | None:
+        rows = self._store.rows("SELECT * FROM audit ORDER BY seq DESC LIMIT 1")
+        return _entry(rows[0]) if rows else None
+
+    def values(self, column: str) -> list[str]:
+        """Every distinct user or action the trail holds, sorted."""
+        if column not in ("user", "action"):
+            raise ValueError(f"not an audit column to list: {column}")
+        rows = self._store.rows(f'SELECT DISTINCT "{column}" AS v FROM audit ORDER BY v')
+        return [str(r["v"]) for r in rows]
+
+    def patients(self) -> list[Row]:
+        """Every patient the trail names: id, given and family name, date of birth."""
+        return self._store.rows(
+            "SELECT DISTINCT a.patient AS id, p.given_name, p.family_name, p.date_of_birth "
+            "FROM audit a LEFT JOIN patients p ON p.id = a.patient WHERE a.patient != '' "
+            "ORDER BY p.family_name, p.given_name, a.patient"
+        )
+
+    def entries(
+        self,
+        *,
+        user: str = "",
+        patient: str = "",
+        action: str = "",
+        since: date | None = None,
+        until: date | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        """Matching entries in chain order; with a `limit`, the newest `limit` of them."""
+        clauses: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        for column, value in (("user", user), ("patient", patient), ("action", action)):
+            if value:
+                clauses.append(f'"{column}" = ?')
+                params.append(value)
+        if since is not None:
+            clauses.append("substr(at, 1, 10) >= ?")
+            params.append(since.isoformat())
+        if until is not None:
+            clauses.append("substr(at, 1, 10) <= ?")
+            params.append(until.isoformat())
+        sql = f"SELECT * FROM audit WHERE {' AND '.join(clauses)} ORDER BY seq DESC"
+        if limit is not None and limit >= 0:
+            sql += " LIMIT ?"
+            params.append(limit)
+        rows = self._store.rows(sql, params)
+        rows.reverse()
+        return [_entry(r) for r in rows]
+
+    def stream(self) -> Iterator[AuditEntry]:
+        """Every entry in chain order, one at a time (memory flat in the trail's size)."""
+        for r in self._store.iter_rows("SELECT * FROM audit ORDER BY seq"):
+            yield _entry(r)
