@@ -1,6 +1,10 @@
 """The facade: `Clinic` composes one service per concept; every use case goes through it."""
 
-from desktop.clinic.consultations import MIN_OVERRIDE_REASON, LiveAssessment
+from desktop.clinic.consultations import (
+    MIN_OVERRIDE_REASON,
+    ConsultationOverview,
+    LiveAssessment,
+)
 from desktop.clinic.documents import VerifyReport
 from desktop.clinic.facade import Clinic, load_checklist, local_now
 from desktop.clinic.patients import PatientSearch
@@ -12,6 +16,7 @@ __all__ = [
     "REVIEW_RESULTS",
     "REVIEW_WEEKS",
     "Clinic",
+    "ConsultationOverview",
     "DueReview",
     "LiveAssessment",
     "PatientSearch",

@@ -18,8 +18,11 @@ from desktop.models import (
     Assessment,
     Consultation,
     Decision,
+    Document,
     Override,
     Procedure,
+    Signature,
+    SignerRole,
     new_id,
 )
 from desktop.storage import Store
@@ -34,6 +37,26 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIN_OVERRIDE_REASON = 10
+
+
+@dataclass(frozen=True)
+class ConsultationOverview:
+    """Everything the consultation screen shows about its steps, read at once.
+
+    `missing`: required checklist answers not yet given (question IDs, in checklist order);
+    `required_signers`: who must sign (empty until the checklist is complete);
+    `signatures` captured so far; `documents` sealed (only once signed).
+    """
+
+    consultation: Consultation
+    missing: tuple[str, ...]
+    required_signers: tuple[SignerRole, ...]
+    signatures: tuple[Signature, ...]
+    documents: tuple[Document, ...]
+
+    @property
+    def signed_roles(self) -> frozenset[str]:
+        return frozenset(s.role for s in self.signatures)
 
 
 @dataclass(frozen=True)
@@ -256,6 +279,24 @@ class Consultations:
         c = self._store.consultations.get(consultation_id)
         missing = missing_required(self._checklist(), c.answers)
         return LiveAssessment(c.assessment if not missing else None, tuple(missing))
+
+    def overview(self, consultation_id: str) -> ConsultationOverview:
+        """The consultation with its missing answers, signers, signatures and documents."""
+        from desktop.checklist import missing_required
+        from desktop.consent import required_signer_roles
+
+        self._session.require("patient.view")
+        c = self._store.consultations.get(consultation_id)
+        missing = tuple(missing_required(self._checklist(), c.answers))
+        required = required_signer_roles(c.assessment) if c.assessment and not missing else ()
+        documents = self._store.documents.for_consultation(c.id) if c.state == "signed" else []
+        return ConsultationOverview(
+            consultation=c,
+            missing=missing,
+            required_signers=tuple(required),
+            signatures=tuple(self._store.signatures.for_consultation(c.id)),
+            documents=tuple(documents),
+        )
 
     def assess(self, consultation_id: str) -> Assessment:
         """Assess a complete checklist and store the result; incomplete -> ValidationError."""

@@ -257,3 +257,15 @@ def test_a_search_too_broad_to_rank_lists_the_newest_matches(clinic: Clinic) -> 
     assert not narrow.broad and [p.id for p in narrow.patients] == [smiths[4]]
     assert not clinic.patients.find("chen").broad
     assert [p.id for p in clinic.patients.search("smi")] == smiths[::-1]  # the same, as a list
+
+
+def test_overview_gives_the_steps_status_in_one_call(clinic: Clinic) -> None:
+    pid = clinic.patients.register(patient_fields()).id
+    cid = clinic.consultations.start(pid).id
+    first = clinic.consultations.overview(cid)
+    assert first.missing and first.required_signers == () and first.signatures == ()
+    clinic.consultations.save_draft(cid, answers=green_answers())
+    done = clinic.consultations.overview(cid)
+    assert done.missing == () and done.consultation.assessment is not None
+    assert "patient" in done.required_signers and "clinician" in done.required_signers
+    assert done.documents == ()
