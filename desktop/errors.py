@@ -48,3 +48,17 @@ class DuplicatePatient(Conflict):
     def __init__(self, message: str, existing_ids: tuple[str, ...]) -> None:
         super().__init__(message)
         self.existing_ids = existing_ids
+
+
+class StaleRecord(Conflict):
+    """A save based on an older revision of a record that someone else has changed since.
+
+    `changed_by` names who saved the current revision and `changed_at` when; the screen
+    offers to reload the current version, keeping what the user typed visible.
+    """
+
+    def __init__(self, message: str, changed_by: str, changed_at: str, revision: int) -> None:
+        super().__init__(message)
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        self.revision = revision

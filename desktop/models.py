@@ -43,6 +43,8 @@ class Patient:
     demo: bool = False
     created: datetime | None = None
     updated: datetime | None = None
+    revision: int = 1  # grows by one with every saved change (stale saves are refused)
+    updated_by: str = ""  # user name of whoever saved the current revision
 
     @property
     def full_name(self) -> str:
@@ -116,6 +118,8 @@ class Consultation:
     created: datetime | None = None
     updated: datetime | None = None
     signed_at: datetime | None = None
+    revision: int = 1  # grows by one with every saved change (stale saves are refused)
+    updated_by: str = ""  # user name of whoever saved the current revision
 
     @property
     def decision(self) -> Decision | None:
@@ -139,6 +143,8 @@ class Signature:
     height: float = 200.0
     id: str = ""
     consultation_id: str = ""
+    # SHA-256 of the sheets' signable content as shown to the signer; a change voids it
+    content_sha256: str = ""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from desktop.clinic.consultations import (
     ConsultationOverview,
     LiveAssessment,
 )
-from desktop.clinic.documents import VerifyReport
+from desktop.clinic.documents import SheetPreview, VerifyReport
 from desktop.clinic.facade import Clinic, load_checklist, local_now
 from desktop.clinic.patients import PatientSearch
 from desktop.clinic.session import system_actor
@@ -20,6 +20,7 @@ __all__ = [
     "DueReview",
     "LiveAssessment",
     "PatientSearch",
+    "SheetPreview",
     "VerifyReport",
     "load_checklist",
     "local_now",

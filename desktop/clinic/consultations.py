@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from desktop.auth import User
 from desktop.clinic.audit_log import AuditLog
+from desktop.clinic.bindings import SignatureBindings
+from desktop.clinic.revisions import check_revision
 from desktop.clinic.session import Session
 from desktop.errors import Conflict, ValidationError
 from desktop.models import (
@@ -70,7 +72,10 @@ class LiveAssessment:
 class Consultations:
     """Consultations and their checklist, under the signed-in user's permissions.
 
-    `checklist` gives the definition new consultations use (loaded on first call).
+    `checklist` gives the definition new consultations use (loaded on first call). Each use
+    case is one transaction with its audit entry; every saved change raises the revision,
+    and a save that names an older revision is refused (StaleRecord). A change to what the
+    sheets say voids the signatures captured on the older content (`bindings`).
     """
 
     def __init__(
@@ -80,12 +85,28 @@ class Consultations:
         audit: AuditLog,
         clock: Callable[[], datetime],
         checklist: Callable[[], ChecklistDefinition],
+        bindings: SignatureBindings,
     ) -> None:
         self._store = store
         self._session = session
         self._audit = audit
         self._clock = clock
         self._checklist = checklist
+        self._bindings = bindings
+
+    def _save(self, c: Consultation) -> Consultation:
+        """Store `c` (read in this transaction) as its next revision; void stale signatures."""
+        user = self._session.signed_in
+        saved = replace(
+            c,
+            revision=c.revision + 1,
+            updated_by=user.username if user is not None else "",
+            updated=self._clock(),
+        )
+        self._store.consultations.save(saved)
+        if saved.state == "draft":
+            self._bindings.void_stale(saved)
+        return saved
 
     def start(
         self,
@@ -97,6 +118,17 @@ class Consultations:
     ) -> Consultation:
         """A new draft for the patient, on `on` (default today), with the newest checklist."""
         user = self._session.require("consultation.edit")
+        with self._store.transaction():
+            return self._start(user, patient_id, clinician, on, procedure)
+
+    def _start(
+        self,
+        user: User,
+        patient_id: str,
+        clinician: str,
+        on: date | None,
+        procedure: Procedure | None,
+    ) -> Consultation:
         patient = self._store.patients.get(patient_id)
         on = on or self._clock().date()
         if on < patient.date_of_birth:
@@ -116,6 +148,7 @@ class Consultations:
             created=now,
             updated=now,
             created_by=user.username,
+            updated_by=user.username,
         )
         self._store.consultations.save(consultation)
         self._audit.record("create consultation", f"consultation:{consultation.id}", patient_id)
@@ -158,12 +191,31 @@ class Consultations:
         procedure: Procedure | None = None,
         clinician: str | None = None,
         on: date | None = None,
+        revision: int | None = None,
     ) -> Consultation:
-        """Autosave a draft: answers may be partial; answers that no longer apply are dropped."""
+        """Autosave a draft: answers may be partial; answers that no longer apply are dropped.
+
+        `revision` is the revision the caller loaded (screens always give it): StaleRecord
+        when someone saved a newer one meanwhile, and nothing is saved then.
+        """
+        user = self._session.require("consultation.edit")
+        with self._store.transaction():
+            old = self.draft(consultation_id)
+            check_revision(self._store, revision, old)
+            return self._save_draft(user, old, answers, procedure, clinician, on)
+
+    def _save_draft(
+        self,
+        user: User,
+        old: Consultation,
+        answers: Mapping[str, object] | None,
+        procedure: Procedure | None,
+        clinician: str | None,
+        on: date | None,
+    ) -> Consultation:
         from desktop.checklist import normalize_answers
 
-        user = self._session.require("consultation.edit")
-        old = c = self.draft(consultation_id)
+        c = old
         if procedure is not None:
             c = replace(c, procedure=valid_procedure(procedure))
         if clinician is not None:
@@ -176,8 +228,7 @@ class Consultations:
             pruned = {k: v for k, v in raw.items() if self._applies(checklist, k, raw)}
             c = replace(c, answers=normalize_answers(checklist, pruned, partial=True))
             self._check_examination(user, old.answers, c.answers)
-        c = self.reassessed(c)
-        self._store.consultations.save(c)
+        c = self._save(self.reassessed(c))
         self._audit.record("update consultation", f"consultation:{c.id}", c.patient_id)
         if c.assessment is not None and c.assessment != old.assessment:
             self._record_assessment(c)
@@ -207,14 +258,15 @@ class Consultations:
     def record_answers(self, consultation_id: str, answers: Mapping[str, object]) -> Consultation:
         """Merge answers into a draft (None removes an answer)."""
         self._session.require("consultation.edit")
-        c = self.draft(consultation_id)
-        merged: dict[str, object] = dict(c.answers)
-        for key, value in answers.items():
-            if value is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-        return self.save_draft(consultation_id, answers=merged)
+        with self._store.transaction():
+            c = self.draft(consultation_id)
+            merged: dict[str, object] = dict(c.answers)
+            for key, value in answers.items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            return self.save_draft(consultation_id, answers=merged)
 
     @staticmethod
     def _applies(
@@ -226,6 +278,11 @@ class Consultations:
             return applicable(checklist, question_id, answers)
         except ValidationError:
             return True  # unknown IDs are reported by normalize_answers
+
+    def save_clinician(self, c: Consultation, name: str) -> Consultation:
+        """Name the clinician on draft `c` (read in the caller's transaction): the clinician
+        who signs a consultation nobody was named on."""
+        return self._save(replace(c, clinician=name))
 
     def context(self, c: Consultation) -> AssessContext:
         """What the rules need besides the answers: dates, strict mode, test-spot results."""
@@ -264,12 +321,13 @@ class Consultations:
         override = c.override
         if override and (assessment is None or assessment != c.assessment):
             override = None  # the basis of the override changed: the clinician decides again
-        return replace(c, assessment=assessment, override=override, updated=self._clock())
+        return replace(c, assessment=assessment, override=override)
 
     def reassess_drafts(self, patient_id: str) -> None:
         """Reassess every open draft of a patient (after a test spot's result changed)."""
-        for draft in self._store.consultations.drafts(patient_id):
-            self._store.consultations.save(self.reassessed(draft))
+        with self._store.transaction():
+            for draft in self._store.consultations.drafts(patient_id):
+                self._save(self.reassessed(draft))
 
     def live_assessment(self, consultation_id: str) -> LiveAssessment:
         """The stored assessment if the checklist is complete, else what is still missing."""
@@ -303,11 +361,11 @@ class Consultations:
         from desktop.checklist import assess
 
         self._session.require("consultation.edit")
-        c = self.draft(consultation_id)
-        assessment = assess(self._checklist(), c.answers, self.context(c))
-        c = replace(c, assessment=assessment, updated=self._clock())
-        self._store.consultations.save(c)
-        self._record_assessment(c)
+        with self._store.transaction():
+            c = self.draft(consultation_id)
+            assessment = assess(self._checklist(), c.answers, self.context(c))
+            c = self._save(replace(c, assessment=assessment))
+            self._record_assessment(c)
         return assessment
 
     def override(
@@ -315,6 +373,12 @@ class Consultations:
     ) -> Consultation:
         """A clinician's own decision instead of the checklist's, with a written reason."""
         user = self._session.require("consultation.decide")
+        with self._store.transaction():
+            return self._override(user, consultation_id, decision, reason, author)
+
+    def _override(
+        self, user: User, consultation_id: str, decision: str, reason: str, author: str
+    ) -> Consultation:
         c = self.draft(consultation_id)
         if c.assessment is None:
             raise ValidationError("Complete the checklist before overriding its decision.")
@@ -335,8 +399,7 @@ class Consultations:
             raise ValidationError("An override must name the clinician who made it.", "author")
         dec: Decision = decision
         override = Override(decision=dec, reason=reason, author=author.strip(), at=self._clock())
-        c = replace(c, override=override, updated=self._clock())
-        self._store.consultations.save(c)
+        c = self._save(replace(c, override=override))
         self._audit.record(
             "override", f"consultation:{c.id}", c.patient_id, decision=decision, reason=reason
         )
@@ -345,22 +408,26 @@ class Consultations:
 
     def clear_override(self, consultation_id: str) -> Consultation:
         self._session.require("consultation.decide")
-        c = replace(self.draft(consultation_id), override=None, updated=self._clock())
-        self._store.consultations.save(c)
-        self._audit.record("override", f"consultation:{c.id}", c.patient_id, cleared=True)
+        with self._store.transaction():
+            c = self._save(replace(self.draft(consultation_id), override=None))
+            self._audit.record("override", f"consultation:{c.id}", c.patient_id, cleared=True)
         return c
 
     def set_photo_consent(self, consultation_id: str, other_use: bool) -> Consultation:
         """Record the patient's separate opt-in to photographs used beyond their record."""
         self._session.require("consultation.edit")
-        c = replace(self.draft(consultation_id), photo_other_use=other_use, updated=self._clock())
-        self._store.consultations.save(c)
-        self._audit.record("update consultation", f"consultation:{c.id}", c.patient_id)
+        with self._store.transaction():
+            c = self._save(replace(self.draft(consultation_id), photo_other_use=other_use))
+            self._audit.record("update consultation", f"consultation:{c.id}", c.patient_id)
         return c
 
     def start_addendum(self, original_id: str, *, clinician: str = "") -> Consultation:
         """A new draft that corrects a signed consultation and references it."""
         user = self._session.require("consultation.edit")
+        with self._store.transaction():
+            return self._start_addendum(user, original_id, clinician)
+
+    def _start_addendum(self, user: User, original_id: str, clinician: str) -> Consultation:
         original = self._store.consultations.get(original_id)
         if original.state != "signed":
             raise Conflict("Only a signed consultation needs an addendum; edit the draft itself.")
@@ -381,6 +448,8 @@ class Consultations:
             updated=now,
             signed_at=None,
             created_by=user.username,
+            updated_by=user.username,
+            revision=1,
         )
         addendum = self.reassessed(addendum)
         self._store.consultations.save(addendum)

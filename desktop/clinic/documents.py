@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING
 
 from desktop.auth import User
 from desktop.clinic.audit_log import AuditLog
+from desktop.clinic.bindings import SignatureBindings, kinds_for
 from desktop.clinic.consultations import Consultations
+from desktop.clinic.revisions import check_revision
 from desktop.clinic.seal import Seal
 from desktop.clinic.session import Session
 from desktop.clinic.settings import read_profile
-from desktop.errors import ValidationError
+from desktop.errors import Conflict, ValidationError
 from desktop.ink import signature_problem
 from desktop.models import (
     SIGNER_ROLES,
@@ -38,6 +40,15 @@ if TYPE_CHECKING:
 # imported on first use, so that sign-in and headless commands start without them.
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SheetPreview:
+    """An unsealed sheet as it would print now, and what a signer shown it agrees to."""
+
+    pdf: bytes
+    content_sha256: str  # give it to add_signature for a signature captured after it
+    revision: int  # the consultation's revision it shows
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,7 @@ class Documents:
         consultations: Consultations,
         seal: Seal,
         checklist: Callable[[], ChecklistDefinition],
+        bindings: SignatureBindings,
     ) -> None:
         self._store = store
         self._session = session
@@ -77,6 +89,7 @@ class Documents:
         self._consultations = consultations
         self._seal = seal
         self._checklist = checklist
+        self._bindings = bindings
 
     # Signatures -------------------------------------------------------------------------
 
@@ -105,17 +118,36 @@ class Documents:
         width: float,
         height: float,
         password: str = "",
+        content_sha256: str | None = None,
     ) -> Signature:
         """Store a signer's pen strokes (the canonical record of the signature).
 
         `strokes` are (x, y, pressure) points on a pad of `width` x `height` pixels. The
         clinician signs as themselves: their role is checked and their password asked again,
-        because a signature is a deliberate act.
+        because a signature is a deliberate act. `content_sha256` is the hash of the sheets
+        as shown to the signer (`preview(...).content_sha256`; screens always give it): when
+        the content has changed since, Conflict, and the signer must see it again. None
+        binds the signature to the current content.
         """
         user = self._require_signer(role)
         if role == "clinician":
             user = self._session.confirm_password(password)
             signer_name = signer_name if user.system else user.display_name
+        with self._store.transaction():
+            return self._add_signature(
+                consultation_id, role, signer_name, strokes, width, height, content_sha256
+            )
+
+    def _add_signature(
+        self,
+        consultation_id: str,
+        role: str,
+        signer_name: str,
+        strokes: Sequence[Stroke],
+        width: float,
+        height: float,
+        shown_sha256: str | None,
+    ) -> Signature:
         c = self._consultations.draft(consultation_id)
         if role not in SIGNER_ROLES:
             raise ValidationError(
@@ -125,6 +157,22 @@ class Documents:
         if not name:
             raise ValidationError(f"Type the {role}'s name under the signature.", "signer_name")
         check_strokes(role, strokes, width, height)
+        if role != "clinician" and not c.clinician:
+            raise ValidationError(
+                "Name the clinician on the Procedure step first: the sheet the "
+                f"{role} signs names who is responsible for the treatment.",
+                "clinician",
+            )
+        if role == "clinician" and not c.clinician:
+            c = self._consultations.save_clinician(c, " ".join(signer_name.split()))
+        current = self._bindings.content_sha256(c)
+        if current is None:
+            raise ValidationError("Complete the checklist first: it decides what is signed.")
+        if shown_sha256 is not None and shown_sha256 != current:
+            raise Conflict(
+                "The sheet has changed since it was shown to the signer; nothing was saved. "
+                "Show the preview again, then ask them to sign."
+            )
         signature = Signature(
             role=role,
             signer_name=name,
@@ -134,18 +182,18 @@ class Documents:
             height=float(height),
             id=str(uuid.uuid4()),
             consultation_id=c.id,
+            content_sha256=current,
         )
         self._store.signatures.save(signature)
-        if role == "clinician" and not c.clinician:
-            self._store.consultations.save(replace(c, clinician=signature.signer_name))
         self._audit.record("signature", f"consultation:{c.id}", c.patient_id, role=role)
         return signature
 
     def remove_signature(self, consultation_id: str, role: str) -> None:
         self._require_signer(role)
-        c = self._consultations.draft(consultation_id)
-        self._store.signatures.delete(consultation_id, role)
-        self._audit.record("remove signature", f"consultation:{c.id}", c.patient_id, role=role)
+        with self._store.transaction():
+            c = self._consultations.draft(consultation_id)
+            self._store.signatures.delete(consultation_id, role)
+            self._audit.record("remove signature", f"consultation:{c.id}", c.patient_id, role=role)
 
     def signatures(self, consultation_id: str) -> list[Signature]:
         self._session.require("patient.view")
@@ -156,7 +204,7 @@ class Documents:
     def kinds(self, consultation_id: str) -> tuple[DocumentKind, ...]:
         """The sheets signing will produce: consent + aftercare, or the referral when deferred."""
         self._session.require("patient.view")
-        return _kinds_for(self._store.consultations.get(consultation_id))
+        return kinds_for(self._store.consultations.get(consultation_id))
 
     def _compose(
         self, c: Consultation, kind: DocumentKind, document_id: str, now: datetime
@@ -187,45 +235,35 @@ class Documents:
 
         return sheets.render(content, read_profile(self._store))
 
-    def preview(self, consultation_id: str, kind: DocumentKind = "consent") -> bytes:
-        """The real document as it would print now, unsealed, for the preview step."""
+    def preview(self, consultation_id: str, kind: DocumentKind = "consent") -> SheetPreview:
+        """The real document as it would print now, unsealed, for the preview step, with
+        the hash of the content it shows (what a signature captured after it is bound to)."""
         self._session.require("patient.view")
         c = self._store.consultations.get(consultation_id)
         _, content = self._compose(c, kind, f"PREVIEW-{c.id[:8]}", self._clock())
-        return self._render(content)
+        shown = self._bindings.content_sha256(c)
+        assert shown is not None  # composing succeeded, so the checklist is complete
+        return SheetPreview(self._render(content), shown, c.revision)
 
     def sign(self, consultation_id: str) -> list[Document]:
         """Seal and store the sheets, then lock the consultation for good.
 
         Raises ValidationError when the checklist is incomplete or out of date, the
-        clinician is not named or a required signature is missing.
+        clinician is not named, a required signature is missing, or a signature was captured
+        on content that has changed since (those signatures are voided, audited, and the
+        message names who must sign again). StaleRecord when the consultation changed while
+        the sheets were being sealed (nothing is stored then).
         """
         self._session.require("consultation.sign")
-        c = self._consultations.draft(consultation_id)
-        current = self._consultations.current_assessment(c)
-        if c.assessment != current:
-            raise ValidationError(
-                "The assessment is out of date (a test spot review changed it); review the "
-                "assessment step again before signing."
-            )
-        if not c.clinician:
-            raise ValidationError("Name the clinician responsible for this consultation.")
+        c, signatures = self._ready_to_sign(consultation_id)
         from desktop.clinic import sheets
-        from desktop.consent import missing_signer_roles
 
-        missing = missing_signer_roles(c.assessment, self._store.signatures.for_consultation(c.id))
-        if missing:
-            raise ValidationError(
-                "Signatures missing: "
-                + ", ".join(missing)
-                + ". Each must sign on the pad before the documents can be sealed."
-            )
         self._seal.ensure()
         now = self._clock()
         signed = replace(c, state="signed", signed_at=now, updated=now)
         rendered = []
         with sheets.gc_paused():
-            for kind in _kinds_for(c):
+            for kind in kinds_for(c):
                 doc_id = str(uuid.uuid4())
                 tpl, content = self._compose(signed, kind, doc_id, now)
                 rendered.append((kind, doc_id, tpl, content, self._render(content)))
@@ -246,13 +284,54 @@ class Documents:
                 size=len(sealed),
             )
             made.append((doc, tpl.id, sealed))
-        self._store.documents.seal_consultation(signed, made)
-        log.info("consultation %s signed: %d documents sealed", c.id, len(made))
         docs = [d for d, _, _ in made]
-        self._audit.record(
-            "sign", f"consultation:{c.id}", c.patient_id, documents=[d.id for d in docs]
-        )
+        with self._store.transaction():
+            # Rendering and sealing ran outside the lock: store only what was sealed from
+            # the consultation and signatures as they still are.
+            latest = self._consultations.draft(c.id)
+            check_revision(self._store, c.revision, latest)
+            if self._store.signatures.for_consultation(c.id) != signatures:
+                raise Conflict(
+                    "A signature changed while the documents were being sealed; nothing was "
+                    "stored. Check the signatures and sign again."
+                )
+            self._store.documents.seal_consultation(replace(signed, revision=c.revision + 1), made)
+            self._audit.record(
+                "sign", f"consultation:{c.id}", c.patient_id, documents=[d.id for d in docs]
+            )
+        log.info("consultation %s signed: %d documents sealed", c.id, len(made))
         return docs
+
+    def _ready_to_sign(self, consultation_id: str) -> tuple[Consultation, list[Signature]]:
+        """The draft and its signatures if it can be sealed now; ValidationError saying
+        what is missing otherwise."""
+        from desktop.consent import missing_signer_roles
+
+        c = self._consultations.draft(consultation_id)
+        current = self._consultations.current_assessment(c)
+        if c.assessment != current:
+            raise ValidationError(
+                "The assessment is out of date (a test spot review changed it); review the "
+                "assessment step again before signing."
+            )
+        if not c.clinician:
+            raise ValidationError("Name the clinician responsible for this consultation.")
+        with self._store.transaction():
+            voided = self._bindings.void_stale(c)
+        if voided:
+            raise ValidationError(
+                "The sheet changed after " + " and ".join(voided) + " signed, so their "
+                "signature no longer stands; they must see the sheet again and sign again."
+            )
+        signatures = self._store.signatures.for_consultation(c.id)
+        missing = missing_signer_roles(c.assessment, signatures)
+        if missing:
+            raise ValidationError(
+                "Signatures missing: "
+                + ", ".join(missing)
+                + ". Each must sign on the pad before the documents can be sealed."
+            )
+        return c, signatures
 
     def for_consultation(self, consultation_id: str) -> list[Document]:
         self._session.require("patient.view")
@@ -296,7 +375,3 @@ class Documents:
             document=doc,
             seal=verdict,
         )
-
-
-def _kinds_for(c: Consultation) -> tuple[DocumentKind, ...]:
-    return ("referral",) if c.decision == "defer" else ("consent", "aftercare")

@@ -13,6 +13,7 @@ from desktop.clinic.accounts import Accounts
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.audit_trail import AuditTrail
 from desktop.clinic.backups import Backups
+from desktop.clinic.bindings import SignatureBindings
 from desktop.clinic.consultations import Consultations
 from desktop.clinic.documents import Documents
 from desktop.clinic.patients import Patients
@@ -115,9 +116,10 @@ class Clinic:
         )
         self.settings = Settings(store, self.session, log, self.seal)
         self.accounts = Accounts(store, self.session, log, self.settings, self.clock)
-        self.patients = Patients(store, self.session, log, self.clock)
+        bindings = SignatureBindings(store, log, lambda: self.checklist)
+        self.patients = Patients(store, self.session, log, self.clock, bindings)
         self.consultations = Consultations(
-            store, self.session, log, self.clock, lambda: self.checklist
+            store, self.session, log, self.clock, lambda: self.checklist, bindings
         )
         self.test_spots = TestSpots(
             store, self.session, log, self.clock, self.consultations.reassess_drafts
@@ -130,6 +132,7 @@ class Clinic:
             self.consultations,
             self.seal,
             lambda: self.checklist,
+            bindings,
         )
         self.audit = AuditTrail(store, self.session, log)
         self.backups = Backups(store, self.session, log, self.clock, self._reopen)

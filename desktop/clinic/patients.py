@@ -9,12 +9,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from desktop.clinic.audit_log import AuditLog
+from desktop.clinic.bindings import SignatureBindings
 from desktop.clinic.patient_fields import (
     PatientFields,
     field_errors,
     parse_date,
     validate_patient,
 )
+from desktop.clinic.revisions import check_revision
 from desktop.clinic.session import Session
 from desktop.errors import DuplicatePatient, ValidationError
 from desktop.models import Patient, new_id
@@ -33,15 +35,25 @@ class PatientSearch:
 
 
 class Patients:
-    """The clinic's patients under the signed-in user's permissions (views are audited)."""
+    """The clinic's patients under the signed-in user's permissions (views are audited).
+
+    A change to a patient's record voids signatures captured on sheets that showed the
+    older details (`bindings`).
+    """
 
     def __init__(
-        self, store: Store, session: Session, audit: AuditLog, clock: Callable[[], datetime]
+        self,
+        store: Store,
+        session: Session,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+        bindings: SignatureBindings,
     ) -> None:
         self._store = store
         self._session = session
         self._audit = audit
         self._clock = clock
+        self._bindings = bindings
 
     def _today(self) -> date:
         return self._clock().date()
@@ -66,29 +78,54 @@ class Patients:
         Raises ValidationError for a bad field and DuplicatePatient when a patient with the
         same name and date of birth exists, unless `allow_duplicate`.
         """
-        self._session.require("patient.edit")
+        user = self._session.require("patient.edit")
         valid = validate_patient(fields, self._today())
-        self._refuse_duplicate(valid, allow_duplicate)
         now = self._clock()
-        patient = Patient(id=new_id(), demo=demo, created=now, updated=now, **vars(valid))
-        self._store.patients.save(patient)
-        self._audit.record("create patient", f"patient:{patient.id}", patient.id)
+        patient = Patient(
+            id=new_id(), demo=demo, created=now, updated=now, updated_by=user.username,
+            **vars(valid),
+        )  # fmt: skip
+        with self._store.transaction():
+            self._refuse_duplicate(valid, allow_duplicate)
+            self._store.patients.save(patient)
+            self._audit.record("create patient", f"patient:{patient.id}", patient.id)
         log.info("patient %s registered", patient.id)
         return patient
 
     def update(
-        self, patient_id: str, fields: Mapping[str, object], *, allow_duplicate: bool = False
+        self,
+        patient_id: str,
+        fields: Mapping[str, object],
+        *,
+        allow_duplicate: bool = False,
+        revision: int | None = None,
     ) -> Patient:
-        """Change some of a patient's fields (the others keep their values)."""
-        self._session.require("patient.edit")
-        old = self._store.patients.get(patient_id)
-        merged = {k: getattr(old, k) for k in PatientFields.__dataclass_fields__} | dict(fields)
-        valid = validate_patient(merged, self._today())
-        self._refuse_duplicate(valid, allow_duplicate, exclude=patient_id)
-        patient = replace(old, updated=self._clock(), **vars(valid))
-        self._store.patients.save(patient)
-        changed = sorted(k for k in vars(valid) if getattr(old, k) != getattr(patient, k))
-        self._audit.record("update patient", f"patient:{patient.id}", patient.id, fields=changed)
+        """Change some of a patient's fields (the others keep their values).
+
+        `revision` is the revision the caller loaded (screens always give it): StaleRecord
+        when someone saved a newer one meanwhile, and nothing is saved then.
+        """
+        user = self._session.require("patient.edit")
+        with self._store.transaction():
+            old = self._store.patients.get(patient_id)
+            check_revision(self._store, revision, old)
+            current = {k: getattr(old, k) for k in PatientFields.__dataclass_fields__}
+            valid = validate_patient(current | dict(fields), self._today())
+            self._refuse_duplicate(valid, allow_duplicate, exclude=patient_id)
+            patient = replace(
+                old,
+                updated=self._clock(),
+                revision=old.revision + 1,
+                updated_by=user.username,
+                **vars(valid),
+            )
+            self._store.patients.save(patient)
+            changed = sorted(k for k in vars(valid) if getattr(old, k) != getattr(patient, k))
+            self._audit.record(
+                "update patient", f"patient:{patient.id}", patient.id, fields=changed
+            )
+            for draft in self._store.consultations.drafts(patient_id):
+                self._bindings.void_stale(draft)
         log.info("patient %s updated", patient.id)
         return patient
 

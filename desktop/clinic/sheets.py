@@ -1,14 +1,17 @@
-"""Composing, rendering and sealing sheets: loads reportlab and pyHanko (imported on first use)."""
+"""Composing, rendering and sealing sheets (reportlab and pyHanko load when first used)."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from desktop import pdf, resources, signing
+from desktop import resources
 from desktop.consent import (
     DocumentContent,
     Template,
@@ -26,7 +29,14 @@ from desktop.models import (
     TestSpot,
 )
 
+if TYPE_CHECKING:
+    from desktop import pdf, signing
+
 Composer = Callable[..., DocumentContent]
+# A sheet's signable content is composed with these in place of its document ID and time of
+# issue, which differ between the preview a signer saw and the sealed sheet.
+_SIGNABLE_ID = "signable"
+_SIGNABLE_AT = datetime(2000, 1, 1)
 
 
 @contextlib.contextmanager
@@ -59,6 +69,8 @@ def template(kind: DocumentKind) -> Template:
 
 
 def fonts() -> pdf.FontFiles:
+    from desktop import pdf
+
     return pdf.FontFiles(
         regular=resources.font_file("DejaVuSans.ttf"),
         bold=resources.font_file("DejaVuSans-Bold.ttf"),
@@ -98,14 +110,58 @@ def compose(
 
 def render(content: DocumentContent, profile: ClinicProfile) -> bytes:
     """The sheet as PDF bytes (deterministic: reportlab invariant mode)."""
+    from desktop import pdf
+
     return pdf.render_pdf(content, profile, fonts=fonts())
 
 
 def seal(pdfs: Sequence[tuple[bytes, str]], seal_dir: Path) -> list[bytes]:
     """Seal each (PDF, reason) with the clinic seal in `seal_dir` (PAdES B-B, invisible)."""
+    from desktop import signing
+
     return signing.seal_pdfs(list(pdfs), seal_dir)
 
 
 def verify(data: bytes, trusted: Sequence[bytes] | None) -> signing.Verdict:
     """Check a PDF's seal against the `trusted` PEM certificates (None: any valid seal)."""
+    from desktop import signing
+
     return signing.verify_pdf(data, list(trusted) if trusted is not None else None)
+
+
+def signable_sha256(
+    kinds: Sequence[DocumentKind],
+    *,
+    profile: ClinicProfile,
+    patient: Patient,
+    consultation: Consultation,
+    test_spots: Sequence[TestSpot],
+    sources: Mapping[int, str],
+) -> str:
+    """SHA-256 (hex) of what the sheets of `kinds` ask their signers to agree to.
+
+    That is everything the sheets say except their signatures, document IDs and times of
+    issue: a change to it (an answer, the decision, the needle depth, the areas, the patient's
+    name) changes the hash, and a signature captured on the older content is void.
+    """
+    parts = []
+    for kind in kinds:
+        _, content = compose(
+            kind,
+            profile=profile,
+            patient=patient,
+            consultation=consultation,
+            signatures=(),
+            test_spots=test_spots,
+            sources=sources,
+            document_id=_SIGNABLE_ID,
+            now=_SIGNABLE_AT,
+        )
+        data = content.to_dict()
+        data.pop("issued", None)
+        blocks = data["blocks"]
+        assert isinstance(blocks, list)
+        data["blocks"] = [b for b in blocks if b.get("kind") != "signatures"]
+        parts.append(data)
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -18,7 +18,7 @@ class Connection:
     sqlite-utils is needed only to build or upgrade the schema (storage.Store imports it then);
     opening an up-to-date database stays light, which keeps the window's start-up quick.
     Semantics match sqlite-utils 4: a write outside a transaction commits at once, and
-    `atomic()` blocks nest as savepoints.
+    `atomic()` blocks nest as savepoints; the outermost one starts with BEGIN IMMEDIATE.
     """
 
     def __init__(self, target: Path | None) -> None:
@@ -48,7 +48,9 @@ class Connection:
                 raise
             self.conn.execute(f"RELEASE SAVEPOINT {name}")
             return
-        self.conn.execute("BEGIN")
+        # IMMEDIATE: take the write lock now, waiting up to the busy timeout for another
+        # program's transaction; a deferred BEGIN that reads and then writes fails at once.
+        self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:

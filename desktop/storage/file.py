@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from pathlib import Path
 
 from desktop.errors import StorageError
 
-__all__ = ["friendly_error", "integrity_errors", "prepare_file"]
+__all__ = [
+    "FileIdentity",
+    "friendly_error",
+    "integrity_errors",
+    "network_filesystem",
+    "prepare_file",
+]
 
 _HEADER = b"SQLite format 3\x00"
+
+# File systems on which SQLite's locking (and so its write-ahead log) cannot be trusted.
+NETWORK_FILESYSTEMS = frozenset(
+    {
+        "nfs", "nfs4", "cifs", "smb3", "smbfs", "afs", "ncpfs", "9p", "ceph", "glusterfs",
+        "lustre", "gpfs", "fuse.sshfs", "fuse.davfs", "davfs", "fuse.rclone", "fuse.s3fs",
+    }
+)  # fmt: skip
 
 
 def friendly_error(exc: sqlite3.Error, path: str) -> StorageError:
@@ -27,7 +42,13 @@ def friendly_error(exc: sqlite3.Error, path: str) -> StorageError:
         )
     if "locked" in text or "busy" in text:
         return StorageError(
-            f"The database {path} is busy in another program; close it there and try again."
+            f"The database {path} is busy in another program; nothing was saved. Try again in "
+            "a moment; if it stays busy, close the other program."
+        )
+    if "unable to open" in text:
+        return StorageError(
+            f"The database {path} cannot be opened (its folder or file may not be yours to "
+            "read and write). Check the permissions, or choose another database file."
         )
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return StorageError(
@@ -37,23 +58,115 @@ def friendly_error(exc: sqlite3.Error, path: str) -> StorageError:
     return StorageError(f"The database {path} could not be used: {text}.")
 
 
+def network_filesystem(path: Path, mountinfo: str | None = None) -> str | None:
+    """The type of the network file system holding `path` (e.g. "nfs4"), or None.
+
+    Reads /proc/self/mountinfo (Linux; `mountinfo` replaces it in tests). Elsewhere, and when
+    it cannot be read, returns None.
+    """
+    if mountinfo is None:
+        try:
+            mountinfo = Path("/proc/self/mountinfo").read_text(encoding="utf-8")
+        except OSError:
+            return None
+    target = os.path.realpath(path)
+    best, kind = "", ""
+    for line in mountinfo.splitlines():
+        left, _, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if len(fields) < 5 or not tail:
+            continue
+        mount = fields[4].replace("\\040", " ")
+        inside = target == mount or target.startswith(mount.rstrip("/") + "/")
+        if inside and len(mount) >= len(best):
+            best, kind = mount, tail[0]
+    return kind if kind in NETWORK_FILESYSTEMS else None
+
+
 def prepare_file(path: Path) -> None:
-    """Create a missing database file (and folder) private to the user; refuse foreign files."""
-    if path.is_dir():
-        raise StorageError(f"{path} is a folder; give the path of a database file.")
+    """Create a missing database file (and folder) private to the user; refuse what is not one.
+
+    Raises StorageError for a folder, a pipe or device, a file on a network drive, a file
+    that is not an SQLite database, and a file or folder the user may not open; nothing is
+    written then.
+    """
+    try:
+        _prepare(path)
+    except PermissionError as exc:
+        raise StorageError(
+            f"You may not open {path} ({exc.strerror}): it belongs to another user or its "
+            "folder is protected. Ask whoever set up this computer to give your account "
+            "access, or choose a database file of your own."
+        ) from exc
+    except OSError as exc:
+        raise StorageError(f"The database {path} cannot be opened: {exc.strerror}.") from exc
+
+
+def _prepare(path: Path) -> None:
+    network = network_filesystem(path if path.exists() else path.parent)
+    if network is not None:
+        raise StorageError(
+            f"{path} is on a network drive ({network}), where the database can be damaged by "
+            "two computers writing at once. Keep the database on this computer's own disk; a "
+            "clinic with several computers uses its server (PostgreSQL) instead."
+        )
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=0o700)
-    if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
         os.close(fd)
-    else:
-        with path.open("rb") as fh:
-            head = fh.read(16)
-        if head and head != _HEADER:
+        return
+    if stat.S_ISDIR(info.st_mode):
+        raise StorageError(f"{path} is a folder; give the path of a database file.")
+    if not stat.S_ISREG(info.st_mode):
+        raise StorageError(
+            f"{path} is not a regular file (a pipe, socket or device); give the path of a "
+            "database file."
+        )
+    if info.st_size == 0:
+        mine = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+        if mine:
+            os.chmod(path, 0o600)  # an empty file becomes a new clinic: private from the start
+        return
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if head != _HEADER:
+        raise StorageError(
+            f"{path} is not a clinic database (it is not an SQLite file). "
+            "Choose another file, or restore from a backup."
+        )
+
+
+class FileIdentity:
+    """The open database file, to tell whether its path still names it before each write.
+
+    A file deleted, moved or replaced under an open connection takes writes into the old
+    (unlinked) file, which then vanish: `check()` raises StorageError instead.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def check(self) -> None:
+        opened = os.fstat(self._fd)
+        try:
+            now = os.stat(self.path)
+        except OSError:
+            now = None
+        if now is None or (now.st_dev, now.st_ino) != (opened.st_dev, opened.st_ino):
             raise StorageError(
-                f"{path} is not a clinic database (it is not an SQLite file). "
-                "Choose another file, or restore from a backup."
+                f"The database file {self.path} was moved, replaced or deleted while it was "
+                "open; nothing was saved. Close Clinic Intake and open the database again "
+                "(restore it from a backup if it is gone)."
             )
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 def integrity_errors(path: Path) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from desktop.storage.sqlite import APPLICATION_ID
+
 MIGRATIONS = Migrations("clinic_intake")  # storage.MIGRATION_SET and storage.SCHEMA name these
 
 # The FTS index holds names folded by storage.fold() (so "Żółć" and "zolc" meet) and is
@@ -224,3 +226,19 @@ def m0003_accounts_audit(db: Database) -> None:
             f"CREATE TRIGGER audit_no_{event.lower()} BEFORE {event} ON audit "
             "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END"
         )
+
+
+@MIGRATIONS(name="0004_integrity")
+def m0004_integrity(db: Database) -> None:
+    """Revisions on patients and consultations, signatures bound to the content shown, the
+    clinic's identity, and the application id that marks the file as a clinic database."""
+    for table in ("patients", "consultations"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN revision INTEGER NOT NULL DEFAULT 1")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN updated_by TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE signatures ADD COLUMN content_sha256 TEXT NOT NULL DEFAULT ''")
+    # A random identity per clinic: a restore from another clinic's backup asks first.
+    db.execute(
+        "INSERT OR IGNORE INTO settings (key, value) "
+        "VALUES ('clinic_id', json_quote(lower(hex(randomblob(16)))))"
+    )
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")

@@ -64,6 +64,8 @@ def patient_to_row(patient: Patient) -> Row:
         "search_phone": phone_search_text(patient.phone),
         "created": iso(patient.created),
         "updated": iso(patient.updated),
+        "revision": patient.revision,
+        "updated_by": patient.updated_by,
     }
 
 
@@ -100,6 +102,8 @@ def consultation_to_row(c: Consultation) -> Row:
         "created": iso(c.created),
         "updated": iso(c.updated),
         "signed_at": iso(c.signed_at),
+        "revision": c.revision,
+        "updated_by": c.updated_by,
     }
 
 
@@ -116,6 +120,8 @@ def patient_from_row(r: Row) -> Patient:
         demo=bool(r["demo"]),
         created=_dt(r["created"]),
         updated=_dt(r["updated"]),
+        revision=int(r.get("revision", 1)),
+        updated_by=r.get("updated_by") or "",
     )
 
 
@@ -158,6 +164,8 @@ def consultation_from_row(r: Row) -> Consultation:
         created=_dt(r["created"]),
         updated=_dt(r["updated"]),
         signed_at=_dt(r["signed_at"]),
+        revision=int(r.get("revision", 1)),
+        updated_by=r.get("updated_by") or "",
     )
 
 
@@ -175,6 +183,7 @@ def signature_from_row(r: Row) -> Signature:
         height=r["height"],
         id=r["id"],
         consultation_id=r["consultation_id"],
+        content_sha256=r.get("content_sha256") or "",
     )
 
 

@@ -23,9 +23,9 @@ class SignatureRepository:
             self.delete(s.consultation_id, s.role)
             self._store.execute(
                 "INSERT INTO signatures (id, consultation_id, role, signer_name, strokes, width, "
-                "height, signed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "height, signed_at, content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [s.id, s.consultation_id, s.role, s.signer_name, json.dumps(strokes), s.width,
-                 s.height, iso(s.signed_at)],
+                 s.height, iso(s.signed_at), s.content_sha256],
             )  # fmt: skip
 
     def delete(self, consultation_id: str, role: str) -> None:

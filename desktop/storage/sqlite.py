@@ -11,7 +11,7 @@ from pathlib import Path
 from desktop.errors import Conflict, StorageError
 from desktop.models import Patient
 from desktop.storage.connection import Connection
-from desktop.storage.file import friendly_error, prepare_file
+from desktop.storage.file import FileIdentity, friendly_error, prepare_file
 from desktop.storage.rows import Row, patient_from_row
 from desktop.storage.search import fts_query
 from desktop.storage.store import Params, Store
@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 # The schema this code expects: the names of storage.migrations, in order (a test checks they
 # agree). Opening a database that has them all never loads sqlite-utils at all.
 MIGRATION_SET = "clinic_intake"
-SCHEMA = ("0001_core", "0002_signed_documents", "0003_accounts_audit")
+SCHEMA = ("0001_core", "0002_signed_documents", "0003_accounts_audit", "0004_integrity")
+# "CLNI": the SQLite header's application id of a clinic database (set by 0004_integrity).
+APPLICATION_ID = 0x434C4E49
+BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's transaction
 
 
 class SqliteStore(Store):
@@ -30,17 +33,54 @@ class SqliteStore(Store):
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.label = str(path) if path is not None else ":memory:"
+        self._identity: FileIdentity | None = None
         try:
             if path is not None:
                 prepare_file(path)
+                self._identity = FileIdentity(path)
             self.db = Connection(path)
+            self.db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._recognise()  # before anything is written to the file
             self._configure()
             self._check()
             if self.applied_migrations() != list(SCHEMA):
                 self._migrate()
         except sqlite3.Error as exc:
+            self._close_quietly()
             raise friendly_error(exc, self.label) from exc
+        except BaseException:
+            self._close_quietly()
+            raise
         super().__init__()
+
+    def _close_quietly(self) -> None:
+        if hasattr(self, "db"):
+            self.db.close()
+        if self._identity is not None:
+            self._identity.close()
+
+    def _recognise(self) -> None:
+        """Refuse another application's database and one from a newer version of ours."""
+        conn = self.db.conn
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = self.db.table_names()
+        applied = self.applied_migrations()
+        if app_id not in (0, APPLICATION_ID) or (tables and app_id == 0 and not applied):
+            raise StorageError(
+                f"{self.label} is a database of another application, not a clinic database; "
+                "it was left as it was. Choose the clinic's database file."
+            )
+        unknown = [name for name in applied if name not in SCHEMA]
+        if unknown or applied != list(SCHEMA[: len(applied)]):
+            raise StorageError(
+                f"{self.label} was made by a newer version of Clinic Intake (it has the "
+                f"schema change {(unknown or applied)[-1]}, which this version does not "
+                "know); it was left as it was. Open it with the newer version."
+            )
+
+    def _check_identity(self) -> None:
+        if self._identity is not None:
+            self._identity.check()
 
     def _configure(self) -> None:
         conn = self.db.conn
@@ -48,7 +88,6 @@ class SqliteStore(Store):
         if self.path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA busy_timeout = 3000")
 
     def _check(self) -> None:
         result = [r[0] for r in self.db.conn.execute("PRAGMA quick_check").fetchall()]
@@ -61,16 +100,35 @@ class SqliteStore(Store):
 
     def close(self) -> None:
         self.db.close()
+        if self._identity is not None:
+            self._identity.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.db.conn.in_transaction
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
+        outermost = not self.db.conn.in_transaction
+        if outermost:
+            self._check_identity()
         try:
             with self.db.atomic():
                 yield
         except sqlite3.IntegrityError as exc:
+            if outermost:
+                self._rolled_back()
             raise Conflict(f"The change was refused: {exc}.") from exc
         except sqlite3.Error as exc:
+            if outermost:
+                self._rolled_back()
             raise friendly_error(exc, self.label) from exc
+        except BaseException:
+            if outermost:
+                self._rolled_back()
+            raise
+        if outermost:
+            self._committed()
 
     def execute(self, sql: str, params: Params = ()) -> None:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ class Store(abc.ABC):
     path: Path | None  # the database file, when the backend has one
 
     def __init__(self) -> None:
+        self._after_commit: dict[str, Callable[[], None]] = {}
         self.patients = PatientRepository(self)
         self.consultations = ConsultationRepository(self)
         self.signatures = SignatureRepository(self)
@@ -45,7 +46,36 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def transaction(self) -> contextlib.AbstractContextManager[None]:
-        """One atomic unit of work; nested blocks join the outer one (as savepoints)."""
+        """One atomic unit of work; nested blocks join the outer one (as savepoints).
+
+        The outermost block takes the write lock at once (a use case that reads and then
+        writes cannot be overtaken in between), checks that the database is still the one
+        opened, and runs the `after_commit` actions once its commit succeeded.
+        """
+
+    @property
+    @abc.abstractmethod
+    def in_transaction(self) -> bool: ...
+
+    def after_commit(self, key: str, action: Callable[[], None]) -> None:
+        """Run `action` once the current transaction commits (at once outside one).
+
+        A later registration under the same `key` replaces an earlier one, so an action
+        that several writes ask for (rewriting the audit anchor) runs once per transaction.
+        Nothing runs when the transaction rolls back.
+        """
+        if self.in_transaction:
+            self._after_commit[key] = action
+        else:
+            action()
+
+    def _committed(self) -> None:
+        actions, self._after_commit = self._after_commit, {}
+        for action in actions.values():
+            action()
+
+    def _rolled_back(self) -> None:
+        self._after_commit = {}
 
     @abc.abstractmethod
     def execute(self, sql: str, params: Params = ()) -> None:

@@ -113,7 +113,7 @@ class ConsentPreview(QWidget):
             return
         try:
             with busy_cursor():
-                data = self.clinic.documents.preview(c.id, kind)
+                data = self.clinic.documents.preview(c.id, kind).pdf
         except IntakeError as exc:
             self.message.show_message(exc.message)
             self.document.close()

@@ -106,7 +106,7 @@ def test_role_matrix(role: str, tmp_path: Path, clock: FakeClock) -> None:
         clinic.accounts.create(r.replace("_", ""), f"Staff {r}", (r,), password)
     pid = clinic.patients.register(patient_fields()).id
     cid = clinic.consultations.start(pid).id
-    clinic.consultations.save_draft(cid, answers=stable_vitiligo_answers())
+    clinic.consultations.save_draft(cid, answers=stable_vitiligo_answers(), clinician="Dr Owner")
     backups = tmp_path / "backups"
     backups.mkdir()
     as_role(clinic, role)
@@ -138,6 +138,7 @@ def test_front_desk_cannot_sign_or_review(staffed: Clinic) -> None:
 def test_clinician_signature_needs_the_password_again(staffed: Clinic) -> None:
     pid = staffed.patients.register(patient_fields()).id
     cid = staffed.consultations.start(pid).id
+    staffed.consultations.save_draft(cid, answers=stable_vitiligo_answers())
     as_role(staffed, "clinician")
     with pytest.raises(PermissionDenied, match="wrong"):
         staffed.documents.add_signature(cid, "clinician", "X", STROKES, width=600, height=200)

@@ -156,7 +156,7 @@ def test_a_deferred_decision_produces_only_the_referral(clinic: Clinic, tmp_path
 def test_an_override_to_proceed_is_printed_on_the_consent(clinic: Clinic, tmp_path: Path) -> None:
     cid = ready(clinic)
     clinic.consultations.override(cid, "proceed", "Stable six years, derm letter on file", "Dr Ada")
-    text = text_of(clinic.documents.preview(cid, "consent"), tmp_path)
+    text = text_of(clinic.documents.preview(cid, "consent").pdf, tmp_path)
     assert "Stable six years, derm letter on file" in text and "Dr Ada" in text
 
 
