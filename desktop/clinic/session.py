@@ -91,8 +91,15 @@ class Session:
         """Make `user` the signed-in user (after a checked password, or first-run setup)."""
         self._user, self._locked = user, False
 
+    def begin_none(self) -> None:
+        """Nobody is signed in (a first-run setup that failed part-way)."""
+        self._user, self._locked = None, False
+
     def check_password(self, account: Account, password: str) -> None:
-        """Verify a password under the lockout policy; failures count and are audited."""
+        """Verify a password under the lockout policy; failures count and are audited.
+
+        A right password clears the count of failures (in the caller's transaction, if any).
+        """
         now = self._clock()
         until = locked_until(account.failed_attempts, account.last_failure)
         if until is not None and now < until:
@@ -103,8 +110,9 @@ class Session:
                 "administrator to reset the password."
             )
         if not self.hasher.verify(account.password_hash, password):
-            self._store.users.record_failure(account.user.id, now)
-            self._audit.record("failed login", f"user:{account.user.username}")
+            with self._store.transaction():
+                self._store.users.record_failure(account.user.id, now)
+                self._audit.record("failed login", f"user:{account.user.username}")
             left = MAX_FAILURES - account.failed_attempts - 1
             hint = f" {left} attempt(s) left before the account locks." if 0 < left <= 2 else ""
             if left <= 0:
@@ -121,8 +129,9 @@ class Session:
             self._audit.record("failed login", f"user:{account.user.username}", reason="disabled")
             raise PermissionDenied("This account is disabled; ask an administrator.")
         self.check_password(account, password)
-        self.begin(account.user)
-        self._audit.record("login", f"user:{account.user.username}")
+        with self._store.transaction():
+            self.begin(account.user)
+            self._audit.record("login", f"user:{account.user.username}")
         log.info("user %s signed in", account.user.id)
         return account.user
 

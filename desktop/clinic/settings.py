@@ -52,6 +52,10 @@ class Settings:
         unknown field, an empty name, another paper size or a logo that is not a PNG.
         """
         self._session.require("settings")
+        with self._store.transaction():
+            return self._update_profile(fields)
+
+    def _update_profile(self, fields: dict[str, Any]) -> ClinicProfile:
         current = self.profile()
         allowed = {"name", "address", "phone", "logo_png", "paper"}
         unknown = sorted(set(fields) - allowed)
@@ -83,8 +87,9 @@ class Settings:
     def set_strict_mode(self, strict: bool) -> None:
         """Strict mode: one vitiligo risk marker is enough for the A2 caution (CLINICAL.md)."""
         self._session.require("settings")
-        self._store.settings.set("strict_mode", bool(strict))
-        self._audit.record("settings", "setting:strict_mode", value=bool(strict))
+        with self._store.transaction():
+            self._store.settings.set("strict_mode", bool(strict))
+            self._audit.record("settings", "setting:strict_mode", value=bool(strict))
 
     def idle_minutes(self) -> int:
         """Minutes without input before the screen locks itself."""
@@ -94,8 +99,9 @@ class Settings:
         self._session.require("settings")
         if not 1 <= int(minutes) <= 60:
             raise ValidationError("The automatic lock must be between 1 and 60 minutes.")
-        self._store.settings.set(IDLE_KEY, int(minutes))
-        self._audit.record("settings", "setting:idle_lock_minutes", value=int(minutes))
+        with self._store.transaction():
+            self._store.settings.set(IDLE_KEY, int(minutes))
+            self._audit.record("settings", "setting:idle_lock_minutes", value=int(minutes))
 
     def is_demo(self) -> bool:
         return bool(self._store.settings.get("demo", False))
@@ -111,8 +117,9 @@ class Settings:
     def mark_demo(self, accounts: list[tuple[str, str]]) -> None:
         """Flag this database as the demo clinic, with its published (user, password) pairs."""
         self._session.require("settings")
-        self._store.settings.set("demo", True)
-        self._store.settings.set(
-            "demo_accounts", [{"username": u, "password": p} for u, p in accounts]
-        )
-        self._audit.record("settings", "setting:demo", value=True)
+        with self._store.transaction():
+            self._store.settings.set("demo", True)
+            self._store.settings.set(
+                "demo_accounts", [{"username": u, "password": p} for u, p in accounts]
+            )
+            self._audit.record("settings", "setting:demo", value=True)

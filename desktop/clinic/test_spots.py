@@ -59,15 +59,18 @@ class TestSpots:
 
     def record(self, consultation_id: str, site: str, done_on: date) -> TestSpot:
         self._session.require("testspot.record")
-        c = self._store.consultations.get(consultation_id)
         site = " ".join(site.split())
         if not site:
             raise ValidationError("Name the test spot's site (e.g. 'left jawline').", "site")
-        if done_on < c.date:
-            raise ValidationError("A test spot cannot be done before its consultation.", "done_on")
-        spot = TestSpot(new_id(), c.id, c.patient_id, site, done_on)
-        self._store.test_spots.save(spot, self._clock())
-        self._audit.record("record test spot", f"spot:{spot.id}", c.patient_id, site=site)
+        with self._store.transaction():
+            c = self._store.consultations.get(consultation_id)
+            if done_on < c.date:
+                raise ValidationError(
+                    "A test spot cannot be done before its consultation.", "done_on"
+                )
+            spot = TestSpot(new_id(), c.id, c.patient_id, site, done_on)
+            self._store.test_spots.save(spot, self._clock())
+            self._audit.record("record test spot", f"spot:{spot.id}", c.patient_id, site=site)
         return spot
 
     def review(
@@ -82,6 +85,12 @@ class TestSpots:
     ) -> TestSpot:
         """Record the 4- or 12-week review (`result` one of REVIEW_RESULTS)."""
         self._session.require("testspot.review")
+        with self._store.transaction():
+            return self._review(spot_id, week, result, reviewer, on, notes)
+
+    def _review(
+        self, spot_id: str, week: int, result: str, reviewer: str, on: date | None, notes: str
+    ) -> TestSpot:
         spot = self._store.test_spots.get(spot_id)
         if spot is None:
             raise NotFound(f"No test spot with ID {spot_id}.")
