@@ -230,7 +230,7 @@ class Paperwork:
     def required_signers(self, c: Consultation) -> tuple[SignerRole, ...]:
         if c.assessment is None:
             raise ValidationError("Complete the checklist first: it decides who must sign.")
-        return required_signer_roles(c.assessment)
+        return required_signer_roles(self.checklist, c.assessment)
 
     def add_signature(
         self,
@@ -286,7 +286,7 @@ class Paperwork:
             assessment=c.assessment,
             signatures=self.store.signatures_for(c.id),
             test_spots=self.store.test_spots("patient_id = ?", [c.patient_id]),
-            sources=self.checklist.sources,
+            checklist=self.checklist,
             document_id=document_id,
             now=now,
         )
@@ -308,7 +308,9 @@ class Paperwork:
             )
         if not c.clinician:
             raise ValidationError("Name the clinician responsible for this consultation.")
-        missing = missing_signer_roles(c.assessment, self.store.signatures_for(c.id))
+        missing = missing_signer_roles(
+            self.checklist, c.assessment, self.store.signatures_for(c.id)
+        )
         if missing:
             raise ValidationError(
                 "Signatures missing: "
