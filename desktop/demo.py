@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import random
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from desktop import resources
+from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
-from desktop.errors import Conflict
+from desktop.errors import Conflict, ValidationError
 from desktop.models import Procedure, Stroke
 
 log = logging.getLogger(__name__)
@@ -28,45 +31,84 @@ DEMO_ACCOUNTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 PAD_W, PAD_H = 600.0, 200.0
 
-# Synthetic people: (given, family, age in years, Fitzpatrick type, phone).
-PEOPLE: list[tuple[str, str, int, str, str]] = [
-    ("Łukasz", "Żółć", 36, "II", "+48 600 123 456"),
-    ("Zoë", "Ødegård", 29, "I", "+47 912 34 567"),
-    ("Αλέξανδρος", "Παπαδόπουλος", 41, "III", "+30 690 123 4567"),
-    ("Siobhán", "O'Brien", 33, "I", "07700 900123"),
-    ("Anna", "Smith-Jones", 16, "II", "07700 900456"),
-    ("Priya", "Raghunathan", 27, "IV", "07700 900789"),
-    ("Kwame", "Mensah", 38, "VI", "07700 900321"),
-    ("Mei", "Chen", 31, "III", "07700 900654"),
-    ("José", "Núñez García", 45, "IV", "+34 612 345 678"),
-    ("Ingrid", "Bäckström", 52, "I", "+46 70 123 45 67"),
-    ("Dmitri", "Volkov", 40, "II", "+44 20 7946 0011"),
-    ("Fatima", "Al-Sayed", 24, "IV", "07700 900987"),
-    ("Aoife", "Ní Bhriain", 21, "I", "+353 85 123 4567"),
-    ("Thandiwe", "Dlamini", 35, "V", "+27 82 123 4567"),
-    ("Mateus", "Gonçalves", 30, "III", "+351 912 345 678"),
-    ("Ayşe", "Yılmaz", 28, "III", "+90 532 123 45 67"),
-    ("Nguyễn", "Thị Hoa", 34, "IV", "07700 900111"),
-    ("Émilie", "Lefèvre", 39, "II", "+33 6 12 34 56 78"),
-    ("Jürgen", "Müller", 47, "II", "+49 151 2345 6789"),
-    ("Hana", "Novák", 26, "II", "+420 601 234 567"),
-    ("Oluwaseun", "Adeyemi", 32, "VI", "07700 900222"),
-    ("Sakura", "Tanaka", 23, "III", "07700 900333"),
-    ("Rafael", "Oliveira", 17, "IV", "07700 900444"),
-    ("Maja", "Kovačević", 44, "II", "+385 91 234 5678"),
-    ("Tomás", "Ó Súilleabháin", 50, "I", "+353 87 765 4321"),
-    ("Leilani", "Kahale", 37, "V", "07700 900555"),
-    ("Björn", "Þórsson", 42, "I", "+354 612 3456"),
-]
 
-BASE: dict[str, Any] = {
-    "V1": "no", "V5": "none", "V6": [], "V7": "no", "V8": "no", "V9": "no", "V10": [],
-    "G1": "no", "G2": "no", "G3": "no", "G4": "never", "G5": "no", "G6": "no", "G7": "no",
-    "G8": "no", "G9": "no", "G11": "no", "G13": "no",
-}  # fmt: skip
-VITILIGO: dict[str, Any] = {
-    "V1": "yes", "V2": "non_segmental", "V3": "gt_12m", "V4": "no", "V11": [],
-}  # fmt: skip
+class DemoPerson(NamedTuple):
+    """A synthetic person of the demo clinic; the age is in years on the day the demo is made."""
+
+    given_name: str
+    family_name: str
+    age: int
+    fitzpatrick: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    """One consultation's answers: an answer set (`base`, or none) with `answers` laid over it."""
+
+    base: str | None
+    answers: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class DemoClinic:
+    """The demo clinic's data (resources/demo/clinic.json): its people and answer cases."""
+
+    people: tuple[DemoPerson, ...]
+    answer_sets: Mapping[str, Mapping[str, Any]]
+    cases: Mapping[str, DemoCase]
+
+    def answers(self, case: str, skin_type: tuple[str, str]) -> dict[str, Any]:
+        """The answers of `case`; one built on an answer set also gets the patient's recorded
+        skin type, given as (question ID, type). Raises KeyError for an unknown case."""
+        c = self.cases[case]
+        answers: dict[str, Any] = {}
+        if c.base is not None:
+            answers.update(self.answer_sets[c.base])
+            answers[skin_type[0]] = skin_type[1]
+        answers.update(c.answers)
+        return copy.deepcopy(answers)
+
+
+def load_demo_clinic() -> DemoClinic:
+    """Read and check the demo clinic's data file; ValidationError names the file and entry."""
+    name, data = resources.demo_clinic_data()
+
+    def fail(where: str, message: str) -> ValidationError:
+        return ValidationError(f"{name}: {where}: {message}")
+
+    def obj(value: object, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise fail(where, "expected a JSON object")
+        return value
+
+    top = obj(data, "top level")
+    raw_people = top.get("people")
+    if not isinstance(raw_people, list) or not raw_people:
+        raise fail("people", "expected a non-empty list")
+    people: list[DemoPerson] = []
+    for i, raw in enumerate(raw_people):
+        p = obj(raw, f"people[{i}]")
+        if set(p) != set(DemoPerson._fields):
+            raise fail(f"people[{i}]", f"needs exactly the keys {', '.join(DemoPerson._fields)}")
+        values = [p[k] for k in DemoPerson._fields]
+        if not all(
+            isinstance(v, int) and not isinstance(v, bool) if k == "age" else isinstance(v, str)
+            for k, v in zip(DemoPerson._fields, values, strict=True)
+        ):
+            raise fail(f"people[{i}]", "the age must be a whole number and the rest text")
+        people.append(DemoPerson(*values))
+    sets = {
+        k: obj(v, f"answer_sets.{k}") for k, v in obj(top.get("answer_sets"), "answer_sets").items()
+    }
+    cases: dict[str, DemoCase] = {}
+    for key, raw in obj(top.get("cases"), "cases").items():
+        c = obj(raw, f"cases.{key}")
+        base = c.get("from")
+        if base is not None and base not in sets:
+            raise fail(f"cases.{key}", f"'from' {base!r} is not one of the answer sets")
+        cases[key] = DemoCase(base, obj(c.get("answers"), f"cases.{key}.answers"))
+    return DemoClinic(tuple(people), sets, cases)
 
 
 @dataclass
@@ -108,15 +150,6 @@ def _ascii(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
-def _answers(fitzpatrick: str, **over: Any) -> dict[str, Any]:
-    answers = dict(BASE, G10=fitzpatrick)
-    if over.get("V1") == "yes":
-        del answers["V8"]
-        answers.update(VITILIGO)
-    answers.update(over)
-    return answers
-
-
 def fill_demo(
     clinic: Clinic, out: Path | None = None, progress: Callable[[str], None] = log.info
 ) -> DemoSummary:
@@ -132,10 +165,11 @@ def fill_demo(
     for username, password, display, roles in DEMO_ACCOUNTS:
         clinic.accounts.create(username, display, roles, password)
     clinic.session.login("clinician", DEMO_ACCOUNTS[0][1])
+    data = load_demo_clinic()
     summary = DemoSummary()
     today = clinic.today()
     ids: list[str] = []
-    for given, family, age, fitz, phone in PEOPLE:
+    for given, family, age, fitz, phone in data.people:
         dob = date(today.year - age, 1 + (len(given) * 5) % 12, 1 + (len(family) * 7) % 28)
         if (today.month, today.day) < (dob.month, dob.day):
             dob = dob.replace(year=dob.year - 1)
@@ -155,14 +189,15 @@ def fill_demo(
     summary.patients = len(ids)
     progress(f"{len(ids)} demo patients registered")
     procedure = Procedure("Dermapen 4", 0.5, "Hyaluronic acid serum", ("cheeks", "forehead"), 1)
-    skin = {pid: p[3] for pid, p in zip(ids, PEOPLE, strict=True)}
+    skin = {pid: p.fitzpatrick for pid, p in zip(ids, data.people, strict=True)}
+    skin_type = clinic.checklist.question_id(SKIN_TYPE)
 
-    def consult(idx: int, days_ago: int, **answers: Any) -> str:
+    def consult(idx: int, days_ago: int, case: str) -> str:
         pid = ids[idx]
         c = clinic.consultations.start(
             pid, clinician=DEMO_CLINICIAN, on=today - timedelta(days=days_ago), procedure=procedure
         )
-        clinic.consultations.save_draft(c.id, answers=_answers(skin[pid], **answers))
+        clinic.consultations.save_draft(c.id, answers=data.answers(case, (skin_type, skin[pid])))
         summary.consultations += 1
         return c.id
 
@@ -191,43 +226,41 @@ def fill_demo(
                 summary.pdfs.append(path)
 
     # Signed: green proceed, amber with a clean test spot, red referral, minor with guardian.
-    sign(consult(0, 0))
-    amber = consult(1, 35, V1="yes")
+    sign(consult(0, 0, "no_finding"))
+    amber = consult(1, 35, "stable_vitiligo")
     spot = clinic.test_spots.record(amber, "behind the left ear", today - timedelta(days=35))
     sign(amber)
     clinic.test_spots.review(spot.id, 4, "no_change", DEMO_CLINICIAN, on=today - timedelta(days=7))
-    sign(consult(2, 2, V1="yes", V3="3m_6m", V6=["confetti"]))
-    sign(consult(4, 1, G10="II"))
+    sign(consult(2, 2, "active_vitiligo"))
+    sign(consult(4, 1, "minor"))
     progress(f"{summary.signed} signed consultations sealed")
     # Drafts covering every other outcome.
-    consult(3, 0, V9="yes")  # D1 disclosure only
-    consult(5, 0, V10=["thyroid", "alopecia_areata"])  # A2 risk markers: amber
-    consult(6, 0)  # K1 darker skin: caution, test spot advised
-    consult(7, 3, G6="yes")  # not today
-    consult(8, 3, G5="yes")  # clearance needed
-    consult(9, 6, G13="yes")  # caution: antiviral cover
-    consult(10, 0, V1="unsure")  # red: undiagnosed
-    consult(11, 0, V7="yes")  # red: pale patch at the site
-    consult(12, 1)  # aged 21: K3 caution
-    override = consult(13, 0, V1="yes", V3="gt_12m_repigmenting")
+    consult(3, 0, "family_history")  # one risk marker: disclosed only
+    consult(5, 0, "two_autoimmune")  # two risk markers: amber
+    consult(6, 0, "no_finding")  # darker skin on record: caution, test spot advised
+    consult(7, 3, "pregnant")  # not today
+    consult(8, 3, "anticoagulant")  # clearance needed
+    consult(9, 6, "cold_sores")  # caution: antiviral cover
+    consult(10, 0, "unsure_diagnosis")  # red: undiagnosed
+    consult(11, 0, "pale_patch_at_site")  # red: pale patch at the site
+    consult(12, 1, "no_finding")  # aged 21: caution
+    override = consult(13, 0, "repigmenting_vitiligo")
     clinic.consultations.override(
         override,
         "proceed",
         "Stable for 6 years per dermatology letter of 2026-10-02; clean test spot in 2025.",
         DEMO_CLINICIAN,
     )
-    red_spot_c = consult(14, 90, V1="yes")
+    red_spot_c = consult(14, 90, "stable_vitiligo")
     red_spot = clinic.test_spots.record(red_spot_c, "left jawline", today - timedelta(days=90))
     clinic.test_spots.review(
         red_spot.id, 4, "depigmentation", DEMO_CLINICIAN, on=today - timedelta(days=60)
     )
-    due_c = consult(15, 26, G10="V")
+    due_c = consult(15, 26, "skin_type_v")
     clinic.test_spots.record(due_c, "behind the right ear", today - timedelta(days=26))
-    overdue_c = consult(16, 90, V1="yes")
+    overdue_c = consult(16, 90, "stable_vitiligo")
     clinic.test_spots.record(overdue_c, "inner upper arm", today - timedelta(days=88))
-    partial = clinic.consultations.start(ids[17], clinician=DEMO_CLINICIAN, procedure=procedure)
-    clinic.consultations.save_draft(partial.id, answers={"V1": "no", "G1": "no", "G2": "no"})
-    summary.consultations += 1
+    consult(17, 0, "partial")
     progress(f"{summary.consultations} demo consultations recorded")
     clinic.session.logout()
     return summary

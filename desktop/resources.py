@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent / "resources"
 CHECKLISTS = ROOT / "checklists"
 CONSENT = ROOT / "consent"
 FONTS = ROOT / "fonts"
+DEMO = ROOT / "demo"
 DEFAULT_CHECKLIST = "vitiligo-microneedling"
 
 
@@ -42,6 +43,12 @@ def load_json(path: Path) -> Any:
 def consent_template_data(name: str) -> tuple[str, Any]:
     """A consent/aftercare/referral template's file name and parsed JSON."""
     path = CONSENT / f"{name}.json"
+    return path.name, load_json(path)
+
+
+def demo_clinic_data() -> tuple[str, Any]:
+    """The demo clinic's file name and parsed JSON: its people and their checklist answers."""
+    path = DEMO / "clinic.json"
     return path.name, load_json(path)
 
 

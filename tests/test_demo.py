@@ -9,6 +9,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from desktop import resources
+from desktop.checklist import normalize_answers, parse_definition_text
+from desktop.checklist.roles import SKIN_TYPE
+from desktop.demo import load_demo_clinic
+from desktop.errors import ValidationError
 from tests.conftest import open_as_system
 from tests.test_cli import run
 
@@ -100,3 +105,49 @@ def test_demo_refuses_a_database_with_patients(
     db, _, _ = demo
     result = run("--db", str(db), "demo", home=tmp_path)
     assert result.returncode == 2 and "empty database" in result.stderr
+
+
+def test_demo_answer_cases_fit_the_checklist() -> None:
+    name, text = resources.checklist_text()
+    definition = parse_definition_text(text, name)
+    data = load_demo_clinic()
+    skin_type = definition.question_id(SKIN_TYPE)
+    for name, case in data.cases.items():
+        answers = data.answers(name, (skin_type, data.people[0].fitzpatrick))
+        # Every case but the one just begun is a complete checklist.
+        normalize_answers(definition, answers, partial=case.base is None)
+        assert (case.base is None) == (name == "partial")
+        assert (skin_type in answers) == (case.base is not None)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[]", "clinic.json: top level: expected a JSON object"),
+        ('{"people": []}', "clinic.json: people: expected a non-empty list"),
+        (
+            '{"people": [{"given_name": "A", "family_name": "B", "age": "30", "fitzpatrick": "I",'
+            ' "phone": ""}]}',
+            "clinic.json: people[0]: the age must be a whole number",
+        ),
+        (
+            '{"people": [{"given_name": "A"}]}',
+            "clinic.json: people[0]: needs exactly the keys given_name, family_name, age",
+        ),
+        (
+            '{"people": [{"given_name": "A", "family_name": "B", "age": 30, "fitzpatrick": "I",'
+            ' "phone": ""}], "answer_sets": {"base": {}},'
+            ' "cases": {"x": {"from": "other", "answers": {}}}}',
+            "clinic.json: cases.x: 'from' 'other' is not one of the answer sets",
+        ),
+        ("{", "clinic.json: not valid JSON"),
+    ],
+)
+def test_a_broken_demo_file_is_refused_naming_the_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, fragment: str
+) -> None:
+    (tmp_path / "clinic.json").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(resources, "DEMO", tmp_path)
+    with pytest.raises(ValidationError) as err:
+        load_demo_clinic()
+    assert fragment in str(err.value)

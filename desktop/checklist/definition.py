@@ -6,11 +6,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from desktop.checklist.conditions import Condition, Kind
 from desktop.errors import ValidationError
 from desktop.models import Decision, GeneralOutcome, VitiligoOutcome
+
+if TYPE_CHECKING:
+    from desktop.checklist.roles import QuestionRole, Role, RuleRole
 
 Group = Literal["vitiligo", "general", "note"]
 
@@ -123,6 +126,8 @@ class ChecklistDefinition:
     risk_sources: tuple[int, ...]
     sources: Mapping[int, str]
     outcomes: Mapping[str, Mapping[str, OutcomeText]]
+    # Role name -> question or rule ID of this version (desktop.checklist.roles), checked on load.
+    roles: Mapping[str, str]
     _index: Mapping[str, Question] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -145,6 +150,26 @@ class ChecklistDefinition:
             if rule.id == rule_id:
                 return rule
         raise ValidationError(f"{rule_id!r} is not a rule of checklist {self.id} {self.version}")
+
+    def question_id(self, role: QuestionRole) -> str:
+        """The ID of the question that plays `role` in this version (ValidationError if none)."""
+        return self._role_id(role)
+
+    def role_question(self, role: QuestionRole) -> Question:
+        """The question that plays `role` in this version."""
+        return self.question(self._role_id(role))
+
+    def rule_id(self, role: RuleRole) -> str:
+        """The ID of the rule that plays `role` in this version (ValidationError if none)."""
+        return self._role_id(role)
+
+    def _role_id(self, role: Role) -> str:
+        try:
+            return self.roles[role.name]
+        except KeyError:
+            raise ValidationError(
+                f"checklist {self.id} {self.version} maps nothing to the role {role.name!r}"
+            ) from None
 
     def outcome(self, kind: str, value: str) -> OutcomeText:
         """The label and meaning of an outcome, e.g. outcome("general", "not_today")."""

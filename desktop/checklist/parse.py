@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import cast
 
+from desktop.checklist.answers import shown
 from desktop.checklist.conditions import QuestionShape, parse_condition
 from desktop.checklist.definition import (
     FORMAT,
@@ -23,13 +24,15 @@ from desktop.checklist.definition import (
     Token,
     VidaMap,
 )
+from desktop.checklist.roles import ROLES, QuestionRole
 from desktop.errors import ValidationError
 
 _TOP_KEYS = ("format", "id", "version", "title", "evidence_note", "basis_tags", "sections",
-             "vida", "risk_points", "rules", "outcomes", "sources")  # fmt: skip
+             "vida", "risk_points", "rules", "roles", "outcomes", "sources")  # fmt: skip
 _ID = re.compile(r"[A-Z][0-9]{1,3}")
 _VERSION = re.compile(r"[0-9]+(\.[0-9]+){1,3}")
 _BASIS = re.compile(r"[A-Z](/[A-Z])*")
+_KIND_WORDS = {"single": "one answer", "multi": "a list of answers"}
 
 
 class _Reader:
@@ -151,6 +154,7 @@ def _parse_definition(r: _Reader, data: object) -> ChecklistDefinition:
         risk_sources=risk_sources,
         sources=sources,
         outcomes=_parse_outcomes(r, top["outcomes"]),
+        roles=_parse_roles(r, top["roles"], questions, rules),
     )
 
 
@@ -326,6 +330,76 @@ def _parse_risk(
             raise r.fail(where, "points must be at least 1 and 'max' at least the points")
         items.append(item)
     return tuple(items), r.refs(d["sources"], "risk_points", sources)
+
+
+def _parse_roles(
+    r: _Reader, data: object, questions: tuple[Question, ...], rules: tuple[Rule, ...]
+) -> Mapping[str, str]:
+    """Check that every role the code needs maps to a question or rule of the right kind."""
+    if not isinstance(data, dict):
+        raise r.fail("roles", "expected a JSON object of role names to question or rule IDs")
+    names = [role.name for role in ROLES]
+    unknown = sorted(str(k) for k in data if k not in names)
+    if unknown:
+        raise r.fail("roles", f"unknown role {unknown[0]!r}; the roles are {', '.join(names)}")
+    by_question = {q.id: q for q in questions}
+    by_rule = {x.id: x for x in rules}
+    mapped: dict[str, str] = {}
+    for role in ROLES:
+        need = "question" if isinstance(role, QuestionRole) else "rule"
+        if role.name not in data:
+            raise r.fail(
+                "roles",
+                f"the role {role.name!r} is not mapped; map it to the {need} ID of {role.meaning}",
+            )
+        where = f"roles: {role.name}"
+        ident = data[role.name]
+        if not isinstance(ident, str) or not _ID.fullmatch(ident):
+            raise r.fail(where, f"{shown(ident)} is not a {need} ID")
+        taken = next((name for name, other in mapped.items() if other == ident), None)
+        if taken is not None:
+            raise r.fail(
+                where, f"{ident} already plays the role {taken!r}; each role needs its own"
+            )
+        if isinstance(role, QuestionRole):
+            q = by_question.get(ident)
+            if q is None:
+                wrong = " (a rule)" if ident in by_rule else ""
+                raise r.fail(
+                    where,
+                    f"{ident}{wrong} is not a question of this definition; "
+                    f"this role needs {role.meaning}",
+                )
+            if q.kind != role.kind:
+                raise r.fail(
+                    where,
+                    f"question {ident} takes {_KIND_WORDS[q.kind]}; this role "
+                    f"needs one that takes {_KIND_WORDS[role.kind]}",
+                )
+            lacking = [t for t in role.tokens if t not in q.values]
+            if lacking:
+                raise r.fail(
+                    where,
+                    f"question {ident} has no token {lacking[0]!r}; this role "
+                    f"needs the tokens {', '.join(role.tokens)}",
+                )
+        else:
+            rule = by_rule.get(ident)
+            if rule is None:
+                wrong = " (a question)" if ident in by_question else ""
+                raise r.fail(
+                    where,
+                    f"{ident}{wrong} is not a rule of this definition; "
+                    f"this role needs {role.meaning}",
+                )
+            if rule.group != role.group:
+                raise r.fail(
+                    where,
+                    f"rule {ident} is in the {rule.group!r} group; this role "
+                    f"needs a rule of the {role.group!r} group",
+                )
+        mapped[role.name] = ident
+    return MappingProxyType(mapped)
 
 
 def _parse_outcomes(r: _Reader, data: object) -> Mapping[str, Mapping[str, OutcomeText]]:

@@ -49,7 +49,7 @@ class SignatureBindings:
             patient=self._store.patients.get(c.patient_id),
             consultation=c,
             test_spots=self._store.test_spots.for_patient(c.patient_id),
-            sources=self._checklist().sources,
+            checklist=self._checklist(),
         )
 
     def stale(self, c: Consultation) -> list[Signature]:

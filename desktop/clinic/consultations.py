@@ -346,7 +346,12 @@ class Consultations:
         self._session.require("patient.view")
         c = self._store.consultations.get(consultation_id)
         missing = tuple(missing_required(self._checklist(), c.answers))
-        required = required_signer_roles(c.assessment) if c.assessment and not missing else ()
+        checklist = self._checklist()
+        required = (
+            required_signer_roles(checklist, c.assessment)
+            if c.assessment is not None and not missing
+            else ()
+        )
         documents = self._store.documents.for_consultation(c.id) if c.state == "signed" else []
         return ConsultationOverview(
             consultation=c,

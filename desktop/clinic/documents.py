@@ -101,7 +101,7 @@ class Documents:
             raise ValidationError("Complete the checklist first: it decides who must sign.")
         from desktop.consent import required_signer_roles
 
-        return required_signer_roles(c.assessment)
+        return required_signer_roles(self._checklist(), c.assessment)
 
     def _require_signer(self, role: str) -> User:
         return self._session.require(
@@ -225,7 +225,7 @@ class Documents:
             consultation=c,
             signatures=self._store.signatures.for_consultation(c.id),
             test_spots=self._store.test_spots.for_patient(c.patient_id),
-            sources=self._checklist().sources,
+            checklist=self._checklist(),
             document_id=document_id,
             now=now,
         )
@@ -324,7 +324,7 @@ class Documents:
                 "signature no longer stands; they must see the sheet again and sign again."
             )
         signatures = self._store.signatures.for_consultation(c.id)
-        missing = missing_signer_roles(c.assessment, signatures)
+        missing = missing_signer_roles(self._checklist(), c.assessment, signatures)
         if missing:
             raise ValidationError(
                 "Signatures missing: "

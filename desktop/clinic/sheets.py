@@ -6,7 +6,7 @@ import contextlib
 import gc
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +31,7 @@ from desktop.models import (
 
 if TYPE_CHECKING:
     from desktop import pdf, signing
+    from desktop.checklist import ChecklistDefinition
 
 Composer = Callable[..., DocumentContent]
 # A sheet's signable content is composed with these in place of its document ID and time of
@@ -86,7 +87,7 @@ def compose(
     consultation: Consultation,
     signatures: Sequence[Signature],
     test_spots: Sequence[TestSpot],
-    sources: Mapping[int, str],
+    checklist: ChecklistDefinition,
     document_id: str,
     now: datetime,
 ) -> tuple[Template, DocumentContent]:
@@ -101,7 +102,7 @@ def compose(
         assessment=consultation.assessment,
         signatures=signatures,
         test_spots=test_spots,
-        sources=sources,
+        checklist=checklist,
         document_id=document_id,
         now=now,
     )
@@ -136,7 +137,7 @@ def signable_sha256(
     patient: Patient,
     consultation: Consultation,
     test_spots: Sequence[TestSpot],
-    sources: Mapping[int, str],
+    checklist: ChecklistDefinition,
 ) -> str:
     """SHA-256 (hex) of what the sheets of `kinds` ask their signers to agree to.
 
@@ -153,7 +154,7 @@ def signable_sha256(
             consultation=consultation,
             signatures=(),
             test_spots=test_spots,
-            sources=sources,
+            checklist=checklist,
             document_id=_SIGNABLE_ID,
             now=_SIGNABLE_AT,
         )

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from desktop.checklist import ChecklistDefinition
+from desktop.checklist.roles import (
+    AUTOIMMUNE,
+    DIAGNOSIS,
+    DISCLOSURE,
+    FAMILY_HISTORY,
+    GUARDIAN,
+    PIGMENTATION_RISK,
+    RISK_MARKERS,
+)
 from desktop.consent.blocks import (
     Bullets,
     DocumentContent,
@@ -59,11 +69,15 @@ def compose_consent(
     assessment: Assessment,
     signatures: Sequence[Signature],
     test_spots: Sequence[TestSpot],
-    sources: Mapping[int, str],
+    checklist: ChecklistDefinition,
     document_id: str,
     now: datetime,
 ) -> DocumentContent:
-    """The informed-consent sheet (CLINICAL.md points 1-8); refuses a deferred decision."""
+    """The informed-consent sheet (CLINICAL.md points 1-8); refuses a deferred decision.
+
+    `checklist` is the definition version that made `assessment`: its role map says which
+    fired rules and answers the sheet looks for, and its sources table is cited.
+    """
     _check_document_id(document_id)
     s = Sheet(
         template,
@@ -72,6 +86,7 @@ def compose_consent(
         patient=patient,
         consultation=consultation,
         assessment=assessment,
+        checklist=checklist,
     )
     if s.decision == "defer":
         raise ValidationError(
@@ -79,7 +94,8 @@ def compose_consent(
             "print the referral sheet instead.",
             field="decision",
         )
-    guardian = assessment.has("K4")
+    guardian = assessment.has(checklist.rule_id(GUARDIAN))
+    skin_type = assessment.has(checklist.rule_id(PIGMENTATION_RISK))
     s.opening()
     s.details(s.visit_rows())
     if guardian:
@@ -109,13 +125,13 @@ def compose_consent(
     s.evidence()
     s.outcome()
     s.override()
-    s.rules(sources)
+    s.rules()
     s.disclosure()
-    if assessment.vitiligo == "amber" or assessment.has("K1") or test_spots:
+    if assessment.vitiligo == "amber" or skin_type or test_spots:
         s.heading("test_spot", 2)
         if assessment.vitiligo == "amber":
             s.add(Paragraph(s.text("test_spot", "why_vitiligo")))
-        if assessment.has("K1"):
+        if skin_type:
             s.add(Paragraph(s.text("test_spot", "why_skin_type")))
         s.bullets("test_spot", "plan")
         s.add(Notice(s.text("test_spot", "caveat"), tone="warning"))
@@ -133,7 +149,7 @@ def compose_consent(
     intro = s.text("confirmations", "intro_guardian" if guardian else "intro")
     s.bullets("confirmations", intro=intro)
     # 8. signatures and the record
-    s.signatures(signatures, required_signer_roles(assessment))
+    s.signatures(signatures, required_signer_roles(checklist, assessment))
     return s.done(document_id, now)
 
 
@@ -146,12 +162,11 @@ def compose_aftercare(
     assessment: Assessment,
     signatures: Sequence[Signature] = (),
     test_spots: Sequence[TestSpot] = (),
-    sources: Mapping[int, str] | None = None,
+    checklist: ChecklistDefinition,
     document_id: str,
     now: datetime,
 ) -> DocumentContent:
     """The aftercare sheet, with the vitiligo add-on and autoimmune advice where they apply."""
-    del sources  # same arguments as the other sheets; aftercare cites no rules
     _check_document_id(document_id)
     s = Sheet(
         template,
@@ -160,6 +175,7 @@ def compose_aftercare(
         patient=patient,
         consultation=consultation,
         assessment=assessment,
+        checklist=checklist,
     )
     rows = (
         ("treatment_date", format_date(consultation.date)),
@@ -177,9 +193,9 @@ def compose_aftercare(
     s.add(Notice(s.text("warning", "urgent"), tone="danger"))
     answers = consultation.answers
     if (
-        answers.get("V1") == "yes"
-        or assessment.has("A2")
-        or assessment.has("D1")
+        answers.get(checklist.question_id(DIAGNOSIS)) == "yes"
+        or assessment.has(checklist.rule_id(RISK_MARKERS))
+        or assessment.has(checklist.rule_id(DISCLOSURE))
         or bool(test_spots)
     ):
         start = min((t.done_on for t in test_spots), default=consultation.date)
@@ -189,7 +205,9 @@ def compose_aftercare(
         }
         s.heading("vitiligo")
         s.add(Bullets(s.items("vitiligo", "items", **when), intro=s.text("vitiligo", "text")))
-    if answers.get("V9") == "yes" or answer_list(answers, "V10"):
+    if answers.get(checklist.question_id(FAMILY_HISTORY)) == "yes" or answer_list(
+        answers, checklist.question_id(AUTOIMMUNE)
+    ):
         s.notice("autoimmune", "info")
     s.signatures([sig for sig in signatures if sig.role == "clinician"])
     return s.done(document_id, now)
@@ -204,7 +222,7 @@ def compose_referral(
     assessment: Assessment,
     signatures: Sequence[Signature] = (),
     test_spots: Sequence[TestSpot] = (),
-    sources: Mapping[int, str],
+    checklist: ChecklistDefinition,
     document_id: str,
     now: datetime,
 ) -> DocumentContent:
@@ -217,6 +235,7 @@ def compose_referral(
         patient=patient,
         consultation=consultation,
         assessment=assessment,
+        checklist=checklist,
     )
     if s.decision != "defer":
         raise ValidationError(
@@ -229,7 +248,7 @@ def compose_referral(
     s.add(Paragraph(s.text("why", "text")))
     s.outcome()
     s.override()
-    s.rules(sources)
+    s.rules()
     s.disclosure()
     s.evidence()
     s.test_spot_results(test_spots)

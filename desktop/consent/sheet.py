@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
+from desktop.checklist import ChecklistDefinition
+from desktop.checklist.roles import AUTOIMMUNE, DISCLOSURE, FAMILY_HISTORY
 from desktop.consent.blocks import (
     BadgeTone,
     Block,
@@ -93,6 +95,7 @@ class Sheet:
         patient: Patient,
         consultation: Consultation,
         assessment: Assessment,
+        checklist: ChecklistDefinition,
     ) -> None:
         if template.kind != kind:
             raise ValidationError(
@@ -105,6 +108,7 @@ class Sheet:
         self.patient = patient
         self.c = consultation
         self.a = assessment
+        self.checklist = checklist
         self.decision = _effective_decision(consultation, assessment)
         self.blocks: list[Block] = []
         self.values = _Values(
@@ -207,8 +211,9 @@ class Sheet:
         )
         self.add(Notice(text, self.text("override", "title"), "warning"))
 
-    def rules(self, sources: Mapping[int, str]) -> None:
+    def rules(self) -> None:
         t, a = self.t, self.a
+        sources = self.checklist.sources
         self.add(Heading(self.text("rules", "heading"), 2))
         if not a.fired:
             self.add(Paragraph(self.text("rules", "none")))
@@ -235,15 +240,17 @@ class Sheet:
             self.add(Bullets(listed, intro=self.text("rules", "sources_heading"), style="small"))
 
     def disclosure(self) -> None:
-        if not self.a.has("D1"):
+        d = self.checklist
+        rule = d.rule_id(DISCLOSURE)
+        if not self.a.has(rule):
             return
         answers = self.c.answers
         markers_map = self.t.mapping("disclosure", "markers")
-        names = ["family"] if answers.get("V9") == "yes" else []
-        names.extend(answer_list(answers, "V10"))
+        names = ["family"] if answers.get(d.question_id(FAMILY_HISTORY)) == "yes" else []
+        names.extend(answer_list(answers, d.question_id(AUTOIMMUNE)))
         words = [markers_map.get(n, n.replace("_", " ")) for n in names]
         if not words:  # the answers do not say; fall back on the rule's own text
-            words = [f.text for f in self.a.fired if f.rule == "D1"]
+            words = [f.text for f in self.a.fired if f.rule == rule]
         joined = words[0] if len(words) == 1 else ""
         if len(words) > 1:
             joined = f"{', '.join(words[:-1])} {self.text('disclosure', 'and')} {words[-1]}"

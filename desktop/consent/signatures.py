@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from desktop.checklist import ChecklistDefinition
+from desktop.checklist.roles import GUARDIAN
 from desktop.consent.blocks import SignatureBlock, format_datetime
 from desktop.errors import ValidationError
 from desktop.models import Assessment, Signature, SignerRole, Stroke
@@ -12,16 +14,21 @@ from desktop.models import Assessment, Signature, SignerRole, Stroke
 __all__ = ["missing_signer_roles", "required_signer_roles", "signature_block"]
 
 
-def required_signer_roles(assessment: Assessment) -> tuple[SignerRole, ...]:
-    """Who must sign the consent: the patient, or a parent/guardian when K4 fired; a clinician."""
-    return ("guardian" if assessment.has("K4") else "patient", "clinician")
+def required_signer_roles(
+    checklist: ChecklistDefinition, assessment: Assessment
+) -> tuple[SignerRole, ...]:
+    """Who must sign the consent: the patient, or a parent/guardian when the checklist's
+    guardian rule fired; and a clinician. `checklist` is the version that made `assessment`."""
+    guardian = assessment.has(checklist.rule_id(GUARDIAN))
+    return ("guardian" if guardian else "patient", "clinician")
 
 
 def missing_signer_roles(
-    assessment: Assessment, signatures: Sequence[Signature]
+    checklist: ChecklistDefinition, assessment: Assessment, signatures: Sequence[Signature]
 ) -> tuple[SignerRole, ...]:
+    """The required signers (in signing order) without a named signature holding ink."""
     present = {s.role for s in signatures if s.strokes and s.signer_name.strip()}
-    return tuple(r for r in required_signer_roles(assessment) if r not in present)
+    return tuple(r for r in required_signer_roles(checklist, assessment) if r not in present)
 
 
 def signature_block(s: Signature, role_label: str) -> SignatureBlock:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.checklist.roles import DIAGNOSED_VITILIGO, PIGMENTATION_RISK, RISK_MARKERS
 from desktop.clinic import MIN_OVERRIDE_REASON, Clinic, LiveAssessment
 from desktop.errors import IntakeError
 from desktop.models import DECISIONS, Assessment, Consultation, FiredRule
@@ -32,7 +33,8 @@ GROUP_TITLES = {
     "general": "General microneedling safety",
     "note": "Disclosures (printed on the consent sheet)",
 }
-TEST_SPOT_RULES = ("A1", "A2", "K1")
+# The rules after which a test spot is advised (unless the vitiligo outcome is red).
+TEST_SPOT_ROLES = (DIAGNOSED_VITILIGO, RISK_MARKERS, PIGMENTATION_RISK)
 
 
 class AssessmentView(QWidget):
@@ -158,8 +160,9 @@ class AssessmentView(QWidget):
         if a is not None and consultation.override is None:
             # Start from the decision in force, so an override is always a deliberate change.
             self.override_decision.setCurrentIndex(self.override_decision.findData(a.decision))
+        spot_rules = [self.definition.rule_id(role) for role in TEST_SPOT_ROLES]
         self.spot_row.setVisible(
-            a is not None and any(a.has(r) for r in TEST_SPOT_RULES) and a.vitiligo != "red"
+            a is not None and any(a.has(r) for r in spot_rules) and a.vitiligo != "red"
         )
 
     def _show_incomplete(self, missing: tuple[str, ...]) -> None:

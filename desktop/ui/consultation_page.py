@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.checklist import age_on
+from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
 from desktop.errors import IntakeError
 from desktop.models import Consultation, Document, Patient
@@ -147,9 +148,9 @@ class ConsultationPage(QWidget):
         self.procedure.load(c)
         self.checklist.set_answers(c.answers)
         fitz = self.patient.fitzpatrick
-        g10 = self.checklist.questions.get("G10")
-        if g10 is not None:
-            g10.set_extra(f"Patient record: type {fitz}." if fitz else "")
+        skin_type = self.checklist.questions.get(self.clinic.checklist.question_id(SKIN_TYPE))
+        if skin_type is not None:
+            skin_type.set_extra(f"Patient record: type {fitz}." if fitz else "")
         locked = c.state == "signed"
         self.procedure.set_read_only(locked)
         self.checklist.set_read_only(

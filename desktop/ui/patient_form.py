@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.checklist import age_on
+from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
 from desktop.clinic.patient_fields import parse_date
 from desktop.errors import DuplicatePatient, IntakeError, ValidationError
@@ -28,7 +29,6 @@ from desktop.ui.widgets import FieldMessage, hint_label, set_tab_order
 log = logging.getLogger(__name__)
 
 TEXT_FIELDS = ("given_name", "family_name", "date_of_birth", "phone", "email")
-FITZPATRICK_QUESTION = "G10"
 
 
 class PatientForm(QWidget):
@@ -155,11 +155,9 @@ class PatientForm(QWidget):
 
     def _fitzpatrick_items(self) -> list[tuple[str, str]]:
         """Type and description, taken from the checklist's own skin-type question."""
-        definition = self.clinic.checklist
-        if definition.has_question(FITZPATRICK_QUESTION):
-            q = definition.question(FITZPATRICK_QUESTION)
-            if set(q.values) == set(FITZPATRICK_TYPES):
-                return [(t.label, t.value) for t in q.tokens]
+        q = self.clinic.checklist.role_question(SKIN_TYPE)
+        if set(q.values) == set(FITZPATRICK_TYPES):
+            return [(t.label, t.value) for t in q.tokens]
         return [(t, t) for t in FITZPATRICK_TYPES]
 
     # State ------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.checklist.roles import RISK_MARKERS
 from desktop.clinic import Clinic
 from desktop.errors import IntakeError, StorageError
 from desktop.ui.widgets import FieldMessage, busy_cursor, hint_label
@@ -98,7 +99,8 @@ class SettingsDialog(QDialog):
         cl.addWidget(self.strict)
         cl.addWidget(
             hint_label(
-                "Normally a patient without vitiligo turns amber (rule A2) from 2 risk points "
+                "Normally a patient without vitiligo turns amber "
+                f"(rule {clinic.checklist.rule_id(RISK_MARKERS)}) from 2 risk points "
                 "(family history, autoimmune conditions); strict mode lowers that to 1. It applies "
                 "to consultations started from now on; existing ones keep their setting."
             )

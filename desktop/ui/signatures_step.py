@@ -26,7 +26,7 @@ OPTIONAL_ROLES: tuple[SignerRole, ...] = ("witness", "interpreter")
 
 
 class SignaturesStep(QWidget):
-    """Signer panels for the patient (or guardian when K4 fired) and the clinician."""
+    """Signer panels for the patient (or a guardian when the guardian rule fired), the clinician."""
 
     changed = Signal()
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import copy
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
+from desktop.checklist import ChecklistDefinition, parse_definition_text
 from desktop.consent import (
     compose_aftercare,
     compose_consent,
@@ -62,11 +65,18 @@ SOURCES = {
     34: "US FDA, Microneedling Devices",
     37: "Dermatologist commentary on contraindications",
 }
+CHECKLIST_PATH = ROOT / "resources" / "checklists" / "vitiligo-microneedling.json"
+CHECKLIST = parse_definition_text(CHECKLIST_PATH.read_text(encoding="utf-8"), CHECKLIST_PATH.name)
 PROFILE = ClinicProfile(
     name="Northgate Skin Clinic", address="12 Northgate\nYork YO1 7HH", phone="+44 1904 555 0101"
 )
 
 # -- builders shared with test_pdf.py and test_signing.py --------------------------------------
+
+
+def checklist(sources: Mapping[int, str] = SOURCES) -> ChecklistDefinition:
+    """The shipped checklist definition (its role map), citing the given sources table."""
+    return replace(CHECKLIST, sources=MappingProxyType(dict(sources)))
 
 
 def raw_template(kind: str) -> dict[str, Any]:
@@ -178,7 +188,7 @@ def minor_amber_case() -> dict[str, Any]:
         "assessment": a,
         "signatures": signatures,
         "test_spots": (spot,),
-        "sources": SOURCES,
+        "checklist": checklist(),
         "now": NOW,
     }
 
@@ -207,7 +217,7 @@ def red_referral_case() -> dict[str, Any]:
         "assessment": a,
         "signatures": (Signature("clinician", "Sam Clinician", strokes(2.0), NOW),),
         "test_spots": (),
-        "sources": SOURCES,
+        "checklist": checklist(),
         "now": NOW,
     }
 
@@ -378,7 +388,7 @@ def test_every_fired_rule_is_listed_with_basis_and_sources() -> None:
 
 def test_a_source_missing_from_the_checklist_is_said_so() -> None:
     case = minor_amber_case()
-    case["sources"] = {}
+    case["checklist"] = checklist({})
     text = all_text(compose_consent(template("consent"), document_id="D", **case))
     assert "[19] Source not listed in this checklist version" in text
 
@@ -394,7 +404,8 @@ def test_k4_means_a_guardian_signs_and_is_told_so() -> None:
         ("clinician", "Clinician", "Dr Αλέξανδρος Παπαδόπουλος"),
     ]
     assert sigs.items[0].signed_at_text == "25 Nov 2026, 14:30 UTC+01:00"
-    assert required_signer_roles(minor_amber_case()["assessment"]) == ("guardian", "clinician")
+    case = minor_amber_case()
+    assert required_signer_roles(case["checklist"], case["assessment"]) == ("guardian", "clinician")
 
 
 def test_an_adult_signs_for_themselves_and_missing_signatures_show_as_unsigned() -> None:
@@ -409,9 +420,9 @@ def test_an_adult_signs_for_themselves_and_missing_signatures_show_as_unsigned()
         ("clinician", False, "Not yet signed"),
     ]
     assert "under 18" not in all_text(content)
-    assert missing_signer_roles(a, ()) == ("patient", "clinician")
+    assert missing_signer_roles(CHECKLIST, a, ()) == ("patient", "clinician")
     signed = [Signature("patient", "Zoë Ødegård", strokes(), NOW)]
-    assert missing_signer_roles(a, signed) == ("clinician",)
+    assert missing_signer_roles(CHECKLIST, a, signed) == ("clinician",)
 
 
 def test_witness_and_interpreter_are_printed_when_present() -> None:
