@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         "restore", help="replace the database with a backup (the current one is kept)"
     )
     p.add_argument("src", type=Path, metavar="SRC", help="a backup made by the backup command")
+    p.add_argument(
+        "--other-clinic",
+        action="store_true",
+        help="confirm that SRC is a backup of another clinic and should replace this one",
+    )
     p = sub.add_parser(
         "verify",
         help="check a sealed PDF: exit 0 valid, 1 invalid, 2 unusable input",
@@ -83,7 +88,9 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
     try:
         return handler(args, stdin or sys.stdin)
     except IntakeError as exc:
-        sys.stderr.write(f"error: {exc.message}\n")
+        from desktop.text import printable
+
+        sys.stderr.write(f"error: {printable(exc.message)}\n")
         return EXIT_USAGE
 
 
@@ -134,6 +141,10 @@ def assess_request(text: str) -> dict[str, Any]:
         raise ValidationError(
             f"input is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise ValidationError("input is nested too deeply to be a checklist") from None
+    except ValueError as exc:  # e.g. a number of thousands of digits
+        raise ValidationError(f"input holds a value that cannot be read ({exc})") from None
     if not isinstance(data, dict):
         raise ValidationError("input must be a JSON object with date, patient and answers")
     unknown = sorted(set(data) - {"date", "patient", "answers", "strict"})
@@ -189,7 +200,7 @@ def cmd_backup(args: argparse.Namespace, stdin: TextIO) -> int:
 def cmd_restore(args: argparse.Namespace, stdin: TextIO) -> int:
     clinic = open_clinic(args)
     try:
-        kept = clinic.backups.restore(args.src)
+        kept = clinic.backups.restore(args.src, other_clinic=args.other_clinic)
     finally:
         clinic.close()
     _out(f"Restored from {args.src}. The previous database was kept at {kept}.")

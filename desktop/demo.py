@@ -153,9 +153,16 @@ def _ascii(text: str) -> str:
 def fill_demo(
     clinic: Clinic, out: Path | None = None, progress: Callable[[str], None] = log.info
 ) -> DemoSummary:
-    """Fill an empty database with the demo clinic; write the signed PDFs into `out`."""
-    if clinic.patients.count():
-        raise Conflict("The demo fills only an empty database; use a new --db file.")
+    """Fill a new, empty database with the demo clinic; write the signed PDFs into `out`.
+
+    Refuses (Conflict, nothing written) a database that has been set up or holds patients:
+    the demo adds administrator accounts whose passwords are published.
+    """
+    if not clinic.accounts.needs_setup() or clinic.patients.count():
+        raise Conflict(
+            "The demo fills only a new, empty database (this one is set up as a clinic); "
+            "use a new --db file, e.g. --db demo.sqlite."
+        )
     clinic.settings.mark_demo([(u, p) for u, p, _, _ in DEMO_ACCOUNTS])
     clinic.settings.update_profile(
         name="Harbourside Skin Clinic (DEMO)",

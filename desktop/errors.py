@@ -62,3 +62,7 @@ class StaleRecord(Conflict):
         self.changed_by = changed_by
         self.changed_at = changed_at
         self.revision = revision
+
+
+class OtherClinic(Conflict):
+    """A backup of another clinic (or of an unknown one): restoring it needs a confirmation."""

@@ -1,10 +1,9 @@
-"""Backups and restores of the clinic database (a restore keeps the replaced file)."""
+"""Backups and restores of the clinic database (a restore checks first and keeps the old file)."""
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
@@ -12,17 +11,17 @@ from pathlib import Path
 
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.session import Session
-from desktop.errors import Conflict, StorageError, ValidationError
+from desktop.errors import Conflict, OtherClinic, StorageError, ValidationError
 from desktop.storage import SqliteStore, Store, integrity_errors
 
 log = logging.getLogger(__name__)
 
 
 class Backups:
-    """Copy the database out ("backup") and replace it from a copy ("restore").
+    """Copy the database out ("backup") and replace it from a checked copy ("restore").
 
-    `reopen(path)` closes the current store, opens `path` in its place and returns the audit
-    log of the reopened clinic (the facade rebuilds every service around the new store).
+    `reopen(path)` opens `path` in place of the closed store and returns the audit log of
+    the reopened clinic (the facade rebuilds every service around the new store).
     """
 
     def __init__(
@@ -39,6 +38,11 @@ class Backups:
         self._clock = clock
         self._reopen = reopen
 
+    def _sqlite(self) -> SqliteStore:
+        if not isinstance(self._store, SqliteStore) or self._store.path is None:
+            raise StorageError("Only a clinic database kept in a file can be backed up here.")
+        return self._store
+
     def backup(self, dest: Path) -> Path:
         """Copy the database to `dest` (a file, or a folder for a timestamped name).
 
@@ -46,19 +50,18 @@ class Backups:
         folder and StorageError when the copy fails its integrity check.
         """
         self._session.require("backup")
+        store = self._sqlite()
         if dest.is_dir():
             dest = dest / f"clinic-backup-{self._clock().strftime('%Y%m%d-%H%M%S')}.sqlite"
         if dest.exists():
             raise Conflict(f"{dest} already exists; choose a new file name.")
         if not dest.parent.exists():
             raise ValidationError(f"The folder {dest.parent} does not exist.", "dest")
-        if not isinstance(self._store, SqliteStore):
-            raise StorageError("Backups of this kind of database are not supported yet.")
         fd, tmp_name = tempfile.mkstemp(prefix=".backup-", dir=dest.parent)
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            self._store.backup_to(tmp)
+            store.backup_to(tmp)
             problems = integrity_errors(tmp)
             if problems:
                 raise StorageError(f"The backup copy failed its integrity check: {problems[0]}.")
@@ -70,38 +73,71 @@ class Backups:
         log.info("backup written to %s", dest)
         return dest
 
-    def restore(self, src: Path) -> Path:
-        """Replace this database with `src`; the current one is kept as a timestamped backup.
+    def restore(self, src: Path, *, other_clinic: bool = False) -> Path:
+        """Replace this database with the backup `src`; the current one is kept as a
+        timestamped backup beside it, whose path is returned.
 
-        Returns the path of the kept copy. What the replaced trail recorded since the backup
-        is carried into the restored trail.
+        The backup is read through SQLite's backup API (a `-wal` beside it counts) into a
+        private copy, which must pass every check before anything changes: integrity, a
+        clinic database of this or an older version with exactly the schema the migrations
+        make (no extra trigger, view or table), an intact audit chain, and the same clinic
+        unless `other_clinic` confirms another one (OtherClinic otherwise). A restore while
+        another window or program has the database open is refused. What the replaced trail
+        recorded since the backup is carried into the restored trail.
         """
         self._session.require("restore")
-        if self._store.path is None:
-            raise StorageError("An in-memory database cannot be restored into.")
+        store = self._sqlite()
+        target = store.path
+        assert target is not None
         if not src.is_file():
             raise ValidationError(f"{src} does not exist or is not a file.", "src")
-        problems = integrity_errors(src)
-        if problems:
-            raise StorageError(f"{src} cannot be restored: {problems[0]}. Nothing was changed.")
-        target = self._store.path
-        stamp = self._clock().strftime("%Y%m%d-%H%M%S")
-        kept = self.backup(target.parent / f"{target.stem}-before-restore-{stamp}.sqlite")
-        trail = self._store.audit.entries()  # what happened here, to carry past the restore
-        fd, tmp_name = tempfile.mkstemp(prefix=".restore-", dir=target.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
+        from desktop.storage.restore import check_backup
+
+        facts = check_backup(src, target.parent)
         try:
-            shutil.copyfile(src, tmp)
-            tmp.chmod(0o600)
-            self._store.close()
-            for suffix in ("-wal", "-shm"):
-                Path(f"{target}{suffix}").unlink(missing_ok=True)
-            tmp.replace(target)  # atomic: the old file or the new one, never half of each
+            if not facts.chain.intact:
+                raise StorageError(
+                    f"{src} cannot be restored: its audit trail is broken ({facts.chain.reason})."
+                    " Nothing was changed."
+                )
+            if not other_clinic and not self._same_clinic(facts.clinic_id, facts.first_audit_hash):
+                raise OtherClinic(
+                    f"{src} is a backup of another clinic (or one this database cannot "
+                    "recognise). Restoring it replaces every patient and record here. Nothing "
+                    "was changed; confirm that this is what you want to restore it."
+                )
+            store.claim_exclusive()
+            stamp = self._clock().strftime("%Y%m%d-%H%M%S")
+            kept = self.backup(target.parent / f"{target.stem}-before-restore-{stamp}.sqlite")
+            trail = store.audit.entries()  # what happened here, to carry past the restore
+            store.close()
+            os.replace(facts.path, target)  # atomic: the old file or the new one
+            _sync_folder(target.parent)
         finally:
-            tmp.unlink(missing_ok=True)
+            facts.path.unlink(missing_ok=True)
         audit = self._reopen(target)
         carried = audit.carry(trail, kept.name)
         audit.record("restore", f"file:{src.name}", kept=kept.name, carried=carried)
         log.info("database restored from %s; previous copy kept at %s", src, kept)
         return kept
+
+    def _same_clinic(self, clinic_id: str | None, first_audit_hash: str | None) -> bool:
+        here = self._store.settings.get("clinic_id")
+        if clinic_id is not None and here is not None:
+            return bool(clinic_id == here)
+        first = self._store.audit.first()
+        return first is not None and first.hash == first_audit_hash
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (POSIX; a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -9,6 +9,7 @@ from datetime import date
 
 from desktop.errors import ValidationError
 from desktop.models import FITZPATRICK_TYPES
+from desktop.text import nfc, text_problem
 
 MAX_AGE_YEARS = 120
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
@@ -59,8 +60,19 @@ def parse_date(text: str, field: str = "date_of_birth") -> date:
     )
 
 
+def _typed(value: object, field: str, *, multiline: bool = False) -> str:
+    """A field's text as typed: "" for nothing, refused if it is not clean text (NFC)."""
+    if value is None:
+        return ""
+    problem = text_problem(value, multiline=multiline)
+    if problem is not None:
+        raise ValidationError(f"{LABELS[field]} {problem}.", field=field)
+    assert isinstance(value, str)
+    return nfc(value)
+
+
 def _name(value: object, field: str) -> str:
-    text = " ".join(str(value or "").split())
+    text = " ".join(_typed(value, field).split())
     if not text:
         raise ValidationError(f"{LABELS[field]} is required.", field=field)
     if len(text) > 100:
@@ -73,7 +85,7 @@ def _name(value: object, field: str) -> str:
 def _dob(value: object, today: date) -> date:
     if isinstance(value, date):
         dob = value
-    elif isinstance(value, str) and value.strip():
+    elif isinstance(value, str) and _typed(value, "date_of_birth").strip():
         dob = parse_date(value)
     else:
         raise ValidationError("Date of birth is required.", field="date_of_birth")
@@ -92,7 +104,7 @@ def _dob(value: object, today: date) -> date:
 
 
 def _phone(value: object) -> str:
-    text = " ".join(str(value or "").split())
+    text = " ".join(_typed(value, "phone").split())
     if not text:
         return ""
     digits = sum(c.isdigit() for c in text)
@@ -106,7 +118,7 @@ def _phone(value: object) -> str:
 
 
 def _email(value: object) -> str:
-    text = str(value or "").strip()
+    text = _typed(value, "email").strip()
     if text and not _EMAIL.match(text):
         raise ValidationError(
             f"Email: '{text}' is not an email address (expected name@example.com).",
@@ -116,7 +128,7 @@ def _email(value: object) -> str:
 
 
 def _fitzpatrick(value: object) -> str | None:
-    text = str(value or "").strip().upper()
+    text = _typed(value, "fitzpatrick").strip().upper()
     if not text:
         return None
     if text not in FITZPATRICK_TYPES:
@@ -140,7 +152,7 @@ def validate_patient(raw: Mapping[str, object], today: date) -> PatientFields:
         phone=_phone(raw.get("phone")),
         email=_email(raw.get("email")),
         fitzpatrick=_fitzpatrick(raw.get("fitzpatrick")),
-        notes=str(raw.get("notes") or "").strip(),
+        notes=_typed(raw.get("notes"), "notes", multiline=True).strip(),
     )
 
 

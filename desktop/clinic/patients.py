@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -160,7 +161,8 @@ class Patients:
     def find(self, text: str, limit: int = 50) -> PatientSearch:
         """Like `search`, and says when the search is too broad to rank (see storage)."""
         self._session.require("patient.view")
-        patients, broad = self._store.patients.find(_date_tokens_to_iso(text), limit)
+        typed = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+        patients, broad = self._store.patients.find(_date_tokens_to_iso(typed), limit)
         return PatientSearch(patients, broad, self._store.patients.ranked_at_most)
 
     def count(self) -> int:

@@ -11,6 +11,7 @@ from desktop.errors import StorageError
 
 __all__ = [
     "FileIdentity",
+    "OpenLock",
     "friendly_error",
     "integrity_errors",
     "network_filesystem",
@@ -166,6 +167,50 @@ class FileIdentity:
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
+            self._fd = -1
+
+
+class OpenLock:
+    """A shared lock on `<database>.lock` for as long as a program has the database open.
+
+    `claim_exclusive` tells whether any other window or program has it open (a restore must
+    not replace a file others are writing to). Where the operating system has no `flock`
+    (Windows), nothing is locked and every claim succeeds.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self._fd = -1
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            return
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)  # waits while a restore holds it alone
+        except OSError:
+            self.close()
+            raise
+
+    def claim_exclusive(self) -> None:
+        """Hold the database alone; StorageError when another window or program has it open."""
+        if self._fd < 0:
+            return
+        import fcntl
+
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
+            raise StorageError(
+                "The database is open in another window or program; nothing was changed. "
+                "Close Clinic Intake everywhere else (other windows, other user accounts on "
+                "this computer), then restore again."
+            ) from None
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # releases the lock
             self._fd = -1
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from desktop.errors import Conflict, StorageError
 from desktop.models import Patient
 from desktop.storage.connection import Connection
-from desktop.storage.file import FileIdentity, friendly_error, prepare_file
+from desktop.storage.file import FileIdentity, OpenLock, friendly_error, prepare_file
 from desktop.storage.rows import Row, patient_from_row
 from desktop.storage.search import fts_query
 from desktop.storage.store import Params, Store
@@ -34,13 +34,16 @@ class SqliteStore(Store):
         self.path = path
         self.label = str(path) if path is not None else ":memory:"
         self._identity: FileIdentity | None = None
+        self._lock: OpenLock | None = None
         try:
             if path is not None:
                 prepare_file(path)
                 self._identity = FileIdentity(path)
             self.db = Connection(path)
             self.db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._recognise()  # before anything is written to the file
+            self._recognise()  # before anything is written to the file (or beside it)
+            if path is not None:
+                self._lock = OpenLock(path)
             self._configure()
             self._check()
             if self.applied_migrations() != list(SCHEMA):
@@ -58,6 +61,8 @@ class SqliteStore(Store):
             self.db.close()
         if self._identity is not None:
             self._identity.close()
+        if self._lock is not None:
+            self._lock.close()
 
     def _recognise(self) -> None:
         """Refuse another application's database and one from a newer version of ours."""
@@ -99,9 +104,13 @@ class SqliteStore(Store):
             )
 
     def close(self) -> None:
-        self.db.close()
-        if self._identity is not None:
-            self._identity.close()
+        self._close_quietly()
+
+    def claim_exclusive(self) -> None:
+        """Make sure no other window or program has this database open (StorageError if one
+        has); held until the store closes."""
+        if self._lock is not None:
+            self._lock.claim_exclusive()
 
     @property
     def in_transaction(self) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from desktop.clinic import Clinic
-from desktop.errors import Conflict, PermissionDenied, ValidationError
+from desktop.errors import Conflict, OtherClinic, PermissionDenied, ValidationError
 from tests.clinic.test_documents import STROKES
 from tests.conftest import (
     FAST_HASHER,
@@ -424,7 +424,9 @@ def test_a_backup_of_another_history_carries_nothing(
     other.patients.register(patient_fields(given_name="Mei", family_name="Chen"))
     other.close()
     disk_clinic.patients.register(patient_fields())
-    disk_clinic.backups.restore(tmp_path / "elsewhere" / "clinic.sqlite")
+    with pytest.raises(OtherClinic, match="another clinic"):
+        disk_clinic.backups.restore(tmp_path / "elsewhere" / "clinic.sqlite")
+    disk_clinic.backups.restore(tmp_path / "elsewhere" / "clinic.sqlite", other_clinic=True)
     trail = disk_clinic.audit.entries(limit=-1)
     assert not any("carried_from" in e.detail for e in trail)
     assert trail[-1].action == "restore" and '"carried": 0' in trail[-1].detail
