@@ -102,6 +102,10 @@ BAD_INPUTS: list[tuple[str, str]] = [
     (json.dumps(request(strict="yes")), "strict"),
     (json.dumps(request(answers=["V1"])), "answers"),
     (json.dumps(request(extra=1)), "extra"),
+    ("[" * 5000 + "]" * 5000, "nested too deeply"),
+    ('{"date": ' + "9" * 5000 + "}", "cannot be read"),
+    (json.dumps(request(answers=stable_vitiligo_answers() | {"V3": "soon\n\x1b[2J"})), "V3"),
+    (json.dumps(request(extra=1)).replace("extra", "ex\\u001btra"), "unknown field"),
 ]
 
 
@@ -115,6 +119,14 @@ def test_assess_bad_input_exits_2_with_one_clear_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert named in lines[0]
+
+
+def test_error_lines_show_control_characters_escaped(tmp_path: Path) -> None:
+    body = json.dumps(request(answers=stable_vitiligo_answers() | {"V3": "soon\n\x1b[2J\u202e"}))
+    result = run("assess", "-", stdin=body, home=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert not any(c in result.stderr for c in ("\x1b", "\u202e", "\r"))
+    assert "\\u001b" in result.stderr or "\\x1b" in result.stderr
 
 
 def test_assess_token_errors_list_the_allowed_tokens(tmp_path: Path) -> None:

@@ -12,9 +12,10 @@ from pypdf import PdfReader
 from desktop import resources
 from desktop.checklist import normalize_answers, parse_definition_text
 from desktop.checklist.roles import SKIN_TYPE
+from desktop.clinic import Clinic
 from desktop.demo import load_demo_clinic
 from desktop.errors import ValidationError
-from tests.conftest import open_as_system
+from tests.conftest import FAST_HASHER, open_as_system
 from tests.test_cli import run
 
 
@@ -105,6 +106,20 @@ def test_demo_refuses_a_database_with_patients(
     db, _, _ = demo
     result = run("--db", str(db), "demo", home=tmp_path)
     assert result.returncode == 2 and "empty database" in result.stderr
+
+
+def test_demo_refuses_a_clinic_that_is_set_up_even_without_patients(tmp_path: Path) -> None:
+    db = tmp_path / "real.sqlite"
+    clinic = Clinic.open(db, hasher=FAST_HASHER)
+    clinic.accounts.setup("owner", "Dr Owner", "a long enough password", clinic={"name": "Real"})
+    clinic.close()
+    result = run("--db", str(db), "demo", home=tmp_path)
+    assert result.returncode == 2 and "set up" in result.stderr
+    check = Clinic.open(db, hasher=FAST_HASHER)
+    check.session.login("owner", "a long enough password")
+    assert [u.username for u in check.accounts.list()] == ["owner"]
+    assert not check.settings.is_demo()
+    check.close()
 
 
 def test_demo_answer_cases_fit_the_checklist() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from desktop.audit import AuditEntry
+from desktop.clinic.anchors import Anchors, AuditAlarm
 from desktop.storage import Store
 
 log = logging.getLogger(__name__)
@@ -16,21 +17,29 @@ log = logging.getLogger(__name__)
 # Repeats of these by the same user on the same record within the window make one audit row.
 COALESCED = frozenset({"update consultation"})
 COALESCE_WINDOW = timedelta(minutes=1)
+ANCHOR_KEY = "audit-anchor"
+ALARM_KEY = "audit_alarm"
 
 
 class AuditLog:
     """Appends what the acting user does; every use case records through one of these.
 
-    `actor` names who acts ("-" before anyone signs in). The anchor (count and last hash,
-    written beside the database file) reveals rows cut off the end of the trail.
+    `actor` names who acts ("-" before anyone signs in). The anchors (count and last hash,
+    kept outside the database) reveal rows cut off the end of the trail; they are rewritten
+    once per committed transaction.
     """
 
     def __init__(
-        self, store: Store, clock: Callable[[], datetime], actor: Callable[[], str]
+        self,
+        store: Store,
+        clock: Callable[[], datetime],
+        actor: Callable[[], str],
+        anchors: Anchors,
     ) -> None:
         self._store = store
         self._clock = clock
         self._actor = actor
+        self.anchors = anchors
 
     def record(self, action: str, target: str = "", patient: str = "", **detail: object) -> None:
         """Append one entry: `action` ("create patient"), `target` ("patient:<id>"), the
@@ -41,7 +50,7 @@ class AuditLog:
             return
         text = json.dumps(detail, sort_keys=True, ensure_ascii=False) if detail else ""
         entry = self._store.audit.append(at, who, action, target, patient, text)
-        self.write_anchor(entry)
+        self._store.after_commit(ANCHOR_KEY, lambda: self.anchors.write(entry.seq, entry.hash))
 
     def _repeats_last(self, who: str, action: str, target: str, at: str) -> bool:
         """Autosave edits the same draft many times a minute: one audit row stands for them."""
@@ -51,32 +60,56 @@ class AuditLog:
         age = datetime.fromisoformat(at) - datetime.fromisoformat(last.at)
         return timedelta(0) <= age < COALESCE_WINDOW
 
-    def _anchor_path(self) -> Path | None:
-        path = self._store.path
-        return path.with_name(path.name + ".audit-anchor") if path is not None else None
+    def anchor(self) -> tuple[int, str] | None:
+        """(count, last hash) of the longest trail the anchors saw, or None."""
+        state = self.anchors.state()
+        return (state.count, state.hash) if state is not None and state.count else None
 
-    def write_anchor(self, entry: AuditEntry) -> None:
-        anchor = self._anchor_path()
+    def alarm(self) -> AuditAlarm | None:
+        """The standing finding that the trail was altered or cut short, if any."""
+        stored = AuditAlarm.from_json(self._store.settings.get(ALARM_KEY))
+        state = self.anchors.state()
+        return stored or (state.alarm if state is not None else None)
+
+    def raise_alarm(self, reason: str, row: int) -> AuditAlarm:
+        """Keep a finding (in the database and every anchor) until an administrator
+        acknowledges it; the finding is itself audited. Returns the standing alarm."""
+        standing = self.alarm()
+        if standing is not None:
+            return standing
+        alarm = AuditAlarm(self._clock().isoformat(), reason, row)
+        self.anchors.raise_alarm(alarm)
+        with self._store.transaction():
+            self._store.settings.set(ALARM_KEY, asdict(alarm))
+            self.record("audit alarm", "audit", reason=reason, row=row)
+        log.warning("audit trail check failed: %s", reason)
+        return alarm
+
+    def clear_alarm(self) -> AuditAlarm | None:
+        """Remove the standing alarm (an administrator acknowledged it); returns it."""
+        alarm = self.alarm()
+        if alarm is None:
+            return None
+        self._store.settings.set(ALARM_KEY, None)
+        last = self._store.audit.last()
+        self.anchors.clear_alarm(last.seq if last else 0, last.hash if last else "")
+        return alarm
+
+    def check_head(self) -> None:
+        """Compare the trail's end with the anchors (two reads): rows cut off the end or an
+        altered last row raise the alarm. Run when the database opens."""
+        anchor = self.anchor()
         if anchor is None:
             return
-        try:
-            tmp = anchor.with_name(anchor.name + ".tmp")
-            tmp.write_text(json.dumps({"count": entry.seq, "hash": entry.hash}))
-            tmp.chmod(0o600)
-            tmp.replace(anchor)
-        except OSError:
-            log.warning("could not update the audit anchor %s", anchor)
-
-    def read_anchor(self) -> tuple[int, str] | None:
-        """(count, last hash) as last recorded outside the database, or None."""
-        anchor = self._anchor_path()
-        if anchor is None or not anchor.exists():
-            return None
-        try:
-            data = json.loads(anchor.read_text())
-            return int(data["count"]), str(data["hash"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        count, digest = anchor
+        last = self._store.audit.last()
+        if last is None or last.seq < count:
+            have = last.seq if last else 0
+            self.raise_alarm(f"rows {have + 1}-{count} were removed from the end", have + 1)
+            return
+        row = self._store.audit.at(count)
+        if row is None or row.hash != digest:
+            self.raise_alarm(f"row {count} differs from its anchor", count)
 
     def carry(self, trail: Sequence[AuditEntry], kept: str) -> int:
         """Append to this (restored) trail what a replaced trail recorded after the backup.
@@ -101,5 +134,5 @@ class AuditLog:
                 text = json.dumps(detail, sort_keys=True, ensure_ascii=False)
                 entry = self._store.audit.append(e.at, e.user, e.action, e.target, e.patient, text)
         if entry is not None:
-            self.write_anchor(entry)
+            self.anchors.write(entry.seq, entry.hash)
         return len(later)

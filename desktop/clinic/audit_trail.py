@@ -6,8 +6,10 @@ import io
 from datetime import date
 
 from desktop.audit import AuditEntry, ChainReport, verify_chain
+from desktop.clinic.anchors import AuditAlarm
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.session import Session
+from desktop.errors import Conflict, ValidationError
 from desktop.storage import Store
 
 
@@ -82,8 +84,49 @@ class AuditTrail:
         return out.getvalue()
 
     def verify(self) -> ChainReport:
-        """Walk the hash chain; the check itself is then recorded (after the rows it checked)."""
+        """Walk the hash chain against the anchors (streamed: memory flat in the trail's size).
+
+        A broken chain, or one short of its anchors, raises the alarm, which stands (and
+        this reports BROKEN) until an administrator acknowledges it. The check itself is then
+        recorded, after the rows it checked.
+        """
         self._session.require("audit.view")
-        report = verify_chain(self._store.audit.stream(), self._audit.read_anchor())
+        report = verify_chain(self._store.audit.stream(), self._audit.anchor())
+        if not report.intact:
+            self._audit.raise_alarm(report.reason, report.broken_seq or report.count + 1)
+        else:
+            alarm = self._audit.alarm()
+            if alarm is not None:
+                report = ChainReport(
+                    False,
+                    report.count,
+                    alarm.row,
+                    f"a check on {alarm.found_at[:16].replace('T', ' ')} found that {alarm.reason}"
+                    "; an administrator has not acknowledged it yet",
+                )
         self._audit.record("audit verify", "audit", intact=report.intact, rows=report.count)
         return report
+
+    def alarm(self) -> AuditAlarm | None:
+        """The standing finding that the trail was altered or cut short (administrators see
+        it until one acknowledges it), or None."""
+        self._session.require("audit.view")
+        return self._audit.alarm()
+
+    def acknowledge(self, note: str) -> None:
+        """An administrator acknowledges the standing alarm, with a note of what was done
+        (e.g. "restored from last night's backup; reported to the owner"); audited."""
+        self._session.require("audit.view")
+        note = " ".join(note.split())
+        if len(note) < 10:
+            raise ValidationError(
+                "Say in a sentence what was found and done about it (at least 10 characters)."
+            )
+        with self._store.transaction():
+            alarm = self._audit.clear_alarm()
+            if alarm is None:
+                raise Conflict("There is no audit alarm to acknowledge.")
+            self._audit.record(
+                "acknowledge audit alarm", "audit", finding=alarm.reason,
+                found_at=alarm.found_at, note=note,
+            )  # fmt: skip

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from desktop import resources
 from desktop.auth import PasswordHasher, User
 from desktop.clinic.accounts import Accounts
+from desktop.clinic.anchors import Anchors
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.audit_trail import AuditTrail
 from desktop.clinic.backups import Backups
@@ -71,12 +72,15 @@ class Clinic:
         checklist: ChecklistDefinition | None = None,
         actor: User | None = None,
         hasher: PasswordHasher | None = None,
+        workstation_dir: Path | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.clock = clock
         self._checklist = checklist  # None: read on first use
         self._hasher = hasher
+        self._workstation_dir = workstation_dir
         self._build(store, actor)
+        self.session.audit_log.check_head()
 
     @classmethod
     def open(
@@ -86,12 +90,25 @@ class Clinic:
         clock: Clock = local_now,
         actor: User | None = None,
         hasher: PasswordHasher | None = None,
+        workstation_dir: Path | None = None,
     ) -> Clinic:
         """Open (or create) a database file; nobody is signed in unless `actor` is given.
 
-        Raises StorageError when the file cannot be used.
+        `workstation_dir` keeps this computer's copy of the audit anchors (default: the
+        user's data folder). Raises StorageError when the file cannot be used.
         """
-        return cls(open_store(path), data_dir=path.parent, clock=clock, actor=actor, hasher=hasher)
+        if workstation_dir is None:
+            from desktop import paths
+
+            workstation_dir = paths.data_dir() / "anchors"
+        return cls(
+            open_store(path),
+            data_dir=path.parent,
+            clock=clock,
+            actor=actor,
+            hasher=hasher,
+            workstation_dir=workstation_dir,
+        )
 
     @classmethod
     def in_memory(
@@ -107,7 +124,9 @@ class Clinic:
 
     def _build(self, store: Store, actor: User | None) -> None:
         self._store = store
-        self.session = Session(store, self.clock, actor=actor, hasher=self._hasher)
+        self.session = Session(
+            store, self.clock, self._anchors(store), actor=actor, hasher=self._hasher
+        )
         log = self.session.audit_log
         self._hasher = None  # the session owns it now (made on first use)
         seal_dir = self.data_dir / "seal" if self.data_dir is not None else None
@@ -137,6 +156,16 @@ class Clinic:
         self.audit = AuditTrail(store, self.session, log)
         self.backups = Backups(store, self.session, log, self.clock, self._reopen)
         self._log = log
+
+    def _anchors(self, store: Store) -> Anchors:
+        """The anchor files of `store`: beside the database and in this workstation's folder."""
+        if store.path is None:
+            return Anchors(())
+        paths = [store.path.with_name(store.path.name + ".audit-anchor")]
+        clinic_id = store.settings.get("clinic_id")
+        if self._workstation_dir is not None and clinic_id:
+            paths.append(self._workstation_dir / f"{clinic_id}.audit-anchor")
+        return Anchors(paths)
 
     def _reopen(self, path: Path) -> AuditLog:
         """Open the database at `path` in place of the current one and rebuild the services."""

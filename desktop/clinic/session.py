@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from desktop.auth import MAX_FAILURES, ROLES, PasswordHasher, User, locked_until
+from desktop.clinic.anchors import Anchors
 from desktop.clinic.audit_log import AuditLog
 from desktop.errors import PermissionDenied
 from desktop.storage import Store
@@ -39,13 +40,14 @@ class Session:
         self,
         store: Store,
         clock: Callable[[], datetime],
+        anchors: Anchors,
         *,
         actor: User | None = None,
         hasher: PasswordHasher | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
-        self.audit_log = self._audit = AuditLog(store, clock, self.actor_name)
+        self.audit_log = self._audit = AuditLog(store, clock, self.actor_name, anchors)
         self._user = actor
         self._locked = False
         self._hasher = hasher

@@ -39,7 +39,10 @@ class AuditRepository:
         return AuditEntry(seq, at, user, action, target, patient, detail, prev, digest)
 
     def first(self) -> AuditEntry | None:
-        rows = self._store.rows("SELECT * FROM audit WHERE seq = 1")
+        return self.at(1)
+
+    def at(self, seq: int) -> AuditEntry | None:
+        rows = self._store.rows("SELECT * FROM audit WHERE seq = ?", [seq])
         return _entry(rows[0]) if rows else None
 
     def last(self) -> AuditEntry | None:

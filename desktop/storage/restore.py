@@ -100,6 +100,7 @@ def check_backup(src: Path, folder: Path) -> BackupFacts:
             dest = sqlite3.connect(target)
             try:
                 source.backup(dest)
+                dest.execute("PRAGMA journal_mode = DELETE")  # no -wal beside the copy
             except sqlite3.Error as exc:
                 raise _refuse(src, f"it cannot be read ({exc})") from exc
             finally:

@@ -216,6 +216,8 @@ class SqliteStore(Store):
         try:
             with target:
                 self.db.conn.backup(target)
+            # One self-contained file: no -wal or -shm beside it once it is checked or moved.
+            target.execute("PRAGMA journal_mode = DELETE")
         except sqlite3.Error as exc:
             raise friendly_error(exc, str(dest)) from exc
         finally:
