@@ -17,9 +17,9 @@ from PySide6.QtWidgets import QApplication
 
 from desktop import paths
 from desktop.errors import IntakeError
-from desktop.ui.error_dialogs import install_excepthook, show_intake_error
+from desktop.ui.common.messages import install_excepthook, show_intake_error
+from desktop.ui.common.widgets import busy_cursor
 from desktop.ui.main_window import MainWindow
-from desktop.ui.widgets import busy_cursor
 
 if TYPE_CHECKING:
     from desktop.clinic import Clinic

@@ -21,17 +21,17 @@ from PySide6.QtWidgets import (
 
 from desktop.auth import ROLE_LABELS
 from desktop.errors import IntakeError
-from desktop.ui.access_page import AccessPage
-from desktop.ui.admin_actions import AdminActions
-from desktop.ui.error_dialogs import show_intake_error
-from desktop.ui.widgets import busy_cursor
+from desktop.ui.admin_menu import AdminActions
+from desktop.ui.common.messages import show_intake_error
+from desktop.ui.common.widgets import busy_cursor
+from desktop.ui.pages.access import AccessPage
 
 if TYPE_CHECKING:
     from desktop.clinic import Clinic
     from desktop.models import TestSpot
-    from desktop.ui.consultation_page import ConsultationPage
-    from desktop.ui.patient_page import PatientPage
-    from desktop.ui.start_screen import StartScreen
+    from desktop.ui.consultation.page import ConsultationPage
+    from desktop.ui.pages.patient import PatientPage
+    from desktop.ui.pages.start import StartScreen
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class MainWindow(QMainWindow):
     def start(self) -> StartScreen:
         """The start screen, built the first time it is needed."""
         if self._start is None:
-            from desktop.ui.start_screen import StartScreen
+            from desktop.ui.pages.start import StartScreen
 
             start = StartScreen()
             start.open_patient.connect(self.show_patient)
@@ -296,7 +296,7 @@ class MainWindow(QMainWindow):
 
     def patient_page(self) -> PatientPage:
         if self._patient_page is None:
-            from desktop.ui.patient_page import PatientPage
+            from desktop.ui.pages.patient import PatientPage
 
             page = PatientPage(self.clinic)
             page.back.connect(self.show_start)
@@ -308,7 +308,7 @@ class MainWindow(QMainWindow):
 
     def consultation_page(self) -> ConsultationPage:
         if self._consultation_page is None:
-            from desktop.ui.consultation_page import ConsultationPage
+            from desktop.ui.consultation.page import ConsultationPage
 
             page = ConsultationPage(self.clinic)
             page.back_to_patient.connect(self.show_patient)
@@ -352,14 +352,14 @@ class MainWindow(QMainWindow):
             self._consultation_page.flush()
 
     def review_spot(self, spot: TestSpot, week: int) -> None:
-        from desktop.ui.test_spot_dialog import ReviewDialog
+        from desktop.ui.dialogs.spots import ReviewDialog
 
         dialog = ReviewDialog(self.clinic, spot, week, self)
         dialog.finished.connect(lambda _result: self.start.refresh())
         dialog.open()
 
     def open_settings(self) -> None:
-        from desktop.ui.settings_dialog import SettingsDialog
+        from desktop.ui.dialogs.settings import SettingsDialog
 
         try:
             with busy_cursor():

@@ -1,4 +1,4 @@
-"""The Administration menu by role, the idle-lock setting, one's own password, backup/restore."""
+"""The Administration menu by role, the dialogs it opens, backup and restore."""
 
 from __future__ import annotations
 
@@ -10,12 +10,8 @@ from pytestqt.qtbot import QtBot
 from desktop.clinic import Clinic
 from desktop.errors import PermissionDenied
 from desktop.ui.main_window import MainWindow
-from desktop.ui.password_dialog import ChangePasswordDialog
-from desktop.ui.settings_dialog import SettingsDialog
 from tests.conftest import OWNER_PASSWORD, patient_fields
-from tests.ui.conftest import close_message_boxes, message_boxes
-
-SAM_PASSWORD = "front desk password"
+from tests.ui.conftest import SAM_PASSWORD, close_message_boxes, message_boxes
 
 
 def admin_state(window: MainWindow) -> dict[str, bool]:
@@ -65,46 +61,6 @@ def test_the_menu_opens_the_users_and_audit_dialogs(window: MainWindow) -> None:
     assert audit is not None and audit.objectName() == "auditDialog" and audit.isVisible()
     window.lock_screen()  # locking closes them: no patient data stays on screen
     assert not audit.isVisible()
-
-
-def test_the_idle_lock_minutes_are_a_setting(qtbot: QtBot, clinic: Clinic) -> None:
-    dialog = SettingsDialog(clinic)
-    qtbot.addWidget(dialog)
-    assert dialog.idle.value() == 5  # the default
-    assert (dialog.idle.minimum(), dialog.idle.maximum()) == (1, 60)
-    settings_rows = len(clinic.audit.entries(action="settings"))
-    dialog.idle.setValue(12)
-    dialog.save()
-    assert clinic.settings.idle_minutes() == 12
-    changed = clinic.audit.entries(action="settings")[settings_rows:]
-    assert [e.target for e in changed] == ["setting:clinic_profile", "setting:idle_lock_minutes"]
-
-
-def test_changing_ones_own_password(qtbot: QtBot, clinic: Clinic) -> None:
-    dialog = ChangePasswordDialog(clinic)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    dialog.current.setText("not my password")
-    dialog.password.setText("a new long password")
-    dialog.password2.setText("a new long password")
-    assert not dialog.submit()
-    assert "password" in dialog.messages.text().lower() and dialog.isVisible()
-    assert dialog.current.text() == ""  # nothing typed lingers after a refusal
-
-    dialog.current.setText(OWNER_PASSWORD)
-    dialog.password.setText("short")
-    dialog.password2.setText("short")
-    assert not dialog.submit()
-    assert "at least 10" in dialog.messages.text()
-
-    dialog.current.setText(OWNER_PASSWORD)
-    dialog.password.setText("a new long password")
-    dialog.password2.setText("a new long password")
-    assert dialog.submit()
-    clinic.session.logout()
-    with pytest.raises(PermissionDenied):
-        clinic.session.login("owner", OWNER_PASSWORD)
-    clinic.session.login("owner", "a new long password")
 
 
 def test_backup_and_restore_from_the_menu(

@@ -1,0 +1,153 @@
+"""Step 4 of a consultation: the real consent (or referral) PDF as it will print, unsealed."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Signal
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.clinic import Clinic
+from desktop.errors import IntakeError
+from desktop.models import Consultation, DocumentKind
+from desktop.ui.common.widgets import FieldMessage, busy_cursor, hint_label
+
+log = logging.getLogger(__name__)
+
+KIND_NAMES: dict[str, str] = {
+    "consent": "Consent sheet",
+    "aftercare": "Aftercare sheet",
+    "referral": "Referral and advice sheet",
+}
+
+
+class ConsentPreview(QWidget):
+    """A QPdfView of `Clinic.preview_pdf`, rebuilt whenever the step is shown."""
+
+    photo_changed = Signal()
+
+    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self.consultation: Consultation | None = None
+        self.kind = QComboBox()
+        self.kind.setObjectName("previewKind")
+        self.kind.setAccessibleName("Document to preview")
+        self.kind.currentIndexChanged.connect(lambda _i: self.reload())
+        kind_label = QLabel("&Document:")
+        kind_label.setBuddy(self.kind)
+        self.photo = QCheckBox(
+            "The patient also agrees to &photographs being used beyond their clinical record"
+        )
+        self.photo.setObjectName("photoOtherUse")
+        self.photo.toggled.connect(self._photo_toggled)
+        self.zoom = QComboBox()
+        self.zoom.setAccessibleName("Zoom")
+        self.zoom.addItem("Fit width", QPdfView.ZoomMode.FitToWidth)
+        self.zoom.addItem("Whole page", QPdfView.ZoomMode.FitInView)
+        self.zoom.currentIndexChanged.connect(self._zoom_changed)
+        self.refresh_button = QPushButton("&Refresh preview")
+        self.refresh_button.clicked.connect(self.reload)
+        self.message = FieldMessage()
+        self.caption = hint_label(
+            "This is the real document, rendered now and not yet sealed: read it with the "
+            "patient before they sign. Signatures appear once captured."
+        )
+        self.document = QPdfDocument(self)
+        self._buffer: QBuffer | None = None
+        self.view = QPdfView(self)
+        self.view.setObjectName("consentPreview")
+        self.view.setAccessibleName("Consent document preview")
+        self.view.setDocument(self.document)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        top = QHBoxLayout()
+        top.addWidget(kind_label)
+        top.addWidget(self.kind)
+        top.addWidget(self.zoom)
+        top.addWidget(self.refresh_button)
+        top.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.photo)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.message)
+        layout.addWidget(self.view, 1)
+
+    def show_for(self, consultation: Consultation) -> None:
+        self.consultation = consultation
+        self.photo.blockSignals(True)
+        self.photo.setChecked(bool(getattr(consultation, "photo_other_use", False)))
+        self.photo.setEnabled(consultation.state == "draft")
+        self.photo.blockSignals(False)
+        try:
+            kinds: tuple[DocumentKind, ...] = self.clinic.documents.kinds(consultation.id)
+        except IntakeError as exc:
+            kinds = ()
+            self.message.show_message(exc.message)
+        current = self.kind.currentData()
+        self.kind.blockSignals(True)
+        self.kind.clear()
+        for k in kinds:
+            self.kind.addItem(KIND_NAMES.get(k, k), k)
+        index = self.kind.findData(current)
+        self.kind.setCurrentIndex(max(index, 0))
+        self.kind.blockSignals(False)
+        self.reload()
+
+    def reload(self) -> None:
+        c = self.consultation
+        kind = self.kind.currentData()
+        if c is None or kind is None:
+            return
+        try:
+            with busy_cursor():
+                data = self.clinic.documents.preview(c.id, kind)
+        except IntakeError as exc:
+            self.message.show_message(exc.message)
+            self.document.close()
+            return
+        self.message.show_message("")
+        self._load(data)
+
+    def _load(self, data: bytes) -> None:
+        old = self._buffer
+        self.document.close()
+        buffer = QBuffer(self)
+        buffer.setData(QByteArray(data))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self._buffer = buffer
+        self.document.load(buffer)
+        if old is not None:
+            old.close()
+            old.deleteLater()
+
+    def _zoom_changed(self) -> None:
+        self.view.setZoomMode(self.zoom.currentData())
+
+    def page_count(self) -> int:
+        return self.document.pageCount()
+
+    def _photo_toggled(self, on: bool) -> None:
+        if self.consultation is None:
+            return
+        try:
+            self.consultation = self.clinic.consultations.set_photo_consent(
+                self.consultation.id, on
+            )
+        except IntakeError as exc:
+            self.message.show_message(exc.message)
+            return
+        self.photo_changed.emit()
+        self.reload()

@@ -1,0 +1,76 @@
+"""Autosave: a window dropped without closing (a crash) loses nothing; the draft reopens intact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from desktop.clinic import Clinic
+from desktop.ui.consultation.page import CHECKLIST, PROCEDURE, ConsultationPage
+from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields
+from tests.ui.conftest import answer
+
+
+def _page(qtbot: QtBot, clinic: Clinic, consultation_id: str) -> ConsultationPage:
+    page = ConsultationPage(clinic)
+    qtbot.addWidget(page)
+    page.resize(1280, 800)
+    page.show()
+    page.load(consultation_id)
+    return page
+
+
+def test_a_draft_survives_a_crash_and_reopens_intact(
+    qtbot: QtBot, disk_clinic: Clinic, clock: FakeClock, tmp_path: Path
+) -> None:
+    patient = disk_clinic.patients.register(patient_fields())
+    c = disk_clinic.consultations.start(patient.id)
+    page = _page(qtbot, disk_clinic, c.id)
+    page.go_to_step(PROCEDURE)
+    QTest.keyClicks(page.procedure.device, "SkinPen Precision")
+    page.procedure.needle_depth.setValue(1.25)
+    page.procedure.session.setValue(3)
+    page.go_to_step(CHECKLIST)
+    answer(page.checklist, {"V1": "yes", "V2": "segmental", "V3": "3m_6m", "V10": ["lupus"]})
+    QTest.keyClicks(page.procedure.product, "hyaluronic serum")  # typed: saved after a pause
+    qtbot.waitUntil(lambda: page.save_state.text().startswith("✔"), timeout=3000)
+
+    # The "crash": the window is never closed and nothing is flushed. Another process opens
+    # the same database file.
+    other = Clinic.open(tmp_path / "clinic.sqlite", clock=clock, hasher=FAST_HASHER)
+    try:
+        other.session.login("owner", OWNER_PASSWORD)
+        draft = other.consultations.get(c.id)
+        assert draft.state == "draft"
+        assert draft.procedure.device == "SkinPen Precision"
+        assert draft.procedure.needle_depth_mm == 1.25
+        assert draft.procedure.session_number == 3
+        assert draft.procedure.product == "hyaluronic serum"
+        assert dict(draft.answers) == {
+            "V1": "yes",
+            "V2": "segmental",
+            "V3": "3m_6m",
+            "V10": ("lupus",),
+        }
+        assert draft.id in {d.id for d in other.consultations.drafts()}
+
+        reopened = _page(qtbot, other, c.id)
+        assert reopened.current_step() == CHECKLIST
+        assert reopened.checklist.answers() == dict(draft.answers)
+        assert reopened.checklist.questions["V2"].isVisibleTo(reopened)
+        assert reopened.procedure.device.text() == "SkinPen Precision"
+        assert reopened.procedure.needle_depth.value() == 1.25
+    finally:
+        other.close()
+
+
+def test_leaving_the_page_saves_typing_at_once(qtbot: QtBot, clinic: Clinic) -> None:
+    patient = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(patient.id)
+    page = _page(qtbot, clinic, c.id)
+    page.go_to_step(PROCEDURE)
+    QTest.keyClicks(page.procedure.clinician, "Dr Ada Lovelace")
+    page.flush()  # what the window does when the page is left, locked or closed
+    assert clinic.consultations.get(c.id).clinician == "Dr Ada Lovelace"
