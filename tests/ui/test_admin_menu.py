@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.errors import PermissionDenied
+from desktop.ui.admin_menu import AdminActions
 from desktop.ui.main_window import MainWindow
 from tests.conftest import OWNER_PASSWORD, patient_fields
 from tests.ui.conftest import SAM_PASSWORD, close_message_boxes, message_boxes
@@ -96,3 +98,32 @@ def test_backup_and_restore_from_the_menu(
     (box,) = message_boxes()
     assert "does not exist" in box.text()
     close_message_boxes()
+
+
+def test_the_actions_announce_what_the_window_must_do(
+    qtbot: QtBot, disk_clinic: Clinic, tmp_path: Path
+) -> None:
+    parent = QWidget()  # any widget will do: the actions never reach into a window
+    qtbot.addWidget(parent)
+    admin = AdminActions(parent)
+    admin.attach(disk_clinic)
+    admin.update(True)
+    assert admin.backup_action.isEnabled()
+    heard: list[str] = []
+    admin.save_drafts.connect(lambda: heard.append("save drafts"))
+    admin.status.connect(heard.append)
+    admin.restored.connect(lambda: heard.append("restored"))
+
+    backup = tmp_path / "copy.sqlite"
+    assert admin.backup_to(backup) == backup
+    assert heard[0] == "save drafts"  # before the copy is taken
+    assert heard[1].startswith("Backup written and checked:") and len(heard) == 2
+
+    heard.clear()
+    assert admin.restore_from(backup) is not None
+    assert heard == ["save drafts", "restored"]
+    (box,) = message_boxes()
+    assert "Sign in again" in box.text()
+    close_message_boxes()
+    admin.update(False)
+    assert not any(a.isEnabled() for a in admin.permissions)

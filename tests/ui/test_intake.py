@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from shiboken6 import Shiboken
 
 from desktop.clinic import Clinic
-from desktop.ui.consultation.page import ASSESSMENT, CHECKLIST, PREVIEW, PROCEDURE, SIGN, SIGNATURES
+from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST, PREVIEW, PROCEDURE, SIGN, SIGNATURES
 from desktop.ui.main_window import MainWindow
 from tests.conftest import OWNER_PASSWORD, stable_vitiligo_answers
 from tests.ui.conftest import answer, draw_signature, message_boxes, type_text

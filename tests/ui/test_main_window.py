@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
-from desktop.ui.consultation.page import PROCEDURE
+from desktop.ui.consultation.flow import PROCEDURE
 from desktop.ui.main_window import MainWindow
 from tests.conftest import OWNER_PASSWORD, patient_fields
 from tests.ui.conftest import SAM_PASSWORD

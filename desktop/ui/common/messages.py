@@ -75,11 +75,21 @@ def message_box(
     return box
 
 
-def show_intake_error(parent: QWidget | None, exc: IntakeError) -> QMessageBox:
-    """Show a message meant for people: the error's own text says what to do next."""
+def log_shown(exc: IntakeError) -> None:
+    """Note in the log that `exc` was shown: its kind and field, never its text."""
     # The message may quote what was typed (a name, an e-mail address): the log gets the kind
     # of error and the field only, never patient data.
     log.info("shown to the user: %s (field %s)", type(exc).__name__, getattr(exc, "field", None))
+
+
+def show_intake_error(parent: QWidget | None, exc: IntakeError) -> QMessageBox:
+    """Show a message meant for people: the error's own text says what to do next."""
+    log_shown(exc)
+    return intake_error_box(parent, exc)
+
+
+def intake_error_box(parent: QWidget | None, exc: IntakeError) -> QMessageBox:
+    """The message box for `exc` (titled by its kind), opened; the caller logs it."""
     icon = QMessageBox.Icon.Critical if isinstance(exc, StorageError) else QMessageBox.Icon.Warning
     return message_box(parent, icon, title_for(exc), exc.message)
 

@@ -10,7 +10,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from desktop.models import Consultation, Document, Patient, TestSpot
-from desktop.ui.common.widgets import fmt_date, fmt_datetime, tone, tone_text
+from desktop.ui.common.tones import tone, tone_text
+from desktop.ui.common.widgets import fmt_date, fmt_datetime
 
 if TYPE_CHECKING:
     from desktop.clinic import DueReview

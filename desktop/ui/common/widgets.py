@@ -6,7 +6,6 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from PySide6.QtCore import QAbstractItemModel, Qt
@@ -22,44 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.errors import IntakeError
+from desktop.ui.common.tones import tone
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Tone:
-    """How an outcome or severity looks: text colour, background, a shape symbol and a word."""
-
-    fg: str
-    bg: str
-    symbol: str
-    word: str
-
-
-# Colour is never alone: every tone has a symbol and a word as well.
-TONES: dict[str, Tone] = {
-    "red": Tone("#8e0000", "#fdecea", "✖", "RED"),
-    "amber": Tone("#6b4100", "#fff3d6", "▲", "AMBER"),
-    "green": Tone("#1b5e20", "#e6f4ea", "✔", "GREEN"),
-    "clear": Tone("#1b5e20", "#e6f4ea", "✔", "CLEAR"),
-    "caution": Tone("#6b4100", "#fff3d6", "▲", "CAUTION"),
-    "not_today": Tone("#8e0000", "#fdecea", "✖", "NOT TODAY"),
-    "clearance": Tone("#8e0000", "#fdecea", "✖", "CLEARANCE NEEDED"),
-    "proceed": Tone("#1b5e20", "#e6f4ea", "✔", "PROCEED"),
-    "defer": Tone("#8e0000", "#fdecea", "✖", "DEFER"),
-    "note": Tone("#37474f", "#eceff1", "ℹ", "NOTE"),
-    "neutral": Tone("#37474f", "#eceff1", "…", "INCOMPLETE"),
-}
-DECISION_TONES = {"proceed": "proceed", "caution": "caution", "defer": "defer"}
-
-
-def tone(key: str | None) -> Tone:
-    return TONES.get(key or "neutral", TONES["neutral"])
-
-
-def tone_text(key: str | None, label: str | None = None) -> str:
-    """A short, colour-free rendering such as '✖ RED' for tables and plain text."""
-    t = tone(key)
-    return f"{t.symbol} {label or t.word}"
 
 
 class OutcomeBadge(QFrame):
@@ -114,6 +79,10 @@ class FieldMessage(QLabel):
     def show_message(self, text: str) -> None:
         self.setText(text)
         self.setVisible(bool(text))
+
+    def show_error(self, exc: IntakeError) -> None:
+        """Show an IntakeError's message (it says what to do next)."""
+        self.show_message(exc.message)
 
 
 def hint_label(text: str, parent: QWidget | None = None) -> QLabel:

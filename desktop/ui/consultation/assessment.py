@@ -20,10 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.clinic import MIN_OVERRIDE_REASON, Clinic, LiveAssessment
+from desktop.clinic import MIN_OVERRIDE_REASON, Clinic
 from desktop.errors import IntakeError
 from desktop.models import DECISIONS, Assessment, Consultation, FiredRule
-from desktop.ui.common.widgets import FieldMessage, OutcomeBadge, tone
+from desktop.ui.common.tones import tone
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import FieldMessage, OutcomeBadge
+from desktop.ui.consultation.flow import ConsultationFlow
 
 log = logging.getLogger(__name__)
 
@@ -139,12 +142,14 @@ class AssessmentView(QWidget):
 
     # Showing ----------------------------------------------------------------------------
 
-    def show_assessment(self, consultation: Consultation, live: LiveAssessment) -> None:
+    def show_assessment(self, flow: ConsultationFlow) -> None:
+        """Show the assessment in force (or what is missing) and the override's state."""
+        consultation = flow.consultation
         self.consultation = consultation
-        a = live.assessment
-        locked = consultation.state == "signed"
+        a = flow.assessment
+        locked = flow.signed
         if a is None:
-            self._show_incomplete(live.missing)
+            self._show_incomplete(flow.missing)
         else:
             self._show_result(consultation, a)
         may_decide = self.clinic.session.can("consultation.decide")
@@ -280,31 +285,36 @@ class AssessmentView(QWidget):
             self.go_to_question.emit(text[2:])
 
     def apply_override(self) -> None:
-        if self.consultation is None:
+        c = self.consultation
+        if c is None:
             return
-        try:
-            self.clinic.consultations.override(
-                self.consultation.id,
+        run(
+            self,
+            lambda: self.clinic.consultations.override(
+                c.id,
                 str(self.override_decision.currentData()),
                 self.override_reason.toPlainText(),
                 self.override_author.text(),
-            )
-        except IntakeError as exc:
-            self.override_message.show_message(exc.message)
-            return
+            ),
+            on_done=self._overridden,
+            on_error=self.override_message.show_error,
+        )
+
+    def _overridden(self, _c: Consultation) -> None:
         self.override_message.show_message("")
         self.override_reason.clear()
         self.override_changed.emit()
 
     def clear_override(self) -> None:
-        if self.consultation is None:
+        c = self.consultation
+        if c is None:
             return
-        try:
-            self.clinic.consultations.clear_override(self.consultation.id)
-        except IntakeError as exc:
-            self.override_message.show_message(exc.message)
-            return
-        self.override_changed.emit()
+        run(
+            self,
+            lambda: self.clinic.consultations.clear_override(c.id),
+            on_done=lambda _c: self.override_changed.emit(),
+            on_error=self.override_message.show_error,
+        )
 
     def focus_first(self) -> None:
         self.details.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.checklist import ChecklistDefinition, Question, applicable, missing_required
+from desktop.checklist import ChecklistDefinition, Question, applicable
 from desktop.models import AnswerValue
 from desktop.ui.common.widgets import hint_label
 
@@ -213,6 +213,8 @@ class ChecklistForm(QWidget):
         super().__init__(parent)
         self.definition = definition
         self.questions: dict[str, QuestionWidget] = {}
+        self._answers: dict[str, AnswerValue] = {}
+        self._missing: tuple[str, ...] = ()
         self._exam_notes: list[tuple[QFrame, QLabel]] = []
         self.read_only = False
 
@@ -286,14 +288,7 @@ class ChecklistForm(QWidget):
 
     def answers(self) -> dict[str, AnswerValue]:
         """The answers of the questions that apply, in definition order (unanswered left out)."""
-        out: dict[str, AnswerValue] = {}
-        for q in self.definition.questions:
-            if not applicable(self.definition, q.id, out):
-                continue
-            value = self.questions[q.id].value()
-            if value is not None:
-                out[q.id] = value
-        return out
+        return dict(self._answers)
 
     def set_answers(self, answers: Mapping[str, AnswerValue]) -> None:
         """Show stored answers (no change signal)."""
@@ -302,15 +297,22 @@ class ChecklistForm(QWidget):
         self._refresh()
 
     def missing(self) -> tuple[str, ...]:
-        return missing_required(self.definition, self.answers())
+        """The questions that apply and have no answer yet, in definition order."""
+        return self._missing
 
     def _changed(self, _qid: str) -> None:
         self._refresh()
         self.answers_changed.emit(self.answers())
 
     def _refresh(self) -> None:
-        """Show the questions that apply, clear those that no longer do, mark what is missing."""
+        """Show the questions that apply, clear those that no longer do, mark what is missing.
+
+        One pass in definition order decides every question: a question's condition refers
+        only to questions before it (the definition is validated so), whose answers are known
+        by then. `answers()` and `missing()` return what this pass found.
+        """
         answers: dict[str, AnswerValue] = {}
+        missing: list[str] = []
         for q in self.definition.questions:
             widget = self.questions[q.id]
             shown = applicable(self.definition, q.id, answers)
@@ -320,9 +322,11 @@ class ChecklistForm(QWidget):
             value = widget.value()
             if shown and value is not None:
                 answers[q.id] = value
-        missing = set(missing_required(self.definition, answers))
-        for qid, widget in self.questions.items():
-            widget.set_missing(qid in missing and not self.read_only)
+            elif shown:
+                missing.append(q.id)
+            widget.set_missing(shown and value is None and not self.read_only)
+        self._answers = answers
+        self._missing = tuple(missing)
         total = len(answers) + len(missing)
         if missing:
             self.progress.setText(

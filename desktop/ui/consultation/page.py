@@ -21,25 +21,38 @@ from desktop.checklist import age_on
 from desktop.clinic import Clinic
 from desktop.errors import IntakeError
 from desktop.models import Consultation, Document, Patient
-from desktop.ui.common.widgets import heading_label, hint_label, set_tab_order, tone_text
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import heading_label, hint_label, set_tab_order
 from desktop.ui.consultation.assessment import AssessmentView
 from desktop.ui.consultation.checklist import ChecklistForm
+from desktop.ui.consultation.flow import (
+    ASSESSMENT,
+    CHECKLIST,
+    PREVIEW,
+    SIGN,
+    SIGNATURES,
+    STEPS,
+    ConsultationFlow,
+)
 from desktop.ui.consultation.procedure import ProcedureForm
 from desktop.ui.consultation.signatures import SignaturesStep
 
 if TYPE_CHECKING:
+    from desktop.clinic import ConsultationOverview
     from desktop.ui.consultation.preview import ConsentPreview
     from desktop.ui.consultation.sign import SignStep
 
 log = logging.getLogger(__name__)
 
-STEPS = ("Procedure", "Checklist", "Assessment", "Consent preview", "Signatures", "Sign & print")
-PROCEDURE, CHECKLIST, ASSESSMENT, PREVIEW, SIGNATURES, SIGN = range(len(STEPS))
 TYPING_SAVE_DELAY_MS = 400
 
 
 class ConsultationPage(QWidget):
-    """Steps on the left, the current step on the right; every change is saved at once."""
+    """Steps on the left, the current step on the right; every change is saved at once.
+
+    The page shows a `ConsultationFlow` built from one `clinic.consultations.overview(id)`,
+    read again after each change: a checklist answer costs one save and one overview.
+    """
 
     back_to_patient = Signal(str)
     home = Signal()
@@ -48,6 +61,7 @@ class ConsultationPage(QWidget):
         super().__init__(parent)
         self.clinic = clinic
         self.consultation: Consultation | None = None
+        self.flow: ConsultationFlow | None = None
         self.patient: Patient | None = None
         self.setObjectName("consultationPage")
 
@@ -141,8 +155,8 @@ class ConsultationPage(QWidget):
     def load(self, consultation_id: str) -> None:
         """Open a consultation (draft or signed) exactly as stored."""
         self.flush()
-        c = self.clinic.consultations.get(consultation_id)
-        self.consultation = c
+        overview = self.clinic.consultations.overview(consultation_id)
+        c = overview.consultation
         self.patient = self.clinic.patients.get(c.patient_id)
         self.procedure.load(c)
         self.checklist.set_answers(c.answers)
@@ -156,18 +170,23 @@ class ConsultationPage(QWidget):
             locked, examination=self.clinic.session.can("consultation.examine")
         )
         self.save_state.setText("Signed: read-only" if locked else "✔ Saved")
+        flow = self._show(overview)
+        self.steps.setCurrentRow(-1)
+        self.go_to_step(flow.start_step())
+
+    def _show(self, overview: ConsultationOverview) -> ConsultationFlow:
+        """Take a fresh overview: the header and the step list follow it."""
+        self.flow = flow = ConsultationFlow(overview)
+        self.consultation = overview.consultation
         self._show_header()
         self._update_steps()
-        if locked:
-            start = SIGN
-        elif c.assessment is not None:
-            start = ASSESSMENT
-        elif c.answers:
-            start = CHECKLIST
-        else:
-            start = PROCEDURE
-        self.steps.setCurrentRow(-1)
-        self.go_to_step(start)
+        return flow
+
+    def _read(self) -> ConsultationFlow | None:
+        """Read the open consultation's overview again (after it changed) and show it."""
+        if self.consultation is None:
+            return None
+        return self._show(self.clinic.consultations.overview(self.consultation.id))
 
     def _show_header(self) -> None:
         c, p = self.consultation, self.patient
@@ -182,11 +201,8 @@ class ConsultationPage(QWidget):
         )
 
     def _reload(self) -> None:
-        if self.consultation is None:
-            return
-        self.consultation = self.clinic.consultations.get(self.consultation.id)
-        self._update_steps()
-        self._refresh_step(self.current_step())
+        if self._read() is not None:
+            self._refresh_step(self.current_step())
 
     # Autosave ---------------------------------------------------------------------------
 
@@ -199,26 +215,31 @@ class ConsultationPage(QWidget):
         c = self.consultation
         if c is None or c.state != "draft":
             return
-        try:
-            self.consultation = self.clinic.consultations.save_draft(
+        run(
+            self,
+            lambda: self.clinic.consultations.save_draft(
                 c.id,
                 answers=self.checklist.answers(),
                 procedure=self.procedure.procedure(),
                 clinician=self.procedure.clinician.text(),
                 on=self.procedure.consultation_date(),
-            )
-        except IntakeError as exc:
-            self.save_state.setText("✖ Not saved")
-            self.save_state.setToolTip(exc.message)
-            self.procedure.message.show_message(exc.message)
-            return
+            ),
+            on_done=self._saved,
+            on_error=self._not_saved,
+        )
+
+    def _saved(self, _c: Consultation) -> None:
         self.procedure.message.show_message("")
         self.save_state.setText(f"✔ Saved {self.clinic.clock().strftime('%H:%M:%S')}")
         self.save_state.setToolTip("Every change is saved as you make it.")
-        self._show_header()
-        self._update_steps()
+        self._read()
         if self.current_step() == ASSESSMENT:
             self._refresh_step(ASSESSMENT)
+
+    def _not_saved(self, exc: IntakeError) -> None:
+        self.save_state.setText("✖ Not saved")
+        self.save_state.setToolTip(exc.message)
+        self.procedure.message.show_error(exc)
 
     def flush(self) -> None:
         """Save typing still waiting for its pause (leaving the page, locking, closing)."""
@@ -252,24 +273,24 @@ class ConsultationPage(QWidget):
         self.next_button.setEnabled(index < len(STEPS) - 1)
 
     def _refresh_step(self, index: int) -> None:
-        c = self.consultation
-        if c is None:
+        flow = self.flow
+        if flow is None or self.patient is None:
             return
         if index == ASSESSMENT:
-            self.assessment.show_assessment(c, self.clinic.consultations.live_assessment(c.id))
+            self.assessment.show_assessment(flow)
         elif index == PREVIEW:
-            self.preview_step().show_for(c)
+            self.preview_step().show_for(flow.consultation)
         elif index == SIGNATURES:
-            self.signatures.show_for(c)
+            self.signatures.show_for(flow, self.patient)
         elif index == SIGN:
-            self.sign_step().show_for(c)
+            self.sign_step().show_for(flow)
 
     def preview_step(self) -> ConsentPreview:
         if self._preview is None:
             from desktop.ui.consultation.preview import ConsentPreview  # QtPdf loads on first use
 
             self._preview = ConsentPreview(self.clinic)
-            self._preview.photo_changed.connect(self._reload_quiet)
+            self._preview.photo_changed.connect(self._read)
             self._swap(PREVIEW, self._preview)
         return self._preview
 
@@ -288,41 +309,13 @@ class ConsultationPage(QWidget):
         old.deleteLater()
         self.stack.insertWidget(index, widget)
 
-    def _reload_quiet(self) -> None:
-        if self.consultation is not None:
-            self.consultation = self.clinic.consultations.get(self.consultation.id)
-
     def _update_steps(self) -> None:
-        c = self.consultation
-        if c is None:
+        flow = self.flow
+        if flow is None:
             return
-        missing = self.clinic.consultations.live_assessment(c.id).missing
-        a = c.assessment
-        status = [""] * len(STEPS)
-        if c.procedure.device:
-            status[PROCEDURE] = c.procedure.device
-        if c.state == "draft":
-            status[CHECKLIST] = f"▲ {len(missing)} to answer" if missing else "✔ complete"
-        if a is not None:
-            decision = c.decision or a.decision
-            status[ASSESSMENT] = f"{tone_text(a.vitiligo)} · {decision}"
-            if c.override is not None:
-                status[ASSESSMENT] += " (override)"
-            try:
-                required = self.clinic.documents.required_signers(c.id)
-                present = {s.role for s in self.clinic.documents.signatures(c.id)}
-                done = sum(1 for r in required if r in present)
-                status[SIGNATURES] = f"{done} of {len(required)} signed"
-            except IntakeError:
-                pass
-        else:
-            status[ASSESSMENT] = "waiting for the checklist"
-        status[SIGN] = (
-            "✔ signed: print, open, save" if c.state == "signed" else "seal the documents"
-        )
-        for i, name in enumerate(STEPS):
+        for i in range(len(STEPS)):
             item = self.steps.item(i)
-            text = f"{i + 1}  {name}" + (f"\n     {status[i]}" if status[i] else "")
+            text = flow.label(i)
             item.setText(text)
             item.setToolTip(text.replace("\n", " · "))
 
@@ -348,12 +341,8 @@ class ConsultationPage(QWidget):
             self.home.emit()
 
     def has_documents(self) -> bool:
-        c = self.consultation
-        return (
-            c is not None
-            and c.state == "signed"
-            and bool(self.clinic.documents.for_consultation(c.id))
-        )
+        flow = self.flow
+        return flow is not None and flow.signed and bool(flow.overview.documents)
 
     def print_document(self) -> None:
         self.go_to_step(SIGN)

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from desktop.clinic import Clinic
 from desktop.errors import IntakeError
 from desktop.models import Consultation, DocumentKind
-from desktop.ui.common.widgets import FieldMessage, busy_cursor, hint_label
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import FieldMessage, hint_label
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +92,12 @@ class ConsentPreview(QWidget):
         self.photo.setChecked(bool(getattr(consultation, "photo_other_use", False)))
         self.photo.setEnabled(consultation.state == "draft")
         self.photo.blockSignals(False)
-        try:
-            kinds: tuple[DocumentKind, ...] = self.clinic.documents.kinds(consultation.id)
-        except IntakeError as exc:
-            kinds = ()
-            self.message.show_message(exc.message)
+        offered = run(
+            self,
+            lambda: self.clinic.documents.kinds(consultation.id),
+            on_error=self.message.show_error,
+        )
+        kinds: tuple[DocumentKind, ...] = offered.value or ()
         current = self.kind.currentData()
         self.kind.blockSignals(True)
         self.kind.clear()
@@ -111,17 +113,20 @@ class ConsentPreview(QWidget):
         kind = self.kind.currentData()
         if c is None or kind is None:
             return
-        try:
-            with busy_cursor():
-                data = self.clinic.documents.preview(c.id, kind)
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
-            self.document.close()
-            return
-        self.message.show_message("")
-        self._load(data)
+        run(
+            self,
+            lambda: self.clinic.documents.preview(c.id, kind),
+            on_done=self._load,
+            on_error=self._not_rendered,
+            busy=True,
+        )
+
+    def _not_rendered(self, exc: IntakeError) -> None:
+        self.message.show_error(exc)
+        self.document.close()
 
     def _load(self, data: bytes) -> None:
+        self.message.show_message("")
         old = self._buffer
         self.document.close()
         buffer = QBuffer(self)
@@ -140,14 +145,17 @@ class ConsentPreview(QWidget):
         return self.document.pageCount()
 
     def _photo_toggled(self, on: bool) -> None:
-        if self.consultation is None:
+        c = self.consultation
+        if c is None:
             return
-        try:
-            self.consultation = self.clinic.consultations.set_photo_consent(
-                self.consultation.id, on
-            )
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
-            return
+        run(
+            self,
+            lambda: self.clinic.consultations.set_photo_consent(c.id, on),
+            on_done=self._photo_saved,
+            on_error=self.message.show_error,
+        )
+
+    def _photo_saved(self, consultation: Consultation) -> None:
+        self.consultation = consultation
         self.photo_changed.emit()
         self.reload()

@@ -24,6 +24,7 @@ from desktop.errors import IntakeError
 from desktop.models import Consultation, Document
 from desktop.ui.common.messages import show_intake_error
 from desktop.ui.common.tables import RecordTableModel, document_columns
+from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import (
     FieldMessage,
     busy_cursor,
@@ -31,9 +32,11 @@ from desktop.ui.common.widgets import (
     selected_row,
     table_view,
 )
-from desktop.ui.consultation.signer import ROLE_TITLES
+from desktop.ui.consultation.flow import ConsultationFlow
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from desktop.ui.common.printing import PdfPrintJob
 
 log = logging.getLogger(__name__)
@@ -109,7 +112,8 @@ class SignStep(QWidget):
         layout.addLayout(left, 4)
         layout.addWidget(self.viewer, 5)
 
-    def show_for(self, consultation: Consultation) -> None:
+    def show_for(self, flow: ConsultationFlow) -> None:
+        consultation = flow.consultation
         self.consultation = consultation
         signed = consultation.state == "signed"
         self.sign_button.setVisible(not signed)
@@ -119,10 +123,7 @@ class SignStep(QWidget):
             "" if may_sign or signed else "Only a clinician can sign and seal: ask them to sign in."
         )
         order = {"consent": 0, "referral": 1, "aftercare": 2}
-        docs = sorted(
-            self.clinic.documents.for_consultation(consultation.id),
-            key=lambda d: order.get(d.kind, 9),
-        )
+        docs = sorted(flow.overview.documents, key=lambda d: order.get(d.kind, 9))
         self.documents.set_records(docs)
         self.ready_box.setTitle("Status" if signed else "Before signing")
         self.viewer.setVisible(bool(docs))
@@ -136,27 +137,14 @@ class SignStep(QWidget):
             if docs
             else "Documents appear here once the consultation is signed."
         )
-        self.readiness.setText(self._readiness(consultation))
+        self.readiness.setText(self._readiness(flow))
 
-    def _readiness(self, c: Consultation) -> str:
-        if c.state == "signed":
+    def _readiness(self, flow: ConsultationFlow) -> str:
+        c = flow.consultation
+        if flow.signed:
             when = c.signed_at.strftime("%Y-%m-%d %H:%M") if c.signed_at else ""
             return f"<b>✔ Signed and sealed {when}.</b> This record can no longer be changed."
-        lines: list[tuple[bool, str]] = []
-        a = c.assessment
-        lines.append((a is not None, "Checklist complete and assessed"))
-        lines.append((bool(c.clinician), "Responsible clinician named (step 1)"))
-        if a is not None:
-            decision = c.decision or a.decision
-            label = self.clinic.checklist.outcome("decision", decision).label
-            lines.append((True, f"Decision: {label}" + (" (override)" if c.override else "")))
-            try:
-                required = self.clinic.documents.required_signers(c.id)
-            except IntakeError:
-                required = ()
-            present = {s.role for s in self.clinic.documents.signatures(c.id)}
-            for role in required:
-                lines.append((role in present, f"Signature: {ROLE_TITLES.get(role, role)}"))
+        lines = flow.readiness(self.clinic.checklist)
         return "<br>".join(
             f"<span style='color:{'#1b5e20' if ok else '#8e0000'}'>{'✔' if ok else '✖'}</span> "
             f"{html.escape(text)}{'' if ok else ' — <b>missing</b>'}"
@@ -169,15 +157,19 @@ class SignStep(QWidget):
         c = self.consultation
         if c is None:
             return []
-        try:
-            with busy_cursor():
-                docs = self.clinic.documents.sign(c.id)
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
-            return []
-        log.info("consultation %s signed from the window", c.id)
+        signed = run(
+            self,
+            lambda: self.clinic.documents.sign(c.id),
+            on_done=self._signed,
+            on_error=self.message.show_error,
+            busy=True,
+        )
+        return signed.value or []
+
+    def _signed(self, docs: list[Document]) -> None:
+        if self.consultation is not None:
+            log.info("consultation %s signed from the window", self.consultation.id)
         self.signed.emit(docs)
-        return docs
 
     def _show_selected(self) -> None:
         doc = self.selected_document()
@@ -185,11 +177,14 @@ class SignStep(QWidget):
             return
         from desktop.ui.common.printing import load_pdf
 
-        try:
-            document = load_pdf(self.clinic.documents.pdf(doc.id), self)
-        except IntakeError as exc:
-            self.docs_hint.setText(exc.message)
-            return
+        run(
+            self,
+            lambda: load_pdf(self.clinic.documents.pdf(doc.id), self),
+            on_done=self._view,
+            on_error=lambda exc: self.docs_hint.setText(exc.message),
+        )
+
+    def _view(self, document: QPdfDocument) -> None:
         self.viewer.setDocument(document)
         if self.viewer_document is not None:
             self.viewer_document.deleteLater()
@@ -248,10 +243,10 @@ class SignStep(QWidget):
         doc = self.selected_document()
         if doc is None:
             return
-        try:
-            open_in_viewer(self.clinic.documents.pdf(doc.id), self._document_name(doc))
-        except IntakeError as exc:
-            show_intake_error(self, exc)
+        run(
+            self,
+            lambda: open_in_viewer(self.clinic.documents.pdf(doc.id), self._document_name(doc)),
+        )
 
     def save_document(self) -> None:
         from desktop.ui.common.printing import save_pdf_as
@@ -259,11 +254,13 @@ class SignStep(QWidget):
         doc = self.selected_document()
         if doc is None:
             return
-        try:
+
+        def save() -> Path | None:
             data = self.clinic.documents.pdf(doc.id, "export")
-            path = save_pdf_as(self, data, self._document_name(doc))
-        except IntakeError as exc:
-            show_intake_error(self, exc)
-            return
+            return save_pdf_as(self, data, self._document_name(doc))
+
+        run(self, save, on_done=self._saved)
+
+    def _saved(self, path: Path | None) -> None:
         if path is not None:
             self.docs_hint.setText(f"Saved to {path}")

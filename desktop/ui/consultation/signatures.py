@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.clinic import Clinic
-from desktop.errors import IntakeError
-from desktop.models import Consultation, Signature, SignerRole
+from desktop.models import Consultation, Patient, Signature, SignerRole
 from desktop.ui.common.widgets import FieldMessage, hint_label
+from desktop.ui.consultation.flow import SIGNERS_NOT_KNOWN, ConsultationFlow
 from desktop.ui.consultation.signer import SignerPanel
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class SignaturesStep(QWidget):
         super().__init__(parent)
         self.clinic = clinic
         self.consultation: Consultation | None = None
+        self.patient_name = ""
         self.required: tuple[SignerRole, ...] = ()
         self.panels: dict[str, SignerPanel] = {}
         self.intro = hint_label("")
@@ -61,21 +62,22 @@ class SignaturesStep(QWidget):
         layout.addLayout(extra)
         layout.addWidget(scroll, 1)
 
-    def show_for(self, consultation: Consultation) -> None:
+    def show_for(self, flow: ConsultationFlow, patient: Patient) -> None:
         """Build (or keep) a panel per signer; stored signatures show read-only."""
+        consultation = flow.consultation
         same = self.consultation is not None and self.consultation.id == consultation.id
         self.consultation = consultation
-        try:
-            required = self.clinic.documents.required_signers(consultation.id)
-        except IntakeError as exc:
+        self.patient_name = patient.full_name
+        required = flow.required_signers
+        if not required:  # the checklist is not complete: nobody knows yet who signs
             self._clear_panels()
             self.required = ()
             self.intro.setText("")
-            self.message.show_message(exc.message)
+            self.message.show_message(SIGNERS_NOT_KNOWN)
             self._set_optional_enabled(False)
             return
         self.message.show_message("")
-        stored = {s.role: s for s in self.clinic.documents.signatures(consultation.id)}
+        stored = {s.role: s for s in flow.overview.signatures}
         if not same or required != self.required:
             self._clear_panels()
         self.required = required
@@ -104,7 +106,7 @@ class SignaturesStep(QWidget):
         if c is None:
             return ""
         if role == "patient":
-            return self.clinic.patients.get(c.patient_id).full_name
+            return self.patient_name
         if role == "clinician":
             return c.clinician
         return ""

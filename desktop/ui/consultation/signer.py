@@ -16,20 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.clinic import Clinic
-from desktop.errors import IntakeError
 from desktop.models import Signature, SignerRole
+from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import FieldMessage, hint_label
+from desktop.ui.consultation.flow import ROLE_TITLES
 from desktop.ui.consultation.pad import PAD_HEIGHT, PAD_WIDTH, SignaturePad
 
 log = logging.getLogger(__name__)
-
-ROLE_TITLES: dict[str, str] = {
-    "patient": "Patient",
-    "guardian": "Parent or guardian (the patient is under 18)",
-    "clinician": "Clinician",
-    "witness": "Witness (optional)",
-    "interpreter": "Interpreter (optional)",
-}
 
 
 class SignerPanel(QGroupBox):
@@ -178,31 +171,38 @@ class SignerPanel(QGroupBox):
         return "Your role cannot capture signatures."
 
     def accept_signature(self) -> Signature | None:
-        try:
-            signature = self.clinic.documents.add_signature(
+        """Store the signature drawn on the pad; the typed password is cleared whatever happens."""
+        password = self.password.text()
+        self.password.clear()
+        stored = run(
+            self,
+            lambda: self.clinic.documents.add_signature(
                 self.consultation_id,
                 self.role,
                 self.name.text(),
                 self.pad.strokes(),
                 width=PAD_WIDTH,
                 height=PAD_HEIGHT,
-                password=self.password.text(),
-            )
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
-            return None
-        finally:
-            self.password.clear()
+                password=password,
+            ),
+            on_done=self._accepted,
+            on_error=self.message.show_error,
+        )
+        return stored.value
+
+    def _accepted(self, signature: Signature) -> None:
         self.set_signature(signature)
         self.signed.emit(signature)
-        return signature
 
     def remove_signature(self) -> None:
-        try:
-            self.clinic.documents.remove_signature(self.consultation_id, self.role)
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
-            return
+        run(
+            self,
+            lambda: self.clinic.documents.remove_signature(self.consultation_id, self.role),
+            on_done=lambda _none: self._removed(),
+            on_error=self.message.show_error,
+        )
+
+    def _removed(self) -> None:
         self.set_signature(None)
         self.pad.clear()
         self.removed.emit(self.role)

@@ -29,15 +29,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.audit import AuditEntry
-from desktop.errors import IntakeError
+from desktop.errors import StorageError
 from desktop.ui.common.tables import Column, RecordTableModel
-from desktop.ui.common.widgets import (
-    FieldMessage,
-    busy_cursor,
-    hint_label,
-    set_tab_order,
-    table_view,
-)
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order, table_view
 
 if TYPE_CHECKING:
     from desktop.audit import ChainReport
@@ -297,12 +292,15 @@ class AuditDialog(QDialog):
     def apply_filters(self) -> None:
         """Read the trail again with the current filters."""
         self.message.show_message("")
-        try:
-            with busy_cursor():
-                entries = self.clinic.audit.entries(**self.filters(), limit=ROW_LIMIT)
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
-            return
+        run(
+            self,
+            lambda: self.clinic.audit.entries(**self.filters(), limit=ROW_LIMIT),
+            on_done=self._show_entries,
+            on_error=self.message.show_error,
+            busy=True,
+        )
+
+    def _show_entries(self, entries: list[AuditEntry]) -> None:
         self.model.set_records(entries)
         self.table.scrollToBottom()
         shown = f"{len(entries):,} entr{'y' if len(entries) == 1 else 'ies'}"
@@ -315,12 +313,15 @@ class AuditDialog(QDialog):
     def verify(self) -> ChainReport | None:
         """Walk the hash chain and show the verdict."""
         self.message.show_message("")
-        try:
-            with busy_cursor():
-                report = self.clinic.audit.verify()
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
-            return None
+        return run(
+            self,
+            self.clinic.audit.verify,
+            on_done=self._show_verdict,
+            on_error=self.message.show_error,
+            busy=True,
+        ).value
+
+    def _show_verdict(self, report: ChainReport) -> None:
         if report.intact:
             text = f"✔ Chain intact: all {report.count:,} entries check out."
             colour = "#1b5e20"
@@ -337,7 +338,6 @@ class AuditDialog(QDialog):
         log.info("audit chain verified: intact=%s rows=%d", report.intact, report.count)
         self._load_choices()
         self.apply_filters()
-        return report
 
     def choose_export_file(self) -> Path | None:
         """Ask where to save, then export the filtered trail there."""
@@ -353,20 +353,23 @@ class AuditDialog(QDialog):
     def export_to(self, path: Path) -> Path | None:
         """Write the filtered trail to `path` as CSV (UTF-8); None, and a message, on failure."""
         self.message.show_message("")
-        try:
-            with busy_cursor():
-                text = self.clinic.audit.export_csv(**self.filters())
+
+        def export() -> Path:
+            text = self.clinic.audit.export_csv(**self.filters())
+            try:
                 path.write_text(text, encoding="utf-8", newline="")
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
-            return None
-        except OSError as exc:
-            self.message.show_message(
-                f"Could not write {path}: {exc.strerror or exc}. Choose another folder."
-            )
-            return None
+            except OSError as exc:
+                raise StorageError(
+                    f"Could not write {path}: {exc.strerror or exc}. Choose another folder."
+                ) from exc
+            return path
+
+        return run(
+            self, export, on_done=self._exported, on_error=self.message.show_error, busy=True
+        ).value
+
+    def _exported(self, path: Path) -> None:
         log.info("audit trail exported")
         self._load_choices()
         self.apply_filters()
         self.count.setText(f"{self.count.text()}; exported to {path.name}")
-        return path

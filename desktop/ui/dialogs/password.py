@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QFormLayout, QLabel, QPushButton, QVBoxLayout
 
 from desktop.errors import IntakeError, PermissionDenied
-from desktop.ui.common.widgets import busy_cursor, set_tab_order
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import set_tab_order
 from desktop.ui.dialogs.forms import FormDialog, PasswordPair, password_edit
 
 if TYPE_CHECKING:
@@ -62,18 +63,23 @@ class ChangePasswordDialog(FormDialog):
         self.messages.clear()
         if not self.pair.matches():
             return False
-        try:
-            with busy_cursor():
-                self.clinic.accounts.change_password(self.current.text(), self.password.text())
-        except PermissionDenied as exc:  # the current password is wrong, or the account locked
-            self._clear()
-            self.messages.show_at("current", exc.message)
-            return False
-        except IntakeError as exc:
-            self._clear()
-            self.messages.show_error(exc)
-            return False
+        changed = run(
+            self,
+            lambda: self.clinic.accounts.change_password(self.current.text(), self.password.text()),
+            on_done=lambda _none: self._changed(),
+            on_error=self._refused,
+            busy=True,
+        )
+        return changed.ok
+
+    def _changed(self) -> None:
         log.info("password changed by account %s", self.clinic.session.user.id)
         self._clear()
         self.accept()
-        return True
+
+    def _refused(self, exc: IntakeError) -> None:
+        self._clear()
+        if isinstance(exc, PermissionDenied):  # the current password is wrong, or locked out
+            self.messages.show_at("current", exc.message)
+        else:
+            self.messages.show_error(exc)

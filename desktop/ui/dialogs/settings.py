@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 
 from desktop.clinic import Clinic
 from desktop.errors import IntakeError, StorageError
-from desktop.ui.common.widgets import FieldMessage, busy_cursor, hint_label
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import FieldMessage, hint_label
 
 log = logging.getLogger(__name__)
 
@@ -218,11 +219,12 @@ class SettingsDialog(QDialog):
     # Seal -------------------------------------------------------------------------------
 
     def _show_seal(self) -> None:
-        try:
-            info = self.clinic.seal.info()
-        except IntakeError as exc:
-            self.seal_details.setText(exc.message)
+        read = run(
+            self, self.clinic.seal.info, on_error=lambda exc: self.seal_details.setText(exc.message)
+        )
+        if not read.ok:
             return
+        info = read.value
         if info is None:
             self.seal_details.setText(
                 "No seal yet. A seal for this clinic is created automatically when the first "
@@ -250,19 +252,24 @@ class SettingsDialog(QDialog):
             self.import_seal_file(Path(chosen), password)
 
     def import_seal_file(self, path: Path, password: str) -> bool:
+        """Import the clinic's seal from a PKCS#12 file; False (and a message) if refused."""
         try:
             data = path.read_bytes()
-            with busy_cursor():
-                self.clinic.seal.import_pkcs12(data, password)
         except OSError as exc:
             self.seal_message.show_message(f"{path.name} cannot be read: {exc.strerror}.")
             return False
-        except IntakeError as exc:
-            self.seal_message.show_message(exc.message)
-            return False
-        self.seal_message.show_message("")
+        imported = run(
+            self,
+            lambda: self.clinic.seal.import_pkcs12(data, password),
+            on_done=lambda _info: self._seal_changed(""),
+            on_error=self.seal_message.show_error,
+            busy=True,
+        )
+        return imported.ok
+
+    def _seal_changed(self, message: str) -> None:
+        self.seal_message.show_message(message)
         self._show_seal()
-        return True
 
     def _export_certificate(self) -> None:
         chosen, _f = QFileDialog.getSaveFileName(
@@ -275,21 +282,23 @@ class SettingsDialog(QDialog):
             self.export_certificate_to(Path(chosen))
 
     def export_certificate_to(self, path: Path) -> bool:
-        try:
-            with busy_cursor():
-                pem = self.clinic.seal.export_certificate()
-            path.write_bytes(pem)
-        except OSError as exc:
-            self.seal_message.show_message(
-                str(StorageError(f"{path} cannot be written: {exc.strerror}."))
-            )
-            return False
-        except IntakeError as exc:
-            self.seal_message.show_message(exc.message)
-            return False
-        self.seal_message.show_message(f"Certificate saved to {path}.")
-        self._show_seal()
-        return True
+        """Write the seal's certificate (PEM) to `path`; False (and a message) on failure."""
+
+        def export() -> None:
+            pem = self.clinic.seal.export_certificate()
+            try:
+                path.write_bytes(pem)
+            except OSError as exc:
+                raise StorageError(f"{path} cannot be written: {exc.strerror}.") from exc
+
+        exported = run(
+            self,
+            export,
+            on_done=lambda _none: self._seal_changed(f"Certificate saved to {path}."),
+            on_error=self.seal_message.show_error,
+            busy=True,
+        )
+        return exported.ok
 
     # Saving -----------------------------------------------------------------------------
 
@@ -303,14 +312,16 @@ class SettingsDialog(QDialog):
         }
 
     def save(self) -> None:
-        try:
-            self.clinic.settings.update_profile(**self.values())
-            if self.strict.isChecked() != self.clinic.settings.profile().strict_mode:
-                self.clinic.settings.set_strict_mode(self.strict.isChecked())
-            if self.idle.value() != self.clinic.settings.idle_minutes():
-                self.clinic.settings.set_idle_minutes(self.idle.value())
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
-            self.tabs.setCurrentIndex(0)
-            return
-        self.accept()
+        run(self, self._store, on_done=lambda _none: self.accept(), on_error=self._refused)
+
+    def _store(self) -> None:
+        settings = self.clinic.settings
+        settings.update_profile(**self.values())
+        if self.strict.isChecked() != settings.profile().strict_mode:
+            settings.set_strict_mode(self.strict.isChecked())
+        if self.idle.value() != settings.idle_minutes():
+            settings.set_idle_minutes(self.idle.value())
+
+    def _refused(self, exc: IntakeError) -> None:
+        self.message.show_error(exc)
+        self.tabs.setCurrentIndex(0)

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.clinic import REVIEW_RESULTS, REVIEW_WEEKS, Clinic
-from desktop.errors import IntakeError
 from desktop.models import Consultation, TestSpot
+from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import FieldMessage, heading_label, hint_label
 
 log = logging.getLogger(__name__)
@@ -105,13 +105,17 @@ class RecordSpotDialog(QDialog):
         self.resize(520, self.sizeHint().height())
 
     def _save(self) -> None:
-        try:
-            self.spot = self.clinic.test_spots.record(
+        run(
+            self,
+            lambda: self.clinic.test_spots.record(
                 str(self.consultation.currentData()), self.site.text(), _to_date(self.done_on)
-            )
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
-            return
+            ),
+            on_done=self._recorded,
+            on_error=self.message.show_error,
+        )
+
+    def _recorded(self, spot: TestSpot) -> None:
+        self.spot = spot
         self.accept()
 
 
@@ -225,18 +229,21 @@ class ReviewDialog(QDialog):
         if week not in REVIEW_WEEKS:
             self.message.show_message("Both reviews of this test spot are already recorded.")
             return
-        try:
-            self.spot = self.clinic.test_spots.review(
+        reviewed = run(
+            self,
+            lambda: self.clinic.test_spots.review(
                 self.spot.id,
                 week,
                 result,
                 self.reviewer.text(),
                 on=_to_date(self.on),
                 notes=self.notes.toPlainText(),
-            )
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
+            ),
+            on_error=self.message.show_error,
+        )
+        if reviewed.value is None:
             return
+        self.spot = reviewed.value
         self.saved = True
         if result != "depigmentation":
             self.accept()

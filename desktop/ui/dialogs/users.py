@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 from desktop.auth import ROLE_LABELS, ROLES, User
 from desktop.errors import IntakeError
 from desktop.ui.common.tables import Column, RecordTableModel
+from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import (
     FieldMessage,
-    busy_cursor,
     hint_label,
     selected_row,
     set_tab_order,
@@ -142,23 +142,29 @@ class NewUserDialog(FormDialog):
         self.messages.clear()
         if not self.account.passwords_match():
             return False
-        try:
-            with busy_cursor():
-                self.user = self.clinic.accounts.create(
-                    self.account.username.text(),
-                    self.account.display_name.text(),
-                    self.roles.roles(),
-                    self.account.password.text(),
-                )
-        except IntakeError as exc:
-            log.info("new account refused: %s", exc.message)
-            self.account.clear_passwords()
-            self.messages.show_error(exc)
-            return False
-        log.info("account %s created", self.user.id)
+        created = run(
+            self,
+            lambda: self.clinic.accounts.create(
+                self.account.username.text(),
+                self.account.display_name.text(),
+                self.roles.roles(),
+                self.account.password.text(),
+            ),
+            on_done=self._created,
+            on_error=self._refused,
+            busy=True,
+        )
+        return created.ok
+
+    def _created(self, user: User) -> None:
+        self.user = user
+        log.info("account %s created", user.id)
         self.account.clear_passwords()
         self.accept()
-        return True
+
+    def _refused(self, exc: IntakeError) -> None:
+        self.account.clear_passwords()
+        self.messages.show_error(exc)
 
 
 class ResetPasswordDialog(FormDialog):
@@ -188,17 +194,23 @@ class ResetPasswordDialog(FormDialog):
         self.messages.clear()
         if not self.pair.matches():
             return False
-        try:
-            with busy_cursor():
-                self.clinic.accounts.reset_password(self.target.id, self.pair.text())
-        except IntakeError as exc:
-            self.pair.clear()
-            self.messages.show_at("password", exc.message)
-            return False
+        done = run(
+            self,
+            lambda: self.clinic.accounts.reset_password(self.target.id, self.pair.text()),
+            on_done=lambda _none: self._reset(),
+            on_error=self._refused,
+            busy=True,
+        )
+        return done.ok
+
+    def _reset(self) -> None:
         log.info("password reset for account %s", self.target.id)
         self.pair.clear()
         self.accept()
-        return True
+
+    def _refused(self, exc: IntakeError) -> None:
+        self.pair.clear()
+        self.messages.show_at("password", exc.message)
 
 
 class RolesDialog(FittedDialog):
@@ -227,15 +239,22 @@ class RolesDialog(FittedDialog):
 
     def submit(self) -> bool:
         self.message.show_message("")
-        try:
-            with busy_cursor():
-                self.target = self.clinic.accounts.set_roles(self.target.id, self.roles.roles())
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
-            self.fit()
-            return False
+        changed = run(
+            self,
+            lambda: self.clinic.accounts.set_roles(self.target.id, self.roles.roles()),
+            on_done=self._changed,
+            on_error=self._refused,
+            busy=True,
+        )
+        return changed.ok
+
+    def _changed(self, user: User) -> None:
+        self.target = user
         self.accept()
-        return True
+
+    def _refused(self, exc: IntakeError) -> None:
+        self.message.show_error(exc)
+        self.fit()
 
 
 class UsersDialog(QDialog):
@@ -402,14 +421,19 @@ class UsersDialog(QDialog):
         return self.set_disabled(user, not user.disabled)
 
     def set_disabled(self, user: User, disabled: bool) -> User | None:
-        try:
-            with busy_cursor():
-                updated = self.clinic.accounts.set_disabled(user.id, disabled)
-        except IntakeError as exc:
-            self.status.setText("")
-            self.message.show_message(exc.message)
-            return None
-        self.refresh(select=updated.username)
-        word = "disabled: it can no longer sign in" if disabled else "enabled again"
-        self._say(f"Account '{updated.username}' {word}.")
-        return updated
+        def done(updated: User) -> None:
+            self.refresh(select=updated.username)
+            word = "disabled: it can no longer sign in" if disabled else "enabled again"
+            self._say(f"Account '{updated.username}' {word}.")
+
+        return run(
+            self,
+            lambda: self.clinic.accounts.set_disabled(user.id, disabled),
+            on_done=done,
+            on_error=self._refused,
+            busy=True,
+        ).value
+
+    def _refused(self, exc: IntakeError) -> None:
+        self.status.setText("")
+        self.message.show_error(exc)

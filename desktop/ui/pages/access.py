@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import IntakeError
-from desktop.ui.common.widgets import FieldMessage, busy_cursor, heading_label, hint_label
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import FieldMessage, heading_label, hint_label
 
 if TYPE_CHECKING:
     from desktop.clinic import Clinic
@@ -203,44 +204,48 @@ class AccessPage(QWidget):
         target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def submit(self) -> bool:
+        """Set up, sign in or unlock with what was typed; True once access is granted."""
         clinic = self.clinic
         if clinic is None:
             return False
-        try:
-            with busy_cursor():
-                if self.mode == "setup":
-                    if self.password.text() != self.password2.text():
-                        self.message.show_message("The two passwords differ; type them again.")
-                        self.password.clear()
-                        self.password2.clear()
-                        self.password.setFocus()
-                        return False
-                    clinic.accounts.setup(
-                        self.username.text(),
-                        self.display_name.text(),
-                        self.password.text(),
-                        clinician=self.clinician.isChecked(),
-                        clinic={
-                            "name": self.clinic_name.text(),
-                            "address": self.clinic_address.text(),
-                            "phone": self.clinic_phone.text(),
-                        },
-                    )
-                elif self.mode == "unlock":
-                    clinic.session.unlock(self.password.text())
-                else:
-                    clinic.session.login(self.username.text(), self.password.text())
-        except IntakeError as exc:
-            self.message.show_message(exc.message)
+        if self.mode == "setup" and self.password.text() != self.password2.text():
+            self.message.show_message("The two passwords differ; type them again.")
             self.password.clear()
             self.password2.clear()
-            field = {"name": self.clinic_name, "display_name": self.display_name}.get(
-                getattr(exc, "field", None) or "", self.password
-            )
-            field.setFocus()
+            self.password.setFocus()
+            return False
+        granted = run(self, lambda: self._enter(clinic), on_error=self._refused, busy=True)
+        if not granted.ok:
             return False
         self.password.clear()
         self.password2.clear()
         self.message.show_message("")
         self.granted.emit()
         return True
+
+    def _enter(self, clinic: Clinic) -> None:
+        if self.mode == "setup":
+            clinic.accounts.setup(
+                self.username.text(),
+                self.display_name.text(),
+                self.password.text(),
+                clinician=self.clinician.isChecked(),
+                clinic={
+                    "name": self.clinic_name.text(),
+                    "address": self.clinic_address.text(),
+                    "phone": self.clinic_phone.text(),
+                },
+            )
+        elif self.mode == "unlock":
+            clinic.session.unlock(self.password.text())
+        else:
+            clinic.session.login(self.username.text(), self.password.text())
+
+    def _refused(self, exc: IntakeError) -> None:
+        self.message.show_error(exc)
+        self.password.clear()
+        self.password2.clear()
+        field = {"name": self.clinic_name, "display_name": self.display_name}.get(
+            getattr(exc, "field", None) or "", self.password
+        )
+        field.setFocus()

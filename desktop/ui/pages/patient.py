@@ -16,15 +16,14 @@ from PySide6.QtWidgets import (
 
 from desktop.checklist import age_on
 from desktop.clinic import Clinic
-from desktop.errors import IntakeError
 from desktop.models import Patient, TestSpot
-from desktop.ui.common.messages import show_intake_error
 from desktop.ui.common.tables import (
     ConsultationRow,
     RecordTableModel,
     consultation_columns,
     test_spot_columns,
 )
+from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import (
     heading_label,
     hint_label,
@@ -239,14 +238,14 @@ class PatientPage(QWidget):
         return self.history.record(row) if row is not None else None
 
     def _start_consultation(self) -> None:
-        if self.patient is None:
+        patient = self.patient
+        if patient is None:
             return
-        try:
-            c = self.clinic.consultations.start(self.patient.id)
-        except IntakeError as exc:
-            show_intake_error(self, exc)
-            return
-        self.open_consultation.emit(c.id)
+        run(
+            self,
+            lambda: self.clinic.consultations.start(patient.id),
+            on_done=lambda c: self.open_consultation.emit(c.id),
+        )
 
     def _open_selected(self) -> None:
         row = self._selected_row()
@@ -258,12 +257,11 @@ class PatientPage(QWidget):
         if row is None or row.consultation.state != "signed":
             self.history_hint.setText("Select a signed consultation to correct with an addendum.")
             return
-        try:
-            c = self.clinic.consultations.start_addendum(row.consultation.id)
-        except IntakeError as exc:
-            show_intake_error(self, exc)
-            return
-        self.open_consultation.emit(c.id)
+        run(
+            self,
+            lambda: self.clinic.consultations.start_addendum(row.consultation.id),
+            on_done=lambda c: self.open_consultation.emit(c.id),
+        )
 
     def _record_spot(self) -> None:
         if self.patient is None:

@@ -23,6 +23,7 @@ from desktop.clinic import Clinic
 from desktop.clinic.patient_fields import parse_date
 from desktop.errors import DuplicatePatient, IntakeError, ValidationError
 from desktop.models import FITZPATRICK_TYPES, Patient
+from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order
 
 log = logging.getLogger(__name__)
@@ -246,29 +247,31 @@ class PatientForm(QWidget):
             self.form_message.show_message("Please correct the fields marked in red.")
             return None
         self.form_message.show_message("")
-        try:
-            if self.patient is None:
-                patient = self.clinic.patients.register(
-                    self.values(), allow_duplicate=allow_duplicate
-                )
-            else:
-                patient = self.clinic.patients.update(
-                    self.patient.id, self.values(), allow_duplicate=allow_duplicate
-                )
-        except DuplicatePatient as exc:
+        existing = self.patient
+
+        def store() -> Patient:
+            if existing is None:
+                return self.clinic.patients.register(self.values(), allow_duplicate=allow_duplicate)
+            return self.clinic.patients.update(
+                existing.id, self.values(), allow_duplicate=allow_duplicate
+            )
+
+        return run(self, store, on_done=self._saved, on_error=self._refused).value
+
+    def _refused(self, exc: IntakeError) -> None:
+        if isinstance(exc, DuplicatePatient):
             self._show_duplicate(exc)
-            return None
-        except IntakeError as exc:
-            field = getattr(exc, "field", None)
-            target = self.messages.get(field) if isinstance(field, str) else None
-            (target or self.form_message).show_message(exc.message)
-            return None
+            return
+        field = getattr(exc, "field", None)
+        target = self.messages.get(field) if isinstance(field, str) else None
+        (target or self.form_message).show_error(exc)
+
+    def _saved(self, patient: Patient) -> None:
         self._duplicate_ids = ()
         self.duplicate_box.hide()
         self.load(patient)
         self.status.setText(f"Saved at {self.clinic.clock().strftime('%H:%M')}.")
         self.saved.emit(patient)
-        return patient
 
     def _show_duplicate(self, exc: DuplicatePatient) -> None:
         self._duplicate_ids = exc.existing_ids

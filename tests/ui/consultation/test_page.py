@@ -1,15 +1,27 @@
-"""Autosave: a window dropped without closing (a crash) loses nothing; the draft reopens intact."""
+"""The consultation page: autosave survives a crash; one answer costs one save and one read."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
-from desktop.ui.consultation.page import CHECKLIST, PROCEDURE, ConsultationPage
-from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields
+from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST, PROCEDURE, SIGNATURES
+from desktop.ui.consultation.page import ConsultationPage
+from tests.conftest import (
+    FAST_HASHER,
+    OWNER_PASSWORD,
+    FakeClock,
+    patient_fields,
+    stable_vitiligo_answers,
+)
 from tests.ui.conftest import answer
 
 
@@ -74,3 +86,55 @@ def test_leaving_the_page_saves_typing_at_once(qtbot: QtBot, clinic: Clinic) -> 
     QTest.keyClicks(page.procedure.clinician, "Dr Ada Lovelace")
     page.flush()  # what the window does when the page is left, locked or closed
     assert clinic.consultations.get(c.id).clinician == "Dr Ada Lovelace"
+
+
+def record_service_calls(clinic: Clinic, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every call the page makes into a Clinic service (not the services' calls of each other)."""
+    calls: list[str] = []
+    depth = [0]
+
+    def counted(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if depth[0] == 0:
+                calls.append(name)
+            depth[0] += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return wrapper
+
+    for service in ("patients", "consultations", "test_spots", "documents", "settings"):
+        obj = getattr(clinic, service)
+        for attr, method in inspect.getmembers(obj, inspect.ismethod):
+            if not attr.startswith("_"):
+                monkeypatch.setattr(obj, attr, counted(f"{service}.{attr}", method))
+    return calls
+
+
+def test_an_answer_costs_one_save_and_one_overview(
+    qtbot: QtBot, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    patient = clinic.patients.register(patient_fields())
+    fresh = clinic.consultations.start(patient.id)
+    complete = clinic.consultations.start(patient.id)
+    clinic.consultations.save_draft(complete.id, answers=stable_vitiligo_answers())
+    page = _page(qtbot, clinic, fresh.id)
+    page.go_to_step(CHECKLIST)
+    calls = record_service_calls(clinic, monkeypatch)
+
+    page.checklist.questions["V1"].buttons["no"].click()
+    assert calls == ["consultations.save_draft", "consultations.overview"]
+    assert clinic.consultations.get(fresh.id).answers == {"V1": "no"}
+    left = len(page.checklist.missing())
+    assert page.steps.item(CHECKLIST).text().endswith(f"▲ {left} to answer")
+
+    page.load(complete.id)
+    page.go_to_step(CHECKLIST)
+    calls.clear()
+    page.checklist.questions["G1"].buttons["yes"].click()  # a change once signers are known
+    assert calls == ["consultations.save_draft", "consultations.overview"]
+    assert page.steps.item(SIGNATURES).text().endswith("0 of 2 signed")
+    assert "AMBER" in page.steps.item(ASSESSMENT).text()
