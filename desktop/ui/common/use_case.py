@@ -9,7 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+    SignalInstance,
+    Slot,
+)
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from desktop.errors import IntakeError
@@ -92,9 +101,16 @@ class _Task(QRunnable):
         try:
             value = self._work()
         except Exception as exc:  # reported on the UI thread: shown, or logged as a crash
-            self._relay.failed.emit(exc)
+            self._report(self._relay.failed, exc)
         else:
-            self._relay.done.emit(value)
+            self._report(self._relay.done, value)
+
+    @staticmethod
+    def _report(signal: SignalInstance, value: object) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the widget that asked was closed meanwhile: nobody to tell
+            log.info("a background use case ended after its window closed")
 
 
 class BackgroundRun(QObject, Generic[T]):

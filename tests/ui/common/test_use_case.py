@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QProgressDialog, QWidget
 from pytestqt.qtbot import QtBot
+from shiboken6 import Shiboken
 
 from desktop.errors import IntakeError, NotFound, ValidationError
 from desktop.ui.common import use_case
@@ -197,3 +198,24 @@ def test_a_background_bug_is_logged_and_shown_as_a_crash(
         close_message_boxes()
     finally:
         sys.excepthook = previous
+
+
+def test_a_background_use_case_outliving_its_window_reports_to_nobody(qtbot: QtBot) -> None:
+    window = QWidget()
+    window.show()
+    release = threading.Event()
+    done: list[object] = []
+    pool = QThreadPool()
+    run_in_background(
+        window,
+        lambda: release.wait(10),
+        on_done=done.append,
+        on_error=done.append,
+        progress="Sealing…",
+        pool=pool,
+    )
+    Shiboken.delete(window)  # the window closes while the work runs
+    release.set()
+    assert pool.waitForDone(5000)
+    qtbot.wait(50)
+    assert done == [] and not message_boxes()
