@@ -72,6 +72,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(cli.run(args))
     if args.demo:
         args.db = make_demo_database()
-    from desktop.ui.main_window import run_gui
+    from desktop.ui.launch import run_gui
 
     sys.exit(run_gui(args, log_path))

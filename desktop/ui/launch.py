@@ -1,4 +1,8 @@
-"""Starting the window: icon, database path, opening the clinic after the first paint."""
+"""Starting the window: icon, database path, opening the clinic after the first paint.
+
+`run_gui` is what the composition root (desktop.app) calls. This module builds the window;
+the window never imports it.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,10 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop import paths
-from desktop.errors import IntakeError
-from desktop.ui.error_dialogs import install_excepthook, show_intake_error
+from desktop.ui.common.messages import install_excepthook
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import busy_cursor
 from desktop.ui.main_window import MainWindow
-from desktop.ui.widgets import busy_cursor
 
 if TYPE_CHECKING:
     from desktop.clinic import Clinic
@@ -78,21 +82,20 @@ def open_clinic(window: MainWindow, path: Path) -> Clinic | None:
     with busy_cursor():
         from desktop.clinic import Clinic  # after the window is up: the core's imports cost
 
-        try:
-            clinic = Clinic.open(path)
-        except IntakeError as exc:
-            window.location.setText(f"Database not opened: {path}")
-            box = show_intake_error(window, exc)
-            box.finished.connect(window.close)
+        clinic = run(
+            window, lambda: Clinic.open(path), on_error=lambda exc: window.not_opened(path, exc)
+        ).value
+        if clinic is None:
             return None
         window.attach(clinic)
     log.info("database %s opened", path)
     return clinic
 
 
-def launch(args: argparse.Namespace, log_path: Path) -> int:
+def run_gui(args: argparse.Namespace, log_path: Path) -> int:
     """Show the window, open the clinic database, run until closed; returns the exit code.
 
+    `args.db` (a Path or None for the default database) comes from the command line.
     The window paints first and the database opens right after that first paint, so a large
     or slow database never leaves the user looking at nothing. CLINIC_INTAKE_EXIT_AFTER_SHOW
     (startup benchmark): "shown" quits after the first paint, "1" once the data is painted.

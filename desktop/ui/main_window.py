@@ -1,8 +1,7 @@
-"""The main window and `run_gui`, the entry point the composition root calls."""
+"""The main window: sign-in, start screen, patient and consultation pages; menus and shortcuts."""
 
 from __future__ import annotations
 
-import argparse
 import logging
 import time
 from pathlib import Path
@@ -21,21 +20,23 @@ from PySide6.QtWidgets import (
 
 from desktop.auth import ROLE_LABELS
 from desktop.errors import IntakeError
-from desktop.ui.access_page import AccessPage
-from desktop.ui.admin_actions import AdminActions
-from desktop.ui.error_dialogs import show_intake_error
-from desktop.ui.widgets import busy_cursor
+from desktop.ui.admin_menu import AdminActions
+from desktop.ui.common.messages import intake_error_box
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import busy_cursor
+from desktop.ui.pages.access import AccessPage
 
 if TYPE_CHECKING:
     from desktop.clinic import Clinic
     from desktop.models import TestSpot
-    from desktop.ui.consultation_page import ConsultationPage
-    from desktop.ui.patient_page import PatientPage
-    from desktop.ui.start_screen import StartScreen
+    from desktop.ui.consultation.page import ConsultationPage
+    from desktop.ui.pages.patient import PatientPage
+    from desktop.ui.pages.start import StartScreen
 
 log = logging.getLogger(__name__)
 
 IDLE_CHECK_MS = 15_000
+STATUS_MS = 8000
 ACTIVITY_EVENTS = frozenset(
     {
         QEvent.Type.KeyPress,
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
     def start(self) -> StartScreen:
         """The start screen, built the first time it is needed."""
         if self._start is None:
-            from desktop.ui.start_screen import StartScreen
+            from desktop.ui.pages.start import StartScreen
 
             start = StartScreen()
             start.open_patient.connect(self.show_patient)
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
     def attach(self, clinic: Clinic) -> None:
         """Give the window its open clinic database; sign in (or set up) unless already done."""
         self._clinic = clinic
+        self.admin.attach(clinic)
         self.location.setText(f"Database: {clinic.label}")
         self.refresh_title()
         if clinic.session.signed_in is not None and not clinic.session.locked:
@@ -128,6 +130,12 @@ class MainWindow(QMainWindow):
         else:
             self._show_access("setup" if clinic.accounts.needs_setup() else "login")
         self.attached.emit()
+
+    def not_opened(self, path: Path, exc: IntakeError) -> None:
+        """The database at `path` could not be opened: say why; the window closes after."""
+        self.location.setText(f"Database not opened: {path}")
+        box = intake_error_box(self, exc)  # `run` has logged it
+        box.finished.connect(self.close)
 
     def _show_access(self, mode: Literal["setup", "login", "unlock"]) -> None:
         self._set_actions_enabled(False)
@@ -251,6 +259,9 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
         self.about_action = self._action("&About Clinic Intake", None, self.about)
         self.admin = AdminActions(self)
+        self.admin.save_drafts.connect(self.save_open_draft)
+        self.admin.status.connect(lambda text: self.statusBar().showMessage(text, STATUS_MS))
+        self.admin.restored.connect(self._restored)
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -296,7 +307,7 @@ class MainWindow(QMainWindow):
 
     def patient_page(self) -> PatientPage:
         if self._patient_page is None:
-            from desktop.ui.patient_page import PatientPage
+            from desktop.ui.pages.patient import PatientPage
 
             page = PatientPage(self.clinic)
             page.back.connect(self.show_start)
@@ -308,7 +319,7 @@ class MainWindow(QMainWindow):
 
     def consultation_page(self) -> ConsultationPage:
         if self._consultation_page is None:
-            from desktop.ui.consultation_page import ConsultationPage
+            from desktop.ui.consultation.page import ConsultationPage
 
             page = ConsultationPage(self.clinic)
             page.back_to_patient.connect(self.show_patient)
@@ -337,6 +348,11 @@ class MainWindow(QMainWindow):
             page.load(consultation_id)
         self.stack.setCurrentWidget(page)
 
+    def _restored(self) -> None:
+        """Another database replaced this one: its pages go, and everyone signs in again."""
+        self.forget_pages()
+        self.sign_out()
+
     def forget_pages(self) -> None:
         """Drop the patient and consultation pages (after a restore their records are gone)."""
         for page in (self._patient_page, self._consultation_page):
@@ -352,22 +368,16 @@ class MainWindow(QMainWindow):
             self._consultation_page.flush()
 
     def review_spot(self, spot: TestSpot, week: int) -> None:
-        from desktop.ui.test_spot_dialog import ReviewDialog
+        from desktop.ui.dialogs.spots import ReviewDialog
 
         dialog = ReviewDialog(self.clinic, spot, week, self)
         dialog.finished.connect(lambda _result: self.start.refresh())
         dialog.open()
 
     def open_settings(self) -> None:
-        from desktop.ui.settings_dialog import SettingsDialog
+        from desktop.ui.dialogs.settings import SettingsDialog
 
-        try:
-            with busy_cursor():
-                dialog = SettingsDialog(self.clinic, self)
-        except IntakeError as exc:
-            show_intake_error(self, exc)
-            return
-        dialog.open()
+        run(self, lambda: SettingsDialog(self.clinic, self), on_done=lambda d: d.open(), busy=True)
 
     def _current_documents_page(self) -> ConsultationPage | None:
         page = self._consultation_page
@@ -406,14 +416,3 @@ class MainWindow(QMainWindow):
         self._idle_timer.stop()
         self.save_open_draft()
         super().closeEvent(event)
-
-
-def run_gui(args: argparse.Namespace, log_path: Path) -> int:
-    """Show the window, open the clinic database, run until closed; returns the exit code.
-
-    `args.db` (a Path or None for the default database) and `args.demo` come from the command
-    line; see `desktop.ui.launch` for how the window appears before the database opens.
-    """
-    from desktop.ui.launch import launch
-
-    return launch(args, log_path)

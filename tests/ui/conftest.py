@@ -10,13 +10,13 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
-from desktop.ui.checklist_form import ChecklistForm
+from desktop.ui.consultation.checklist import ChecklistForm
+from desktop.ui.consultation.pad import SignaturePad
 from desktop.ui.main_window import MainWindow
-from desktop.ui.signature_pad import SignaturePad
 
 # The offscreen platform cannot pass window size hints on and says so at WARNING level whenever
 # a window's minimum/maximum size changes; that is not a fault of ours (xcb has no such message).
@@ -102,3 +102,18 @@ def close_message_boxes() -> None:
 
 def visible(widget: QWidget) -> bool:
     return widget.isVisibleTo(widget.window())
+
+
+SAM_PASSWORD = "front desk password"
+
+
+def shown(qtbot: QtBot, dialog: QWidget) -> None:
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+
+
+def choose(combo: QComboBox, value: str) -> None:
+    index = combo.findData(value)
+    assert index >= 0, f"{value!r} is not offered"
+    combo.setCurrentIndex(index)

@@ -1,21 +1,19 @@
-"""The Administration menu by role, the idle-lock setting, one's own password, backup/restore."""
+"""The Administration menu by role, the dialogs it opens, backup and restore."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.errors import PermissionDenied
+from desktop.ui.admin_menu import AdminActions
 from desktop.ui.main_window import MainWindow
-from desktop.ui.password_dialog import ChangePasswordDialog
-from desktop.ui.settings_dialog import SettingsDialog
 from tests.conftest import OWNER_PASSWORD, patient_fields
-from tests.ui.conftest import close_message_boxes, message_boxes
-
-SAM_PASSWORD = "front desk password"
+from tests.ui.conftest import SAM_PASSWORD, close_message_boxes, message_boxes
 
 
 def admin_state(window: MainWindow) -> dict[str, bool]:
@@ -67,46 +65,6 @@ def test_the_menu_opens_the_users_and_audit_dialogs(window: MainWindow) -> None:
     assert not audit.isVisible()
 
 
-def test_the_idle_lock_minutes_are_a_setting(qtbot: QtBot, clinic: Clinic) -> None:
-    dialog = SettingsDialog(clinic)
-    qtbot.addWidget(dialog)
-    assert dialog.idle.value() == 5  # the default
-    assert (dialog.idle.minimum(), dialog.idle.maximum()) == (1, 60)
-    settings_rows = len(clinic.audit.entries(action="settings"))
-    dialog.idle.setValue(12)
-    dialog.save()
-    assert clinic.settings.idle_minutes() == 12
-    changed = clinic.audit.entries(action="settings")[settings_rows:]
-    assert [e.target for e in changed] == ["setting:clinic_profile", "setting:idle_lock_minutes"]
-
-
-def test_changing_ones_own_password(qtbot: QtBot, clinic: Clinic) -> None:
-    dialog = ChangePasswordDialog(clinic)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    dialog.current.setText("not my password")
-    dialog.password.setText("a new long password")
-    dialog.password2.setText("a new long password")
-    assert not dialog.submit()
-    assert "password" in dialog.messages.text().lower() and dialog.isVisible()
-    assert dialog.current.text() == ""  # nothing typed lingers after a refusal
-
-    dialog.current.setText(OWNER_PASSWORD)
-    dialog.password.setText("short")
-    dialog.password2.setText("short")
-    assert not dialog.submit()
-    assert "at least 10" in dialog.messages.text()
-
-    dialog.current.setText(OWNER_PASSWORD)
-    dialog.password.setText("a new long password")
-    dialog.password2.setText("a new long password")
-    assert dialog.submit()
-    clinic.session.logout()
-    with pytest.raises(PermissionDenied):
-        clinic.session.login("owner", OWNER_PASSWORD)
-    clinic.session.login("owner", "a new long password")
-
-
 def test_backup_and_restore_from_the_menu(
     qtbot: QtBot, disk_clinic: Clinic, log_path: Path, tmp_path: Path
 ) -> None:
@@ -140,3 +98,32 @@ def test_backup_and_restore_from_the_menu(
     (box,) = message_boxes()
     assert "does not exist" in box.text()
     close_message_boxes()
+
+
+def test_the_actions_announce_what_the_window_must_do(
+    qtbot: QtBot, disk_clinic: Clinic, tmp_path: Path
+) -> None:
+    parent = QWidget()  # any widget will do: the actions never reach into a window
+    qtbot.addWidget(parent)
+    admin = AdminActions(parent)
+    admin.attach(disk_clinic)
+    admin.update(True)
+    assert admin.backup_action.isEnabled()
+    heard: list[str] = []
+    admin.save_drafts.connect(lambda: heard.append("save drafts"))
+    admin.status.connect(heard.append)
+    admin.restored.connect(lambda: heard.append("restored"))
+
+    backup = tmp_path / "copy.sqlite"
+    assert admin.backup_to(backup) == backup
+    assert heard[0] == "save drafts"  # before the copy is taken
+    assert heard[1].startswith("Backup written and checked:") and len(heard) == 2
+
+    heard.clear()
+    assert admin.restore_from(backup) is not None
+    assert heard == ["save drafts", "restored"]
+    (box,) = message_boxes()
+    assert "Sign in again" in box.text()
+    close_message_boxes()
+    admin.update(False)
+    assert not any(a.isEnabled() for a in admin.permissions)

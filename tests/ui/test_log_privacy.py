@@ -11,9 +11,9 @@ from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.errors import DuplicatePatient, ValidationError
-from desktop.ui.error_dialogs import show_intake_error
+from desktop.ui.common.messages import show_intake_error
+from desktop.ui.common.printing import PdfPrintJob, write_pdf
 from desktop.ui.main_window import MainWindow
-from desktop.ui.print_support import PdfPrintJob, write_pdf
 from tests.clinic.test_documents import ready, sign_all
 from tests.conftest import patient_fields
 from tests.ui.conftest import close_message_boxes

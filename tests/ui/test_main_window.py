@@ -1,50 +1,27 @@
-"""run_gui end to end in a subprocess, opening errors, and the idle lock."""
+"""The idle lock: it locks an idle window, activity keeps it open, the draft survives."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
+import pytest
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
-from desktop.ui.launch import EXIT_AFTER_SHOW, open_clinic
+from desktop.ui.consultation.flow import PROCEDURE
 from desktop.ui.main_window import MainWindow
-from tests.conftest import ROOT
-from tests.ui.conftest import close_message_boxes, message_boxes
+from tests.conftest import OWNER_PASSWORD, patient_fields
+from tests.ui.conftest import SAM_PASSWORD
 
 
-def test_the_app_starts_shows_its_window_and_exits_cleanly(tmp_path: Path) -> None:
-    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", EXIT_AFTER_SHOW: "1"}
-    db = tmp_path / "clinic.sqlite"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "--db", str(db)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert db.is_file()
-    assert (db.stat().st_mode & 0o777) == 0o600
-
-
-def test_a_database_that_cannot_be_opened_is_explained(
-    qtbot: QtBot, tmp_path: Path, log_path: Path
-) -> None:
-    window = MainWindow(log_path)
-    qtbot.addWidget(window)
-    window.show()
-    assert open_clinic(window, tmp_path) is None  # a folder, not a database file
-    (box,) = message_boxes()
-    assert "folder" in box.text()
-    assert box.windowTitle() == "The database cannot be used"
-    assert not window.new_action.isEnabled()
-    close_message_boxes()
+def sign_in(window: MainWindow, username: str, password: str) -> None:
+    access = window.access
+    assert access.mode == "login"
+    access.username.setText(username)
+    QTest.keyClicks(access.password, password)
+    assert access.submit(), access.message.text()
 
 
 def test_an_idle_window_locks_itself(qtbot: QtBot, window: MainWindow, clinic: Clinic) -> None:
@@ -55,3 +32,63 @@ def test_an_idle_window_locks_itself(qtbot: QtBot, window: MainWindow, clinic: C
     assert clinic.session.locked
     assert window.stack.currentWidget() is window.access
     assert not window.new_action.isEnabled()
+
+
+def test_an_idle_window_locks_and_the_draft_survives_a_switch_of_user(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clinic.accounts.create("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
+    patient = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(patient.id)
+    window.show_consultation(c.id)
+    page = window.consultation_page()
+    page.go_to_step(PROCEDURE)
+    QTest.keyClicks(page.procedure.device, "Dermapen 4")  # typed, not yet saved
+
+    app = QApplication.instance()
+    assert app is not None
+    app.installEventFilter(window)  # as the running app does: any key or click is activity
+    monkeypatch.setattr(window, "idle_limit_seconds", lambda: 0.4)
+    window._idle_timer.setInterval(50)
+    window.note_activity()
+    try:
+        qtbot.waitUntil(lambda: clinic.session.locked, timeout=5000)
+    finally:
+        app.removeEventFilter(window)
+
+    access = window.access
+    assert window.stack.currentWidget() is access and access.mode == "unlock"
+    assert not page.isVisible()  # patient data is hidden
+    assert not window.new_action.isEnabled()
+    assert "Dr Ada Lovelace" in access.intro.text()
+
+    access.out.click()  # "Switch user"
+    assert clinic.session.signed_in is None and access.mode == "login"
+    assert access.username.text() == ""
+    sign_in(window, "sam", SAM_PASSWORD)
+    assert window.stack.currentWidget() is window.start  # not the owner's locked page
+    assert clinic.consultations.get(c.id).procedure.device == "Dermapen 4"  # saved at the lock
+
+    window.sign_out()
+    sign_in(window, "owner", OWNER_PASSWORD)
+    window.show_consultation(c.id)
+    assert window.consultation_page().procedure.device.text() == "Dermapen 4"
+
+
+def test_activity_keeps_the_window_unlocked(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = QApplication.instance()
+    assert app is not None
+    app.installEventFilter(window)
+    monkeypatch.setattr(window, "idle_limit_seconds", lambda: 0.5)
+    window._idle_timer.setInterval(50)
+    window.note_activity()
+    try:
+        for _ in range(8):  # 0.8 s in all, a key press every 0.1 s
+            QTest.keyClick(window.start, "a")
+            qtbot.wait(100)
+        assert not clinic.session.locked
+        qtbot.waitUntil(lambda: clinic.session.locked, timeout=5000)
+    finally:
+        app.removeEventFilter(window)

@@ -1,0 +1,183 @@
+"""The Administration menu: user accounts, audit trail, backup and restore; one's own password."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QMessageBox, QWidget
+
+from desktop.ui.common.messages import message_box
+from desktop.ui.common.use_case import run
+
+if TYPE_CHECKING:
+    from desktop.clinic import Clinic
+
+log = logging.getLogger(__name__)
+
+
+class AdminActions(QObject):
+    """Actions that open the administrator's dialogs, each enabled by the user's permissions.
+
+    The actions know the window only as the parent of their dialogs; what the window must do
+    they announce as signals: `save_drafts` before the database is copied or replaced (the
+    open draft goes into a backup; a restore must not lose it), `status` for a line in the
+    status bar, `restored` once another database replaced this one (every page showing a
+    record must go, and everyone is signed out). The core checks every permission again;
+    disabling an action only spares a refusal.
+    """
+
+    save_drafts = Signal()
+    status = Signal(str)
+    restored = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.parent_widget = parent
+        self.clinic: Clinic | None = None
+        self.dialog: QDialog | None = None
+        self.permissions: dict[QAction, str | None] = {}
+        self.users_action = self._action("&User accounts…", self.open_users, "users")
+        self.audit_action = self._action("&Audit trail…", self.open_audit, "audit.view")
+        self.backup_action = self._action("&Back up the database…", self.choose_backup, "backup")
+        self.restore_action = self._action(
+            "&Restore from a backup…", self.choose_restore, "restore"
+        )
+        self.password_action = self._action("Change my pass&word…", self.change_password, None)
+
+    def _action(self, text: str, slot: Callable[[], object], permission: str | None) -> QAction:
+        action = QAction(text, self.parent_widget)
+        action.triggered.connect(slot)
+        action.setEnabled(False)
+        self.permissions[action] = permission
+        return action
+
+    def fill_menu(self, menu: QMenu) -> None:
+        for action in (self.users_action, self.audit_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        for action in (self.backup_action, self.restore_action):
+            menu.addAction(action)
+
+    def attach(self, clinic: Clinic) -> None:
+        """The clinic whose records the actions administer (the window's, once it is open)."""
+        self.clinic = clinic
+
+    def update(self, signed_in: bool) -> None:
+        """Enable what the signed-in user may do; everything is off when nobody is."""
+        clinic = self.clinic if signed_in else None
+        for action, permission in self.permissions.items():
+            allowed = clinic is not None and (permission is None or clinic.session.can(permission))
+            action.setEnabled(allowed)
+
+    def _clinic(self) -> Clinic:
+        if self.clinic is None:
+            raise RuntimeError("the Administration menu has no clinic attached yet")
+        return self.clinic
+
+    def _show(self, dialog: QDialog) -> QDialog:
+        self.dialog = dialog
+        dialog.finished.connect(lambda _r: self._closed(dialog))
+        dialog.open()
+        return dialog
+
+    def _closed(self, dialog: QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+        dialog.deleteLater()
+
+    def _open(self, make: Callable[[Clinic, QWidget], QDialog]) -> QDialog | None:
+        """Make a dialog (which reads the records, so may be refused) and show it."""
+        clinic, parent = self._clinic(), self.parent_widget
+        return run(parent, lambda: make(clinic, parent), on_done=self._show, busy=True).value
+
+    def open_users(self) -> QDialog | None:
+        from desktop.ui.dialogs.users import UsersDialog
+
+        return self._open(UsersDialog)
+
+    def open_audit(self) -> QDialog | None:
+        from desktop.ui.dialogs.audit import AuditDialog
+
+        return self._open(AuditDialog)
+
+    def change_password(self) -> QDialog | None:
+        from desktop.ui.dialogs.password import ChangePasswordDialog
+
+        dialog = ChangePasswordDialog(self._clinic(), self.parent_widget)
+        dialog.accepted.connect(lambda: self.status.emit("Your password was changed."))
+        return self._show(dialog)
+
+    # Backup and restore -----------------------------------------------------------------
+
+    def choose_backup(self) -> None:
+        clinic = self._clinic()
+        stamp = clinic.clock().strftime("%Y%m%d-%H%M")
+        start = (clinic.data_dir or Path.home()) / f"clinic-backup-{stamp}.sqlite"
+        name, _f = QFileDialog.getSaveFileName(
+            self.parent_widget,
+            "Back up the database",
+            str(start),
+            "SQLite databases (*.sqlite)",
+        )
+        if name:
+            self.backup_to(Path(name))
+
+    def backup_to(self, dest: Path) -> Path | None:
+        """Write a checked copy of the database to `dest`; say where it went, or what failed."""
+        clinic = self._clinic()
+        self.save_drafts.emit()  # the open draft goes into the copy too
+        return run(
+            self.parent_widget,
+            lambda: clinic.backups.backup(dest),
+            on_done=lambda written: self.status.emit(
+                f"Backup written and checked: {written}. Keep it somewhere safe."
+            ),
+            busy=True,
+        ).value
+
+    def choose_restore(self) -> None:
+        clinic = self._clinic()
+        name, _f = QFileDialog.getOpenFileName(
+            self.parent_widget,
+            "Restore from a backup",
+            str(clinic.data_dir or Path.home()),
+            "SQLite databases (*.sqlite *.db);;All files (*)",
+        )
+        if not name:
+            return
+        answer = QMessageBox.question(
+            self.parent_widget,
+            "Restore from a backup",
+            f"Replace every record in this database with the contents of {Path(name).name}?\n\n"
+            "The current database is kept as a backup beside it first. Everyone is signed "
+            "out afterwards.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.restore_from(Path(name))
+
+    def restore_from(self, src: Path) -> Path | None:
+        """Replace the database with `src` (after a confirmation), then sign out."""
+        clinic = self._clinic()
+        self.save_drafts.emit()
+
+        def restored(kept: Path) -> None:
+            log.info("database restored; previous copy kept")
+            self.restored.emit()
+            message_box(
+                self.parent_widget,
+                QMessageBox.Icon.Information,
+                "Database restored",
+                f"The records now come from {src.name}. The database as it was before is "
+                f"kept as {kept.name}. Sign in again to go on.",
+            )
+
+        return run(
+            self.parent_widget, lambda: clinic.backups.restore(src), on_done=restored, busy=True
+        ).value

@@ -1,0 +1,1 @@
+"""Shared pieces of the window: error messages, running use cases, widgets, tables, printing."""

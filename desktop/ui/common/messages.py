@@ -1,0 +1,139 @@
+"""Error dialogs and the exception hook: IntakeError says what to do; anything else is a crash."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from desktop.errors import (
+    Conflict,
+    IntakeError,
+    NotFound,
+    PermissionDenied,
+    SignatureError,
+    StorageError,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+
+_OPEN_BOXES: set[QMessageBox] = set()
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], object]
+
+TITLES: tuple[tuple[type[IntakeError], str], ...] = (
+    (ValidationError, "Please check the details"),
+    (NotFound, "Record not found"),
+    (Conflict, "This cannot be changed"),
+    (StorageError, "The database cannot be used"),
+    (SignatureError, "Signature or seal problem"),
+    (PermissionDenied, "Not allowed"),
+)
+
+
+def title_for(exc: IntakeError) -> str:
+    return next((title for kind, title in TITLES if isinstance(exc, kind)), "Clinic Intake")
+
+
+def _active_parent(parent: QWidget | None) -> QWidget | None:
+    if parent is not None:
+        return parent.window()
+    return QApplication.activeWindow()
+
+
+def message_box(
+    parent: QWidget | None,
+    icon: QMessageBox.Icon,
+    title: str,
+    text: str,
+    *,
+    informative: str = "",
+    details: str = "",
+) -> QMessageBox:
+    """A window-modal message box shown without blocking (deleted on close)."""
+    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, _active_parent(parent))
+    box.setObjectName("messageBox")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    if informative:
+        box.setInformativeText(informative)
+    if details:
+        box.setDetailedText(details)
+    box.setDefaultButton(QMessageBox.StandardButton.Ok)
+    box.setEscapeButton(QMessageBox.StandardButton.Ok)
+    if box.parent() is None:
+        # Nothing owns a parentless box but its Python wrapper: keep it until it closes.
+        _OPEN_BOXES.add(box)
+        box.finished.connect(lambda _r: _OPEN_BOXES.discard(box))
+    box.open()
+    return box
+
+
+def log_shown(exc: IntakeError) -> None:
+    """Note in the log that `exc` was shown: its kind and field, never its text."""
+    # The message may quote what was typed (a name, an e-mail address): the log gets the kind
+    # of error and the field only, never patient data.
+    log.info("shown to the user: %s (field %s)", type(exc).__name__, getattr(exc, "field", None))
+
+
+def show_intake_error(parent: QWidget | None, exc: IntakeError) -> QMessageBox:
+    """Show a message meant for people: the error's own text says what to do next."""
+    log_shown(exc)
+    return intake_error_box(parent, exc)
+
+
+def intake_error_box(parent: QWidget | None, exc: IntakeError) -> QMessageBox:
+    """The message box for `exc` (titled by its kind), opened; the caller logs it."""
+    icon = QMessageBox.Icon.Critical if isinstance(exc, StorageError) else QMessageBox.Icon.Warning
+    return message_box(parent, icon, title_for(exc), exc.message)
+
+
+def show_crash(parent: QWidget | None, exc: BaseException, log_path: Path) -> QMessageBox:
+    text = (
+        "Something went wrong inside Clinic Intake. This is a fault in the program, "
+        "not something you did."
+    )
+    informative = (
+        "Your consultation drafts are saved automatically, so nothing you entered before "
+        "this moment is lost. If it happens again, restart the program and send the log "
+        f"file to your support contact:\n{log_path}"
+    )
+    details = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return message_box(
+        parent,
+        QMessageBox.Icon.Critical,
+        "Clinic Intake: unexpected error",
+        text,
+        informative=informative,
+        details=details,
+    )
+
+
+def install_excepthook(log_path: Path) -> ExceptHook:
+    """Route uncaught exceptions (including those raised in Qt slots) to the dialogs above.
+
+    Returns the previous hook so a caller can restore it.
+    """
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            previous(kind, exc, tb)
+            return
+        if isinstance(exc, IntakeError):
+            show_intake_error(None, exc)
+            return
+        log.exception("unexpected error", exc_info=(kind, exc, tb))
+        if QApplication.instance() is None:
+            previous(kind, exc, tb)
+            return
+        show_crash(None, exc, log_path)
+
+    sys.excepthook = hook
+    return previous

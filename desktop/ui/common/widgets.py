@@ -1,0 +1,171 @@
+"""Small shared widgets and helpers: outcome badges, inline field messages, busy cursor, dates."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+from collections.abc import Iterator
+from datetime import date, datetime
+
+from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.errors import IntakeError
+from desktop.ui.common.tones import tone
+
+log = logging.getLogger(__name__)
+
+
+class OutcomeBadge(QFrame):
+    """A coloured box with a symbol, a word and an explanation: readable without colour."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("outcomeBadge")
+        self._title = title
+        self.heading = QLabel()
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
+        self.heading.setWordWrap(True)
+        font = self.heading.font()
+        font.setBold(True)
+        font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.25)
+        self.heading.setFont(font)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.PlainText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(2)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.detail)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.set_outcome(None, "—", "")
+
+    def set_outcome(self, key: str | None, label: str, text: str) -> None:
+        t = tone(key)
+        self.key = key
+        self.heading.setText(f"{self._title}: {t.symbol} {label.upper()}")
+        self.detail.setText(text)
+        self.setStyleSheet(
+            f"QFrame#outcomeBadge {{ background: {t.bg}; border: 1px solid {t.fg};"
+            f" border-left: 6px solid {t.fg}; border-radius: 4px; }}"
+            f" QLabel {{ color: {t.fg}; background: transparent; border: none; }}"
+        )
+        self.setAccessibleName(f"{self._title}: {label}. {text}")
+
+
+class FieldMessage(QLabel):
+    """An inline message under a form field; hidden while there is nothing to say."""
+
+    def __init__(self, parent: QWidget | None = None, *, warning: bool = False) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        colour = "#6b4100" if warning else "#b00020"
+        self.setStyleSheet(f"color: {colour}; font-size: 9pt;")
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.setText(text)
+        self.setVisible(bool(text))
+
+    def show_error(self, exc: IntakeError) -> None:
+        """Show an IntakeError's message (it says what to do next)."""
+        self.show_message(exc.message)
+
+
+def hint_label(text: str, parent: QWidget | None = None) -> QLabel:
+    """A small grey explanatory label that wraps."""
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setStyleSheet("color: #5f6b73; font-size: 9pt;")
+    return label
+
+
+def heading_label(text: str, parent: QWidget | None = None, *, size: float = 1.3) -> QLabel:
+    label = QLabel(text, parent)
+    font = label.font()
+    font.setBold(True)
+    font.setPointSizeF(max(font.pointSizeF(), 9.0) * size)
+    label.setFont(font)
+    return label
+
+
+@contextlib.contextmanager
+def busy_cursor() -> Iterator[None]:
+    """Show a wait cursor for a long action, and let the cursor change paint first."""
+    QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    QGuiApplication.processEvents()
+    try:
+        yield
+    finally:
+        QGuiApplication.restoreOverrideCursor()
+
+
+def fmt_date(d: date | None) -> str:
+    return d.isoformat() if d else ""
+
+
+def fmt_datetime(dt: datetime | None) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+def table_view(
+    model: QAbstractItemModel,
+    name: str,
+    parent: QWidget | None = None,
+    *,
+    stretch: int | None = None,
+) -> QTableView:
+    """A read-only, row-selecting table: Enter or a double-click emits `activated`.
+
+    Columns fit their contents; the `stretch` column (default: the last) takes the rest of the
+    width and elides its text when space runs short, so no horizontal scrolling is needed.
+    """
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setAccessibleName(name)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.setTabKeyNavigation(False)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    if stretch is None:
+        header.setStretchLastSection(True)
+    else:
+        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return view
+
+
+def selected_row(view: QTableView) -> int | None:
+    rows = view.selectionModel().selectedRows() if view.selectionModel() else []
+    if rows:
+        return rows[0].row()
+    current = view.currentIndex()
+    return current.row() if current.isValid() else None
+
+
+def set_tab_order(*widgets: QWidget) -> None:
+    """Tab moves through `widgets` in the given order."""
+    for a, b in itertools.pairwise(widgets):
+        QWidget.setTabOrder(a, b)

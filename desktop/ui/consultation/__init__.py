@@ -1,0 +1,1 @@
+"""The consultation page and its steps, from the procedure to signing and printing."""

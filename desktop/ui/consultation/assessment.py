@@ -1,0 +1,323 @@
+"""The live assessment: outcomes in colour and words, fired rules with sources, the override."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.checklist.roles import DIAGNOSED_VITILIGO, PIGMENTATION_RISK, RISK_MARKERS
+from desktop.clinic import MIN_OVERRIDE_REASON, Clinic
+from desktop.errors import IntakeError
+from desktop.models import DECISIONS, Assessment, Consultation, FiredRule
+from desktop.ui.common.tones import tone
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import FieldMessage, OutcomeBadge
+from desktop.ui.consultation.flow import ConsultationFlow
+
+log = logging.getLogger(__name__)
+
+GROUP_TITLES = {
+    "vitiligo": "Vitiligo rules",
+    "general": "General microneedling safety",
+    "note": "Disclosures (printed on the consent sheet)",
+}
+# The rules after which a test spot is advised (unless the vitiligo outcome is red).
+TEST_SPOT_ROLES = (DIAGNOSED_VITILIGO, RISK_MARKERS, PIGMENTATION_RISK)
+
+
+class AssessmentView(QWidget):
+    """Step 3 of a consultation: what the checklist concludes, and the clinician's override."""
+
+    go_to_question = Signal(str)
+    override_changed = Signal()
+    record_test_spot = Signal()
+
+    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self.definition = clinic.checklist
+        self.consultation: Consultation | None = None
+
+        self.vitiligo = OutcomeBadge("Vitiligo")
+        self.general = OutcomeBadge("General safety")
+        self.decision = OutcomeBadge("Decision")
+        badges = QHBoxLayout()
+        for b in (self.vitiligo, self.general, self.decision):
+            badges.addWidget(b, 1)
+        self.figures = QLabel()
+        self.figures.setObjectName("assessmentFigures")
+        self.figures.setWordWrap(True)
+
+        self.spot_row = QWidget()
+        spot_layout = QHBoxLayout(self.spot_row)
+        spot_layout.setContentsMargins(0, 0, 0, 0)
+        self.spot_text = QLabel(
+            "▲ A test spot is advised (same device, depth and serum; review at 4 and 12 weeks)."
+        )
+        self.spot_text.setWordWrap(True)
+        self.spot_button = QPushButton("Record &test spot…")
+        self.spot_button.clicked.connect(self.record_test_spot)
+        spot_layout.addWidget(self.spot_text, 1)
+        spot_layout.addWidget(self.spot_button)
+
+        self.details = QTextBrowser()
+        self.details.setObjectName("firedRules")
+        self.details.setAccessibleName("Fired rules and their sources")
+        self.details.setOpenLinks(False)
+        self.details.anchorClicked.connect(self._anchor)
+
+        self.override_box = QGroupBox("Clinician override")
+        self.override_state = QLabel()
+        self.override_state.setWordWrap(True)
+        self.override_decision = QComboBox()
+        self.override_decision.setAccessibleName("Override decision")
+        for d in DECISIONS:
+            self.override_decision.addItem(self.definition.outcome("decision", d).label, d)
+        self.override_reason = QPlainTextEdit()
+        self.override_reason.setObjectName("overrideReason")
+        self.override_reason.setAccessibleName("Reason for the override")
+        self.override_reason.setPlaceholderText(
+            f"Why the checklist's decision does not fit this patient (at least "
+            f"{MIN_OVERRIDE_REASON} characters; printed on the consent sheet)."
+        )
+        self.override_reason.setTabChangesFocus(True)
+        self.override_reason.setFixedHeight(48)
+        self.override_author = QLineEdit()
+        self.override_author.setAccessibleName("Clinician making the override")
+        self.override_author.setReadOnly(True)
+        self.override_author.setToolTip("An override is recorded under the signed-in user's name")
+        self.apply_button = QPushButton("Appl&y override")
+        self.apply_button.setObjectName("applyOverride")
+        self.apply_button.clicked.connect(self.apply_override)
+        self.clear_button = QPushButton("Remove o&verride")
+        self.clear_button.clicked.connect(self.clear_override)
+        self.override_message = FieldMessage()
+        grid = QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        for column, (text, widget) in enumerate(
+            (("&Decision", self.override_decision), ("Clinicia&n", self.override_author))
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            grid.addWidget(label, 0, column * 2)
+            grid.addWidget(widget, 0, column * 2 + 1)
+        reason_label = QLabel("&Reason")
+        reason_label.setBuddy(self.override_reason)
+        grid.addWidget(reason_label, 1, 0, Qt.AlignmentFlag.AlignTop)
+        grid.addWidget(self.override_reason, 1, 1, 1, 3)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        self.override_form = QWidget()
+        self.override_form.setLayout(grid)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.override_message, 1)
+        buttons.addStretch(0)
+        buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.apply_button)
+        ol = QVBoxLayout(self.override_box)
+        ol.addWidget(self.override_state)
+        ol.addWidget(self.override_form)
+        ol.addLayout(buttons)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(badges)
+        layout.addWidget(self.figures)
+        layout.addWidget(self.spot_row)
+        layout.addWidget(self.details, 1)
+        layout.addWidget(self.override_box)
+
+    # Showing ----------------------------------------------------------------------------
+
+    def show_assessment(self, flow: ConsultationFlow) -> None:
+        """Show the assessment in force (or what is missing) and the override's state."""
+        consultation = flow.consultation
+        self.consultation = consultation
+        a = flow.assessment
+        locked = flow.signed
+        if a is None:
+            self._show_incomplete(flow.missing)
+        else:
+            self._show_result(consultation, a)
+        may_decide = self.clinic.session.can("consultation.decide")
+        self.override_box.setEnabled(a is not None and not locked and may_decide)
+        self.override_box.setToolTip(
+            "" if may_decide else "Only a clinician can override the checklist's decision."
+        )
+        self._show_override(consultation, a)
+        signed_in = self.clinic.session.signed_in
+        self.override_author.setText(signed_in.display_name if signed_in else "")
+        if a is not None and consultation.override is None:
+            # Start from the decision in force, so an override is always a deliberate change.
+            self.override_decision.setCurrentIndex(self.override_decision.findData(a.decision))
+        spot_rules = [self.definition.rule_id(role) for role in TEST_SPOT_ROLES]
+        self.spot_row.setVisible(
+            a is not None and any(a.has(r) for r in spot_rules) and a.vitiligo != "red"
+        )
+
+    def _show_incomplete(self, missing: tuple[str, ...]) -> None:
+        n = len(missing)
+        text = f"{n} answer{'s' if n != 1 else ''} still needed"
+        self.vitiligo.set_outcome(None, "pending", text)
+        self.general.set_outcome(None, "pending", text)
+        self.decision.set_outcome(None, "pending", "Complete the checklist to see the decision.")
+        self.figures.setText("")
+        question = self.definition.question
+        items = "".join(
+            f"<li><a href='q:{qid}'>{qid}</a>: {html.escape(question(qid).text)}</li>"
+            for qid in missing
+        )
+        self.details.setHtml(
+            "<h3>The checklist is not complete yet</h3>"
+            "<p>No outcome is shown until every question that applies is answered. "
+            "Still needed (click to go there):</p>"
+            f"<ul>{items}</ul>"
+        )
+
+    def _show_result(self, c: Consultation, a: Assessment) -> None:
+        d = self.definition
+        v = d.outcome("vitiligo", a.vitiligo)
+        g = d.outcome("general", a.general)
+        self.vitiligo.set_outcome(a.vitiligo, v.label, v.text)
+        self.general.set_outcome(a.general, g.label, g.text)
+        decision = c.decision or a.decision
+        dt = d.outcome("decision", decision)
+        suffix = " (clinician override)" if c.override else ""
+        self.decision.set_outcome(decision, dt.label + suffix, dt.text)
+        vida = "not asked" if a.vida is None else f"{a.vida:+d}"
+        review = ""
+        v3 = c.answers.get(d.vida.question)
+        if isinstance(v3, str) and v3 in d.vida.needs_review:
+            review = " (this cut-point awaits dermatologist check)"
+        self.figures.setText(
+            f"VIDA activity score: <b>{vida}</b>{review} · Risk points: <b>{a.risk_points}</b> · "
+            f"Age: <b>{a.age}</b> · Strict mode: <b>{'on' if a.strict else 'off'}</b> · "
+            f"Checklist {html.escape(a.checklist_id)} {html.escape(a.checklist_version)}"
+        )
+        self.details.setHtml(self._rules_html(a))
+
+    def _rules_html(self, a: Assessment) -> str:
+        d = self.definition
+        parts: list[str] = []
+        if not a.fired:
+            parts.append("<p><b>✔ No rule fired.</b> No vitiligo-specific or general concern.</p>")
+        for group in ("vitiligo", "general", "note"):
+            fired = [f for f in a.fired if f.group == group]
+            if not fired:
+                continue
+            parts.append(f"<h3>{GROUP_TITLES[group]}</h3>")
+            parts.extend(self._rule_html(f) for f in fired)
+        cited = sorted({n for f in a.fired for n in f.sources})
+        if cited:
+            refs = "<br>".join(f"[{n}] {html.escape(d.sources.get(n, ''))}" for n in cited)
+            parts.append(f"<h3>Sources</h3><p>{refs}</p>")
+        tags = " · ".join(f"[{k}] {html.escape(v)}" for k, v in d.basis_tags.items())
+        parts.append(
+            f"<p style='color:#5f6b73'>Basis tags: {tags}</p>"
+            f"<p style='color:#5f6b73'><i>{html.escape(d.evidence_note)}</i></p>"
+        )
+        return "".join(parts)
+
+    def _rule_html(self, f: FiredRule) -> str:
+        t = tone(f.severity)
+        try:
+            title = self.definition.rule(f.rule).title
+        except IntakeError:
+            title = ""
+        word = (
+            self.definition.outcome("general", f.severity).label if f.group == "general" else t.word
+        )
+        refs = ", ".join(f"[{n}]" for n in f.sources) or "no published source: a design choice"
+        basis = " / ".join(
+            f"{tag} ({self.definition.basis_tags.get(tag, '?')})" for tag in f.basis.split("/")
+        )
+        return (
+            f"<table width='100%' cellspacing='0' cellpadding='6' style='margin-bottom:6px;"
+            f" background:{t.bg}; border-left: 4px solid {t.fg};'><tr><td>"
+            f"<span style='color:{t.fg}; font-weight:bold'>{t.symbol} {html.escape(word.upper())}"
+            f"</span> &nbsp;<b>{html.escape(f.rule)} · {html.escape(title)}</b>"
+            f" &nbsp;<span style='color:#37474f'>basis [{html.escape(f.basis)}]</span><br>"
+            f"{html.escape(f.text)}<br>"
+            f"<span style='color:#5f6b73'>Basis: {html.escape(basis)}. Sources: {refs}</span>"
+            "</td></tr></table>"
+        )
+
+    def _show_override(self, c: Consultation, a: Assessment | None) -> None:
+        o = c.override
+        if not self.clinic.session.can("consultation.decide") and o is None:
+            self.override_state.setText(
+                "Only a clinician can override the checklist's decision (your role cannot)."
+            )
+        elif a is None:
+            self.override_state.setText("An override is possible once the checklist is complete.")
+        elif o is None:
+            self.override_state.setText(
+                "The decision follows the checklist. A clinician may override it with a written "
+                "reason; the override, its author and time are stored and printed."
+            )
+        else:
+            label = self.definition.outcome("decision", o.decision).label
+            self.override_state.setText(
+                f"<b>Overridden to “{html.escape(label)}”</b> by {html.escape(o.author)} on "
+                f"{o.at.strftime('%Y-%m-%d %H:%M')}: “{html.escape(o.reason)}”"
+            )
+        self.override_form.setVisible(o is None)
+        self.apply_button.setVisible(o is None)
+        self.clear_button.setVisible(o is not None)
+
+    # Actions ----------------------------------------------------------------------------
+
+    def _anchor(self, url: QUrl) -> None:
+        text = url.toString()
+        if text.startswith("q:"):
+            self.go_to_question.emit(text[2:])
+
+    def apply_override(self) -> None:
+        c = self.consultation
+        if c is None:
+            return
+        run(
+            self,
+            lambda: self.clinic.consultations.override(
+                c.id,
+                str(self.override_decision.currentData()),
+                self.override_reason.toPlainText(),
+                self.override_author.text(),
+            ),
+            on_done=self._overridden,
+            on_error=self.override_message.show_error,
+        )
+
+    def _overridden(self, _c: Consultation) -> None:
+        self.override_message.show_message("")
+        self.override_reason.clear()
+        self.override_changed.emit()
+
+    def clear_override(self) -> None:
+        c = self.consultation
+        if c is None:
+            return
+        run(
+            self,
+            lambda: self.clinic.consultations.clear_override(c.id),
+            on_done=lambda _c: self.override_changed.emit(),
+            on_error=self.override_message.show_error,
+        )
+
+    def focus_first(self) -> None:
+        self.details.setFocus(Qt.FocusReason.OtherFocusReason)

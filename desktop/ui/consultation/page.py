@@ -1,0 +1,357 @@
+"""The consultation: a guided flow of steps, autosaved on every change."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.checklist import age_on
+from desktop.checklist.roles import SKIN_TYPE
+from desktop.clinic import Clinic
+from desktop.errors import IntakeError
+from desktop.models import Consultation, Document, Patient
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import heading_label, hint_label, set_tab_order
+from desktop.ui.consultation.assessment import AssessmentView
+from desktop.ui.consultation.checklist import ChecklistForm
+from desktop.ui.consultation.flow import (
+    ASSESSMENT,
+    CHECKLIST,
+    PREVIEW,
+    SIGN,
+    SIGNATURES,
+    STEPS,
+    ConsultationFlow,
+)
+from desktop.ui.consultation.procedure import ProcedureForm
+from desktop.ui.consultation.signatures import SignaturesStep
+
+if TYPE_CHECKING:
+    from desktop.clinic import ConsultationOverview
+    from desktop.ui.consultation.preview import ConsentPreview
+    from desktop.ui.consultation.sign import SignStep
+
+log = logging.getLogger(__name__)
+
+TYPING_SAVE_DELAY_MS = 400
+
+
+class ConsultationPage(QWidget):
+    """Steps on the left, the current step on the right; every change is saved at once.
+
+    The page shows a `ConsultationFlow` built from one `clinic.consultations.overview(id)`,
+    read again after each change: a checklist answer costs one save and one overview.
+    """
+
+    back_to_patient = Signal(str)
+    home = Signal()
+
+    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self.consultation: Consultation | None = None
+        self.flow: ConsultationFlow | None = None
+        self.patient: Patient | None = None
+        self.setObjectName("consultationPage")
+
+        self.back_button = QPushButton("← &Patient")
+        self.back_button.clicked.connect(self._back)
+        self.title = heading_label("Consultation")
+        self.subtitle = hint_label("")
+        self.save_state = QLabel()
+        self.save_state.setObjectName("saveState")
+        self.save_state.setAccessibleName("Autosave status")
+
+        self.steps = QListWidget()
+        self.steps.setObjectName("steps")
+        self.steps.setAccessibleName("Consultation steps")
+        self.steps.setFixedWidth(250)
+        self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.steps.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.steps.setStyleSheet(
+            "QListWidget#steps::item { padding: 6px 6px; border-bottom: 1px solid #e3e7ea; }"
+            " QListWidget#steps::item:selected { background: #1f5fa8; color: white; }"
+        )
+        for i, name in enumerate(STEPS):
+            self.steps.addItem(f"{i + 1}  {name}")
+        self.steps.currentRowChanged.connect(self._step_changed)
+
+        self.procedure = ProcedureForm()
+        # Typing is saved after a short pause (and at once when leaving the page); choices are
+        # saved at once. Each save is one small transaction plus an audit entry.
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(TYPING_SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self._save)
+        self.procedure.changed.connect(self._typed)
+        self.checklist = ChecklistForm(clinic.checklist)
+        self.checklist.answers_changed.connect(lambda _a: self._save())
+        self.assessment = AssessmentView(clinic)
+        self.assessment.go_to_question.connect(self.go_to_question)
+        self.assessment.override_changed.connect(self._reload)
+        self.assessment.record_test_spot.connect(self._record_test_spot)
+        self.signatures = SignaturesStep(clinic)
+        self.signatures.changed.connect(self._reload)
+        self._preview: ConsentPreview | None = None
+        self._sign: SignStep | None = None
+        self.stack = QStackedWidget()
+        self._placeholders = {PREVIEW: QWidget(), SIGN: QWidget()}
+        for i, page in enumerate(
+            (
+                self.procedure,
+                self.checklist,
+                self.assessment,
+                self._placeholders[PREVIEW],
+                self.signatures,
+                self._placeholders[SIGN],
+            )
+        ):
+            self.stack.insertWidget(i, page)
+
+        self.prev_button = QPushButton("← &Back")
+        self.prev_button.clicked.connect(lambda: self.go_to_step(self.steps.currentRow() - 1))
+        self.next_button = QPushButton("&Next →")
+        self.next_button.setObjectName("nextStep")
+        self.next_button.clicked.connect(lambda: self.go_to_step(self.steps.currentRow() + 1))
+        QShortcut(
+            QKeySequence("Ctrl+PgDown"), self, lambda: self.go_to_step(self.current_step() + 1)
+        )
+        QShortcut(QKeySequence("Ctrl+PgUp"), self, lambda: self.go_to_step(self.current_step() - 1))
+
+        head = QHBoxLayout()
+        head.addWidget(self.back_button)
+        head.addSpacing(12)
+        head.addWidget(self.title)
+        head.addWidget(self.subtitle, 1)
+        head.addWidget(self.save_state)
+        nav = QHBoxLayout()
+        nav.addWidget(hint_label("Ctrl+PgUp / Ctrl+PgDown: previous / next step"), 1)
+        nav.addWidget(self.prev_button)
+        nav.addWidget(self.next_button)
+        right = QVBoxLayout()
+        right.addWidget(self.stack, 1)
+        right.addLayout(nav)
+        body = QHBoxLayout()
+        body.addWidget(self.steps)
+        body.addLayout(right, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addLayout(body, 1)
+        set_tab_order(self.back_button, self.steps)
+
+    # Loading ----------------------------------------------------------------------------
+
+    def load(self, consultation_id: str) -> None:
+        """Open a consultation (draft or signed) exactly as stored."""
+        self.flush()
+        overview = self.clinic.consultations.overview(consultation_id)
+        c = overview.consultation
+        self.patient = self.clinic.patients.get(c.patient_id)
+        self.procedure.load(c)
+        self.checklist.set_answers(c.answers)
+        fitz = self.patient.fitzpatrick
+        skin_type = self.checklist.questions.get(self.clinic.checklist.question_id(SKIN_TYPE))
+        if skin_type is not None:
+            skin_type.set_extra(f"Patient record: type {fitz}." if fitz else "")
+        locked = c.state == "signed"
+        self.procedure.set_read_only(locked)
+        self.checklist.set_read_only(
+            locked, examination=self.clinic.session.can("consultation.examine")
+        )
+        self.save_state.setText("Signed: read-only" if locked else "✔ Saved")
+        flow = self._show(overview)
+        self.steps.setCurrentRow(-1)
+        self.go_to_step(flow.start_step())
+
+    def _show(self, overview: ConsultationOverview) -> ConsultationFlow:
+        """Take a fresh overview: the header and the step list follow it."""
+        self.flow = flow = ConsultationFlow(overview)
+        self.consultation = overview.consultation
+        self._show_header()
+        self._update_steps()
+        return flow
+
+    def _read(self) -> ConsultationFlow | None:
+        """Read the open consultation's overview again (after it changed) and show it."""
+        if self.consultation is None:
+            return None
+        return self._show(self.clinic.consultations.overview(self.consultation.id))
+
+    def _show_header(self) -> None:
+        c, p = self.consultation, self.patient
+        if c is None or p is None:
+            return
+        kind = "Addendum" if c.amends_id else "Consultation"
+        self.title.setText(f"{kind}: {p.full_name}")
+        state = "signed" if c.state == "signed" else "draft (autosaved)"
+        self.subtitle.setText(
+            f"born {p.date_of_birth.isoformat()}, age {age_on(p.date_of_birth, c.date)} · "
+            f"{c.date.isoformat()} · {state}"
+        )
+
+    def _reload(self) -> None:
+        if self._read() is not None:
+            self._refresh_step(self.current_step())
+
+    # Autosave ---------------------------------------------------------------------------
+
+    def _typed(self) -> None:
+        self.save_state.setText("… saving")
+        self._save_timer.start()
+
+    def _save(self) -> None:
+        self._save_timer.stop()
+        c = self.consultation
+        if c is None or c.state != "draft":
+            return
+        run(
+            self,
+            lambda: self.clinic.consultations.save_draft(
+                c.id,
+                answers=self.checklist.answers(),
+                procedure=self.procedure.procedure(),
+                clinician=self.procedure.clinician.text(),
+                on=self.procedure.consultation_date(),
+            ),
+            on_done=self._saved,
+            on_error=self._not_saved,
+        )
+
+    def _saved(self, _c: Consultation) -> None:
+        self.procedure.message.show_message("")
+        self.save_state.setText(f"✔ Saved {self.clinic.clock().strftime('%H:%M:%S')}")
+        self.save_state.setToolTip("Every change is saved as you make it.")
+        self._read()
+        if self.current_step() == ASSESSMENT:
+            self._refresh_step(ASSESSMENT)
+
+    def _not_saved(self, exc: IntakeError) -> None:
+        self.save_state.setText("✖ Not saved")
+        self.save_state.setToolTip(exc.message)
+        self.procedure.message.show_error(exc)
+
+    def flush(self) -> None:
+        """Save typing still waiting for its pause (leaving the page, locking, closing)."""
+        if self._save_timer.isActive():
+            self._save()
+
+    # Steps ------------------------------------------------------------------------------
+
+    def current_step(self) -> int:
+        return self.steps.currentRow()
+
+    def go_to_step(self, index: int) -> None:
+        if 0 <= index < len(STEPS):
+            self.steps.setCurrentRow(index)
+
+    def go_to_question(self, qid: str) -> None:
+        self.go_to_step(CHECKLIST)
+        self.checklist.focus_question(qid)
+
+    def _step_changed(self, index: int) -> None:
+        if index < 0:
+            return
+        self.flush()
+        if index == PREVIEW:
+            self.preview_step()
+        elif index == SIGN:
+            self.sign_step()
+        self.stack.setCurrentIndex(index)
+        self._refresh_step(index)
+        self.prev_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < len(STEPS) - 1)
+
+    def _refresh_step(self, index: int) -> None:
+        flow = self.flow
+        if flow is None or self.patient is None:
+            return
+        if index == ASSESSMENT:
+            self.assessment.show_assessment(flow)
+        elif index == PREVIEW:
+            self.preview_step().show_for(flow.consultation)
+        elif index == SIGNATURES:
+            self.signatures.show_for(flow, self.patient)
+        elif index == SIGN:
+            self.sign_step().show_for(flow)
+
+    def preview_step(self) -> ConsentPreview:
+        if self._preview is None:
+            from desktop.ui.consultation.preview import ConsentPreview  # QtPdf loads on first use
+
+            self._preview = ConsentPreview(self.clinic)
+            self._preview.photo_changed.connect(self._read)
+            self._swap(PREVIEW, self._preview)
+        return self._preview
+
+    def sign_step(self) -> SignStep:
+        if self._sign is None:
+            from desktop.ui.consultation.sign import SignStep
+
+            self._sign = SignStep(self.clinic)
+            self._sign.signed.connect(self._signed)
+            self._swap(SIGN, self._sign)
+        return self._sign
+
+    def _swap(self, index: int, widget: QWidget) -> None:
+        old = self._placeholders.pop(index)
+        self.stack.removeWidget(old)
+        old.deleteLater()
+        self.stack.insertWidget(index, widget)
+
+    def _update_steps(self) -> None:
+        flow = self.flow
+        if flow is None:
+            return
+        for i in range(len(STEPS)):
+            item = self.steps.item(i)
+            text = flow.label(i)
+            item.setText(text)
+            item.setToolTip(text.replace("\n", " · "))
+
+    # Other actions ----------------------------------------------------------------------
+
+    def _signed(self, _docs: list[Document]) -> None:
+        if self.consultation is not None:
+            self.load(self.consultation.id)
+
+    def _record_test_spot(self) -> None:
+        c = self.consultation
+        if c is None:
+            return
+        from desktop.ui.dialogs.spots import RecordSpotDialog
+
+        dialog = RecordSpotDialog(self.clinic, [c], c.id, self)
+        dialog.open()
+
+    def _back(self) -> None:
+        if self.consultation is not None:
+            self.back_to_patient.emit(self.consultation.patient_id)
+        else:
+            self.home.emit()
+
+    def has_documents(self) -> bool:
+        flow = self.flow
+        return flow is not None and flow.signed and bool(flow.overview.documents)
+
+    def print_document(self) -> None:
+        self.go_to_step(SIGN)
+        self.sign_step().print_document()
+
+    def preview_document(self) -> None:
+        self.go_to_step(SIGN)
+        self.sign_step().preview_document()
+
+    def focus_current(self) -> None:
+        self.steps.setFocus(Qt.FocusReason.OtherFocusReason)

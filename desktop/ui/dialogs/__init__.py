@@ -1,0 +1,1 @@
+"""Dialogs: settings, user accounts, the audit trail, passwords and test spots."""

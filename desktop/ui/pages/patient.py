@@ -1,0 +1,296 @@
+"""The patient page: details form, consultation history with outcomes, and test spots."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.checklist import age_on
+from desktop.clinic import Clinic
+from desktop.models import Patient, TestSpot
+from desktop.ui.common.tables import (
+    ConsultationRow,
+    RecordTableModel,
+    consultation_columns,
+    test_spot_columns,
+)
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import (
+    heading_label,
+    hint_label,
+    selected_row,
+    set_tab_order,
+    table_view,
+)
+from desktop.ui.pages.patient_details import PatientForm
+
+log = logging.getLogger(__name__)
+
+
+class PatientPage(QWidget):
+    """One patient: edit details, start or open consultations, record and review test spots."""
+
+    back = Signal()
+    open_consultation = Signal(str)
+    open_patient = Signal(str)
+
+    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self.patient: Patient | None = None
+        self.setObjectName("patientPage")
+
+        self.back_button = QPushButton("← &Start screen")
+        self.back_button.clicked.connect(self.back)
+        self.title = heading_label("New patient")
+        self.subtitle = hint_label("")
+
+        self.form = PatientForm(clinic)
+        self.form.saved.connect(self._saved)
+        self.form.open_existing.connect(self.open_patient)
+        details = QGroupBox("Patient details")
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.form)
+        QVBoxLayout(details).addWidget(scroll)
+        details.setMinimumWidth(440)
+        details.setMaximumWidth(560)
+
+        self.history = RecordTableModel[ConsultationRow](
+            consultation_columns(with_patient=False, history=True), self
+        )
+        self.history_view = table_view(self.history, "Consultation history", stretch=1)
+        self.history_view.activated.connect(self._open_selected)
+        self.history_hint = hint_label("")
+        self.start_button = QPushButton("Start &consultation")
+        self.start_button.setObjectName("startConsultation")
+        self.start_button.clicked.connect(self._start_consultation)
+        self.open_button = QPushButton("&Open")
+        self.open_button.clicked.connect(self._open_selected)
+        self.addendum_button = QPushButton("&Addendum to signed…")
+        self.addendum_button.setToolTip(
+            "A signed consultation cannot change; an addendum is a new draft that corrects it."
+        )
+        self.addendum_button.clicked.connect(self._addendum)
+        history_box = QGroupBox("Consultations")
+        hl = QVBoxLayout(history_box)
+        hl.addWidget(self.history_hint)
+        hl.addWidget(self.history_view, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.start_button)
+        row.addWidget(self.open_button)
+        row.addWidget(self.addendum_button)
+        row.addStretch(1)
+        hl.addLayout(row)
+
+        self.spots = RecordTableModel[TestSpot](test_spot_columns(), self)
+        self.spots_view = table_view(self.spots, "Test spots", stretch=0)
+        self.spots_view.activated.connect(self._review_spot)
+        self.spots_hint = hint_label("")
+        self.record_spot_button = QPushButton("Record &test spot…")
+        self.record_spot_button.clicked.connect(self._record_spot)
+        self.review_spot_button = QPushButton("Record re&view…")
+        self.review_spot_button.clicked.connect(self._review_spot)
+        spots_box = QGroupBox("Test spots (reviews at 4 and 12 weeks)")
+        sl = QVBoxLayout(spots_box)
+        sl.addWidget(self.spots_hint)
+        sl.addWidget(self.spots_view, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.record_spot_button)
+        row.addWidget(self.review_spot_button)
+        row.addStretch(1)
+        sl.addLayout(row)
+
+        self.records = QWidget()
+        right = QVBoxLayout(self.records)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(history_box, 3)
+        right.addWidget(spots_box, 2)
+
+        head = QHBoxLayout()
+        head.addWidget(self.back_button)
+        head.addSpacing(12)
+        head.addWidget(self.title)
+        head.addWidget(self.subtitle, 1)
+        body = QHBoxLayout()
+        body.addWidget(details)
+        body.addWidget(self.records, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addLayout(body, 1)
+
+        set_tab_order(
+            self.back_button,
+            self.form.edits["given_name"],
+        )
+        set_tab_order(
+            self.form.save_button,
+            self.history_view,
+            self.start_button,
+            self.open_button,
+            self.addendum_button,
+            self.spots_view,
+            self.record_spot_button,
+            self.review_spot_button,
+        )
+
+    # Loading ----------------------------------------------------------------------------
+
+    def new_patient(self) -> None:
+        self.patient = None
+        self.form.load(None)
+        self._show_header()
+        self.history.set_records([])
+        self.spots.set_records([])
+        self.records.setEnabled(False)
+        self.history_hint.setText("Register the patient first; then start a consultation.")
+        self.spots_hint.setText("")
+
+    def load(self, patient_id: str) -> None:
+        self.patient = self.clinic.patients.get(patient_id)
+        self.form.load(self.patient)
+        self.records.setEnabled(True)
+        self._apply_permissions()
+        self._show_header()
+        self.refresh()
+
+    def focus_first_field(self) -> None:
+        self.form.focus_first()
+
+    def _show_header(self) -> None:
+        p = self.patient
+        if p is None:
+            self.title.setText("New patient")
+            self.subtitle.setText("Fields are checked as you type.")
+            return
+        age = age_on(p.date_of_birth, self.clinic.today())
+        self.title.setText(p.full_name)
+        self.subtitle.setText(
+            f"born {p.date_of_birth.isoformat()} (age {age})"
+            + (f" · Fitzpatrick {p.fitzpatrick}" if p.fitzpatrick else "")
+        )
+
+    def refresh(self) -> None:
+        if self.patient is None:
+            return
+        consultations = self.clinic.consultations.for_patient(self.patient.id)
+        rows = [
+            ConsultationRow(
+                c,
+                self.patient.full_name,
+                tuple(self.clinic.documents.for_consultation(c.id)) if c.state == "signed" else (),
+            )
+            for c in consultations
+        ]
+        self.history.set_records(rows)
+        drafts = sum(1 for c in consultations if c.state == "draft")
+        self.history_hint.setText(
+            f"{len(rows)} consultation{'s' if len(rows) != 1 else ''}, {drafts} draft"
+            f"{'s' if drafts != 1 else ''}. Enter or double-click opens one."
+            if rows
+            else "No consultations yet."
+        )
+        spots = self.clinic.test_spots.for_patient(self.patient.id)
+        self.spots.set_records(spots)
+        red = [s for s in spots if s.depigmented]
+        self.spots_hint.setText(
+            "✖ Depigmentation was recorded at a test spot: the vitiligo outcome is RED."
+            if red
+            else (f"{len(spots)} test spot(s)." if spots else "No test spots recorded.")
+        )
+        self.spots_hint.setStyleSheet("color: #8e0000; font-weight: bold;" if red else "")
+
+    def _apply_permissions(self) -> None:
+        """Grey out what the signed-in role may not do (the core refuses it anyway)."""
+        can = self.clinic.session.can
+        for button, permission in (
+            (self.start_button, "consultation.edit"),
+            (self.addendum_button, "consultation.edit"),
+            (self.record_spot_button, "testspot.record"),
+            (self.review_spot_button, "testspot.review"),
+            (self.form.save_button, "patient.edit"),
+        ):
+            button.setEnabled(can(permission))
+            if not can(permission):
+                button.setToolTip("Your role does not allow this.")
+
+    def _saved(self, patient: Patient) -> None:
+        self.patient = patient
+        self.records.setEnabled(True)
+        self._show_header()
+        self._apply_permissions()
+        self.refresh()
+
+    # Actions ----------------------------------------------------------------------------
+
+    def _selected_row(self) -> ConsultationRow | None:
+        row = selected_row(self.history_view)
+        return self.history.record(row) if row is not None else None
+
+    def _start_consultation(self) -> None:
+        patient = self.patient
+        if patient is None:
+            return
+        run(
+            self,
+            lambda: self.clinic.consultations.start(patient.id),
+            on_done=lambda c: self.open_consultation.emit(c.id),
+        )
+
+    def _open_selected(self) -> None:
+        row = self._selected_row()
+        if row is not None:
+            self.open_consultation.emit(row.consultation.id)
+
+    def _addendum(self) -> None:
+        row = self._selected_row()
+        if row is None or row.consultation.state != "signed":
+            self.history_hint.setText("Select a signed consultation to correct with an addendum.")
+            return
+        run(
+            self,
+            lambda: self.clinic.consultations.start_addendum(row.consultation.id),
+            on_done=lambda c: self.open_consultation.emit(c.id),
+        )
+
+    def _record_spot(self) -> None:
+        if self.patient is None:
+            return
+        from desktop.ui.dialogs.spots import RecordSpotDialog
+
+        consultations = [r.consultation for r in self.history.records()]
+        if not consultations:
+            self.spots_hint.setText("A test spot belongs to a consultation: start one first.")
+            return
+        selected = self._selected_row()
+        dialog = RecordSpotDialog(
+            self.clinic,
+            consultations,
+            selected.consultation.id if selected else consultations[0].id,
+            self,
+        )
+        dialog.accepted.connect(self.refresh)
+        dialog.open()
+
+    def _review_spot(self) -> None:
+        row = selected_row(self.spots_view)
+        if row is None:
+            self.spots_hint.setText("Select a test spot to review.")
+            return
+        from desktop.ui.dialogs.spots import ReviewDialog
+
+        spot = self.spots.record(row)
+        week = 4 if spot.review(4) is None else 12
+        dialog = ReviewDialog(self.clinic, spot, week, self)
+        dialog.finished.connect(lambda _r: self.refresh())
+        dialog.open()

@@ -1,0 +1,288 @@
+"""The patient details form: inline validation as you type, and the duplicate-patient warning."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.checklist import age_on
+from desktop.checklist.roles import SKIN_TYPE
+from desktop.clinic import Clinic
+from desktop.clinic.patient_fields import parse_date
+from desktop.errors import DuplicatePatient, IntakeError, ValidationError
+from desktop.models import FITZPATRICK_TYPES, Patient
+from desktop.ui.common.use_case import run
+from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order
+
+log = logging.getLogger(__name__)
+
+TEXT_FIELDS = ("given_name", "family_name", "date_of_birth", "phone", "email")
+
+
+class PatientForm(QWidget):
+    """Register or edit one patient; emits `saved` with the stored record."""
+
+    saved = Signal(object)
+    open_existing = Signal(str)
+
+    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clinic = clinic
+        self.patient: Patient | None = None
+        self._touched: set[str] = set()
+        self._duplicate_ids: tuple[str, ...] = ()
+
+        self.edits: dict[str, QLineEdit] = {}
+        self.messages: dict[str, FieldMessage] = {}
+        self.age_hint = hint_label("")
+        labels = {
+            "given_name": ("&Given name", ""),
+            "family_name": ("Fa&mily name", ""),
+            "date_of_birth": ("&Date of birth", "YYYY-MM-DD or DD.MM.YYYY"),
+            "phone": ("P&hone", "e.g. +44 7700 900123"),
+            "email": ("E&mail", "name@example.com"),
+        }
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        for name in TEXT_FIELDS:
+            text, placeholder = labels[name]
+            edit = QLineEdit()
+            edit.setObjectName(name)
+            edit.setPlaceholderText(placeholder)
+            edit.setAccessibleName(text.replace("&", ""))
+            edit.textEdited.connect(lambda _t, n=name: self._edited(n))
+            edit.editingFinished.connect(lambda n=name: self._left(n))
+            self.edits[name] = edit
+            self.messages[name] = FieldMessage()
+            extra = self.age_hint if name == "date_of_birth" else None
+            self._add_row(form, text, edit, self.messages[name], extra)
+        self.edits["date_of_birth"].textChanged.connect(self._show_age)
+
+        self.fitzpatrick = QComboBox()
+        self.fitzpatrick.setObjectName("fitzpatrick")
+        self.fitzpatrick.setAccessibleName("Fitzpatrick skin type")
+        self.fitzpatrick.addItem("Not recorded", None)
+        for label, value in self._fitzpatrick_items():
+            self.fitzpatrick.addItem(label, value)
+        self.fitzpatrick.currentIndexChanged.connect(lambda _i: self._edited("fitzpatrick"))
+        self.messages["fitzpatrick"] = FieldMessage()
+        self._add_row(
+            form, "&Skin type (Fitzpatrick)", self.fitzpatrick, self.messages["fitzpatrick"]
+        )
+
+        self.notes = QPlainTextEdit()
+        self.notes.setObjectName("notes")
+        self.notes.setAccessibleName("Notes")
+        self.notes.setTabChangesFocus(True)
+        self.notes.setFixedHeight(72)
+        notes_label = QLabel("N&otes")
+        notes_label.setBuddy(self.notes)
+        form.addRow(notes_label, self.notes)
+
+        self.duplicate_box = QFrame()
+        self.duplicate_box.setObjectName("duplicateWarning")
+        self.duplicate_box.setStyleSheet(
+            "QFrame#duplicateWarning { background: #fff3d6; border: 1px solid #6b4100;"
+            " border-radius: 4px; } QLabel { color: #6b4100; }"
+        )
+        self.duplicate_text = QLabel()
+        self.duplicate_text.setWordWrap(True)
+        self.open_existing_button = QPushButton("Open &existing record")
+        self.open_existing_button.clicked.connect(self._open_existing)
+        self.different_button = QPushButton("This is a &different person")
+        self.different_button.clicked.connect(lambda: self.save(allow_duplicate=True))
+        dup_layout = QVBoxLayout(self.duplicate_box)
+        dup_layout.addWidget(self.duplicate_text)
+        dup_buttons = QHBoxLayout()
+        dup_buttons.addWidget(self.open_existing_button)
+        dup_buttons.addWidget(self.different_button)
+        dup_buttons.addStretch(1)
+        dup_layout.addLayout(dup_buttons)
+        self.duplicate_box.hide()
+
+        self.form_message = FieldMessage()
+        self.save_button = QPushButton("&Save patient")
+        self.save_button.setObjectName("savePatient")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self._save_clicked)
+        self.status = hint_label("")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.save_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addWidget(self.duplicate_box)
+        layout.addWidget(self.form_message)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+
+        order: list[QWidget] = [*self.edits.values(), self.fitzpatrick, self.notes]
+        order += [self.save_button]
+        set_tab_order(*order)
+
+    @staticmethod
+    def _add_row(
+        form: QFormLayout,
+        text: str,
+        field: QWidget,
+        message: FieldMessage,
+        extra: QWidget | None = None,
+    ) -> None:
+        label = QLabel(text)
+        label.setBuddy(field)
+        box = QVBoxLayout()
+        box.setSpacing(2)
+        box.addWidget(field)
+        box.addWidget(message)
+        if extra is not None:
+            box.addWidget(extra)
+        form.addRow(label, box)
+
+    def _fitzpatrick_items(self) -> list[tuple[str, str]]:
+        """Type and description, taken from the checklist's own skin-type question."""
+        q = self.clinic.checklist.role_question(SKIN_TYPE)
+        if set(q.values) == set(FITZPATRICK_TYPES):
+            return [(t.label, t.value) for t in q.tokens]
+        return [(t, t) for t in FITZPATRICK_TYPES]
+
+    # State ------------------------------------------------------------------------------
+
+    def load(self, patient: Patient | None) -> None:
+        """Fill the form from a patient, or clear it for a new one."""
+        self.patient = patient
+        self._touched.clear()
+        self._duplicate_ids = ()
+        self.duplicate_box.hide()
+        self.form_message.show_message("")
+        values = {
+            "given_name": patient.given_name if patient else "",
+            "family_name": patient.family_name if patient else "",
+            "date_of_birth": patient.date_of_birth.isoformat() if patient else "",
+            "phone": patient.phone if patient else "",
+            "email": patient.email if patient else "",
+        }
+        for name, edit in self.edits.items():
+            edit.setText(values[name])
+        index = self.fitzpatrick.findData(patient.fitzpatrick if patient else None)
+        self.fitzpatrick.setCurrentIndex(max(index, 0))
+        self.notes.setPlainText(patient.notes if patient else "")
+        for message in self.messages.values():
+            message.show_message("")
+        self.save_button.setText("&Save changes" if patient else "&Register patient")
+        self.status.setText("")
+
+    def values(self) -> dict[str, object]:
+        fields: dict[str, object] = {n: e.text() for n, e in self.edits.items()}
+        fields["fitzpatrick"] = self.fitzpatrick.currentData() or ""
+        fields["notes"] = self.notes.toPlainText()
+        return fields
+
+    def focus_first(self) -> None:
+        self.edits["given_name"].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # Inline validation ------------------------------------------------------------------
+
+    def _edited(self, name: str) -> None:
+        if name != "date_of_birth" or len(self.edits[name].text().strip()) >= 8:
+            self._touched.add(name)
+        self.status.setText("")
+        if self._duplicate_ids:
+            self._duplicate_ids = ()
+            self.duplicate_box.hide()
+        self.validate()
+
+    def _left(self, name: str) -> None:
+        if self.edits[name].text().strip() or name in self._touched:
+            self._touched.add(name)
+            self.validate()
+
+    def validate(self, *, everything: bool = False) -> dict[str, str]:
+        """Show the core's message under each touched field; returns all current problems."""
+        errors = self.clinic.patients.field_errors(self.values())
+        for name, message in self.messages.items():
+            shown = everything or name in self._touched
+            message.show_message(errors.get(name, "") if shown else "")
+            widget = self.edits.get(name)
+            if widget is not None:
+                widget.setAccessibleDescription(errors.get(name, "") if shown else "")
+        return errors
+
+    def _show_age(self, text: str) -> None:
+        try:
+            born = parse_date(text)
+            self.age_hint.setText(f"Age today: {age_on(born, self.clinic.today())}")
+        except (ValidationError, ValueError):
+            self.age_hint.setText("")
+
+    # Saving -----------------------------------------------------------------------------
+
+    def _save_clicked(self) -> None:
+        self.save()
+
+    def save(self, *, allow_duplicate: bool = False) -> Patient | None:
+        self._touched.update(self.messages)
+        errors = self.validate(everything=True)
+        if errors:
+            first = next(n for n in self.messages if n in errors)
+            widget = self.edits.get(first, self.fitzpatrick)
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.form_message.show_message("Please correct the fields marked in red.")
+            return None
+        self.form_message.show_message("")
+        existing = self.patient
+
+        def store() -> Patient:
+            if existing is None:
+                return self.clinic.patients.register(self.values(), allow_duplicate=allow_duplicate)
+            return self.clinic.patients.update(
+                existing.id, self.values(), allow_duplicate=allow_duplicate
+            )
+
+        return run(self, store, on_done=self._saved, on_error=self._refused).value
+
+    def _refused(self, exc: IntakeError) -> None:
+        if isinstance(exc, DuplicatePatient):
+            self._show_duplicate(exc)
+            return
+        field = getattr(exc, "field", None)
+        target = self.messages.get(field) if isinstance(field, str) else None
+        (target or self.form_message).show_error(exc)
+
+    def _saved(self, patient: Patient) -> None:
+        self._duplicate_ids = ()
+        self.duplicate_box.hide()
+        self.load(patient)
+        self.status.setText(f"Saved at {self.clinic.clock().strftime('%H:%M')}.")
+        self.saved.emit(patient)
+
+    def _show_duplicate(self, exc: DuplicatePatient) -> None:
+        self._duplicate_ids = exc.existing_ids
+        others = [self.clinic.patients.get(pid) for pid in exc.existing_ids]
+        details = "; ".join(
+            f"{p.full_name}, born {p.date_of_birth.isoformat()}"
+            + (f", phone {p.phone}" if p.phone else "")
+            for p in others[:3]
+        )
+        self.duplicate_text.setText(f"{exc.message}\nAlready registered: {details}.")
+        self.duplicate_box.show()
+        self.open_existing_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _open_existing(self) -> None:
+        if self._duplicate_ids:
+            self.open_existing.emit(self._duplicate_ids[0])

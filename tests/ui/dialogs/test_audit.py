@@ -1,0 +1,129 @@
+"""The audit viewer: filters, the hash-chain verdict, CSV export, a long trail."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QDate
+from pytestqt.qtbot import QtBot
+
+from desktop.audit import ChainReport
+from desktop.clinic import Clinic
+from desktop.ui.dialogs.audit import AuditDialog
+from tests.conftest import FakeClock
+from tests.ui.conftest import choose, shown
+
+
+def column(dialog: AuditDialog, col: int) -> list[str]:
+    model = dialog.model
+    return [model.cell(row, col) for row in range(model.rowCount())]
+
+
+def test_the_audit_viewer_filters_by_action_user_patient_and_date(
+    qtbot: QtBot, busy_clinic: Clinic, clock: FakeClock
+) -> None:
+    clinic = busy_clinic
+    patient_id = clinic.settings.get("test_patient")
+    dialog = AuditDialog(clinic)
+    shown(qtbot, dialog)
+    everything = dialog.model.rowCount()
+    assert everything == len(clinic.audit.entries())
+    assert dialog.model.cell(everything - 1, 3) == "view audit"  # reading the trail is audited
+    assert "sam" in [dialog.user.itemData(i) for i in range(dialog.user.count())]
+
+    choose(dialog.action, "login")
+    logins = column(dialog, 3)
+    assert logins and set(logins) == {"login"}
+    assert column(dialog, 2) == ["owner", "sam", "owner"]
+
+    choose(dialog.user, "sam")
+    assert column(dialog, 2) == ["sam"] and column(dialog, 3) == ["login"]
+
+    choose(dialog.action, "view patient")
+    assert column(dialog, 3) == ["view patient", "view patient"]
+
+    labels = [dialog.patient.itemText(i) for i in range(dialog.patient.count())]
+    assert labels == ["All patients", "Ødegård, Zoë (1990-04-02)", "Żółć, Łukasz (1990-04-02)"]
+    choose(dialog.patient, patient_id)  # patients are offered by name, filtered by ID
+    assert dialog.model.rowCount() == 1
+    assert column(dialog, 5) == ["Żółć, Łukasz (1990-04-02)"]
+    assert dialog.filters()["patient"] == patient_id
+
+    dialog.clear_button.click()
+    assert dialog.model.rowCount() == everything
+    assert dialog.filters() == {
+        "user": "",
+        "action": "",
+        "patient": "",
+        "since": None,
+        "until": None,
+    }
+
+    today = clock.now.date()  # the first day's rows drop out of a range starting today
+    dialog.use_since.click()
+    assert dialog.since.isEnabled()
+    dialog.since.setDate(QDate(today.year, today.month, today.day))
+    assert set(column(dialog, 1)) == {f"{today.isoformat()} 10:30:00"}
+    dialog.use_until.click()
+    yesterday = today - timedelta(days=1)
+    dialog.until.setDate(QDate(yesterday.year, yesterday.month, yesterday.day))
+    assert dialog.model.rowCount() == 0
+    assert dialog.count.text().startswith("0 entries")
+
+
+def test_the_audit_viewer_exports_the_filtered_rows_as_csv(
+    qtbot: QtBot, busy_clinic: Clinic, tmp_path: Path
+) -> None:
+    clinic = busy_clinic
+    dialog = AuditDialog(clinic)
+    shown(qtbot, dialog)
+    dialog.set_filters(action="view patient")
+    expected = [int(seq) for seq in column(dialog, 0)]
+    assert len(expected) == 3
+
+    out = tmp_path / "audit.csv"
+    assert dialog.export_to(out) == out
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["seq"]) for r in rows] == expected
+    assert {r["action"] for r in rows} == {"view patient"}
+    assert {r["user"] for r in rows} == {"owner", "sam"}
+    assert all(len(r["hash"]) == 64 for r in rows)
+    assert clinic.audit.entries(action="export")  # the export itself is audited
+
+    assert dialog.export_to(tmp_path / "missing" / "audit.csv") is None
+    assert "Could not write" in dialog.message.text()
+
+
+def test_verify_chain_shows_the_verdict(
+    qtbot: QtBot, busy_clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dialog = AuditDialog(busy_clinic)
+    shown(qtbot, dialog)
+    before = dialog.model.rowCount()
+    dialog.verify_button.click()
+    assert dialog.verdict.isVisible() and "intact" in dialog.verdict.text()
+    assert dialog.model.rowCount() == before + 1  # the check is recorded, and shown
+
+    broken = ChainReport(False, 6, 7, "row 7: its content was altered")
+    monkeypatch.setattr(busy_clinic.audit, "verify", lambda: broken)
+    dialog.verify()
+    assert "BROKEN" in dialog.verdict.text() and "row 7" in dialog.verdict.text()
+
+
+def test_a_long_trail_shows_its_newest_rows_and_offers_every_filter_value(
+    qtbot: QtBot, busy_clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import desktop.ui.dialogs.audit as audit_dialog
+
+    monkeypatch.setattr(audit_dialog, "ROW_LIMIT", 3)
+    dialog = AuditDialog(busy_clinic)
+    shown(qtbot, dialog)
+    newest = [e.seq for e in busy_clinic.audit.entries()][-3:]
+    assert [int(s) for s in column(dialog, 0)] == newest
+    assert "the newest 3" in dialog.count.text()
+    offered = [dialog.action.itemData(i) for i in range(dialog.action.count())]
+    assert "setup" in offered  # the oldest entry's action, long out of view

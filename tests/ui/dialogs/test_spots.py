@@ -1,0 +1,39 @@
+"""Test-spot dialogs: a depigmented review turns the outcome red, with a notice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from desktop.clinic import Clinic
+from desktop.ui.dialogs.spots import ReviewDialog
+from tests.conftest import (
+    FakeClock,
+    patient_fields,
+    stable_vitiligo_answers,
+)
+
+
+def test_a_depigmented_test_spot_turns_the_outcome_red_with_a_notice(
+    qtbot: QtBot, clinic: Clinic, clock: FakeClock
+) -> None:
+    patient = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(patient.id, on=clock.now.date() - timedelta(weeks=4))
+    clinic.consultations.save_draft(c.id, answers=stable_vitiligo_answers())
+    spot = clinic.test_spots.record(c.id, "left jawline", c.date)
+    dialog = ReviewDialog(clinic, spot, 4)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.findChild(type(dialog.weeks.button(4)), "result_depigmentation").click()
+    assert "RED" in dialog.warning.text()
+    QTest.keyClicks(dialog.reviewer, "Dr Ada Lovelace")
+    dialog.buttons.accepted.emit()
+    assert dialog.notice.isVisible()
+    assert "RED" in dialog.notice.text()
+    assert clinic.test_spots.for_patient(patient.id)[0].depigmented
+    assessment = clinic.consultations.get(c.id).assessment
+    assert assessment is not None and assessment.vitiligo == "red"
+    dialog.buttons.accepted.emit()  # Close
+    assert dialog.result() == 1
