@@ -21,8 +21,15 @@ class Connection:
     `atomic()` blocks nest as savepoints; the outermost one starts with BEGIN IMMEDIATE.
     """
 
-    def __init__(self, target: Path | None) -> None:
-        self.conn = sqlite3.connect(":memory:" if target is None else target)
+    def __init__(self, target: Path | None, *, read_only: bool = False) -> None:
+        if target is None:
+            self.conn = sqlite3.connect(":memory:", check_same_thread=False)
+        elif read_only:
+            self.conn = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
+        else:
+            # The store serialises every use of this connection (SqliteStore._using), so
+            # a worker thread may take its turn.
+            self.conn = sqlite3.connect(target, check_same_thread=False)
         self.conn.isolation_level = None  # we say BEGIN and COMMIT ourselves
 
     def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,7 +35,10 @@ class SqliteStore(Store):
         self.path = path
         self.label = str(path) if path is not None else ":memory:"
         self._identity: FileIdentity | None = None
-        self._lock: OpenLock | None = None
+        self._open_lock: OpenLock | None = None
+        # One connection, used from the window's thread and from workers in turn: every use
+        # of it holds this lock (a transaction for its whole length).
+        self._using = threading.RLock()
         try:
             if path is not None:
                 prepare_file(path)
@@ -43,7 +47,7 @@ class SqliteStore(Store):
             self.db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._recognise()  # before anything is written to the file (or beside it)
             if path is not None:
-                self._lock = OpenLock(path)
+                self._open_lock = OpenLock(path)
             self._configure()
             self._check()
             if self.applied_migrations() != list(SCHEMA):
@@ -61,8 +65,8 @@ class SqliteStore(Store):
             self.db.close()
         if self._identity is not None:
             self._identity.close()
-        if self._lock is not None:
-            self._lock.close()
+        if self._open_lock is not None:
+            self._open_lock.close()
 
     def _recognise(self) -> None:
         """Refuse another application's database and one from a newer version of ours."""
@@ -109,8 +113,8 @@ class SqliteStore(Store):
     def claim_exclusive(self) -> None:
         """Make sure no other window or program has this database open (StorageError if one
         has); held until the store closes."""
-        if self._lock is not None:
-            self._lock.claim_exclusive()
+        if self._open_lock is not None:
+            self._open_lock.claim_exclusive()
 
     @property
     def in_transaction(self) -> bool:
@@ -118,6 +122,10 @@ class SqliteStore(Store):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
+        with self._using:
+            yield from self._transaction()
+
+    def _transaction(self) -> Iterator[None]:
         outermost = not self.db.conn.in_transaction
         if outermost:
             self._check_identity()
@@ -141,7 +149,8 @@ class SqliteStore(Store):
 
     def execute(self, sql: str, params: Params = ()) -> None:
         try:
-            self.db.execute(sql, params)
+            with self._using:
+                self.db.execute(sql, params)
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"The change was refused: {exc}.") from exc
         except sqlite3.Error as exc:
@@ -149,13 +158,24 @@ class SqliteStore(Store):
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
         try:
-            return list(self.db.query(sql, params))
+            with self._using:
+                return list(self.db.query(sql, params))
         except sqlite3.Error as exc:
             raise friendly_error(exc, self.label) from exc
 
     def iter_rows(self, sql: str, params: Params = ()) -> Iterator[Row]:
+        """Rows one at a time. A database file is read through a connection of its own, so
+        a long read (a million audit rows) neither holds up nor waits for other work."""
         try:
-            yield from self.db.query(sql, params)
+            if self.path is None:
+                with self._using:
+                    yield from self.db.query(sql, params)
+                return
+            reader = Connection(self.path, read_only=True)
+            try:
+                yield from reader.query(sql, params)
+            finally:
+                reader.close()
         except sqlite3.Error as exc:
             raise friendly_error(exc, self.label) from exc
 
@@ -210,15 +230,18 @@ class SqliteStore(Store):
 
     def backup_to(self, dest: Path) -> None:
         """Copy the live database with SQLite's online backup API."""
-        if self.db.conn.in_transaction:
-            raise StorageError("A backup cannot start inside a transaction; try again.")
+        if self.path is None:
+            raise StorageError("An in-memory database has no file to back up.")
+        # A connection of its own: the copy (seconds for a large clinic) holds up no other work.
+        source = Connection(self.path, read_only=True)
         target = sqlite3.connect(dest)
         try:
             with target:
-                self.db.conn.backup(target)
+                source.conn.backup(target)
             # One self-contained file: no -wal or -shm beside it once it is checked or moved.
             target.execute("PRAGMA journal_mode = DELETE")
         except sqlite3.Error as exc:
             raise friendly_error(exc, str(dest)) from exc
         finally:
             target.close()
+            source.close()

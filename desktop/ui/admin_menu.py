@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QMessageBox, QWidget
 
-from desktop.ui.common.messages import message_box
+from desktop.errors import IntakeError, OtherClinic
+from desktop.ui.common.messages import message_box, show_intake_error
 from desktop.ui.common.use_case import run
 
 if TYPE_CHECKING:
@@ -162,10 +163,19 @@ class AdminActions(QObject):
         if answer == QMessageBox.StandardButton.Yes:
             self.restore_from(Path(name))
 
-    def restore_from(self, src: Path) -> Path | None:
-        """Replace the database with `src` (after a confirmation), then sign out."""
+    def restore_from(self, src: Path, *, other_clinic: bool = False) -> Path | None:
+        """Replace the database with `src` (after a confirmation), then sign out.
+
+        A backup of another clinic is restored only after a second, explicit confirmation.
+        """
         clinic = self._clinic()
         self.save_drafts.emit()
+
+        def refused(exc: IntakeError) -> None:
+            if isinstance(exc, OtherClinic) and not other_clinic:
+                self._confirm_other_clinic(src, exc)
+            else:
+                show_intake_error(self.parent_widget, exc)
 
         def restored(kept: Path) -> None:
             log.info("database restored; previous copy kept")
@@ -179,5 +189,31 @@ class AdminActions(QObject):
             )
 
         return run(
-            self.parent_widget, lambda: clinic.backups.restore(src), on_done=restored, busy=True
+            self.parent_widget,
+            lambda: clinic.backups.restore(src, other_clinic=other_clinic),
+            on_done=restored,
+            on_error=refused,
+            busy=True,
         ).value
+
+    def _confirm_other_clinic(self, src: Path, exc: OtherClinic) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "A backup of another clinic",
+            exc.message,
+            QMessageBox.StandardButton.Cancel,
+            self.parent_widget,
+        )
+        box.setObjectName("otherClinic")
+        replace = box.addButton(
+            "&Replace this clinic with it", QMessageBox.ButtonRole.DestructiveRole
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is replace:
+                self.restore_from(src, other_clinic=True)
+
+        box.finished.connect(answered)
+        box.open()

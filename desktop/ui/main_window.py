@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from desktop.auth import ROLE_LABELS
 from desktop.errors import IntakeError
 from desktop.ui.admin_menu import AdminActions
-from desktop.ui.common.messages import intake_error_box
+from desktop.ui.common.messages import intake_error_box, message_box
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import busy_cursor
 from desktop.ui.pages.access import AccessPage
@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self._set_actions_enabled(True)
         self._last_activity = time.monotonic()
         self._idle_timer.start()
+        self._tell_about_audit_alarm()
         back_to = self._locked_page
         self._locked_page = None
         if back_to is not None and back_to is not self._start:
@@ -163,6 +164,26 @@ class MainWindow(QMainWindow):
         self.start.set_clinic(clinic)
         self.stack.setCurrentWidget(self.start)
         self.start.focus_search()
+
+    def _tell_about_audit_alarm(self) -> None:
+        """An administrator is told of a standing audit alarm at every sign-in until one
+        acknowledges it (Administration ▸ Audit trail)."""
+        if not self.clinic.session.can("audit.view"):
+            return
+        alarm = self.clinic.audit.alarm()
+        if alarm is None:
+            return
+        message_box(
+            self,
+            QMessageBox.Icon.Critical,
+            "Audit trail alarm",
+            f"A check on {alarm.found_at[:16].replace('T', ' ')} found that {alarm.reason}.",
+            informative="Records may have been removed or altered outside Clinic Intake. Keep "
+            "the database as it is, find out what happened (a restore? someone with access to "
+            "the file?), then acknowledge it in Administration ▸ Audit trail, saying what was "
+            "done.",
+        ).setObjectName("auditAlarm")
+        self.statusBar().showMessage(f"Audit alarm: {alarm.reason}")
 
     # Locking and signing out ------------------------------------------------------------
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.errors import PermissionDenied
 from desktop.ui.admin_menu import AdminActions
 from desktop.ui.main_window import MainWindow
-from tests.conftest import OWNER_PASSWORD, patient_fields
+from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields, signed_in
 from tests.ui.conftest import SAM_PASSWORD, close_message_boxes, message_boxes
 
 
@@ -127,3 +127,28 @@ def test_the_actions_announce_what_the_window_must_do(
     close_message_boxes()
     admin.update(False)
     assert not any(a.isEnabled() for a in admin.permissions)
+
+
+def test_another_clinics_backup_is_restored_only_after_a_second_confirmation(
+    qtbot: QtBot, disk_clinic: Clinic, log_path: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    other = signed_in(Clinic.open(tmp_path / "other.sqlite", clock=clock, hasher=FAST_HASHER))
+    other.patients.register(patient_fields(given_name="Mei", family_name="Chen"))
+    foreign = other.backups.backup(tmp_path / "other-backup.sqlite")
+    other.close()
+    ours = disk_clinic.patients.register(patient_fields())
+    window = MainWindow(log_path, clinic=disk_clinic)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.admin.restore_from(foreign) is None
+    (box,) = [b for b in message_boxes() if b.objectName() == "otherClinic"]
+    assert "another clinic" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()  # changes nothing
+    assert [p.id for p in disk_clinic.patients.search("")] == [ours.id]
+    window.admin.restore_from(foreign)
+    (box,) = [b for b in message_boxes() if b.objectName() == "otherClinic"]
+    replace = next(b for b in box.buttons() if "Replace" in b.text())
+    replace.click()
+    close_message_boxes()
+    disk_clinic.session.login("owner", OWNER_PASSWORD)
+    assert [p.given_name for p in disk_clinic.patients.search("")] == ["Mei"]

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -20,10 +21,10 @@ from PySide6.QtWidgets import (
 from desktop.checklist import age_on
 from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
-from desktop.errors import IntakeError
+from desktop.errors import IntakeError, StaleRecord
 from desktop.models import Consultation, Document, Patient
 from desktop.ui.common.use_case import run
-from desktop.ui.common.widgets import heading_label, hint_label, set_tab_order
+from desktop.ui.common.widgets import FieldMessage, heading_label, hint_label, set_tab_order
 from desktop.ui.consultation.assessment import AssessmentView
 from desktop.ui.consultation.checklist import ChecklistForm
 from desktop.ui.consultation.flow import (
@@ -64,6 +65,8 @@ class ConsultationPage(QWidget):
         self.consultation: Consultation | None = None
         self.flow: ConsultationFlow | None = None
         self.patient: Patient | None = None
+        self._removed_roles: set[str] = set()  # signatures the user removed on purpose
+        self._saved_entries: dict[str, str] = {}  # the form as last loaded or saved
         self.setObjectName("consultationPage")
 
         self.back_button = QPushButton("← &Patient")
@@ -73,6 +76,10 @@ class ConsultationPage(QWidget):
         self.save_state = QLabel()
         self.save_state.setObjectName("saveState")
         self.save_state.setAccessibleName("Autosave status")
+        # What the user must know before going on: entries not saved, signatures voided.
+        self.notice = FieldMessage(warning=True)
+        self.notice.setObjectName("consultationNotice")
+        self.notice.setAccessibleName("Notice")
 
         self.steps = QListWidget()
         self.steps.setObjectName("steps")
@@ -102,8 +109,9 @@ class ConsultationPage(QWidget):
         self.assessment.go_to_question.connect(self.go_to_question)
         self.assessment.override_changed.connect(self._reload)
         self.assessment.record_test_spot.connect(self._record_test_spot)
-        self.signatures = SignaturesStep(clinic)
+        self.signatures = SignaturesStep(clinic, shown=self._shown_sha256)
         self.signatures.changed.connect(self._reload)
+        self.signatures.removed.connect(self._removed_roles.add)
         self._preview: ConsentPreview | None = None
         self._sign: SignStep | None = None
         self.stack = QStackedWidget()
@@ -148,6 +156,7 @@ class ConsultationPage(QWidget):
         body.addLayout(right, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
+        layout.addWidget(self.notice)
         layout.addLayout(body, 1)
         set_tab_order(self.back_button, self.steps)
 
@@ -156,6 +165,9 @@ class ConsultationPage(QWidget):
     def load(self, consultation_id: str) -> None:
         """Open a consultation (draft or signed) exactly as stored."""
         self.flush()
+        if self.consultation is None or self.consultation.id != consultation_id:
+            self.notice.show_message("")
+            self.flow = None
         overview = self.clinic.consultations.overview(consultation_id)
         c = overview.consultation
         self.patient = self.clinic.patients.get(c.patient_id)
@@ -172,11 +184,22 @@ class ConsultationPage(QWidget):
         )
         self.save_state.setText("Signed: read-only" if locked else "✔ Saved")
         flow = self._show(overview)
+        self._saved_entries = self.entries()
         self.steps.setCurrentRow(-1)
         self.go_to_step(flow.start_step())
 
     def _show(self, overview: ConsultationOverview) -> ConsultationFlow:
         """Take a fresh overview: the header and the step list follow it."""
+        if self.flow is not None and self.flow.consultation.id == overview.consultation.id:
+            lost = self.flow.overview.signed_roles - overview.signed_roles - self._removed_roles
+            if lost:
+                who = " and ".join(sorted(lost))
+                self.notice.show_message(
+                    f"The sheet changed after the {who} signed, so that signature no longer "
+                    "stands: show them the sheet again (step 4, Preview) and ask them to sign "
+                    "again."
+                )
+        self._removed_roles.clear()
         self.flow = flow = ConsultationFlow(overview)
         self.consultation = overview.consultation
         self._show_header()
@@ -224,12 +247,14 @@ class ConsultationPage(QWidget):
                 procedure=self.procedure.procedure(),
                 clinician=self.procedure.clinician.text(),
                 on=self.procedure.consultation_date(),
+                revision=c.revision,
             ),
             on_done=self._saved,
             on_error=self._not_saved,
         )
 
     def _saved(self, _c: Consultation) -> None:
+        self._saved_entries = self.entries()
         self.procedure.message.show_message("")
         self.save_state.setText(f"✔ Saved {self.clinic.clock().strftime('%H:%M:%S')}")
         self.save_state.setToolTip("Every change is saved as you make it.")
@@ -240,7 +265,55 @@ class ConsultationPage(QWidget):
     def _not_saved(self, exc: IntakeError) -> None:
         self.save_state.setText("✖ Not saved")
         self.save_state.setToolTip(exc.message)
+        if isinstance(exc, StaleRecord):
+            self._changed_elsewhere(exc)
+            return
         self.procedure.message.show_error(exc)
+
+    def _changed_elsewhere(self, exc: StaleRecord) -> None:
+        """Someone saved this consultation since it was opened here: offer their version,
+        and keep what was typed here on screen, to enter again where it still holds."""
+        mine = {k: v for k, v in self.entries().items() if self._saved_entries.get(k) != v}
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Changed by someone else",
+            exc.message,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setObjectName("staleRecord")
+        box.button(QMessageBox.StandardButton.Ok).setText("&Reload the current version")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _r: self._reload_keeping(mine, exc.changed_by))
+        box.open()
+
+    def entries(self) -> dict[str, str]:
+        """What the form shows now, label -> value as read (for the not-saved list)."""
+        shown: dict[str, str] = self.procedure.entries()
+        questions = {q.id: q for q in self.clinic.checklist.questions}
+        for qid, value in self.checklist.answers().items():
+            q = questions.get(qid)
+            if q is None or value in (None, ""):
+                continue
+            values = value if isinstance(value, (list, tuple)) else [value]
+            text = ", ".join(q.label(str(v)) for v in values) or "none"
+            shown[f"{qid} {q.text}"] = text
+        return shown
+
+    def _reload_keeping(self, mine: dict[str, str], changed_by: str) -> None:
+        """Show the current version; list the entries typed here that it does not hold."""
+        if self.consultation is None:
+            return
+        self.load(self.consultation.id)
+        theirs = self.entries()
+        lost = [f"{label}: {value}" for label, value in mine.items() if theirs.get(label) != value]
+        if lost:
+            self.notice.show_message(
+                f"Reloaded {changed_by}'s version. These entries of yours were not saved; enter "
+                "them again if they are still right:\n• " + "\n• ".join(lost)
+            )
+        else:
+            self.notice.show_message(f"Reloaded {changed_by}'s version; nothing of yours was lost.")
 
     def flush(self) -> None:
         """Save typing still waiting for its pause (leaving the page, locking, closing)."""
@@ -333,7 +406,17 @@ class ConsultationPage(QWidget):
         from desktop.ui.dialogs.spots import RecordSpotDialog
 
         dialog = RecordSpotDialog(self.clinic, [c], c.id, self)
+        dialog.finished.connect(lambda _r: self._reload())  # a result may reassess the draft
         dialog.open()
+
+    def _shown_sha256(self) -> str | None:
+        """The content hash of the sheet the preview showed for this consultation, if any."""
+        preview = self._preview
+        if preview is None or preview.shown is None or preview.consultation is None:
+            return None
+        if self.consultation is None or preview.consultation.id != self.consultation.id:
+            return None
+        return preview.shown.content_sha256
 
     def _back(self) -> None:
         if self.consultation is not None:

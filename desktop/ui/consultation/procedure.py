@@ -128,6 +128,18 @@ class ProcedureForm(QWidget):
             session_number=self.session.value(),
         )
 
+    def entries(self) -> dict[str, str]:
+        """Label -> value of every field as shown (for the list of entries not saved)."""
+        return {
+            "Clinician": self.clinician.text().strip(),
+            "Consultation date": self.consultation_date().isoformat(),
+            "Device": self.device.text().strip(),
+            "Needle depth": self.needle_depth.text(),
+            "Product / serum": self.product.text().strip(),
+            "Treatment areas": self.areas.text().strip(),
+            "Session number": str(self.session.value()),
+        }
+
     def consultation_date(self) -> date:
         d = self.on.date()
         return date(d.year(), d.month(), d.day())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -29,10 +30,18 @@ class SignaturesStep(QWidget):
     """Signer panels for the patient (or a guardian when the guardian rule fired), the clinician."""
 
     changed = Signal()
+    removed = Signal(str)  # a signer role whose signature the user removed
 
-    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        clinic: Clinic,
+        parent: QWidget | None = None,
+        *,
+        shown: Callable[[], str | None] = lambda: None,
+    ) -> None:
         super().__init__(parent)
         self.clinic = clinic
+        self.shown = shown
         self.consultation: Consultation | None = None
         self.patient_name = ""
         self.required: tuple[SignerRole, ...] = ()
@@ -114,10 +123,15 @@ class SignaturesStep(QWidget):
     def _add_panel(self, role: SignerRole, *, optional: bool) -> SignerPanel:
         assert self.consultation is not None
         panel = SignerPanel(
-            self.clinic, self.consultation.id, role, self._default_name(role), optional=optional
+            self.clinic,
+            self.consultation.id,
+            role,
+            self._default_name(role),
+            optional=optional,
+            shown=self.shown,
         )
         panel.signed.connect(self._signed)
-        panel.removed.connect(lambda _r: self.changed.emit())
+        panel.removed.connect(self._removed)
         panel.dismissed.connect(self._dismiss)
         self.body_layout.insertWidget(self.body_layout.count() - 1, panel)
         self.panels[role] = panel
@@ -142,6 +156,10 @@ class SignaturesStep(QWidget):
         self.changed.emit()
 
     def _signed(self, _signature: Signature) -> None:
+        self.changed.emit()
+
+    def _removed(self, role: str) -> None:
+        self.removed.emit(role)
         self.changed.emit()
 
     def _clear_panels(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -24,6 +25,11 @@ from desktop.ui.consultation.pad import PAD_HEIGHT, PAD_WIDTH, SignaturePad
 
 log = logging.getLogger(__name__)
 
+SHOW_FIRST = (
+    "Show the sheet to the signer first (step 4, Preview): their signature stands for what "
+    "it shows."
+)
+
 
 class SignerPanel(QGroupBox):
     """One signer: name, role, pad, undo/clear, and Accept (disabled with a reason)."""
@@ -40,12 +46,16 @@ class SignerPanel(QGroupBox):
         default_name: str = "",
         *,
         optional: bool = False,
+        shown: Callable[[], str | None] = lambda: None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(ROLE_TITLES.get(role, role.title()), parent)
         self.clinic = clinic
         self.consultation_id = consultation_id
         self.role = role
+        # The hash of the sheet as the preview showed it (None: not shown yet): a signature
+        # is bound to what its signer saw.
+        self.shown = shown
         self.signature: Signature | None = None
         self.setObjectName(f"signer_{role}")
 
@@ -151,7 +161,10 @@ class SignerPanel(QGroupBox):
             )
             self.accept_button.setEnabled(False)
             return
-        problem = self.permission_problem() or self.pad.problem()
+        problem = self.permission_problem()
+        if problem is None and self.shown() is None:
+            problem = SHOW_FIRST
+        problem = problem or self.pad.problem()
         if problem is None and not self.name.text().strip():
             problem = "Type the signer's name first."
         if problem is None and self.is_clinician and not self.password.text():
@@ -184,6 +197,7 @@ class SignerPanel(QGroupBox):
                 width=PAD_WIDTH,
                 height=PAD_HEIGHT,
                 password=password,
+                content_sha256=self.shown(),
             ),
             on_done=self._accepted,
             on_error=self.message.show_error,

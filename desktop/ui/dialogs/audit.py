@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -160,6 +161,10 @@ class AuditDialog(QDialog):
         self.verify_button.setObjectName("verifyChain")
         self.verify_button.setAutoDefault(False)
         self.verify_button.clicked.connect(self.verify)
+        self.acknowledge_button = QPushButton("&Acknowledge the finding…")
+        self.acknowledge_button.setObjectName("acknowledgeAlarm")
+        self.acknowledge_button.setAutoDefault(False)
+        self.acknowledge_button.clicked.connect(self.ask_acknowledgement)
         self.export_button = QPushButton("&Export CSV…")
         self.export_button.setObjectName("exportCsv")
         self.export_button.setAutoDefault(False)
@@ -169,6 +174,7 @@ class AuditDialog(QDialog):
         close.setAutoDefault(False)  # Enter in the filters or on a row must not close the dialog
         buttons.rejected.connect(self.reject)
         buttons.addButton(self.verify_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.acknowledge_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
 
         layout = QVBoxLayout(self)
@@ -212,6 +218,7 @@ class AuditDialog(QDialog):
             box.toggled.connect(lambda _on: self.apply_filters())
             edit.dateChanged.connect(lambda _d: self.apply_filters())
         self.apply_filters()
+        self.show_alarm()
         self.user.setFocus(Qt.FocusReason.OtherFocusReason)
 
     @staticmethod
@@ -321,6 +328,47 @@ class AuditDialog(QDialog):
             busy=True,
         ).value
 
+    def show_alarm(self) -> None:
+        """Show the standing finding (if any) until an administrator acknowledges it."""
+        alarm = self.clinic.audit.alarm()
+        self.acknowledge_button.setVisible(alarm is not None)
+        if alarm is None:
+            return
+        text = (
+            f"✖ Audit alarm: a check on {alarm.found_at[:16].replace('T', ' ')} found that "
+            f"{alarm.reason}. It stands until an administrator acknowledges it, saying what "
+            "was done."
+        )
+        self.verdict.setText(text)
+        self.verdict.setStyleSheet("color: #8e0000; font-weight: bold;")
+        self.verdict.setAccessibleName(text)
+        self.verdict.show()
+
+    def ask_acknowledgement(self) -> None:
+        ask = QInputDialog(self)
+        ask.setObjectName("acknowledgeNote")
+        ask.setWindowTitle("Acknowledge the audit alarm")
+        ask.setLabelText(
+            "What was found, and what was done about it (recorded in the audit trail):"
+        )
+        ask.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
+        ask.textValueSelected.connect(self.acknowledge)
+        ask.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        ask.open()
+
+    def acknowledge(self, note: str) -> bool:
+        """Record the acknowledgement with `note`; False (and the reason shown) if refused."""
+        done = run(
+            self,
+            lambda: self.clinic.audit.acknowledge(note),
+            on_done=lambda _r: self.verdict.hide(),
+            on_error=self.message.show_error,
+        ).ok
+        if done:
+            self.show_alarm()
+            self.apply_filters()
+        return done
+
     def _show_verdict(self, report: ChainReport) -> None:
         if report.intact:
             text = f"✔ Chain intact: all {report.count:,} entries check out."
@@ -336,6 +384,7 @@ class AuditDialog(QDialog):
         self.verdict.setAccessibleName(text)
         self.verdict.show()
         log.info("audit chain verified: intact=%s rows=%d", report.intact, report.count)
+        self.acknowledge_button.setVisible(self.clinic.audit.alarm() is not None)
         self._load_choices()
         self.apply_filters()
 

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 from desktop.checklist import age_on
 from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
-from desktop.clinic.patient_fields import parse_date
-from desktop.errors import DuplicatePatient, IntakeError, ValidationError
+from desktop.clinic.patient_fields import LABELS, parse_date
+from desktop.errors import DuplicatePatient, IntakeError, StaleRecord, ValidationError
 from desktop.models import FITZPATRICK_TYPES, Patient
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order
@@ -251,7 +251,10 @@ class PatientForm(QWidget):
             if existing is None:
                 return self.clinic.patients.register(self.values(), allow_duplicate=allow_duplicate)
             return self.clinic.patients.update(
-                existing.id, self.values(), allow_duplicate=allow_duplicate
+                existing.id,
+                self.values(),
+                allow_duplicate=allow_duplicate,
+                revision=existing.revision,
             )
 
         return run(self, store, on_done=self._saved, on_error=self._refused).value
@@ -259,6 +262,9 @@ class PatientForm(QWidget):
     def _refused(self, exc: IntakeError) -> None:
         if isinstance(exc, DuplicatePatient):
             self._show_duplicate(exc)
+            return
+        if isinstance(exc, StaleRecord):
+            self._changed_elsewhere(exc)
             return
         field = getattr(exc, "field", None)
         target = self.messages.get(field) if isinstance(field, str) else None
@@ -270,6 +276,24 @@ class PatientForm(QWidget):
         self.load(patient)
         self.status.setText(f"Saved at {self.clinic.clock().strftime('%H:%M')}.")
         self.saved.emit(patient)
+
+    def _changed_elsewhere(self, exc: StaleRecord) -> None:
+        """Someone saved this patient since it was opened here: show the current record and
+        list what was typed here that it does not hold, to enter again where still right."""
+        if self.patient is None:
+            return
+        mine = self.values()
+        self.load(self.clinic.patients.get(self.patient.id))
+        theirs = self.values()
+        lost = [
+            f"{LABELS.get(name, name)}: {value}"
+            for name, value in mine.items()
+            if value != theirs.get(name) and str(value).strip()
+        ]
+        text = f"{exc.message}\nShowing the current record now."
+        if lost:
+            text += " Not saved, enter again if still right: " + "; ".join(lost) + "."
+        self.form_message.show_message(text)
 
     def _show_duplicate(self, exc: DuplicatePatient) -> None:
         self._duplicate_ids = exc.existing_ids

@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 from desktop.audit import ChainReport
 from desktop.clinic import Clinic
 from desktop.ui.dialogs.audit import AuditDialog
-from tests.conftest import FakeClock
-from tests.ui.conftest import choose, shown
+from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields, signed_in
+from tests.ui.conftest import choose, close_message_boxes, message_boxes, shown
 
 
 def column(dialog: AuditDialog, col: int) -> list[str]:
@@ -127,3 +127,40 @@ def test_a_long_trail_shows_its_newest_rows_and_offers_every_filter_value(
     assert "the newest 3" in dialog.count.text()
     offered = [dialog.action.itemData(i) for i in range(dialog.action.count())]
     assert "setup" in offered  # the oldest entry's action, long out of view
+
+
+def test_an_alarm_is_shown_to_administrators_until_one_acknowledges_it(
+    qtbot: QtBot, tmp_path: Path, clock: FakeClock, log_path: Path
+) -> None:
+    import sqlite3
+
+    from desktop.ui.dialogs.audit import AuditDialog
+    from desktop.ui.main_window import MainWindow
+
+    path = tmp_path / "alarm.sqlite"
+    clinic = signed_in(Clinic.open(path, clock=clock, hasher=FAST_HASHER))
+    clinic.patients.register(patient_fields())
+    raw = sqlite3.connect(path)
+    raw.execute("DROP TRIGGER audit_no_delete")
+    raw.execute("DELETE FROM audit WHERE seq > 2")
+    raw.commit()
+    raw.close()
+    assert not clinic.audit.verify().intact
+    clinic.session.logout()
+    window = MainWindow(log_path, clinic=clinic)
+    qtbot.addWidget(window)
+    window.show()
+    clinic.session.login("owner", OWNER_PASSWORD)
+    window._granted()
+    alarms = [b for b in message_boxes() if b.objectName() == "auditAlarm"]
+    assert alarms and "removed from the end" in alarms[0].text()
+    close_message_boxes()
+    dialog = AuditDialog(clinic, window)
+    qtbot.addWidget(dialog)
+    assert dialog.acknowledge_button.isVisibleTo(dialog)
+    assert "Audit alarm" in dialog.verdict.text()
+    assert not dialog.acknowledge("ok")  # too short: says what to write
+    assert "what was found" in dialog.message.text()
+    assert dialog.acknowledge("Checked with the owner: a test copy was trimmed by mistake.")
+    assert not dialog.acknowledge_button.isVisibleTo(dialog)
+    assert clinic.audit.alarm() is None

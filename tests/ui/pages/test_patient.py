@@ -78,3 +78,20 @@ def test_history_shows_outcomes_decision_and_state(
     assert "IV" in page.form.fitzpatrick.currentText() and "rarely burns" in (
         page.form.fitzpatrick.currentText()
     )
+
+
+def test_a_patient_changed_elsewhere_is_not_overwritten_and_the_edit_is_listed(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic
+) -> None:
+    p = clinic.patients.register(patient_fields())
+    window.show_patient(p.id)
+    form = window.patient_page().form
+    clinic.patients.update(p.id, {"phone": "+48 600 000 999"})  # another window, meanwhile
+    form.edits["email"].clear()
+    type_text(form.edits["email"], "new@example.com")
+    form.save_button.click()
+    stored = clinic.patients.get(p.id)
+    assert stored.phone == "+48 600 000 999" and stored.email == "lukasz@example.com"
+    text = form.form_message.text()
+    assert "was changed by" in text and "new@example.com" in text
+    assert form.edits["phone"].text() == "+48 600 000 999"  # the current record is shown
