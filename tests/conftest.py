@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from desktop.auth import PasswordHasher
 from desktop.clinic import Clinic, system_actor
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = timezone(timedelta(hours=1))
+
+# Property tests: "dev" (the default) keeps a local run quick; CI sets HYPOTHESIS_PROFILE=ci.
+settings.register_profile("dev", max_examples=40)
+settings.register_profile("ci", max_examples=200, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 class FakeClock:

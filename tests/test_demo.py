@@ -18,6 +18,9 @@ from desktop.errors import ValidationError
 from tests.conftest import FAST_HASHER, open_as_system
 from tests.test_cli import run
 
+# The demo clinic is built by the real command in a subprocess (seconds).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:

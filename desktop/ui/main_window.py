@@ -22,6 +22,7 @@ from desktop.auth import ROLE_LABELS
 from desktop.errors import IntakeError
 from desktop.ui.admin_menu import AdminActions
 from desktop.ui.common.messages import intake_error_box, message_box
+from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import busy_cursor
 from desktop.ui.pages.access import AccessPage
@@ -59,11 +60,17 @@ class MainWindow(QMainWindow):
     attached = Signal()
 
     def __init__(
-        self, log_path: Path, clinic: Clinic | None = None, parent: QWidget | None = None
+        self,
+        log_path: Path,
+        clinic: Clinic | None = None,
+        parent: QWidget | None = None,
+        *,
+        printers: Printers = system_printers,
     ) -> None:
         super().__init__(parent)
         self._clinic: Clinic | None = None
         self.log_path = log_path
+        self.printers = printers  # asked each time the user prints
         self.setObjectName("mainWindow")
         self.setMinimumSize(1024, 640)
         self.stack = QStackedWidget()
@@ -342,7 +349,7 @@ class MainWindow(QMainWindow):
         if self._consultation_page is None:
             from desktop.ui.consultation.page import ConsultationPage
 
-            page = ConsultationPage(self.clinic)
+            page = ConsultationPage(self.clinic, printers=self.printers)
             page.back_to_patient.connect(self.show_patient)
             page.home.connect(self.show_start)
             self.stack.addWidget(page)

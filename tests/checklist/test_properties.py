@@ -30,8 +30,8 @@ from desktop.models import Assessment
 SOURCE = "vitiligo-microneedling.json"
 DEFINITION_PATH = Path(__file__).parents[2] / "resources" / "checklists" / SOURCE
 RAW = json.loads(DEFINITION_PATH.read_text(encoding="utf-8"))
+# How many examples: the Hypothesis profile (tests/conftest.py, HYPOTHESIS_PROFILE) decides.
 PROPS = settings(
-    max_examples=300,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -245,7 +245,7 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 DEFINITION_PATHS = _paths(RAW)[1:]
 
 
-@settings(max_examples=400, deadline=None, database=None)
+@settings(deadline=None, database=None)
 @given(path=st.sampled_from(DEFINITION_PATHS), junk=json_values)
 def test_parse_definition_on_corrupted_files(path: tuple[Any, ...], junk: Any) -> None:
     data = copy.deepcopy(RAW)

@@ -182,6 +182,7 @@ def signature_slot(data: bytes) -> tuple[int, int]:
     return int(m.group(2)), int(m.group(3))
 
 
+@pytest.mark.slow  # 283 tampered copies, each verified
 def test_a_changed_byte_anywhere_never_passes(sealed: tuple[bytes, signing.SealInfo]) -> None:
     data, info = sealed
     start, end = signature_slot(data)

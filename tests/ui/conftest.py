@@ -35,9 +35,29 @@ def log_path(tmp_path: Path) -> Path:
     return tmp_path / "clinic-intake.log"
 
 
+class FakePrinters:
+    """The printers a test says this computer has; passed where the system's list would be."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = list(names)
+        self.asked = 0
+
+    def __call__(self) -> list[str]:
+        self.asked += 1
+        return list(self.names)
+
+
 @pytest.fixture
-def window(qtbot: QtBot, clinic: Clinic, log_path: Path) -> Iterator[MainWindow]:
-    w = MainWindow(log_path, clinic=clinic)
+def printers() -> FakePrinters:
+    """No printer, whatever this machine has; a test that needs one adds a name."""
+    return FakePrinters()
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, clinic: Clinic, log_path: Path, printers: FakePrinters
+) -> Iterator[MainWindow]:
+    w = MainWindow(log_path, clinic=clinic, printers=printers)
     qtbot.addWidget(w)
     w.resize(1280, 800)
     w.show()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
-from PySide6.QtPrintSupport import QPrintPreviewDialog
+from PySide6.QtPrintSupport import QPrintDialog, QPrintPreviewDialog
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -15,8 +16,9 @@ from shiboken6 import Shiboken
 from desktop.clinic import Clinic
 from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST, PREVIEW, PROCEDURE, SIGN, SIGNATURES
 from desktop.ui.main_window import MainWindow
+from tests.clinic.test_documents import ready, sign_all
 from tests.conftest import OWNER_PASSWORD, stable_vitiligo_answers
-from tests.ui.conftest import answer, draw_signature, message_boxes, type_text
+from tests.ui.conftest import FakePrinters, answer, draw_signature, message_boxes, type_text
 
 
 def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clinic: Clinic) -> None:
@@ -114,7 +116,7 @@ def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clini
     assert len(reader.pages) >= 1
     assert not message_boxes()
 
-    # Ctrl+P prints the selected sealed document; this machine has no printer, so it says so.
+    # Ctrl+P prints the selected sealed document; the window was given no printer: it says so.
     QTest.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     (box,) = message_boxes()
     assert box.text() == "No printer is installed on this computer."
@@ -129,3 +131,26 @@ def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clini
     qtbot.waitUntil(lambda: job.pages_printed == job.document.pageCount(), timeout=10000)
     preview.close()
     qtbot.waitUntil(lambda: not Shiboken.isValid(preview), timeout=5000)
+
+
+@pytest.mark.parametrize("printers", [FakePrinters("ClinicPDF")], ids=["one printer"])
+def test_ctrl_p_with_a_printer_opens_the_print_dialog_for_the_sealed_consent(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic, printers: FakePrinters
+) -> None:
+    cid = ready(clinic)
+    sign_all(clinic, cid)
+    consent = next(d for d in clinic.documents.sign(cid) if d.kind == "consent")
+    window.show_consultation(cid)
+    cpage = window.consultation_page()
+    assert cpage.sign_step().selected_document() == consent  # the first sheet is selected
+
+    QTest.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert printers.asked == 1
+    assert cpage.current_step() == SIGN
+    assert not message_boxes()  # no "No printer installed" message
+    (dialog,) = [w for w in QApplication.topLevelWidgets() if isinstance(w, QPrintDialog)]
+    job = cpage.sign_step()._jobs[consent.id]
+    assert dialog.printer() is job.printer
+    dialog.reject()  # cancelled: nothing is painted, the job stays for the next print
+    qtbot.waitUntil(lambda: not Shiboken.isValid(dialog), timeout=5000)
+    assert job.pages_printed == 0

@@ -23,10 +23,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QDesktopServices, QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo, QPrintPreviewDialog
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
 
 from desktop.errors import IntakeError, StorageError
+from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.widgets import busy_cursor
 
 log = logging.getLogger(__name__)
@@ -112,9 +113,9 @@ class PdfPrintJob(QObject):
         dialog.open()
         return dialog
 
-    def print_dialog(self, parent: QWidget) -> QDialog:
+    def print_dialog(self, parent: QWidget, printers: Printers = system_printers) -> QDialog:
         """The print dialog, or (no printer installed) a plain message offering Save / Open."""
-        if not QPrinterInfo.availablePrinters():
+        if not printers():
             box = no_printer_box(parent, self)
             self.dialog = box
             return box

@@ -23,6 +23,7 @@ from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
 from desktop.errors import IntakeError, StaleRecord
 from desktop.models import Consultation, Document, Patient
+from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import FieldMessage, heading_label, hint_label, set_tab_order
 from desktop.ui.consultation.assessment import AssessmentView
@@ -59,9 +60,16 @@ class ConsultationPage(QWidget):
     back_to_patient = Signal(str)
     home = Signal()
 
-    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        clinic: Clinic,
+        parent: QWidget | None = None,
+        *,
+        printers: Printers = system_printers,
+    ) -> None:
         super().__init__(parent)
         self.clinic = clinic
+        self.printers = printers
         self.consultation: Consultation | None = None
         self.flow: ConsultationFlow | None = None
         self.patient: Patient | None = None
@@ -372,7 +380,7 @@ class ConsultationPage(QWidget):
         if self._sign is None:
             from desktop.ui.consultation.sign import SignStep
 
-            self._sign = SignStep(self.clinic)
+            self._sign = SignStep(self.clinic, printers=self.printers)
             self._sign.signed.connect(self._signed)
             self._swap(SIGN, self._sign)
         return self._sign

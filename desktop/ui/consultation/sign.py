@@ -23,6 +23,7 @@ from desktop.clinic import Clinic
 from desktop.errors import IntakeError
 from desktop.models import Consultation, Document
 from desktop.ui.common.messages import show_intake_error
+from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.tables import RecordTableModel, document_columns
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import (
@@ -47,9 +48,16 @@ class SignStep(QWidget):
 
     signed = Signal(list)
 
-    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        clinic: Clinic,
+        parent: QWidget | None = None,
+        *,
+        printers: Printers = system_printers,
+    ) -> None:
         super().__init__(parent)
         self.clinic = clinic
+        self.printers = printers  # asked each time the user prints
         self.consultation: Consultation | None = None
         self._jobs: dict[str, PdfPrintJob] = {}
 
@@ -223,7 +231,7 @@ class SignStep(QWidget):
             return
         try:
             job = self._job(doc)
-            job.print_dialog(self)
+            job.print_dialog(self, self.printers)
         except IntakeError as exc:
             show_intake_error(self, exc)
 
