@@ -278,6 +278,7 @@ class Story:
         extra = [
             ("LEFTPADDING", (0, 0), (-1, -1), 0),
             ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (0, -1), 8 * mm),  # a long name wraps before the gap
             ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
         ]
         for row in rows:  # a one-row table: each pair of signatures stays on one page

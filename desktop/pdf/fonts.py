@@ -450,6 +450,24 @@ class Fonts:
         self._cmaps: dict[str, dict[int, int]] = {}
         self._choice: dict[tuple[int, Weight, str | None], _Candidate | str | None] = {}
         self._subsets: dict[Face, str | None] = {}
+        self._plain: set[str] = set()  # characters every weight of the sheet's face draws
+
+    def plain(self, text: str) -> bool:
+        """Whether every character of `text` is drawn by the sheet's own face in every weight
+        with no shaping (the common case, answered without looking at each character again)."""
+        chars = set(text)
+        if chars <= self._plain:
+            return True
+        for ch in chars - self._plain:
+            cp = ord(ch)
+            if ch != "\n" and (
+                not _own_script(cp)
+                or unicodedata.category(ch) in ("Mn", "Mc", "Me", "Cf", "Cc", "Cn", "Cs")
+                or not all(self.has(f, ch) for f in (self.regular, self.bold, self.italic))
+            ):
+                return False
+            self._plain.add(ch)
+        return True
 
     def primary(self, weight: Weight) -> str:
         return {"regular": self.regular, "bold": self.bold, "italic": self.italic}[weight]
@@ -502,6 +520,8 @@ class Fonts:
     def undrawable(self, text: str) -> tuple[str, ...]:
         """Characters of `text` (NFC) that no available font draws, once each, in order."""
         text = unicodedata.normalize("NFC", text)
+        if self.plain(text):
+            return ()
         han = han_language(text)
         out: list[str] = []
         for ch in text:
@@ -520,6 +540,8 @@ class Fonts:
         neutral: set[str] = set()
         for raw in texts:
             text = unicodedata.normalize("NFC", raw)
+            if self.plain(text):
+                continue
             han = han_language(text)
             for ch in set(text):
                 if unicodedata.category(ch) == "Cc":
@@ -566,6 +588,8 @@ class Fonts:
         punctuation stay in the font before them when it has them, so a shaped word is never
         cut by a comma or a bracket.
         """
+        if self.plain(text):
+            return [Run(text, self.primary(weight))] if text else []
         han = han_language(text)
         runs: list[Run] = []
         cluster = ""

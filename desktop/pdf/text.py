@@ -178,12 +178,16 @@ class Typesetter:
     def para(self, text: str, style: Any, bullet: str | None = None) -> Any:
         """A flowable paragraph of plain text (markup characters are text, newlines kept)."""
         text = normalise(text)
+        if not self.base and self.fonts.plain(text):
+            return self._paragraph(escape(text).replace("\n", "<br/>"), style, bullet)
         if not self.base and not _has_rtl(text):
             text = _DIRECTION_MARKS.sub("", text)  # nothing to turn around
         if needs_layout(text) or self.base:
             return ShapedParagraph(self, text, style, bullet)
-        weight = self.weight_of(style.fontName)
-        markup = self.markup(text, weight)
+        return self._paragraph(self.markup(text, self.weight_of(style.fontName)), style, bullet)
+
+    @staticmethod
+    def _paragraph(markup: str, style: Any, bullet: str | None) -> Any:
         if bullet is None:
             return RLParagraph(markup, style)
         return RLParagraph(markup, style, bulletText=bullet)
@@ -414,6 +418,7 @@ class Typesetter:
                     for j, ch in enumerate(letter):  # right to left, points after the letter
                         hidden.setTextOrigin(at - j * 0.01, y)
                         hidden.textOut(ch)
+                hidden.setTextRenderMode(0)  # the mode outlives the text object: reset it
                 canv.drawText(hidden)
 
 
@@ -470,7 +475,9 @@ class ShapedParagraph(Flowable):  # type: ignore[misc]
         return avail_width, self.height
 
     def split(self, avail_width: float, avail_height: float) -> list[Any]:
-        lines = self._layout(avail_width)
+        # a table asks to split at its column's width, padding included: keep the lines
+        # laid out for the width the paragraph was wrapped to
+        lines = self._lines if self._lines is not None else self._layout(avail_width)
         fit = int((avail_height + 1e-6) // self.style.leading)
         if fit >= len(lines):
             return [self]
@@ -478,7 +485,10 @@ class ShapedParagraph(Flowable):  # type: ignore[misc]
             return []
         head = ShapedParagraph(self.ts, "", self.style, self.bullet, lines[:fit])
         tail = ShapedParagraph(self.ts, "", self.style, None, lines[fit:])
-        head._for_width = tail._for_width = self._for_width
+        for part in (head, tail):
+            part._for_width = self._for_width
+            part.width = self.width or avail_width
+            part.height = len(part._lines or []) * self.style.leading
         tail.spaceBefore = 0  # a continued paragraph starts at the top of its frame
         return [head, tail]
 
@@ -498,7 +508,7 @@ class ShapedParagraph(Flowable):  # type: ignore[misc]
             align = TA_RIGHT
         left = s.leftIndent
         room = self.width - s.leftIndent - s.rightIndent
-        y = self.height - s.fontSize
+        y = len(lines) * s.leading - s.fontSize
         if self.bullet:
             canv.setFont(s.bulletFontName, s.bulletFontSize or s.fontSize)
             canv.drawString(s.bulletIndent, y, self.bullet)
