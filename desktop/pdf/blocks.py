@@ -281,5 +281,8 @@ class Story:
             ("RIGHTPADDING", (0, 0), (0, -1), 8 * mm),  # a long name wraps before the gap
             ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
         ]
-        for row in rows:  # a one-row table: each pair of signatures stays on one page
-            self.flow.append(self._grid([row], [col + 8 * mm, col], extra, split=False))
+        for row in rows:  # a one-row table: each pair of signatures stays on one page ...
+            table = self._grid([row], [col + 8 * mm, col], extra, split=False)
+            if table.wrap(self.width, self.page_height)[1] > 0.45 * self.page_height:
+                table.splitInRow = 1  # ... unless names too long for a page make it flow
+            self.flow.append(table)
