@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from desktop.consent.blocks import DocumentContent
 from desktop.errors import ValidationError
@@ -86,9 +86,13 @@ def _strings(value: object) -> Iterator[str]:
 
 def check_printable(content: DocumentContent, profile: ClinicProfile, fonts: FontFiles) -> None:
     """Refuse (UndrawableText) a sheet with any character no font draws, quoting the text."""
+    check_texts(sheet_texts(content, profile), fonts)
+
+
+def check_texts(texts: Iterable[str], fonts: FontFiles) -> None:
     found: list[str] = []
     where = ""
-    for text in sheet_texts(content, profile):
+    for text in texts:
         chars = [c for c in undrawable(text, fonts) if c not in found]
         if chars and not where:
             where = text if len(text) <= 60 else text[:57] + "…"

@@ -16,7 +16,7 @@ from desktop.models import ClinicProfile
 from desktop.pdf.blocks import Story
 from desktop.pdf.fonts import FontFiles, fonts_for
 from desktop.pdf.page import SIDE, Furniture, Geometry, numbered_canvas
-from desktop.pdf.printable import check_printable, sheet_texts
+from desktop.pdf.printable import check_texts, sheet_texts
 from desktop.pdf.style import Styles
 from desktop.pdf.text import Typesetter
 
@@ -57,9 +57,10 @@ def _render(
     mark: bool,
 ) -> bytes:
     fonts = fonts_for(files)
+    texts = list(sheet_texts(content, profile))
     if not mark:
-        check_printable(content, profile, files)
-    fonts.prepare(sheet_texts(content, profile))
+        check_texts(texts, files)
+    fonts.prepare(texts)
     ts = Typesetter(fonts, rtl=content.language.split("-")[0] in RTL_LANGUAGES, mark=mark)
     styles = Styles(ts)
     pagesize = LETTER if profile.paper == "Letter" else A4
