@@ -376,7 +376,7 @@ def _truetype_subset(face: Face, chars: Iterable[str]) -> bytes:
     cut = hb.subset(hb_face, plan)
     if cut is None:
         raise ValueError(f"{face.path}: HarfBuzz could not subset it")
-    font = FTFont(io.BytesIO(cut.blob.data))
+    font = FTFont(io.BytesIO(cut.blob.data), recalcTimestamp=False)  # same input, same bytes
     if "CFF " not in font:
         out = io.BytesIO()
         font.save(out)

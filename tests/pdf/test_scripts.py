@@ -248,3 +248,26 @@ def test_override_reason_in_arabic_flows_across_pages() -> None:
     assert len(PdfReader(io.BytesIO(pdf)).pages) > 4
     assert readable(pdftotext(pdf)).count("فاطمة تحب العلاج") >= 600
     assert boxes(pdf) == []
+
+
+def test_converted_cjk_subsets_are_the_same_bytes_whenever_made(monkeypatch: Any) -> None:
+    """Byte-identical sheets need the converted font not to carry the time it was made."""
+    from fontTools.ttLib.tables import _h_e_a_d
+
+    from desktop.pdf.fonts import _truetype_subset
+
+    face = Face(NOTO_CJK / "NotoSansCJK-Regular.ttc", 2)
+    first = _truetype_subset(face, "陈美玲")
+    monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda: 3_000_000_000)  # another day
+    assert _truetype_subset(face, "陈美玲") == first
+    assert len(first) < 20_000
+
+
+def test_fontconfig_lists_fonts_for_a_language_and_nothing_without_it(monkeypatch: Any) -> None:
+    import desktop.pdf.fonts as fonts_module
+
+    chinese = fonts_module._fontconfig("sans-serif:lang=zh-cn:weight=regular")
+    first = next(c for c in chinese if c.covers(ord("陈")))
+    assert first.face.path.exists()
+    monkeypatch.setattr(fonts_module.shutil, "which", lambda name: None)
+    assert fonts_module._fontconfig("sans-serif:lang=zh-cn") == []
