@@ -244,6 +244,9 @@ def _explicit(face: Face) -> _Candidate | None:
     except Exception:  # an unreadable file is skipped, as fontconfig would
         log.warning("The font %s cannot be read; it is not used", face.path, exc_info=True)
         return None
+    if not points:
+        log.warning("The font %s has no characters (not a font?); it is not used", face.path)
+        return None
     ranges: list[tuple[int, int]] = []
     for cp in points:
         if ranges and ranges[-1][1] == cp - 1:
@@ -534,7 +537,16 @@ class Fonts:
     # registration of what a sheet needs
 
     def prepare(self, texts: Iterable[str]) -> None:
-        """Register every fallback font these texts need (CFF ones as a subset of them)."""
+        """Register every fallback font these texts need (CFF ones as a subset of them); a
+        font that cannot be loaded is set aside and the next one that has the characters is
+        taken instead (so `undrawable` afterwards says what will really print)."""
+        texts = list(texts)
+        for _ in range(8):
+            if self._prepare(texts):
+                return
+            self._choice.clear()  # some font failed and is marked broken: choose again
+
+    def _prepare(self, texts: list[str]) -> bool:
         wanted: dict[_Candidate, set[str]] = {}
         self._subsets = {}
         neutral: set[str] = set()
@@ -555,12 +567,16 @@ class Fonts:
                     got = self._choose(ord(ch), weight, han)
                     if isinstance(got, _Candidate):
                         wanted.setdefault(got, set()).add(ch)
+        ok = True
         for cand, chars in sorted(wanted.items(), key=lambda kv: str(kv[0].face)):
             if cand.cff:
                 chars |= {c for c in neutral if cand.covers(ord(c))}
-                self._subsets[cand.face] = _register_subset(cand, frozenset(chars))
+                name = self._subsets[cand.face] = _register_subset(cand, frozenset(chars))
             else:
-                _register_truetype(cand)
+                name = _register_truetype(cand)
+            if name is None:
+                cand.broken = ok = False
+        return ok
 
     def _name(self, cand: _Candidate) -> str | None:
         if cand.cff:

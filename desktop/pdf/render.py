@@ -58,9 +58,9 @@ def _render(
 ) -> bytes:
     fonts = fonts_for(files)
     texts = list(sheet_texts(content, profile))
+    fonts.prepare(texts)
     if not mark:
         check_texts(texts, files)
-    fonts.prepare(texts)
     ts = Typesetter(fonts, rtl=content.language.split("-")[0] in RTL_LANGUAGES, mark=mark)
     styles = Styles(ts)
     pagesize = LETTER if profile.paper == "Letter" else A4

@@ -271,3 +271,22 @@ def test_fontconfig_lists_fonts_for_a_language_and_nothing_without_it(monkeypatc
     assert first.face.path.exists()
     monkeypatch.setattr(fonts_module.shutil, "which", lambda name: None)
     assert fonts_module._fontconfig("sans-serif:lang=zh-cn") == []
+
+
+def test_an_unreadable_fallback_font_is_skipped(tmp_path: Path, caplog: Any) -> None:
+    broken = tmp_path / "Broken.ttf"
+    broken.write_bytes(b"not a font at all")
+    files = replace(FONTS, fallbacks=(Face(broken), Face(NOTO / "NotoSansThai-Regular.ttf")))
+    assert undrawable("สมชาย", files) == ()
+    assert any("Broken.ttf" in r.getMessage() for r in caplog.records)
+    pdf = render_pdf(*sheet("สมชาย", "ใจดี"), fonts=files)
+    assert boxes(pdf) == [] and "สมชาย ใจดี" in pdftotext(pdf)
+
+
+def test_a_sheet_in_several_scripts_is_the_same_bytes_twice() -> None:
+    import desktop.pdf.fonts as fonts_module
+
+    content, profile = sheet("陈 فاطمة", "प्रिया שרה")
+    first = render_pdf(content, profile, fonts=FONTS)
+    fonts_module._SUBSETS.clear()  # converted again, as in another process
+    assert render_pdf(content, profile, fonts=FONTS) == first
