@@ -19,6 +19,33 @@ SignerRole = Literal["patient", "guardian", "clinician", "witness", "interpreter
 DocumentKind = Literal["consent", "aftercare", "referral"]
 ReviewResult = Literal["no_change", "depigmentation", "hyperpigmentation", "other"]
 
+#: Most characters a text field may hold ("Record.field" -> count). Short fields name someone or
+#: something and print in table cells, headers and signature captions; long ones are free text
+#: that flows across pages. The sheets print any length whole; these limits keep a record usable
+#: (a name that fills a page is a mistake) and are enforced where records are created or edited.
+FIELD_LIMITS: Mapping[str, int] = {
+    "Patient.given_name": 100,
+    "Patient.family_name": 100,
+    "Patient.phone": 40,
+    "Patient.email": 254,  # RFC 5321's longest address
+    "Patient.notes": 10_000,
+    "Consultation.clinician": 120,
+    "Procedure.device": 120,
+    "Procedure.product": 300,
+    "Procedure.areas": 20,  # areas, each at most Procedure.area characters
+    "Procedure.area": 80,
+    "Override.reason": 4_000,  # about 650 words; longer reasons flow across pages all the same
+    "Override.author": 120,
+    "Signature.signer_name": 120,
+    "TestSpot.site": 120,
+    "TestSpotReview.reviewer": 120,
+    "TestSpotReview.notes": 2_000,
+    "ClinicProfile.name": 120,
+    "ClinicProfile.address": 400,  # and at most 8 lines
+    "ClinicProfile.address_lines": 8,
+    "ClinicProfile.phone": 40,
+}
+
 SIGNER_ROLES: tuple[SignerRole, ...] = (
     "patient",
     "guardian",

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import string
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,6 +18,15 @@ from desktop.models import DocumentKind, SignerRole, Stroke
 NoticeTone = Literal["info", "warning", "danger", "demo"]
 #: Colour hint of a badge; the badge always carries its word too, never colour alone.
 BadgeTone = Literal["green", "amber", "red", "grey", "blue"]
+
+
+def isolate(value: str) -> str:
+    """A value holding right-to-left letters, wrapped as a bidirectional isolate (FSI ... PDI),
+    so that inserted into a sentence it keeps its own order and leaves the sentence's alone
+    ("فاطمة · 25 Nov" must not print "25 · فاطمة Nov"). Other values are returned as they are."""
+    if any(unicodedata.bidirectional(c) in ("R", "AL") for c in value):
+        return f"\u2068{value}\u2069"
+    return value
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from desktop.consent.blocks import (
     Template,
     format_date,
     format_datetime,
+    isolate,
 )
 from desktop.consent.signatures import signature_block
 from desktop.errors import ValidationError
@@ -122,8 +123,9 @@ class Sheet:
         )
 
     def fmt(self, text: str, **extra: str) -> str:
-        values = _Values(self.values)
-        values.update(extra)
+        """The template text with its placeholders filled (right-to-left values isolated)."""
+        values = _Values({k: isolate(v) for k, v in self.values.items()})
+        values.update({k: isolate(v) for k, v in extra.items()})
         return text.format_map(values)
 
     def text(self, section: str, name: str, **extra: str) -> str:

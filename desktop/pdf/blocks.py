@@ -5,13 +5,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
-from reportlab.platypus import Paragraph as RLParagraph
 
 from desktop.consent.blocks import (
     BadgeTone,
@@ -27,7 +25,8 @@ from desktop.consent.blocks import (
     Signatures,
 )
 from desktop.consent.blocks import Table as TableBlock
-from desktop.pdf.style import BADGES, MUTED, NOTICES, RULE, SHADE, Styles, para
+from desktop.pdf.style import BADGES, MUTED, NOTICES, RULE, SHADE, Styles
+from desktop.pdf.text import Typesetter
 
 __all__ = ["SignatureDrawing", "Story"]
 
@@ -35,9 +34,9 @@ __all__ = ["SignatureDrawing", "Story"]
 class SignatureDrawing(Flowable):  # type: ignore[misc]
     """Handwritten strokes as vector paths, scaled into the box keeping their aspect ratio."""
 
-    def __init__(self, block: SignatureBlock, width: float, height: float, caption_font: str):
+    def __init__(self, block: SignatureBlock, width: float, height: float, ts: Typesetter):
         super().__init__()
-        self.block, self.width, self.height, self.font = block, width, height, caption_font
+        self.block, self.width, self.height, self.ts = block, width, height, ts
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         return self.width, self.height
@@ -52,8 +51,8 @@ class SignatureDrawing(Flowable):  # type: ignore[misc]
         c.line(6, 9, self.width - 6, 9)  # the line one signs on
         if not b.strokes:
             c.setFillColor(MUTED)
-            c.setFont(self.font, 9)
-            c.drawCentredString(self.width / 2, self.height / 2 - 3, b.caption)
+            caption = self.ts.line(b.caption, "regular", 9, self.width - 12)
+            self.ts.draw_line(c, self.width / 2, self.height / 2 - 3, caption, "centre")
             c.restoreState()
             return
         pad = 4.0
@@ -122,23 +121,26 @@ class Story:
         return [KeepTogether(group)]
 
     def heading(self, b: Heading) -> None:
-        self.flow.append(para(b.text, self.s.h1 if b.level <= 1 else self.s.h2))
+        self.flow.append(self.s.para(b.text, self.s.h1 if b.level <= 1 else self.s.h2))
 
     def paragraph(self, b: Paragraph) -> None:
         style = {"small": self.s.small, "strong": self.s.strong}.get(b.style, self.s.body)
-        self.flow.append(para(b.text, style))
+        self.flow.append(self.s.para(b.text, style))
 
     def bullets(self, b: Bullets) -> None:
         small = b.style == "small"
         if b.intro:
-            self.flow.append(para(b.intro, self.s.small_head if small else self.s.body))
+            self.flow.append(self.s.para(b.intro, self.s.small_head if small else self.s.body))
         style = self.s.small_bullet if small else self.s.bullet
         for item in b.items:
-            self.flow.append(RLParagraph(escape(item), style, bulletText="•"))
+            self.flow.append(self.s.para(item, style, bullet="•"))
         self.flow.append(Spacer(1, 3))
 
-    def _grid(self, data: list[list[Any]], widths: list[float], extra: list[Any]) -> Any:
-        table = Table(data, colWidths=widths, hAlign="LEFT", repeatRows=0)
+    def _grid(
+        self, data: list[list[Any]], widths: list[float], extra: list[Any], split: bool = True
+    ) -> Any:
+        """A table whose rows, however tall, may split across pages (`split`)."""
+        table = Table(data, colWidths=widths, hAlign="LEFT", repeatRows=0, splitInRow=int(split))
         table.setStyle(
             TableStyle(
                 [
@@ -156,7 +158,7 @@ class Story:
 
     def fields(self, b: Fields) -> None:
         s, w = self.s, self.width
-        pairs = [(para(k, s.cell_label), para(v, s.cell)) for k, v in b.rows]
+        pairs = [(self.s.para(k, s.cell_label), self.s.para(v, s.cell)) for k, v in b.rows]
         short = all(len(k) <= 22 and len(v) <= 30 for k, v in b.rows)
         if short and len(pairs) >= 4:  # two label-value pairs per row
             rows = [
@@ -179,7 +181,7 @@ class Story:
     def _badge(self, word: str, tone: BadgeTone) -> tuple[Any, Any]:
         """A word on a coloured ground: the colour helps, the word carries the meaning."""
         bg, fg = BADGES.get(tone, BADGES["grey"])
-        return para(word, ParagraphStyle("badge", parent=self.s.badge, textColor=fg)), bg
+        return self.s.para(word, ParagraphStyle("badge", parent=self.s.badge, textColor=fg)), bg
 
     def outcome(self, b: Outcome) -> None:
         s, w = self.s, self.width
@@ -187,7 +189,9 @@ class Story:
         extra: list[Any] = [("BOX", (0, 0), (-1, -1), 0.6, RULE)]
         for i, row in enumerate(b.rows):
             badge, bg = self._badge(row.badge, row.tone)
-            data.append([para(row.label, s.cell_label), badge, para(row.meaning, s.cell)])
+            data.append(
+                [self.s.para(row.label, s.cell_label), badge, self.s.para(row.meaning, s.cell)]
+            )
             extra += [
                 ("BACKGROUND", (1, i), (1, i), bg),
                 ("LINEBELOW", (0, i), (-1, i), 0.4, RULE),
@@ -197,7 +201,7 @@ class Story:
 
     def rules(self, b: Rules) -> None:
         s, w = self.s, self.width
-        data: list[list[Any]] = [[para(c, s.cell_head) for c in b.columns]]
+        data: list[list[Any]] = [[self.s.para(c, s.cell_head) for c in b.columns]]
         extra: list[Any] = [
             ("BACKGROUND", (0, 0), (-1, 0), SHADE),
             ("LINEBELOW", (0, 0), (-1, -1), 0.4, RULE),
@@ -208,11 +212,11 @@ class Story:
             sources = ", ".join(str(n) for n in r.sources) or "-"
             data.append(
                 [
-                    para(r.rule, s.cell_head),
+                    self.s.para(r.rule, s.cell_head),
                     badge,
-                    para(r.basis, s.cell),
-                    para(r.text, s.cell),
-                    para(sources, s.cell),
+                    self.s.para(r.basis, s.cell),
+                    self.s.para(r.text, s.cell),
+                    self.s.para(sources, s.cell),
                 ]
             )
             extra += [("BACKGROUND", (1, i), (1, i), bg), ("VALIGN", (1, i), (1, i), "MIDDLE")]
@@ -223,8 +227,8 @@ class Story:
 
     def table(self, b: TableBlock) -> None:
         s, w = self.s, self.width
-        data = [[para(c, s.cell_head) for c in b.header]]
-        data += [[para(c, s.cell) for c in row] for row in b.rows]
+        data = [[self.s.para(c, s.cell_head) for c in b.header]]
+        data += [[self.s.para(c, s.cell) for c in row] for row in b.rows]
         widths = [w / len(b.header)] * len(b.header)
         extra = [
             ("BACKGROUND", (0, 0), (-1, 0), SHADE),
@@ -241,8 +245,8 @@ class Story:
         body_style = s.strong if b.tone == "demo" else s.body
         cell: list[Any] = []
         if b.title:
-            cell.append(para(b.title, s.notice_title))
-        cell.append(para(b.text, ParagraphStyle("n", parent=body_style, spaceAfter=0)))
+            cell.append(self.s.para(b.title, s.notice_title))
+        cell.append(self.s.para(b.text, ParagraphStyle("n", parent=body_style, spaceAfter=0)))
         extra = [
             ("BACKGROUND", (0, 0), (-1, -1), bg),
             ("LINEBEFORE", (0, 0), (0, -1), 3, border),
@@ -261,10 +265,10 @@ class Story:
             name = sig.signer_name or "\u00a0"
             meta = f"{sig.role_label}" + (f" · {sig.signed_at_text}" if sig.signed else "")
             return [
-                SignatureDrawing(sig, col, box_h, s.regular),
+                SignatureDrawing(sig, col, box_h, s.ts),
                 Spacer(1, 3),
-                para(name, s.sig_name),
-                para(meta, s.sig_meta),
+                self.s.para(name, s.sig_name),
+                self.s.para(meta, s.sig_meta),
             ]
 
         cells = [cell(sig) for sig in b.items]
@@ -274,7 +278,11 @@ class Story:
         extra = [
             ("LEFTPADDING", (0, 0), (-1, -1), 0),
             ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (0, -1), 8 * mm),  # a long name wraps before the gap
             ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
         ]
-        for row in rows:  # a one-row table: each pair of signatures stays on one page
-            self.flow.append(self._grid([row], [col + 8 * mm, col], extra))
+        for row in rows:  # a one-row table: each pair of signatures stays on one page ...
+            table = self._grid([row], [col + 8 * mm, col], extra, split=False)
+            if table.wrap(self.width, self.page_height)[1] > 0.45 * self.page_height:
+                table.splitInRow = 1  # ... unless names too long for a page make it flow
+            self.flow.append(table)

@@ -1,4 +1,4 @@
-"""Page furniture of a sheet: header, numbered footer, DEMO watermark (reportlab, for pdf)."""
+"""Page furniture of a sheet: clinic header, running header, footer, DEMO marks (reportlab)."""
 
 from __future__ import annotations
 
@@ -10,139 +10,203 @@ from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Image, Spacer, Table, TableStyle
 
-from desktop.consent.blocks import DocumentContent
+from desktop.consent.blocks import DocumentContent, isolate
 from desktop.models import ClinicProfile
-from desktop.pdf.style import ACCENT, BADGES, INK, MUTED, RULE
+from desktop.pdf.style import ACCENT, BADGES, INK, MUTED, RULE, Styles
+from desktop.pdf.text import Typesetter
 
-__all__ = ["Furniture", "numbered_canvas"]
+__all__ = ["SAFE_EDGE", "Furniture", "Geometry", "numbered_canvas"]
 
 log = logging.getLogger(__name__)
+
+#: Nothing is printed nearer than this to any edge of the page: A4 sheets print whole on Letter
+#: printers and Letter sheets on A4 ones (printers keep up to 12.7 mm unprinted).
+SAFE_EDGE: float = 14 * mm
+SIDE: float = 18 * mm  # left and right margins of everything
+DEMO_BAND: float = 4.5 * mm
+MM: float = mm
+WATERMARK = colors.HexColor("#f8e1de")  # a pale red drawn under the content: no transparency
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where furniture and frames sit on a page of `size`, in points from the bottom-left."""
+
+    width: float
+    height: float
+    demo: bool
+
+    @property
+    def top(self) -> float:
+        """The top of everything below the DEMO band."""
+        return self.height - SAFE_EDGE - (DEMO_BAND + 2 * MM if self.demo else 0)
+
+    @property
+    def frame_bottom(self) -> float:
+        return SAFE_EDGE + 13 * MM
+
+    @property
+    def first_frame_top(self) -> float:
+        return self.top
+
+    @property
+    def running_header(self) -> float:
+        """Baseline of the running header on later pages."""
+        return self.top - 3 * MM
+
+    @property
+    def later_frame_top(self) -> float:
+        return self.running_header - 6 * MM
 
 
 @dataclass(frozen=True)
 class Furniture:
     content: DocumentContent
     profile: ClinicProfile
-    fonts: tuple[str, str, str]
+    styles: Styles
     digest: str
+    geometry: Geometry
+
+    @property
+    def ts(self) -> Typesetter:
+        return self.styles.ts
+
+    # -- the clinic's header, the first thing in the story ----------------------------------
+
+    def header(self, width: float) -> list[Any]:
+        """The clinic's name, address and phone (flowing: a long address wraps, never cut),
+        with its logo on the right."""
+        s, p = self.styles, self.profile
+        lines = [ln for ln in p.address.splitlines() if ln.strip()]
+        if p.phone:
+            lines.append(f"Tel. {p.phone}")
+        cell: list[Any] = [s.para(p.name, s.clinic), Spacer(1, 1.5 * MM)]
+        cell += [s.para(ln, s.clinic_line) for ln in lines]
+        logo = self._logo()
+        logo_w = 0.0
+        if logo is not None:
+            iw, ih = logo.imageWidth, logo.imageHeight
+            h = 18 * MM
+            logo_w = min(50 * MM, h * iw / ih)
+            logo.drawWidth, logo.drawHeight = logo_w, logo_w * ih / iw
+        row: list[Any] = [cell, logo if logo is not None else Spacer(0, 0)]
+        gap = 6 * MM if logo is not None else 0
+        table = Table(
+            [row], colWidths=[width - logo_w - gap, logo_w + gap], hAlign="LEFT", splitInRow=1
+        )
+        table.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("FONTNAME", (0, 0), (-1, -1), s.regular),
+                    ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5 * MM),
+                    ("LINEBELOW", (0, 0), (-1, -1), 1.2, ACCENT),
+                ]
+            )
+        )
+        return [table, Spacer(1, 5 * MM)]
+
+    def _logo(self) -> Any:
+        """The logo, flattened onto white: a PDF with an alpha channel (soft mask) would print
+        as a raster on some drivers."""
+        if not self.profile.logo_png:
+            return None
+        try:
+            from PIL import Image as PILImage
+
+            img: Any = PILImage.open(io.BytesIO(self.profile.logo_png))
+            img.load()
+            if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+                rgba = img.convert("RGBA")
+                img = PILImage.new("RGB", rgba.size, (255, 255, 255))
+                img.paste(rgba, mask=rgba.getchannel("A"))
+            elif img.mode != "RGB":
+                img = img.convert("RGB")
+            out = io.BytesIO()
+            img.save(out, format="PNG")
+            out.seek(0)
+            return Image(out)
+        except Exception:  # a bad logo must not stop a consent from printing
+            log.warning("The clinic logo could not be read; printing without it", exc_info=True)
+            return None
+
+    # -- drawn on every page ---------------------------------------------------------------------
+
+    def first_page(self, c: Any, doc: Any) -> None:
+        self._demo(c)
+
+    def later_page(self, c: Any, doc: Any) -> None:
+        self._demo(c)
+        g, ts = self.geometry, self.ts
+        left, right, y = SIDE, g.width - SIDE, g.running_header
+        c.saveState()
+        c.setFillColor(MUTED)
+        name = ts.line(self.profile.name, "bold", 8.5, (right - left) * 0.45)
+        ts.draw_line(c, left, y, name)
+        who = ts.line(
+            f"{self.content.title} · {isolate(self.content.patient_name)}",
+            "regular",
+            8.5,
+            (right - left) * 0.53,
+        )
+        ts.draw_line(c, right, y, who, "right")
+        c.setStrokeColor(RULE)
+        c.setLineWidth(0.6)
+        c.line(left, y - 2.5 * MM, right, y - 2.5 * MM)
+        c.restoreState()
 
     def footer(self, c: Any, page: int, total: int) -> None:
-        regular, bold, _ = self.fonts
-        width, _height = c._pagesize
-        left, right, y = 18 * mm, width - 18 * mm, 8 * mm
-        k = self.content
-        self._watermark(c)  # drawn last: over table backgrounds too, faint enough to read through
-        page_label = f"Page {page} of {total}"
+        g, ts, k = self.geometry, self.ts, self.content
+        left, right, bottom = SIDE, g.width - SIDE, SAFE_EDGE + 0.8 * MM
+        page_label = ts.line(f"Page {page} of {total}", "bold", 8.5)
         lines = (
             f"Document {k.document_id}",
             f"Checklist {k.checklist_id} version {k.checklist_version}  ·  "
             f"Template {k.template_id} version {k.template_version}",
             f"Content SHA-256: {self.digest}",
         )
+        room = right - left - page_label.width - 6 * MM
         c.saveState()
         c.setStrokeColor(RULE)
         c.setLineWidth(0.5)
-        c.line(left, y + 12 * mm, right, y + 12 * mm)
+        c.line(left, bottom + 10 * MM, right, bottom + 10 * MM)
         c.setFillColor(MUTED)
-        c.setFont(regular, 7)
-        room = right - left - c.stringWidth(page_label, bold, 8.5) - 6 * mm
-        for i, line in enumerate(lines):
-            c.drawString(left, y + (8.5 - 3.2 * i) * mm, _fit(c, line, regular, 7, room))
-        c.setFont(bold, 8.5)
+        for i, text in enumerate(lines):
+            ts.draw_line(c, left, bottom + (6.4 - 3.2 * i) * mm, ts.line(text, "regular", 7, room))
         c.setFillColor(INK)
-        c.drawRightString(right, y + 8.5 * mm, page_label)
+        ts.draw_line(c, right, bottom + 6.4 * MM, page_label, "right")
         if k.demo:
             c.setFillColor(BADGES["red"][0])
-            c.drawRightString(right, y + 2.1 * mm, "DEMO")
+            ts.draw_line(c, right, bottom, ts.line("DEMO", "bold", 8.5), "right")
         c.restoreState()
 
-    def first_page(self, c: Any, doc: Any) -> None:
-        width, height = c._pagesize
-        left, right, top = 18 * mm, width - 18 * mm, height - 14 * mm
-        regular, bold, _ = self.fonts
-        p = self.profile
-        text_right = right
-        logo = self._logo()
-        if logo is not None:
-            iw, ih = logo.getSize()
-            h = 18 * mm
-            w = min(50 * mm, h * iw / ih)
-            h = w * ih / iw
-            c.drawImage(logo, right - w, top - h + 2 * mm, w, h, mask="auto")
-            text_right = right - w - 6 * mm
-        c.saveState()
-        c.setFillColor(ACCENT)
-        c.setFont(bold, 15)
-        c.drawString(left, top - 4 * mm, _fit(c, p.name, bold, 15, text_right - left))
-        c.setFillColor(MUTED)
-        c.setFont(regular, 8.5)
-        y = top - 9.5 * mm
-        for line in [*p.address.splitlines(), *([f"Tel. {p.phone}"] if p.phone else [])][:3]:
-            c.drawString(left, y, _fit(c, line, regular, 8.5, text_right - left))
-            y -= 3.8 * mm
-        c.setStrokeColor(ACCENT)
-        c.setLineWidth(1.2)
-        c.line(left, height - 34 * mm, right, height - 34 * mm)
-        c.restoreState()
-
-    def later_page(self, c: Any, doc: Any) -> None:
-        width, height = c._pagesize
-        left, right, y = 18 * mm, width - 18 * mm, height - 13 * mm
-        regular, bold, _ = self.fonts
-        c.saveState()
-        c.setFillColor(MUTED)
-        c.setFont(bold, 8.5)
-        c.drawString(left, y, _fit(c, self.profile.name, bold, 8.5, (right - left) * 0.45))
-        c.setFont(regular, 8.5)
-        who = f"{self.content.title} · {self.content.patient_name}"
-        c.drawRightString(right, y, _fit(c, who, regular, 8.5, (right - left) * 0.53))
-        c.setStrokeColor(RULE)
-        c.setLineWidth(0.6)
-        c.line(left, y - 2.5 * mm, right, y - 2.5 * mm)
-        c.restoreState()
-
-    def _watermark(self, c: Any) -> None:
+    def _demo(self, c: Any) -> None:
+        """A pale DEMO across the page under the content, and a band at the top."""
         if not self.content.demo:
             return
-        width, height = c._pagesize
+        g = self.geometry
         c.saveState()
-        c.setFillColor(colors.HexColor("#c0392b"))
-        c.setFillAlpha(0.09)
-        c.setFont(self.fonts[1], 130)
-        c.translate(width / 2, height / 2)
+        c.setFillColor(WATERMARK)
+        c.setFont(self.styles.bold, 130)
+        c.translate(g.width / 2, g.height / 2)
         c.rotate(40)
         c.drawCentredString(0, -45, "DEMO")
         c.restoreState()
         c.saveState()
+        band_top = g.height - SAFE_EDGE
         c.setFillColor(BADGES["red"][0])
-        c.rect(0, height - 5 * mm, width, 5 * mm, stroke=0, fill=1)
+        c.rect(SIDE, band_top - DEMO_BAND, g.width - 2 * SIDE, DEMO_BAND, stroke=0, fill=1)
         c.setFillColor(colors.white)
-        c.setFont(self.fonts[1], 7.5)
-        c.drawCentredString(width / 2, height - 3.5 * mm, "DEMO — not a real patient record")
+        c.setFont(self.styles.bold, 7.5)
+        c.drawCentredString(g.width / 2, band_top - 3.1 * MM, "DEMO — not a real patient record")
         c.restoreState()
-
-    def _logo(self) -> Any:
-        if not self.profile.logo_png:
-            return None
-        try:
-            reader = ImageReader(io.BytesIO(self.profile.logo_png))
-            reader.getSize()
-        except Exception:  # a bad logo must not stop a consent from printing
-            log.warning("The clinic logo could not be read; printing without it", exc_info=True)
-            return None
-        return reader
-
-
-def _fit(c: Any, text: str, font: str, size: float, width: float) -> str:
-    """Shorten a one-line text with an ellipsis so it never runs past `width`."""
-    if c.stringWidth(text, font, size) <= width:
-        return text
-    while text and c.stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
 
 
 class _Stamp:

@@ -1,19 +1,14 @@
-"""Fonts, colours and paragraph styles of the printed sheets (reportlab, for desktop.pdf)."""
+"""Colours and paragraph styles of the printed sheets (reportlab, for desktop.pdf)."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph as RLParagraph
+
+from desktop.pdf.text import Typesetter
 
 __all__ = [
     "ACCENT",
@@ -23,20 +18,8 @@ __all__ = [
     "NOTICES",
     "RULE",
     "SHADE",
-    "FontFiles",
     "Styles",
-    "para",
-    "register_fonts",
 ]
-
-
-@dataclass(frozen=True)
-class FontFiles:
-    """The TTF files all text is set in (the caller knows where resources live)."""
-
-    regular: Path
-    bold: Path
-    italic: Path
 
 
 # -- colours and styles -----------------------------------------------------------------------
@@ -60,30 +43,16 @@ NOTICES: dict[str, tuple[Any, Any]] = {  # tone -> (background, border)
     "demo": (colors.HexColor("#fdecea"), colors.HexColor("#c0392b")),
 }
 
-_FONT_LOCK = threading.Lock()
-_FONT_NAMES: dict[tuple[str, str, str], tuple[str, str, str]] = {}
-
-
-def register_fonts(fonts: FontFiles) -> tuple[str, str, str]:
-    """Register the TTFs once per process; returns (regular, bold, italic) font names."""
-    key = (str(fonts.regular), str(fonts.bold), str(fonts.italic))
-    with _FONT_LOCK:
-        names = _FONT_NAMES.get(key)
-        if names is None:
-            base = f"ClinicSans{len(_FONT_NAMES) or ''}"
-            names = (base, f"{base}-Bold", f"{base}-Italic")
-            for name, path in zip(names, key, strict=True):
-                pdfmetrics.registerFont(TTFont(name, path))
-            pdfmetrics.registerFontFamily(
-                base, normal=names[0], bold=names[1], italic=names[2], boldItalic=names[1]
-            )
-            _FONT_NAMES[key] = names
-        return names
-
 
 class Styles:
-    def __init__(self, regular: str, bold: str, italic: str) -> None:
-        self.regular, self.bold, self.italic = regular, bold, italic
+    """Paragraph styles of the sheets, and `para` to set a text in one of them."""
+
+    def __init__(self, typesetter: Typesetter) -> None:
+        fonts = typesetter.fonts
+        self.regular, self.bold, self.italic = fonts.regular, fonts.bold, fonts.italic
+        self.ts = typesetter
+        self.para = typesetter.para
+        regular, bold = self.regular, self.bold
 
         def style(name: str, **kw: Any) -> Any:
             base: dict[str, Any] = {
@@ -142,8 +111,5 @@ class Styles:
         self.notice_title = style("notice_title", fontName=bold, spaceAfter=2)
         self.sig_name = style("sig_name", fontName=bold, fontSize=10, leading=12.5)
         self.sig_meta = style("sig_meta", fontSize=8.5, leading=11, textColor=MUTED)
-
-
-def para(text: str, style: Any) -> Any:
-    """A paragraph of plain text: markup characters are escaped, line breaks kept."""
-    return RLParagraph(escape(text).replace("\n", "<br/>"), style)
+        self.clinic = style("clinic", fontName=bold, fontSize=15, leading=18, textColor=ACCENT)
+        self.clinic_line = style("clinic_line", fontSize=8.5, leading=10.8, textColor=MUTED)

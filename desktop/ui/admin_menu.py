@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QMessageBox, QWidget
 
@@ -213,7 +213,8 @@ class AdminActions(QObject):
 
         def answered(_result: int) -> None:
             if box.clickedButton() is replace:
-                self.restore_from(src, other_clinic=True)
+                # After the box is gone: the restore signs everyone out and closes dialogs.
+                QTimer.singleShot(0, lambda: self.restore_from(src, other_clinic=True))
 
         box.finished.connect(answered)
         box.open()

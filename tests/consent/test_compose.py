@@ -694,3 +694,14 @@ def test_referral_after_an_override_to_defer() -> None:
 def test_referral_is_refused_unless_deferred() -> None:
     with pytest.raises(ValidationError, match="deferred decision"):
         compose_referral(template("referral"), document_id="R", **minor_amber_case())
+
+
+def test_right_to_left_values_are_isolated_in_template_sentences() -> None:
+    """An Arabic name inside an English sentence is a bidi isolate (FSI ... PDI), so that a
+    number after it stays after it; Latin values are left exactly as typed."""
+    case = minor_amber_case()
+    case["patient"] = replace(case["patient"], given_name="فاطمة", family_name="الزهراء")
+    text = all_text(compose_consent(template("consent"), document_id="CONS-1", **case))
+    assert "\u2068فاطمة الزهراء\u2069 is under 18" in text
+    assert "Name: فاطمة الزهراء" in text  # a value of its own needs no isolate
+    assert "\u2068" not in all_text(compose_minor())

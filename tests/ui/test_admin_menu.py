@@ -148,7 +148,8 @@ def test_another_clinics_backup_is_restored_only_after_a_second_confirmation(
     window.admin.restore_from(foreign)
     (box,) = [b for b in message_boxes() if b.objectName() == "otherClinic"]
     replace = next(b for b in box.buttons() if "Replace" in b.text())
-    replace.click()
+    with qtbot.waitSignal(window.admin.restored, timeout=10000):
+        replace.click()
     close_message_boxes()
     disk_clinic.session.login("owner", OWNER_PASSWORD)
     assert [p.given_name for p in disk_clinic.patients.search("")] == ["Mei"]
