@@ -10,7 +10,7 @@ RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 ARGS ?=
 
-.PHONY: run demo test test-fast lint bench clean
+.PHONY: run demo test test-fast lint bench reliability clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ test: lint
 # While working: pytest alone, without the tests marked slow. `make test` (CI) runs everything.
 test-fast: $(TEST_STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow"
+
+# Crash safety in full: SIGKILL between every two steps of every use case, 200 kills at random
+# moments, 3 programs x 100 writes, a full disk, read-only files (a short version is in `test`).
+reliability: $(TEST_STAMP)
+	CLINIC_RELIABILITY=full QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s tests/reliability
 
 bench: $(TEST_STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s tests/bench -p no:cacheprovider

@@ -74,10 +74,31 @@ class Anchors:
         return AnchorState(best[0], best[1], alarm)
 
     def write(self, count: int, digest: str) -> None:
+        """Record the trail's end (an announced restore end is settled by this)."""
         for path in self.paths:
             data = self._read(path)
             data.update(count=count, hash=digest)
+            data.pop("expected", None)
             self._replace(path, data)
+
+    def expect(self, count: int, digest: str) -> None:
+        """A restore is about to replace the database with one whose trail ends at
+        (`count`, `digest`): either end is right until the next `write`."""
+        for path in self.paths:
+            data = self._read(path)
+            data["expected"] = {"count": count, "hash": digest}
+            self._replace(path, data)
+
+    def expected(self) -> tuple[int, str] | None:
+        """The trail end a restore announced, if it has not been confirmed yet."""
+        for path in self.paths:
+            data = self._read(path).get("expected")
+            if isinstance(data, dict):
+                try:
+                    return int(data["count"]), str(data["hash"])
+                except (KeyError, TypeError, ValueError):
+                    continue
+        return None
 
     def raise_alarm(self, alarm: AuditAlarm) -> None:
         for path in self.paths:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from desktop.audit import AuditEntry
+from desktop.clinic.anchors import Anchors
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.session import Session
 from desktop.errors import Conflict, OtherClinic, StorageError, ValidationError
@@ -110,16 +112,36 @@ class Backups:
             stamp = self._clock().strftime("%Y%m%d-%H%M%S")
             kept = self.backup(target.parent / f"{target.stem}-before-restore-{stamp}.sqlite")
             trail = store.audit.entries()  # what happened here, to carry past the restore
+            # The copy's trail is completed before it takes the database's place, so the
+            # restore and what it carried over are recorded whenever the swap happens.
+            head = self._complete_trail(facts.path, trail, kept.name, src.name)
+            self._audit.anchors.expect(*head)  # a crash after the swap: the anchors agree
             store.close()
             os.replace(facts.path, target)  # atomic: the old file or the new one
             _sync_folder(target.parent)
         finally:
             facts.path.unlink(missing_ok=True)
-        audit = self._reopen(target)
-        carried = audit.carry(trail, kept.name)
-        audit.record("restore", f"file:{src.name}", kept=kept.name, carried=carried)
+            facts.path.with_name(facts.path.name + ".lock").unlink(missing_ok=True)
+        self._reopen(target).anchors.write(*head)
         log.info("database restored from %s; previous copy kept at %s", src, kept)
         return kept
+
+    def _complete_trail(
+        self, copy: Path, trail: Sequence[AuditEntry], kept: str, source: str
+    ) -> tuple[int, str]:
+        """Append to the checked copy's trail what the replaced trail recorded since the
+        backup, then the restore itself; returns the copy's new (count, last hash)."""
+        restored = SqliteStore(copy)  # brings an older backup's schema up to date too
+        try:
+            audit = AuditLog(restored, self._clock, self._session.actor_name, Anchors(()))
+            with restored.transaction():
+                carried = audit.carry(trail, kept)
+                audit.record("restore", f"file:{source}", kept=kept, carried=carried)
+            last = restored.audit.last()
+            assert last is not None
+            return last.seq, last.hash
+        finally:
+            restored.close()
 
     def _same_clinic(self, clinic_id: str | None, first_audit_hash: str | None) -> bool:
         here = self._store.settings.get("clinic_id")
