@@ -151,7 +151,7 @@ def test_three_programs_writing_at_once_lose_nothing(template: Path, tmp_path: P
             env=env,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for name in ("Ann", "Ben", "Cat")
     ]
     errors = [p.communicate(timeout=300)[1] for p in procs]
