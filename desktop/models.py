@@ -18,6 +18,12 @@ ConsultationState = Literal["draft", "signed"]
 SignerRole = Literal["patient", "guardian", "clinician", "witness", "interpreter"]
 DocumentKind = Literal["consent", "aftercare", "referral"]
 ReviewResult = Literal["no_change", "depigmentation", "hyperpigmentation", "other"]
+REVIEW_RESULTS: tuple[ReviewResult, ...] = (
+    "no_change",
+    "depigmentation",
+    "hyperpigmentation",
+    "other",
+)
 
 SIGNER_ROLES: tuple[SignerRole, ...] = (
     "patient",
