@@ -131,8 +131,12 @@ def _parse_date(value: object, where: str) -> date:
 
 
 def assess_request(text: str) -> dict[str, Any]:
-    """The whole assess contract as a function: JSON text in, the output object back."""
-    from desktop.checklist import AssessContext, assess, assessment_to_json
+    """The whole assess contract as a function: JSON text in, the output object back.
+
+    Optional fields: "strict" (false), "test_spots" (a list of {"done", "review_4w",
+    "review_12w"}, read by the test-spot rules) and "checklist_version" (the newest when absent).
+    """
+    from desktop.checklist import AssessContext, assess, assessment_to_json, spots_from_json
     from desktop.clinic import load_checklist
 
     try:
@@ -147,11 +151,10 @@ def assess_request(text: str) -> dict[str, Any]:
         raise ValidationError(f"input holds a value that cannot be read ({exc})") from None
     if not isinstance(data, dict):
         raise ValidationError("input must be a JSON object with date, patient and answers")
-    unknown = sorted(set(data) - {"date", "patient", "answers", "strict"})
+    fields = ("date", "patient", "answers", "strict", "test_spots", "checklist_version")
+    unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ValidationError(
-            f"unknown field '{unknown[0]}'; allowed: date, patient, answers, strict"
-        )
+        raise ValidationError(f"unknown field '{unknown[0]}'; allowed: {', '.join(fields)}")
     if "date" not in data:
         raise ValidationError("'date' (the consultation date, e.g. 2026-11-25) is missing")
     on = _parse_date(data["date"], "date")
@@ -173,8 +176,12 @@ def assess_request(text: str) -> dict[str, Any]:
     strict = data.get("strict", False)
     if not isinstance(strict, bool):
         raise ValidationError("'strict' must be true or false")
-    definition = load_checklist()
-    result = assess(definition, answers, AssessContext(on, dob, strict=strict))
+    version = data.get("checklist_version")
+    if version is not None and not isinstance(version, str):
+        raise ValidationError("'checklist_version' must be a version like 2026.12.1")
+    spots = spots_from_json(data.get("test_spots", []))
+    definition = load_checklist(version=version)
+    result = assess(definition, answers, AssessContext(on, dob, strict=strict, test_spots=spots))
     return assessment_to_json(result)
 
 

@@ -258,16 +258,25 @@ def fill_demo(
         "Stable for 6 years per dermatology letter of 2026-10-02; clean test spot in 2025.",
         DEMO_CLINICIAN,
     )
+    # A test spot that lost pigment after its consultation was signed: the patient is flagged
+    # with that signed consultation, and a new consultation is red (T1).
     red_spot_c = consult(14, 90, "stable_vitiligo")
     red_spot = clinic.test_spots.record(red_spot_c, "left jawline", today - timedelta(days=90))
+    sign(red_spot_c)
     clinic.test_spots.review(
         red_spot.id, 4, "depigmentation", DEMO_CLINICIAN, on=today - timedelta(days=60)
     )
+    consult(14, 0, "stable_vitiligo")
     due_c = consult(15, 26, "skin_type_v")
     clinic.test_spots.record(due_c, "behind the right ear", today - timedelta(days=26))
+    # A test spot whose 4-week review was never recorded: today's consultation waits (T2).
     overdue_c = consult(16, 90, "stable_vitiligo")
     clinic.test_spots.record(overdue_c, "inner upper arm", today - timedelta(days=88))
+    consult(16, 0, "stable_vitiligo")
     consult(17, 0, "partial")
+    sign(consult(18, 0, "halo_naevus"))  # one risk marker: disclosed, the same advice twice
+    consult(19, 2, "psoriasis_koebner")  # caution: new psoriasis at the needle sites
+    consult(20, 4, "serum_reaction")  # clearance: an earlier reaction to the serum
     progress(f"{summary.consultations} demo consultations recorded")
     clinic.session.logout()
     return summary

@@ -18,6 +18,12 @@ ConsultationState = Literal["draft", "signed"]
 SignerRole = Literal["patient", "guardian", "clinician", "witness", "interpreter"]
 DocumentKind = Literal["consent", "aftercare", "referral"]
 ReviewResult = Literal["no_change", "depigmentation", "hyperpigmentation", "other"]
+REVIEW_RESULTS: tuple[ReviewResult, ...] = (
+    "no_change",
+    "depigmentation",
+    "hyperpigmentation",
+    "other",
+)
 
 #: Most characters a text field may hold ("Record.field" -> count). Short fields name someone or
 #: something and print in table cells, headers and signature captions; long ones are free text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,38 @@ def read_text(path: Path) -> str:
         raise ValidationError(f"{path.name}: cannot be read ({exc.strerror}).") from exc
 
 
-def checklist_text(checklist_id: str = DEFAULT_CHECKLIST) -> tuple[str, str]:
-    """The checklist definition's file name and text."""
+_VERSION = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6}){1,3}")
+_CHECKLIST_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def checklist_text(
+    checklist_id: str = DEFAULT_CHECKLIST, version: str | None = None
+) -> tuple[str, str]:
+    """A checklist definition file's name and text.
+
+    The newest version lives in `<id>.json`; every earlier version stays beside it, frozen, as
+    `<id>-<version>.json`. With `version`, its own file if there is one, else the newest file
+    (the caller checks that it is that version). ValidationError for a malformed ID or version.
+    """
+    if not _CHECKLIST_ID.fullmatch(checklist_id):
+        raise ValidationError(f"'{checklist_id[:40]}' is not a checklist ID.")
+    if version is not None and not _VERSION.fullmatch(version):
+        raise ValidationError(f"'{version[:40]}' is not a checklist version like 2026.12.1.")
     path = CHECKLISTS / f"{checklist_id}.json"
+    if version is not None and (CHECKLISTS / f"{checklist_id}-{version}.json").is_file():
+        path = CHECKLISTS / f"{checklist_id}-{version}.json"
     return path.name, read_text(path)
+
+
+def checklist_earlier_versions(checklist_id: str = DEFAULT_CHECKLIST) -> tuple[str, ...]:
+    """The versions kept beside the newest definition, from their file names."""
+    prefix = f"{checklist_id}-"
+    return tuple(
+        sorted(
+            (p.stem[len(prefix) :] for p in CHECKLISTS.glob(f"{checklist_id}-*.json")),
+            key=lambda v: tuple(int(x) for x in v.split(".")) if _VERSION.fullmatch(v) else (),
+        )
+    )
 
 
 def load_json(path: Path) -> Any:
@@ -41,9 +70,18 @@ def load_json(path: Path) -> Any:
 
 @functools.cache
 def consent_template_data(name: str) -> tuple[str, Any]:
-    """A consent/aftercare/referral template's file name and parsed JSON."""
+    """A consent/aftercare/referral template's file name and parsed JSON (the newest)."""
     path = CONSENT / f"{name}.json"
     return path.name, load_json(path)
+
+
+@functools.cache
+def consent_templates_data(kind: str) -> tuple[tuple[str, Any], ...]:
+    """Every version of a sheet template, newest first: `<kind>.json`, then the earlier
+    versions kept beside it as `<kind>-<version>.json` (file name and parsed JSON each)."""
+    paths = [CONSENT / f"{kind}.json"]
+    paths += sorted(CONSENT.glob(f"{kind}-*.json"), reverse=True)
+    return tuple((path.name, load_json(path)) for path in paths)
 
 
 def demo_clinic_data() -> tuple[str, Any]:

@@ -85,7 +85,7 @@ def disk_clinic(clock: FakeClock, tmp_path: Path) -> Iterator[Clinic]:
 
 
 def green_answers() -> dict[str, Any]:
-    """A complete checklist with no finding at all (V1 = no)."""
+    """A complete checklist (of the newest version) with no finding at all (V1 = no)."""
     return {
         "V1": "no",
         "V5": "none",
@@ -94,6 +94,7 @@ def green_answers() -> dict[str, Any]:
         "V8": "no",
         "V9": "no",
         "V10": [],
+        "V12": "no",
         "G1": "no",
         "G2": "no",
         "G3": "no",
@@ -106,6 +107,8 @@ def green_answers() -> dict[str, Any]:
         "G10": "II",
         "G11": "no",
         "G13": "no",
+        "G14": "no",
+        "G15": "no",
     }
 
 

@@ -106,6 +106,24 @@ BAD_INPUTS: list[tuple[str, str]] = [
     ('{"date": ' + "9" * 5000 + "}", "cannot be read"),
     (json.dumps(request(answers=stable_vitiligo_answers() | {"V3": "soon\n\x1b[2J"})), "V3"),
     (json.dumps(request(extra=1)).replace("extra", "ex\\u001btra"), "unknown field"),
+    # Checklist 2026.12.1: a repeated token, test spots and an older version.
+    (json.dumps(request(answers=stable_vitiligo_answers() | {"V10": ["thyroid"] * 2})), "V10"),
+    (json.dumps(request(answers=stable_vitiligo_answers() | {"V6": ["confetti"] * 2})), "V6"),
+    (json.dumps(request(test_spots={"done": "2026-10-01"})), "test_spots"),
+    (json.dumps(request(test_spots=[{"done": "1 Oct 2026"}])), "test_spots[0].done"),
+    (json.dumps(request(test_spots=[{"review_4w": None}])), "test_spots[0].done"),
+    (
+        json.dumps(request(test_spots=[{"done": "2026-10-01", "review_4w": "fine"}])),
+        "test_spots[0].review_4w",
+    ),
+    (
+        json.dumps(request(test_spots=[{"done": "2026-10-01", "site": "jaw"}])),
+        "test_spots[0]: unknown field",
+    ),
+    (json.dumps(request(checklist_version="2026.10.9")), "no version 2026.10.9"),
+    (json.dumps(request(checklist_version="../x")), "has no version ../x"),
+    (json.dumps(request(checklist_version=2026)), "checklist_version"),
+    (json.dumps(request(checklist_version="2026.11.1")), "V12: not a question of checklist"),
 ]
 
 
@@ -127,6 +145,49 @@ def test_error_lines_show_control_characters_escaped(tmp_path: Path) -> None:
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert not any(c in result.stderr for c in ("\x1b", "\u202e", "\r"))
     assert "\\u001b" in result.stderr or "\\x1b" in result.stderr
+
+
+def test_a_repeated_token_is_named_with_the_allowed_tokens(tmp_path: Path) -> None:
+    body = json.dumps(request(answers=stable_vitiligo_answers() | {"V10": ["lupus", "lupus"]}))
+    result = run("assess", "-", stdin=body, home=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith('error: V10: "lupus" is listed twice; list each answer once')
+    assert "thyroid, alopecia_areata" in result.stderr
+
+
+def test_assess_reads_test_spots(tmp_path: Path) -> None:
+    spots = [
+        {"done": "2026-10-21", "review_4w": None, "review_12w": None},
+        {"done": "2026-01-05", "review_4w": "no_change", "review_12w": "no_change"},
+    ]
+    out = json.loads(run("assess", "-", stdin=json.dumps(request(test_spots=spots))).stdout)
+    assert [f["rule"] for f in out["fired"]] == ["A1", "T2"]
+    assert (out["general"], out["decision"]) == ("not_today", "defer")
+    spots[0]["review_4w"] = "no_change"  # a late review, recorded: the wait is over
+    out = json.loads(run("assess", "-", stdin=json.dumps(request(test_spots=spots))).stdout)
+    assert [f["rule"] for f in out["fired"]] == ["A1"]
+    spots[1]["review_12w"] = "depigmentation"
+    out = json.loads(run("assess", "-", stdin=json.dumps(request(test_spots=spots))).stdout)
+    assert [f["rule"] for f in out["fired"]] == ["T1", "A1"]
+    assert set(out) == {
+        "checklist", "vitiligo", "general", "decision", "vida", "risk_points", "age", "strict",
+        "fired",
+    }  # fmt: skip
+
+
+def test_assess_an_older_checklist_version(tmp_path: Path) -> None:
+    old = {k: v for k, v in request()["answers"].items() if k not in {"V12", "G14", "G15"}}
+    spots = [{"done": "2026-10-21", "review_4w": None, "review_12w": None}]
+    body = request(answers=old, checklist_version="2026.11.1", test_spots=spots)
+    result = run("assess", "-", stdin=json.dumps(body), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["checklist"] == {"id": "vitiligo-microneedling", "version": "2026.11.1"}
+    assert [f["rule"] for f in out["fired"]] == ["A1"]  # 2026.11.1 has no T2
+    assert out["fired"][0]["text"].startswith("Stable vitiligo.")
+    newest = json.loads(run("assess", "-", stdin=json.dumps(request())).stdout)
+    assert newest["checklist"]["version"] == "2026.12.1"
+    assert newest["fired"][0]["text"].startswith("Diagnosed vitiligo.")
 
 
 def test_assess_token_errors_list_the_allowed_tokens(tmp_path: Path) -> None:

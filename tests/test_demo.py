@@ -58,6 +58,16 @@ def test_demo_fills_every_kind_of_outcome(demo: tuple[Path, Path, str]) -> None:
         ]
         assert any(s.reviews for s in spots) and any(s.depigmented for s in spots)
         assert clinic.test_spots.due_reviews()
+        # Every demo consultation uses the newest checklist.
+        assert {c.checklist_version for c in consultations} == {clinic.checklist.version}
+        fired = {r for c in consultations if c.assessment for r in c.assessment.fired_ids()}
+        assert {"T1", "T2", "D1", "K5", "C6"} <= fired
+        # The depigmented test spot flags its patient and the consultation signed before it.
+        flags = clinic.test_spots.flags(p.id for p in clinic.patients.search("", 100))
+        assert len(flags) == 1
+        (flag,) = flags.values()
+        assert [s.site for s in flag.spots] == ["left jawline"]
+        assert [c.state for c in flag.consultations] == ["signed"]
     finally:
         clinic.close()
 

@@ -16,6 +16,7 @@ from desktop.checklist.assess import (
     RiskItem,
     Rule,
     Section,
+    SpotHistory,
     Token,
     VidaMap,
     age_on,
@@ -28,6 +29,7 @@ from desktop.checklist.assess import (
     parse_definition,
     parse_definition_text,
     risk_points,
+    spots_from_json,
     vida_score,
 )
 
@@ -47,6 +49,7 @@ __all__ = [
     "RiskItem",
     "Rule",
     "Section",
+    "SpotHistory",
     "Token",
     "VidaMap",
     "age_on",
@@ -59,5 +62,6 @@ __all__ = [
     "parse_definition",
     "parse_definition_text",
     "risk_points",
+    "spots_from_json",
     "vida_score",
 ]

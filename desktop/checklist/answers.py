@@ -46,11 +46,19 @@ def _normalize_one(q: Question, value: object) -> str | tuple[str, ...]:
         )
     if not isinstance(value, list | tuple):
         raise ValidationError(f"{q.id}: expected a list, not {shown(value)}; {_allowed(q)}", q.id)
+    seen: set[str] = set()
     for item in value:
         if not isinstance(item, str):
             raise ValidationError(f"{q.id}: an entry is {shown(item)}; {_allowed(q)}", q.id)
         if item not in q.values:
             raise ValidationError(f"{q.id}: {shown(item)} is not allowed; {_allowed(q)}", q.id)
+        if item in seen:
+            raise ValidationError(
+                f"{q.id}: {shown(item)} is listed twice; list each answer once "
+                f"(any of {', '.join(q.values)})",
+                q.id,
+            )
+        seen.add(item)
     return tuple(v for v in q.values if v in value)
 
 
@@ -59,7 +67,8 @@ def normalize_answers(
 ) -> NormalizedAnswers:
     """Validate answers and return them in definition order, list answers as ordered tuples.
 
-    Rejects unknown question IDs, values that are not allowed tokens, and answers the
+    Rejects unknown question IDs, values that are not allowed tokens, a list that repeats a
+    token, and answers the
     definition says must be absent (a question whose `required` condition does not hold).
     Unless `partial`, every applicable question must be answered. With `partial` (drafts),
     missing answers are fine, but present ones must still be valid *and applicable*: a

@@ -35,10 +35,12 @@ from desktop.checklist.definition import (
 from desktop.checklist.parse import parse_definition, parse_definition_text
 from desktop.errors import ValidationError
 from desktop.models import (
+    REVIEW_RESULTS,
     Assessment,
     Decision,
     FiredRule,
     GeneralOutcome,
+    ReviewResult,
     VitiligoOutcome,
 )
 
@@ -61,6 +63,7 @@ __all__ = [
     "RiskItem",
     "Rule",
     "Section",
+    "SpotHistory",
     "Token",
     "VidaMap",
     "age_on",
@@ -73,6 +76,7 @@ __all__ = [
     "parse_definition",
     "parse_definition_text",
     "risk_points",
+    "spots_from_json",
     "vida_score",
 ]
 
@@ -81,11 +85,39 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class SpotHistory:
+    """A test spot as the rules see it: the day it was done and the result of its 4- and
+    12-week reviews (one of REVIEW_RESULTS, or None while not recorded)."""
+
+    done: datetime.date
+    review_4w: ReviewResult | None = None
+    review_12w: ReviewResult | None = None
+
+    @property
+    def depigmented(self) -> bool:
+        return "depigmentation" in (self.review_4w, self.review_12w)
+
+
+@dataclass(frozen=True)
 class AssessContext:
+    """What the rules read besides the answers: the consultation date, the date of birth,
+    strict mode, and every test spot of the patient (any date, any consultation)."""
+
     date: datetime.date
     date_of_birth: datetime.date
     strict: bool = False
-    test_spot_depigmented: bool = False
+    test_spots: tuple[SpotHistory, ...] = ()
+
+    @property
+    def test_spot_depigmented(self) -> bool:
+        """A test spot lost pigment at a review (rule T1's context flag)."""
+        return any(s.depigmented for s in self.test_spots)
+
+    @property
+    def test_spot_review_pending(self) -> bool:
+        """A test spot done before the consultation date has no 4-week review recorded yet
+        (rule T2's context flag): "test spot first" means waiting for its result."""
+        return any(s.done < self.date and s.review_4w is None for s in self.test_spots)
 
 
 def _as_date(value: object, name: str) -> datetime.date:
@@ -134,9 +166,9 @@ def assess(
     if not isinstance(context, AssessContext):
         raise ValidationError("the assessment context is missing")
     age = age_on(context.date_of_birth, context.date)
-    for flag in ("strict", *CONTEXT_FLAGS):
-        if not isinstance(getattr(context, flag), bool):
-            raise ValidationError(f"{flag} must be true or false", flag)
+    if not isinstance(context.strict, bool):
+        raise ValidationError("strict must be true or false", "strict")
+    _check_spots(context.test_spots)
     values = normalize_answers(definition, answers, partial=False)
     points = risk_points(definition, values)
     flags = frozenset(f for f in CONTEXT_FLAGS if getattr(context, f))
@@ -160,6 +192,65 @@ def assess(
         strict=context.strict,
         fired=fired,
     )
+
+
+def _check_spots(spots: object) -> None:
+    if not isinstance(spots, tuple) or not all(
+        isinstance(s, SpotHistory)
+        and isinstance(s.done, datetime.date)
+        and all(r is None or r in REVIEW_RESULTS for r in (s.review_4w, s.review_12w))
+        for s in spots
+    ):
+        raise ValidationError("test_spots must be test spots with a date and review results")
+
+
+SPOT_KEYS = ("done", "review_4w", "review_12w")
+
+
+def spots_from_json(data: object) -> tuple[SpotHistory, ...]:
+    """Test spots in the assess command's form: a list of {"done": "YYYY-MM-DD",
+    "review_4w": R, "review_12w": R}, R null (not reviewed yet) or one of REVIEW_RESULTS.
+
+    Raises ValidationError naming the entry and the field, e.g. "test_spots[1].review_4w".
+    """
+    if not isinstance(data, list):
+        raise ValidationError(
+            f"test_spots must be a list of test spots, not {shown(data)}", "test_spots"
+        )
+    spots: list[SpotHistory] = []
+    for i, raw in enumerate(data):
+        where = f"test_spots[{i}]"
+        if not isinstance(raw, dict):
+            raise ValidationError(
+                f"{where} must be an object with {', '.join(SPOT_KEYS)}, not {shown(raw)}", where
+            )
+        unknown = sorted(str(k) for k in raw if k not in SPOT_KEYS)
+        if unknown:
+            raise ValidationError(
+                f"{where}: unknown field {shown(unknown[0])}; allowed: {', '.join(SPOT_KEYS)}",
+                where,
+            )
+        done = raw.get("done")
+        try:
+            day = datetime.date.fromisoformat(done) if isinstance(done, str) else None
+        except ValueError:
+            day = None
+        if day is None or not isinstance(done, str) or len(done) != 10:
+            raise ValidationError(
+                f"{where}.done: {shown(done)} is not a date like 2026-10-28", f"{where}.done"
+            )
+        results: list[ReviewResult | None] = []
+        for key in ("review_4w", "review_12w"):
+            value = raw.get(key)
+            if value is not None and value not in REVIEW_RESULTS:
+                raise ValidationError(
+                    f"{where}.{key}: {shown(value)} is not allowed; use null (not reviewed "
+                    f"yet) or one of {', '.join(REVIEW_RESULTS)}",
+                    f"{where}.{key}",
+                )
+            results.append(cast(ReviewResult | None, value))
+        spots.append(SpotHistory(day, results[0], results[1]))
+    return tuple(spots)
 
 
 def _vitiligo_outcome(fired: Iterable[FiredRule]) -> VitiligoOutcome:

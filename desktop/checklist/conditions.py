@@ -8,8 +8,10 @@ from typing import Literal
 
 from desktop.errors import ValidationError
 
-# Names of AssessContext flags a condition may test with {"context": NAME}.
-CONTEXT_FLAGS: tuple[str, ...] = ("test_spot_depigmented",)
+# Names of AssessContext flags a condition may test with {"context": NAME}: a test spot of the
+# patient lost pigment at a review; a test spot done before the consultation date awaits its
+# 4-week review.
+CONTEXT_FLAGS: tuple[str, ...] = ("test_spot_depigmented", "test_spot_review_pending")
 
 Kind = Literal["single", "multi"]
 AnswerOp = Literal["eq", "in", "nonempty", "contains"]

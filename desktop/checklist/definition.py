@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 Group = Literal["vitiligo", "general", "note"]
 
-FORMAT = 1
+# Definition file formats this app reads. Format 2 (checklist 2026.12.1 on) gives every rule a
+# patient text besides its clinician text; format 1 files have the clinician text only.
+FORMAT = 2
+FORMATS = (1, 2)
 SEVERITY_GROUP: Mapping[str, Group] = MappingProxyType(
     {
         "red": "vitiligo",
@@ -74,6 +77,9 @@ class Section:
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule; `text` is for the clinician (shown in the app), `patient_text` (format 2 on) is
+    what the sheets print: second person, plain words."""
+
     id: str
     title: str
     severity: str
@@ -82,6 +88,13 @@ class Rule:
     text: str
     sources: tuple[int, ...]
     when: Condition
+    patient_text: str | None = None
+
+    @property
+    def sheet_text(self) -> str:
+        """What a patient's sheet says about this rule: the patient text, or (in a format 1
+        definition, which has none) the clinician text those sheets always printed."""
+        return self.patient_text if self.patient_text is not None else self.text
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,7 @@ class ChecklistDefinition:
     outcomes: Mapping[str, Mapping[str, OutcomeText]]
     # Role name -> question or rule ID of this version (desktop.checklist.roles), checked on load.
     roles: Mapping[str, str]
+    format: int = 1
     _index: Mapping[str, Question] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -150,6 +164,13 @@ class ChecklistDefinition:
             if rule.id == rule_id:
                 return rule
         raise ValidationError(f"{rule_id!r} is not a rule of checklist {self.id} {self.version}")
+
+    def has_rule(self, rule_id: object) -> bool:
+        return any(rule.id == rule_id for rule in self.rules)
+
+    def plays(self, role: Role) -> bool:
+        """Whether this version maps `role` (a role added in a later version may be absent)."""
+        return role.name in self.roles
 
     def question_id(self, role: QuestionRole) -> str:
         """The ID of the question that plays `role` in this version (ValidationError if none)."""

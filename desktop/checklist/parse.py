@@ -11,7 +11,7 @@ from typing import cast
 from desktop.checklist.answers import shown
 from desktop.checklist.conditions import QuestionShape, parse_condition
 from desktop.checklist.definition import (
-    FORMAT,
+    FORMATS,
     OUTCOME_KINDS,
     SEVERITY_GROUP,
     TOKEN_PATTERN,
@@ -127,8 +127,11 @@ def parse_definition(data: object, source: str) -> ChecklistDefinition:
 
 def _parse_definition(r: _Reader, data: object) -> ChecklistDefinition:
     top = r.obj(data, "", _TOP_KEYS)
-    if top["format"] != FORMAT:
-        raise r.fail("format", f"unsupported format {top['format']!r}; this app reads {FORMAT}")
+    form = top["format"]
+    if isinstance(form, bool) or form not in FORMATS:
+        readable = " and ".join(str(f) for f in FORMATS)
+        raise r.fail("format", f"unsupported format {form!r}; this app reads {readable}")
+    assert isinstance(form, int)
     checklist_id = r.match(top["id"], "id", "id", re.compile(r"[a-z0-9]+(-[a-z0-9]+)*"))
     version = r.match(top["version"], "version", "version", _VERSION)
     sources = _parse_sources(r, top["sources"])
@@ -138,7 +141,7 @@ def _parse_definition(r: _Reader, data: object) -> ChecklistDefinition:
     }
     sections, questions = _parse_sections(r, top["sections"], sources)
     shapes = {q.id: (q.kind, q.values) for q in questions}
-    rules = _parse_rules(r, top["rules"], shapes, basis_tags, sources)
+    rules = _parse_rules(r, top["rules"], shapes, basis_tags, sources, patient_texts=form >= 2)
     risk_items, risk_sources = _parse_risk(r, top["risk_points"], shapes, sources)
     return ChecklistDefinition(
         id=checklist_id,
@@ -154,7 +157,8 @@ def _parse_definition(r: _Reader, data: object) -> ChecklistDefinition:
         risk_sources=risk_sources,
         sources=sources,
         outcomes=_parse_outcomes(r, top["outcomes"]),
-        roles=_parse_roles(r, top["roles"], questions, rules),
+        roles=_parse_roles(r, top["roles"], questions, rules, version),
+        format=form,
     )
 
 
@@ -243,9 +247,15 @@ def _parse_rules(
     shapes: Mapping[str, QuestionShape],
     basis_tags: Mapping[str, str],
     sources: Mapping[int, str],
+    *,
+    patient_texts: bool,
 ) -> tuple[Rule, ...]:
+    """The rules; with `patient_texts` (format 2 on) each needs a "patient_text" too."""
     rules: list[Rule] = []
-    fields = ("id", "title", "severity", "group", "basis", "text", "sources", "when")
+    fields: tuple[str, ...] = ("id", "title", "severity", "group", "basis", "text", "sources")
+    fields = (*fields, "when")
+    if patient_texts:
+        fields = (*fields, "patient_text")
     for i, raw in enumerate(r.items(data, "rules", "rules")):
         where = r.entry(raw, "rule", f"rules[{i}]")
         d = r.obj(raw, where, fields)
@@ -278,6 +288,9 @@ def _parse_rules(
                 text=r.text(d["text"], where, "text"),
                 sources=r.refs(d["sources"], where, sources),
                 when=parse_condition(d["when"], f"{r.source}: {where}", shapes),
+                patient_text=(
+                    r.text(d["patient_text"], where, "patient_text") if patient_texts else None
+                ),
             )
         )
     return tuple(rules)
@@ -332,10 +345,21 @@ def _parse_risk(
     return tuple(items), r.refs(d["sources"], "risk_points", sources)
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 def _parse_roles(
-    r: _Reader, data: object, questions: tuple[Question, ...], rules: tuple[Rule, ...]
+    r: _Reader,
+    data: object,
+    questions: tuple[Question, ...],
+    rules: tuple[Rule, ...],
+    version: str,
 ) -> Mapping[str, str]:
-    """Check that every role the code needs maps to a question or rule of the right kind."""
+    """Check that every role the code needs maps to a question or rule of the right kind.
+
+    A role introduced after `version` (its `since` is later) may be left unmapped.
+    """
     if not isinstance(data, dict):
         raise r.fail("roles", "expected a JSON object of role names to question or rule IDs")
     names = [role.name for role in ROLES]
@@ -348,6 +372,8 @@ def _parse_roles(
     for role in ROLES:
         need = "question" if isinstance(role, QuestionRole) else "rule"
         if role.name not in data:
+            if role.since is not None and _version_key(version) < _version_key(role.since):
+                continue
             raise r.fail(
                 "roles",
                 f"the role {role.name!r} is not mapped; map it to the {need} ID of {role.meaning}",

@@ -22,9 +22,12 @@ __all__ = [
     "FAMILY_HISTORY",
     "GUARDIAN",
     "PIGMENTATION_RISK",
+    "PIGMENT_SIGNS",
     "RISK_MARKERS",
     "ROLES",
     "SKIN_TYPE",
+    "TEST_SPOT_DEPIGMENTED",
+    "TEST_SPOT_PENDING",
     "QuestionRole",
     "Role",
     "RuleRole",
@@ -33,21 +36,30 @@ __all__ = [
 
 @dataclass(frozen=True)
 class QuestionRole:
-    """A question the code reads: its answer `kind`, and the `tokens` the code compares with."""
+    """A question the code reads: its answer `kind`, and the `tokens` the code compares with.
+
+    `since`: the definition version that introduced the role; older versions leave it unmapped
+    and the code asks `definition.plays(role)` first. None: every version maps it.
+    """
 
     name: str
     meaning: str
     kind: Kind
     tokens: tuple[str, ...] = ()
+    since: str | None = None
 
 
 @dataclass(frozen=True)
 class RuleRole:
-    """A rule the code looks for among the fired rules; `group` is the group it must be in."""
+    """A rule the code looks for among the fired rules; `group` is the group it must be in.
+
+    `since` as for QuestionRole.
+    """
 
     name: str
     meaning: str
     group: Group
+    since: str | None = None
 
 
 Role = QuestionRole | RuleRole
@@ -76,6 +88,13 @@ SKIN_TYPE = QuestionRole(
     "single",
     FITZPATRICK_TYPES,
 )
+PIGMENT_SIGNS = QuestionRole(
+    "pigment_signs",
+    "the question about halo naevi or a lock of white hair (a risk marker when 'yes')",
+    "single",
+    ("yes",),
+    since="2026.12.1",
+)
 
 # Rules -------------------------------------------------------------------------------------
 GUARDIAN = RuleRole(
@@ -103,16 +122,31 @@ DISCLOSURE = RuleRole(
     "the note that a single risk marker is disclosed on the consent sheet",
     "note",
 )
+TEST_SPOT_DEPIGMENTED = RuleRole(
+    "test_spot_depigmented",
+    "the red rule for a test spot that lost pigment at a review",
+    "vitiligo",
+)
+TEST_SPOT_PENDING = RuleRole(
+    "test_spot_pending",
+    "the rule that waits for the 4-week review of a test spot done before the consultation",
+    "general",
+    since="2026.12.1",
+)
 
-# Every role the code needs: a definition version must map each of them.
+# Every role the code needs: a definition version must map each of them, except the roles
+# introduced after it (`since` a later version).
 ROLES: tuple[Role, ...] = (
     DIAGNOSIS,
     FAMILY_HISTORY,
     AUTOIMMUNE,
     SKIN_TYPE,
+    PIGMENT_SIGNS,
     GUARDIAN,
     PIGMENTATION_RISK,
     DIAGNOSED_VITILIGO,
     RISK_MARKERS,
     DISCLOSURE,
+    TEST_SPOT_DEPIGMENTED,
+    TEST_SPOT_PENDING,
 )

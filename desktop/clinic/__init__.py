@@ -1,15 +1,17 @@
 """The facade: `Clinic` composes one service per concept; every use case goes through it."""
 
+from desktop.clinic.checklists import load_checklist
 from desktop.clinic.consultations import (
     MIN_OVERRIDE_REASON,
     ConsultationOverview,
     LiveAssessment,
 )
 from desktop.clinic.documents import SheetPreview, VerifyReport
-from desktop.clinic.facade import Clinic, load_checklist, local_now
+from desktop.clinic.facade import Clinic, local_now
 from desktop.clinic.patients import PatientSearch
 from desktop.clinic.session import system_actor
-from desktop.clinic.test_spots import REVIEW_RESULTS, REVIEW_WEEKS, DueReview
+from desktop.clinic.test_spots import REVIEW_WEEKS, DueReview, SpotFlag
+from desktop.models import REVIEW_RESULTS
 
 __all__ = [
     "MIN_OVERRIDE_REASON",
@@ -21,6 +23,7 @@ __all__ = [
     "LiveAssessment",
     "PatientSearch",
     "SheetPreview",
+    "SpotFlag",
     "VerifyReport",
     "load_checklist",
     "local_now",

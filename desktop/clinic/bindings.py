@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
 from desktop.clinic.audit_log import AuditLog
+from desktop.clinic.checklists import Checklists
 from desktop.clinic.settings import read_profile
 from desktop.models import Consultation, DocumentKind, Signature
 from desktop.storage import Store
-
-if TYPE_CHECKING:
-    from desktop.checklist import ChecklistDefinition
 
 VOID_REASON = "the sheet's content changed after they signed"
 
@@ -29,12 +24,10 @@ class SignatureBindings:
     whose hash no longer matches (each removal audited, with the reason).
     """
 
-    def __init__(
-        self, store: Store, audit: AuditLog, checklist: Callable[[], ChecklistDefinition]
-    ) -> None:
+    def __init__(self, store: Store, audit: AuditLog, checklists: Checklists) -> None:
         self._store = store
         self._audit = audit
-        self._checklist = checklist
+        self._checklists = checklists
 
     def content_sha256(self, c: Consultation) -> str | None:
         """The hash of what `c`'s sheets ask their signers to agree to; None while the
@@ -49,7 +42,7 @@ class SignatureBindings:
             patient=self._store.patients.get(c.patient_id),
             consultation=c,
             test_spots=self._store.test_spots.for_patient(c.patient_id),
-            checklist=self._checklist(),
+            checklist=self._checklists.of(c),
         )
 
     def stale(self, c: Consultation) -> list[Signature]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from desktop.auth import User
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.bindings import SignatureBindings
+from desktop.clinic.checklists import Checklists
 from desktop.clinic.revisions import check_revision
 from desktop.clinic.session import Session
 from desktop.errors import Conflict, ValidationError
@@ -47,7 +48,9 @@ class ConsultationOverview:
 
     `missing`: required checklist answers not yet given (question IDs, in checklist order);
     `required_signers`: who must sign (empty until the checklist is complete);
-    `signatures` captured so far; `documents` sealed (only once signed).
+    `signatures` captured so far; `documents` sealed (only once signed);
+    `newer_checklist`: the newest checklist version when this draft is on an older one (it
+    can be moved with `upgrade_checklist`), else None.
     """
 
     consultation: Consultation
@@ -55,6 +58,7 @@ class ConsultationOverview:
     required_signers: tuple[SignerRole, ...]
     signatures: tuple[Signature, ...]
     documents: tuple[Document, ...]
+    newer_checklist: str | None = None
 
     @property
     def signed_roles(self) -> frozenset[str]:
@@ -72,8 +76,9 @@ class LiveAssessment:
 class Consultations:
     """Consultations and their checklist, under the signed-in user's permissions.
 
-    `checklist` gives the definition new consultations use (loaded on first call). Each use
-    case is one transaction with its audit entry; every saved change raises the revision,
+    New consultations use the newest checklist version; everything about a consultation
+    (validation, assessment, sheets) uses its own stored version, for ever (`checklists`).
+    Each use case is one transaction with its audit entry; every saved change raises the revision,
     and a save that names an older revision is refused (StaleRecord). A change to what the
     sheets say voids the signatures captured on the older content (`bindings`).
     """
@@ -84,15 +89,19 @@ class Consultations:
         session: Session,
         audit: AuditLog,
         clock: Callable[[], datetime],
-        checklist: Callable[[], ChecklistDefinition],
+        checklists: Checklists,
         bindings: SignatureBindings,
     ) -> None:
         self._store = store
         self._session = session
         self._audit = audit
         self._clock = clock
-        self._checklist = checklist
+        self._checklists = checklists
         self._bindings = bindings
+
+    def checklist_for(self, c: Consultation) -> ChecklistDefinition:
+        """The checklist definition of `c`'s own version (the form, texts and rules to show)."""
+        return self._checklists.of(c)
 
     def _save(self, c: Consultation) -> Consultation:
         """Store `c` (read in this transaction) as its next revision; void stale signatures."""
@@ -134,7 +143,7 @@ class Consultations:
         if on < patient.date_of_birth:
             raise ValidationError("The consultation date is before the patient's birth.", "date")
         now = self._clock()
-        checklist = self._checklist()
+        checklist = self._checklists.newest()
         consultation = Consultation(
             id=new_id(),
             patient_id=patient_id,
@@ -223,22 +232,26 @@ class Consultations:
         if on is not None:
             c = replace(c, date=on)
         if answers is not None:
-            checklist = self._checklist()
+            checklist = self._checklists.of(c)
             raw = {k: v for k, v in answers.items() if v is not None and v != ""}
             pruned = {k: v for k, v in raw.items() if self._applies(checklist, k, raw)}
             c = replace(c, answers=normalize_answers(checklist, pruned, partial=True))
-            self._check_examination(user, old.answers, c.answers)
+            self._check_examination(user, checklist, old.answers, c.answers)
         c = self._save(self.reassessed(c))
         self._audit.record("update consultation", f"consultation:{c.id}", c.patient_id)
         if c.assessment is not None and c.assessment != old.assessment:
             self._record_assessment(c)
         return c
 
+    @staticmethod
     def _check_examination(
-        self, user: User, old: Mapping[str, AnswerValue], new: Mapping[str, AnswerValue]
+        user: User,
+        checklist: ChecklistDefinition,
+        old: Mapping[str, AnswerValue],
+        new: Mapping[str, AnswerValue],
     ) -> None:
         """Examination findings are the clinician's to record."""
-        exam = [q.id for q in self._checklist().questions if q.examination]
+        exam = [q.id for q in checklist.questions if q.examination]
         if any(old.get(q) != new.get(q) for q in exam):
             user.require("consultation.examine")
 
@@ -279,14 +292,70 @@ class Consultations:
         except ValidationError:
             return True  # unknown IDs are reported by normalize_answers
 
+    def upgrade_checklist(
+        self, consultation_id: str, *, revision: int | None = None
+    ) -> Consultation:
+        """Move a draft started under an older checklist version to the newest version.
+
+        Every answer the newest version can take carries over unchanged; the questions it adds
+        then show as missing, so the draft has no assessment until they are answered (an
+        answer it cannot take, if any, is dropped and named in the audit entry). As with any
+        edit that changes the assessment, a clinician's override is cleared and signatures
+        taken on the older sheets are voided (audited). Signed consultations stay on their
+        version for ever: Conflict. Conflict too when the draft is on the newest version
+        already; StaleRecord when `revision` is not the draft's current one.
+
+        Permission: consultation.edit, the permission that enters answers: the move changes
+        no answer and no examination finding, it only asks more questions, and whoever
+        answers them is checked as for any answer (examination questions need
+        consultation.examine). The clinician's decision is not bypassed: the new assessment
+        follows the same rules and an override is made again by a clinician.
+        """
+        self._session.require("consultation.edit")
+        with self._store.transaction():
+            old = self._store.consultations.get(consultation_id)
+            if old.state != "draft":
+                raise Conflict(
+                    f"This consultation was signed under checklist {old.checklist_version} and "
+                    "stays on it; record an addendum to use the newest checklist."
+                )
+            check_revision(self._store, revision, old)
+            return self._upgrade(old)
+
+    def _upgrade(self, old: Consultation) -> Consultation:
+        from desktop.checklist import missing_required
+
+        newest = self._checklists.newest()
+        if (old.checklist_id, old.checklist_version) == (newest.id, newest.version):
+            raise Conflict(f"This draft already uses the newest checklist ({newest.version}).")
+        earlier = self._checklists.of(old)
+        answers = carried_answers(newest, old.answers)
+        c = replace(old, checklist_id=newest.id, checklist_version=newest.version, answers=answers)
+        c = self._save(self.reassessed(c))
+        known = {q.id for q in earlier.questions}
+        self._audit.record(
+            "upgrade checklist",
+            f"consultation:{c.id}",
+            c.patient_id,
+            from_version=old.checklist_version,
+            to_version=newest.version,
+            dropped=sorted(set(old.answers) - set(answers)),
+            new_questions=[q for q in missing_required(newest, answers) if q not in known],
+        )
+        if c.assessment is not None:
+            self._record_assessment(c)
+        log.info("consultation %s moved to checklist %s", c.id, newest.version)
+        return c
+
     def save_clinician(self, c: Consultation, name: str) -> Consultation:
         """Name the clinician on draft `c` (read in the caller's transaction): the clinician
         who signs a consultation nobody was named on."""
         return self._save(replace(c, clinician=name))
 
     def context(self, c: Consultation) -> AssessContext:
-        """What the rules need besides the answers: dates, strict mode, test-spot results."""
-        from desktop.checklist import AssessContext
+        """What the rules need besides the answers: dates, strict mode, and every test spot
+        of the patient with the day it was done and its review results."""
+        from desktop.checklist import AssessContext, SpotHistory
 
         patient = self._store.patients.get(c.patient_id)
         spots = self._store.test_spots.for_patient(c.patient_id)
@@ -294,14 +363,21 @@ class Consultations:
             date=c.date,
             date_of_birth=patient.date_of_birth,
             strict=c.strict,
-            test_spot_depigmented=any(s.depigmented for s in spots),
+            test_spots=tuple(
+                SpotHistory(
+                    s.done_on,
+                    r4.result if (r4 := s.review(4)) is not None else None,
+                    r12.result if (r12 := s.review(12)) is not None else None,
+                )
+                for s in spots
+            ),
         )
 
     def current_assessment(self, c: Consultation) -> Assessment:
         """Assess `c`'s complete answers now; ValidationError names what is missing."""
         from desktop.checklist import assess, missing_required
 
-        checklist = self._checklist()
+        checklist = self._checklists.of(c)
         missing = missing_required(checklist, c.answers)
         if missing:
             raise ValidationError(
@@ -313,7 +389,7 @@ class Consultations:
         """Keep the stored assessment in step with the answers (None while incomplete)."""
         from desktop.checklist import assess, missing_required
 
-        checklist = self._checklist()
+        checklist = self._checklists.of(c)
         if missing_required(checklist, c.answers):
             assessment = None
         else:
@@ -324,10 +400,16 @@ class Consultations:
         return replace(c, assessment=assessment, override=override)
 
     def reassess_drafts(self, patient_id: str) -> None:
-        """Reassess every open draft of a patient (after a test spot's result changed)."""
+        """Reassess every open draft of a patient (after a test spot or its review changed);
+        a draft whose assessment is unchanged is left as it is."""
         with self._store.transaction():
             for draft in self._store.consultations.drafts(patient_id):
-                self._save(self.reassessed(draft))
+                again = self.reassessed(draft)
+                if again.assessment == draft.assessment and again.override == draft.override:
+                    continue
+                saved = self._save(again)
+                if saved.assessment is not None:
+                    self._record_assessment(saved)
 
     def live_assessment(self, consultation_id: str) -> LiveAssessment:
         """The stored assessment if the checklist is complete, else what is still missing."""
@@ -335,7 +417,7 @@ class Consultations:
 
         self._session.require("patient.view")
         c = self._store.consultations.get(consultation_id)
-        missing = missing_required(self._checklist(), c.answers)
+        missing = missing_required(self._checklists.of(c), c.answers)
         return LiveAssessment(c.assessment if not missing else None, tuple(missing))
 
     def overview(self, consultation_id: str) -> ConsultationOverview:
@@ -345,8 +427,8 @@ class Consultations:
 
         self._session.require("patient.view")
         c = self._store.consultations.get(consultation_id)
-        missing = tuple(missing_required(self._checklist(), c.answers))
-        checklist = self._checklist()
+        checklist = self._checklists.of(c)
+        missing = tuple(missing_required(checklist, c.answers))
         required = (
             required_signer_roles(checklist, c.assessment)
             if c.assessment is not None and not missing
@@ -359,7 +441,14 @@ class Consultations:
             required_signers=tuple(required),
             signatures=tuple(self._store.signatures.for_consultation(c.id)),
             documents=tuple(documents),
+            newer_checklist=self._newer_checklist(c),
         )
+
+    def _newer_checklist(self, c: Consultation) -> str | None:
+        newest = self._checklists.newest()
+        if c.state != "draft" or c.checklist_id != newest.id:
+            return None
+        return newest.version if c.checklist_version != newest.version else None
 
     def assess(self, consultation_id: str) -> Assessment:
         """Assess a complete checklist and store the result; incomplete -> ValidationError."""
@@ -368,7 +457,7 @@ class Consultations:
         self._session.require("consultation.edit")
         with self._store.transaction():
             c = self.draft(consultation_id)
-            assessment = assess(self._checklist(), c.answers, self.context(c))
+            assessment = assess(self._checklists.of(c), c.answers, self.context(c))
             c = self._save(replace(c, assessment=assessment))
             self._record_assessment(c)
         return assessment
@@ -437,7 +526,7 @@ class Consultations:
         if original.state != "signed":
             raise Conflict("Only a signed consultation needs an addendum; edit the draft itself.")
         now = self._clock()
-        checklist = self._checklist()
+        checklist = self._checklists.newest()
         addendum = replace(
             original,
             id=new_id(),
@@ -445,6 +534,7 @@ class Consultations:
             date=now.date(),
             checklist_id=checklist.id,
             checklist_version=checklist.version,
+            answers=carried_answers(checklist, original.answers),
             assessment=None,
             override=None,
             state="draft",
@@ -465,6 +555,30 @@ class Consultations:
             amends=original.id,
         )
         return addendum
+
+
+def carried_answers(
+    checklist: ChecklistDefinition, answers: Mapping[str, AnswerValue]
+) -> dict[str, AnswerValue]:
+    """The answers (given under another version) that `checklist` can take as they are: its
+    own questions, with allowed tokens, that apply; in its question order."""
+    kept: dict[str, AnswerValue] = {}
+    for q in checklist.questions:
+        value = answers.get(q.id)
+        if isinstance(value, str) and q.kind == "single" and value in q.values:
+            kept[q.id] = value
+        elif (
+            isinstance(value, tuple | list)
+            and q.kind == "multi"
+            and len(set(value)) == len(value)
+            and all(v in q.values for v in value)
+        ):
+            kept[q.id] = tuple(value)
+    while True:  # drop answers that no longer apply (a condition on a dropped answer)
+        applying = {k: v for k, v in kept.items() if Consultations._applies(checklist, k, kept)}
+        if applying == kept:
+            return kept
+        kept = applying
 
 
 def valid_procedure(p: Procedure) -> Procedure:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from desktop.auth import User
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.bindings import SignatureBindings, kinds_for
+from desktop.clinic.checklists import Checklists
 from desktop.clinic.consultations import Consultations
 from desktop.clinic.revisions import check_revision
 from desktop.clinic.seal import Seal
@@ -32,7 +33,6 @@ from desktop.models import (
 from desktop.storage import Store
 
 if TYPE_CHECKING:
-    from desktop.checklist import ChecklistDefinition
     from desktop.consent import DocumentContent, Template
     from desktop.signing import Verdict
 
@@ -79,7 +79,7 @@ class Documents:
         clock: Callable[[], datetime],
         consultations: Consultations,
         seal: Seal,
-        checklist: Callable[[], ChecklistDefinition],
+        checklists: Checklists,
         bindings: SignatureBindings,
     ) -> None:
         self._store = store
@@ -88,7 +88,7 @@ class Documents:
         self._clock = clock
         self._consultations = consultations
         self._seal = seal
-        self._checklist = checklist
+        self._checklists = checklists
         self._bindings = bindings
 
     # Signatures -------------------------------------------------------------------------
@@ -101,7 +101,7 @@ class Documents:
             raise ValidationError("Complete the checklist first: it decides who must sign.")
         from desktop.consent import required_signer_roles
 
-        return required_signer_roles(self._checklist(), c.assessment)
+        return required_signer_roles(self._checklists.of(c), c.assessment)
 
     def _require_signer(self, role: str) -> User:
         return self._session.require(
@@ -225,7 +225,7 @@ class Documents:
             consultation=c,
             signatures=self._store.signatures.for_consultation(c.id),
             test_spots=self._store.test_spots.for_patient(c.patient_id),
-            checklist=self._checklist(),
+            checklist=self._checklists.of(c),
             document_id=document_id,
             now=now,
         )
@@ -324,7 +324,7 @@ class Documents:
                 "signature no longer stands; they must see the sheet again and sign again."
             )
         signatures = self._store.signatures.for_consultation(c.id)
-        missing = missing_signer_roles(self._checklist(), c.assessment, signatures)
+        missing = missing_signer_roles(self._checklists.of(c), c.assessment, signatures)
         if missing:
             raise ValidationError(
                 "Signatures missing: "

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from desktop import resources
 from desktop.auth import PasswordHasher, User
 from desktop.clinic.accounts import Accounts
 from desktop.clinic.anchors import Anchors
@@ -15,6 +14,7 @@ from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.audit_trail import AuditTrail
 from desktop.clinic.backups import Backups
 from desktop.clinic.bindings import SignatureBindings
+from desktop.clinic.checklists import Checklists
 from desktop.clinic.consultations import Consultations
 from desktop.clinic.documents import Documents
 from desktop.clinic.patients import Patients
@@ -33,14 +33,6 @@ Clock = Callable[[], datetime]
 def local_now() -> datetime:
     """The local time with its UTC offset, to the second."""
     return datetime.now().astimezone().replace(microsecond=0)
-
-
-def load_checklist(checklist_id: str = resources.DEFAULT_CHECKLIST) -> ChecklistDefinition:
-    """Read and validate a checklist definition from resources/checklists."""
-    from desktop.checklist import parse_definition_text
-
-    name, text = resources.checklist_text(checklist_id)
-    return parse_definition_text(text, name)
 
 
 class Clinic:
@@ -76,7 +68,8 @@ class Clinic:
     ) -> None:
         self.data_dir = data_dir
         self.clock = clock
-        self._checklist = checklist  # None: read on first use
+        # Every checklist version, each read on first use; `checklist` replaces the newest.
+        self.checklists = Checklists(checklist)
         self._hasher = hasher
         self._workstation_dir = workstation_dir
         self._build(store, actor)
@@ -135,13 +128,18 @@ class Clinic:
         )
         self.settings = Settings(store, self.session, log, self.seal)
         self.accounts = Accounts(store, self.session, log, self.settings, self.clock)
-        bindings = SignatureBindings(store, log, lambda: self.checklist)
+        bindings = SignatureBindings(store, log, self.checklists)
         self.patients = Patients(store, self.session, log, self.clock, bindings)
         self.consultations = Consultations(
-            store, self.session, log, self.clock, lambda: self.checklist, bindings
+            store, self.session, log, self.clock, self.checklists, bindings
         )
         self.test_spots = TestSpots(
-            store, self.session, log, self.clock, self.consultations.reassess_drafts
+            store,
+            self.session,
+            log,
+            self.clock,
+            self.consultations.reassess_drafts,
+            self.checklists,
         )
         self.documents = Documents(
             store,
@@ -150,7 +148,7 @@ class Clinic:
             self.clock,
             self.consultations,
             self.seal,
-            lambda: self.checklist,
+            self.checklists,
             bindings,
         )
         self.audit = AuditTrail(store, self.session, log)
@@ -177,10 +175,11 @@ class Clinic:
 
     @property
     def checklist(self) -> ChecklistDefinition:
-        """The checklist definition new consultations use, read and validated on first use."""
-        if self._checklist is None:
-            self._checklist = load_checklist()
-        return self._checklist
+        """The newest checklist definition, the one new consultations use (read on first use).
+
+        A consultation's own version: `consultations.checklist_for(c)`.
+        """
+        return self.checklists.newest()
 
     @property
     def label(self) -> str:

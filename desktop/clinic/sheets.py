@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -20,6 +21,7 @@ from desktop.consent import (
     compose_referral,
     parse_template,
 )
+from desktop.errors import ValidationError
 from desktop.models import (
     ClinicProfile,
     Consultation,
@@ -64,9 +66,24 @@ COMPOSERS: dict[DocumentKind, Composer] = {
 }
 
 
-def template(kind: DocumentKind) -> Template:
-    name, data = resources.consent_template_data(kind)
-    return parse_template(data, name)
+@functools.cache
+def _templates(kind: DocumentKind) -> tuple[Template, ...]:
+    return tuple(
+        parse_template(data, name) for name, data in resources.consent_templates_data(kind)
+    )
+
+
+def template(kind: DocumentKind, checklist_version: str) -> Template:
+    """The sheet template of `kind` for consultations on `checklist_version`: a consultation
+    prints with the templates of its own checklist version, so a signed one re-renders as it
+    was signed. ValidationError when no template serves that version."""
+    for tpl in _templates(kind):
+        if checklist_version in tpl.checklist_versions:
+            return tpl
+    raise ValidationError(
+        f"No {kind} sheet template is kept for checklist version {checklist_version}; "
+        "the application's resources are incomplete: reinstall it."
+    )
 
 
 def fonts() -> pdf.FontFiles:
@@ -93,7 +110,7 @@ def compose(
 ) -> tuple[Template, DocumentContent]:
     """The template of `kind` and the sheet's content for this consultation."""
     assert consultation.assessment is not None
-    tpl = template(kind)
+    tpl = template(kind, checklist.version)
     content = COMPOSERS[kind](
         tpl,
         profile=profile,

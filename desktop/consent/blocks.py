@@ -203,7 +203,9 @@ def _plain(value: object) -> object:
 
 # ---------------------------------------------------------------------------------------------
 # Template format. A template is JSON: {"id", "kind", "version", "title", "language",
-# "sections": {section: {entry: value}}}. Each kind requires the sections and entries below:
+# "checklist_versions", "sections": {section: {entry: value}}}, and "format" (1 when absent).
+# `checklist_versions` lists the checklist versions whose consultations the template makes
+# sheets for. Each kind requires the sections and entries below (format 2 changes some):
 # `name` is a text, `name[]` a list of texts, `name*` either, `name{a b}` an object of texts
 # that must have at least the keys a and b. Unknown sections and entries are refused (typos).
 # ---------------------------------------------------------------------------------------------
@@ -265,6 +267,26 @@ return: heading text
 """,
 }
 
+# Format 2 (with checklist 2026.12.1): the aftercare counts its photo reviews from the
+# treatment date and never prints a date already past (reviews, or reviews_late with the
+# 12-week date only, or reviews_undated), and its notice about vitiligo risk markers is worded
+# for the case: one marker (the consent's advice), several, or alongside diagnosed vitiligo.
+_AFTERCARE_2 = (
+    _COMMON
+    + """
+details: labels{treatment_date areas clinician clinic_phone}
+first_day: heading items[]
+from_day_two: heading items[]
+first_week: heading items[]
+warning: heading text items[] urgent
+vitiligo: heading text items[] reviews reviews_late reviews_undated
+autoimmune: title one several with_vitiligo and markers{family pigment_signs thyroid
+  alopecia_areata type1_diabetes pernicious_anaemia addison rheumatoid_arthritis lupus psoriasis
+  ibd}
+"""
+)
+_FORMATS = (1, 2)
+
 _TEXT, _LIST, _EITHER = "text", "list", "either"
 _Spec = str | tuple[str, ...]  # a tuple: an object of texts with these keys required
 _Fail = Callable[[str, str], ValidationError]  # (entry, problem) -> the error to raise
@@ -290,7 +312,9 @@ def _parse_spec(text: str) -> dict[str, dict[str, _Spec]]:
     return out
 
 
-_SPECS = {kind: _parse_spec(text) for kind, text in _KIND_SPECS.items()}
+_SPECS = {(kind, 1): _parse_spec(text) for kind, text in _KIND_SPECS.items()}
+_SPECS.update({(kind, 2): spec for (kind, _), spec in _SPECS.items()})
+_SPECS[("aftercare", 2)] = _parse_spec(_AFTERCARE_2)
 PLACEHOLDERS = frozenset(
     "clinic_name clinic_phone clinic_address patient_name consultation_date clinician checklist"  # noqa: SIM905
     " markers assessed_decision override_author override_decision override_at override_reason"
@@ -311,6 +335,8 @@ class Template:
     language: str
     sections: Mapping[str, Mapping[str, TemplateValue]]
     source: str = ""
+    format: int = 1
+    checklist_versions: tuple[str, ...] = ()
 
     def _get(self, section: str, name: str) -> TemplateValue:
         try:
@@ -355,7 +381,8 @@ def parse_template(data: object, source: str) -> Template:
 
     if not isinstance(data, Mapping):
         raise fail("(top level)", "a template must be a JSON object")
-    _refuse_unknown(data, {"id", "kind", "version", "title", "language", "sections"}, "", fail)
+    top = {"id", "kind", "version", "title", "language", "sections", "format"}
+    _refuse_unknown(data, top | {"checklist_versions"}, "", fail)
     header: dict[str, str] = {}
     for key in ("id", "kind", "version", "title", "language"):
         value = data.get(key)
@@ -363,8 +390,21 @@ def parse_template(data: object, source: str) -> Template:
             raise fail(key, "must be a non-empty string")
         header[key] = value
     kind = header["kind"]
-    if kind not in _SPECS:
-        raise fail("kind", f"must be one of {', '.join(sorted(_SPECS))}, not '{kind}'")
+    if kind not in _KIND_SPECS:
+        raise fail("kind", f"must be one of {', '.join(sorted(_KIND_SPECS))}, not '{kind}'")
+    form = data.get("format", 1)
+    if isinstance(form, bool) or form not in _FORMATS:
+        raise fail("format", f"must be one of {', '.join(map(str, _FORMATS))}, not {form!r}")
+    served = data.get("checklist_versions")
+    if (
+        not isinstance(served, list)
+        or not served
+        or not all(isinstance(v, str) and _VERSION.match(v) for v in served)
+    ):
+        raise fail(
+            "checklist_versions",
+            'must list the checklist versions this template serves, like ["2026.12.1"]',
+        )
     if not _VERSION.match(header["version"]):
         raise fail("version", f"'{header['version']}' is not a version like 2026.11.1")
     if not _ID.match(header["id"]):
@@ -373,7 +413,7 @@ def parse_template(data: object, source: str) -> Template:
     raw = data.get("sections")
     if not isinstance(raw, Mapping):
         raise fail("sections", "must be an object")
-    spec = _SPECS[kind]
+    spec = _SPECS[(kind, form)]
     _refuse_unknown(raw, set(spec), "sections.", fail)
     sections: dict[str, dict[str, TemplateValue]] = {}
     for section, entries in spec.items():
@@ -393,6 +433,8 @@ def parse_template(data: object, source: str) -> Template:
         language=header["language"],
         sections=sections,
         source=source,
+        format=form,
+        checklist_versions=tuple(served),
     )
 
 

@@ -192,12 +192,19 @@ def compose_aftercare(
     s.add(Bullets(s.items("warning", "items"), intro=s.text("warning", "text")))
     s.add(Notice(s.text("warning", "urgent"), tone="danger"))
     answers = consultation.answers
-    if (
+    add_on = (
         answers.get(checklist.question_id(DIAGNOSIS)) == "yes"
         or assessment.has(checklist.rule_id(RISK_MARKERS))
         or assessment.has(checklist.rule_id(DISCLOSURE))
         or bool(test_spots)
-    ):
+    )
+    if template.format >= 2:
+        _aftercare_vitiligo(s, add_on, now)
+        s.signatures([sig for sig in signatures if sig.role == "clinician"])
+        return s.done(document_id, now)
+    # Format 1 templates (checklist 2026.11.1): as those sheets were signed, so that they
+    # re-render exactly; the reviews were counted from the earliest test spot then.
+    if add_on:
         start = min((t.done_on for t in test_spots), default=consultation.date)
         when = {
             "week4_date": format_date(start + timedelta(weeks=4)),
@@ -211,6 +218,42 @@ def compose_aftercare(
         s.notice("autoimmune", "info")
     s.signatures([sig for sig in signatures if sig.role == "clinician"])
     return s.done(document_id, now)
+
+
+def _aftercare_vitiligo(s: Sheet, add_on: bool, now: datetime) -> None:
+    """The vitiligo add-on and the risk-marker notice of a format 2 aftercare sheet.
+
+    The photo reviews fall 4 and 12 weeks after this treatment (the consultation date); a
+    review date already past when the sheet is issued is not printed. The notice is worded
+    for the case: one marker (the advice the consent gives with rule D1), several markers, or
+    markers beside diagnosed vitiligo (never "you may develop vitiligo" to a patient who has it).
+    """
+    c, d = s.c, s.checklist
+    if add_on:
+        treated = c.date
+        week4, week12 = treated + timedelta(weeks=4), treated + timedelta(weeks=12)
+        today = now.date()
+        dates = {"week4_date": format_date(week4), "week12_date": format_date(week12)}
+        entry = (
+            "reviews"
+            if week4 >= today
+            else "reviews_late"
+            if week12 >= today
+            else "reviews_undated"
+        )
+        items = (*s.items("vitiligo", "items"), s.text("vitiligo", entry, **dates))
+        s.heading("vitiligo")
+        s.add(Bullets(items, intro=s.text("vitiligo", "text")))
+    if not s.marker_names():
+        return
+    if s.a.has(d.rule_id(DISCLOSURE)):
+        case = "one"
+    elif c.answers.get(d.question_id(DIAGNOSIS)) == "yes":
+        case = "with_vitiligo"
+    else:
+        case = "several"
+    text = s.text("autoimmune", case, markers=s.markers("autoimmune"))
+    s.add(Notice(text, s.text("autoimmune", "title"), "info"))
 
 
 def compose_referral(
@@ -276,7 +319,7 @@ def _referral_advice(s: Sheet) -> None:
         fired = [f for f in a.fired if f.severity == severity]
         if not fired:
             continue
-        items = tuple(s.fmt(advice.get(f.rule, f.text)) for f in fired)
+        items = tuple(s.fmt(advice.get(f.rule, s.rule_text(f.rule, f.text))) for f in fired)
         s.add(Bullets(items, intro=s.text("referral", intro)))
         said = True
     if not said:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from desktop.checklist import ChecklistDefinition
-from desktop.checklist.roles import AUTOIMMUNE, DISCLOSURE, FAMILY_HISTORY
+from desktop.checklist.roles import AUTOIMMUNE, DISCLOSURE, FAMILY_HISTORY, PIGMENT_SIGNS
 from desktop.consent.blocks import (
     BadgeTone,
     Block,
@@ -228,7 +228,7 @@ class Sheet:
                 severity=t.label("rules", "severity", f.severity),
                 tone=_TONES.get(f.severity, "grey"),
                 basis=f.basis,
-                text=f.text,
+                text=self.rule_text(f.rule, f.text),
                 sources=tuple(f.sources),
             )
             for f in a.fired
@@ -241,21 +241,42 @@ class Sheet:
             listed = tuple(f"[{n}] {sources.get(n, unknown)}" for n in cited)
             self.add(Bullets(listed, intro=self.text("rules", "sources_heading"), style="small"))
 
-    def disclosure(self) -> None:
+    def rule_text(self, rule_id: str, stored: str) -> str:
+        """What the sheet says about a fired rule: the definition's patient text (format 2
+        definitions), else the text stored with the assessment (format 1 sheets print it)."""
         d = self.checklist
-        rule = d.rule_id(DISCLOSURE)
+        if d.has_rule(rule_id):
+            rule = d.rule(rule_id)
+            if rule.patient_text is not None:
+                return rule.patient_text
+        return stored
+
+    def marker_names(self) -> list[str]:
+        """The vitiligo risk markers in the answers, as keys of a template's markers map:
+        "family", "pigment_signs" (versions that ask it) and each autoimmune condition."""
+        d, answers = self.checklist, self.c.answers
+        names = ["family"] if answers.get(d.question_id(FAMILY_HISTORY)) == "yes" else []
+        if d.plays(PIGMENT_SIGNS) and answers.get(d.question_id(PIGMENT_SIGNS)) == "yes":
+            names.append("pigment_signs")
+        names.extend(answer_list(answers, d.question_id(AUTOIMMUNE)))
+        return names
+
+    def markers(self, section: str, fallback: Sequence[str] = ()) -> str:
+        """The markers in words, joined ("a, b and c"), from the `section`'s markers map."""
+        markers_map = self.t.mapping(section, "markers")
+        words = [markers_map.get(n, n.replace("_", " ")) for n in self.marker_names()]
+        if not words:  # the answers do not say
+            words = list(fallback)
+        if len(words) > 1:
+            return f"{', '.join(words[:-1])} {self.text(section, 'and')} {words[-1]}"
+        return words[0] if words else ""
+
+    def disclosure(self) -> None:
+        rule = self.checklist.rule_id(DISCLOSURE)
         if not self.a.has(rule):
             return
-        answers = self.c.answers
-        markers_map = self.t.mapping("disclosure", "markers")
-        names = ["family"] if answers.get(d.question_id(FAMILY_HISTORY)) == "yes" else []
-        names.extend(answer_list(answers, d.question_id(AUTOIMMUNE)))
-        words = [markers_map.get(n, n.replace("_", " ")) for n in names]
-        if not words:  # the answers do not say; fall back on the rule's own text
-            words = [f.text for f in self.a.fired if f.rule == rule]
-        joined = words[0] if len(words) == 1 else ""
-        if len(words) > 1:
-            joined = f"{', '.join(words[:-1])} {self.text('disclosure', 'and')} {words[-1]}"
+        # Without marker answers, the rule's own text stands in for them.
+        joined = self.markers("disclosure", [f.text for f in self.a.fired if f.rule == rule])
         text = self.text("disclosure", "text", markers=joined)
         self.add(Notice(text, self.text("disclosure", "title"), "info"))
 

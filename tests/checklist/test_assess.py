@@ -1,4 +1,7 @@
-"""Example-based tests of the checklist definition and the pure assessment engine."""
+"""Example-based tests of the pure assessment engine on checklist 2026.11.1, kept for old records.
+
+Version 2026.12.1 adds questions and rules on top of it: tests/checklist/test_version_2026_12.py.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +27,11 @@ from desktop.checklist import (
     parse_definition,
     parse_definition_text,
 )
+from desktop.checklist.assess import SpotHistory
 from desktop.errors import ValidationError
 from desktop.models import Assessment
 
-SOURCE = "vitiligo-microneedling.json"
+SOURCE = "vitiligo-microneedling-2026.11.1.json"
 DEFINITION_PATH = Path(__file__).parents[2] / "resources" / "checklists" / SOURCE
 CONSULTED = date(2026, 11, 25)
 ADULT_DOB = date(1990, 4, 2)
@@ -110,7 +114,8 @@ def run(
     strict: bool = False,
     test_spot_depigmented: bool = False,
 ) -> Assessment:
-    context = AssessContext(on, born, strict=strict, test_spot_depigmented=test_spot_depigmented)
+    spots = (SpotHistory(on, "depigmentation"),) if test_spot_depigmented else ()
+    context = AssessContext(on, born, strict=strict, test_spots=spots)
     return assess(definition, answers, context)
 
 
@@ -413,8 +418,10 @@ def test_v10_caps_at_two(definition: ChecklistDefinition) -> None:
     everything = list(definition.question("V10").values)
     assert run(definition, green_answers(V10=everything)).risk_points == 2
     assert run(definition, green_answers(V9="yes", V10=everything)).risk_points == 3
-    # A repeated entry counts once.
-    assert run(definition, green_answers(V10=["thyroid", "thyroid"])).risk_points == 1
+    # A repeated entry is refused, naming the question.
+    with pytest.raises(ValidationError) as err:
+        run(definition, green_answers(V10=["thyroid", "thyroid"]))
+    assert err.value.field == "V10" and "listed twice" in str(err.value)
 
 
 def test_risk_markers_with_vitiligo_fire_neither_a2_nor_d1(
@@ -677,8 +684,14 @@ def test_missing_required_answer(definition: ChecklistDefinition, question: str)
         assert question not in normalize_answers(definition, answers, partial=True)
 
 
-def test_normalize_orders_and_deduplicates(definition: ChecklistDefinition) -> None:
-    answers = vitiligo_answers(V10=["lupus", "thyroid", "lupus"], V11=("systemic", "topical"))
+def test_normalize_orders_and_refuses_repeats(definition: ChecklistDefinition) -> None:
+    for partial in (False, True):
+        repeated = vitiligo_answers(V10=["lupus", "thyroid", "lupus"])
+        with pytest.raises(ValidationError) as err:
+            normalize_answers(definition, repeated, partial=partial)
+        assert err.value.field == "V10"
+        assert str(err.value).startswith('V10: "lupus" is listed twice; list each answer once')
+    answers = vitiligo_answers(V10=["lupus", "thyroid"], V11=("systemic", "topical"))
     values = normalize_answers(definition, answers, partial=False)
     assert values["V10"] == ("thyroid", "lupus")
     assert values["V11"] == ("topical", "systemic")
@@ -988,7 +1001,13 @@ BROKEN: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
     ("source table key", lambda d: d["sources"].update(abc="x"), "sources: 'abc'"),
     ("unknown top-level key", lambda d: d.update(extra=1), f"{SOURCE}: unknown key 'extra'"),
     ("missing top-level key", lambda d: d.pop("rules"), f"{SOURCE}: missing key 'rules'"),
-    ("unsupported format", lambda d: d.update(format=2), "format: unsupported format 2"),
+    ("unsupported format", lambda d: d.update(format=3), "format: unsupported format 3"),
+    ("format as a flag", lambda d: d.update(format=True), "format: unsupported format True"),
+    (
+        "patient text in format 1",
+        lambda d: _rule(d, "K2").update(patient_text="x"),
+        "rule K2: unknown key 'patient_text'",
+    ),
     ("bad version", lambda d: d.update(version="next"), "version: 'version' 'next'"),
     ("malformed rule ID", lambda d: d["rules"][0].update(id="r1"), "rules[0]: 'id' 'r1'"),
 ]

@@ -1,11 +1,15 @@
-"""Property-based tests of the checklist engine against an independent reading of CLINICAL.md."""
+"""Property-based tests of the checklist engine against an independent reading of CLINICAL.md.
+
+Every property holds for each version kept: 2026.11.1 (old records) and 2026.12.1 (its last
+section adds V12, G14, G15, rules T2, C6 and K5, and a risk point for V12).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import copy
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +28,19 @@ from desktop.checklist import (
     normalize_answers,
     parse_definition,
 )
+from desktop.checklist.assess import SpotHistory
 from desktop.errors import ValidationError
 from desktop.models import Assessment
 
-SOURCE = "vitiligo-microneedling.json"
-DEFINITION_PATH = Path(__file__).parents[2] / "resources" / "checklists" / SOURCE
-RAW = json.loads(DEFINITION_PATH.read_text(encoding="utf-8"))
 # How many examples: the Hypothesis profile (tests/conftest.py, HYPOTHESIS_PROFILE) decides.
+CHECKLISTS = Path(__file__).parents[2] / "resources" / "checklists"
+FILES = {
+    "2026.11.1": "vitiligo-microneedling-2026.11.1.json",
+    "2026.12.1": "vitiligo-microneedling.json",
+}
+RAWS = {v: json.loads((CHECKLISTS / name).read_text(encoding="utf-8")) for v, name in FILES.items()}
+DEFINITIONS = {v: parse_definition(copy.deepcopy(RAWS[v]), FILES[v]) for v in FILES}
+NEW = "2026.12.1"
 PROPS = settings(
     deadline=None,
     database=None,
@@ -42,14 +52,14 @@ DECISION_RANK = {"proceed": 0, "caution": 1, "defer": 2}
 GENERAL_RANK = {"clear": 0, "caution": 1, "not_today": 2, "clearance": 3}
 
 
-@pytest.fixture(scope="module")
-def definition() -> ChecklistDefinition:
-    return parse_definition(copy.deepcopy(RAW), SOURCE)
+@pytest.fixture(scope="module", params=list(FILES))
+def definition(request: pytest.FixtureRequest) -> ChecklistDefinition:
+    return DEFINITIONS[request.param]
 
 
-# The strategies need the definition at collection time; it is the same file the fixture reads.
-DEFINITION = parse_definition(copy.deepcopy(RAW), SOURCE)
-QUESTION_IDS = [q.id for q in DEFINITION.questions]
+# The strategies are built at collection time from every version's questions and tokens.
+QUESTION_IDS = sorted({q.id for d in DEFINITIONS.values() for q in d.questions})
+TOKENS = sorted({t for d in DEFINITIONS.values() for q in d.questions for t in q.values})
 
 json_scalars = (
     st.none()
@@ -57,7 +67,7 @@ json_scalars = (
     | st.integers()
     | st.floats(allow_nan=True)
     | st.text(max_size=12)
-    | st.sampled_from(sorted({t for q in DEFINITION.questions for t in q.values}))
+    | st.sampled_from(TOKENS)
 )
 json_values = st.recursive(
     json_scalars,
@@ -72,27 +82,44 @@ keys = st.sampled_from(QUESTION_IDS) | st.text(max_size=6) | st.integers() | st.
 
 
 @st.composite
-def valid_answers(draw: st.DrawFn) -> dict[str, object]:
-    """A complete answer set: each question answered exactly when it applies, in random form."""
+def valid_answers(draw: st.DrawFn, d: ChecklistDefinition) -> dict[str, object]:
+    """A complete answer set: each question answered exactly when it applies, in random form
+    (lists in any order, as lists or tuples, each token at most once)."""
     answers: dict[str, object] = {}
-    for q in DEFINITION.questions:
-        if not applicable(DEFINITION, q.id, answers):
+    for q in d.questions:
+        if not applicable(d, q.id, answers):
             continue
         if q.kind == "single":
             answers[q.id] = draw(st.sampled_from(q.values))
         else:
-            chosen = draw(st.lists(st.sampled_from(q.values), max_size=len(q.values) + 2))
+            chosen = draw(st.lists(st.sampled_from(q.values), unique=True))
             answers[q.id] = tuple(chosen) if draw(st.booleans()) else chosen
     return answers
 
 
+REVIEWS = st.none() | st.sampled_from(["no_change", "depigmentation", "hyperpigmentation", "other"])
+
+
 @st.composite
 def contexts(draw: st.DrawFn) -> AssessContext:
+    """A consultation date, a birth date, strict mode and 0-3 test spots around that date."""
     on = draw(st.dates(date(2000, 1, 1), date(2100, 12, 31)))
     born = draw(st.dates(date(1900, 1, 1), on))
-    return AssessContext(
-        on, born, strict=draw(st.booleans()), test_spot_depigmented=draw(st.booleans())
+    spots = draw(
+        st.lists(
+            st.builds(
+                SpotHistory,
+                st.dates(on - timedelta(days=200), on + timedelta(days=30)),
+                REVIEWS,
+                REVIEWS,
+            ),
+            max_size=3,
+        )
     )
+    return AssessContext(on, born, strict=draw(st.booleans()), test_spots=tuple(spots))
+
+
+ANSWERS = {v: valid_answers(d) for v, d in DEFINITIONS.items()}
 
 
 def age(born: date, on: date) -> int:
@@ -104,12 +131,16 @@ def age(born: date, on: date) -> int:
     return years - (on < birthday)
 
 
-def oracle(a: dict[str, Any], ctx: AssessContext) -> dict[str, Any]:
+def oracle(a: dict[str, Any], ctx: AssessContext, version: str) -> dict[str, Any]:
     """CLINICAL.md's rules and outcomes, written out independently of the engine."""
+    new = version == NEW
     v1 = a["V1"]
     v6, v10, v11 = set(a["V6"]), set(a["V10"]), set(a.get("V11", ()))
-    points = (a["V9"] == "yes") + min(len(v10), 2)
+    points = (a["V9"] == "yes") + min(len(v10), 2) + (new and a["V12"] == "yes")
     years = age(ctx.date_of_birth, ctx.date)
+    reviews = [(s.done, s.review_4w, s.review_12w) for s in ctx.test_spots]
+    depigmented = any("depigmentation" in (r4, r12) for _, r4, r12 in reviews)
+    pending = any(done < ctx.date and r4 is None for done, r4, _ in reviews)
     checks = [
         ("R1", "red", v1 == "yes" and a["V3"] in {"le_6w", "6w_3m", "3m_6m", "6m_12m"}),
         ("R2", "red", bool(v6) or a["V5"] == "2b"),
@@ -118,7 +149,7 @@ def oracle(a: dict[str, Any], ctx: AssessContext) -> dict[str, Any]:
         ("R5", "red", a["V7"] == "yes"),
         ("R6", "red", v1 == "yes" and "systemic" in v11),
         ("R7", "red", v1 == "yes" and a["V5"] == "not_examined"),
-        ("T1", "red", ctx.test_spot_depigmented),
+        ("T1", "red", depigmented),
         ("A1", "amber", v1 == "yes"),
         ("A2", "amber", v1 == "no" and points >= (1 if ctx.strict else 2)),
         ("D1", "note", v1 == "no" and points == 1 and not ctx.strict),
@@ -127,15 +158,18 @@ def oracle(a: dict[str, Any], ctx: AssessContext) -> dict[str, Any]:
         ("N3", "not_today", a["G4"] == "within_6m"),
         ("N4", "not_today", a["G6"] == "yes"),
         ("N5", "not_today", a["G11"] == "yes"),
+        ("T2", "not_today", new and pending),
         ("C1", "clearance", a["G3"] == "yes"),
         ("C2", "clearance", a["G5"] == "yes"),
         ("C3", "clearance", a["G7"] == "yes"),
         ("C4", "clearance", a["G8"] == "yes"),
         ("C5", "clearance", a["G9"] == "yes"),
+        ("C6", "clearance", new and a["G15"] == "yes"),
         ("K1", "caution", a["G10"] in {"IV", "V", "VI"}),
         ("K2", "caution", a["G13"] == "yes"),
         ("K3", "caution", years < 22),
         ("K4", "caution", years < 18),
+        ("K5", "caution", new and a["G14"] == "yes"),
     ]
     fired = [(rule, severity) for rule, severity, holds in checks if holds]
     severities = {s for _, s in fired}
@@ -199,7 +233,7 @@ def test_assess_raises_only_validation_error_on_junk(
 
 @PROPS
 @given(
-    base=valid_answers(),
+    data=st.data(),
     junk=st.dictionaries(
         st.sampled_from(QUESTION_IDS) | st.text(max_size=4), json_values, min_size=1, max_size=3
     ),
@@ -207,11 +241,11 @@ def test_assess_raises_only_validation_error_on_junk(
 )
 def test_assess_on_nearly_valid_answers(
     definition: ChecklistDefinition,
-    base: dict[str, object],
+    data: st.DataObject,
     junk: dict[str, object],
     ctx: AssessContext,
 ) -> None:
-    answers = {**base, **junk}
+    answers = {**data.draw(ANSWERS[definition.version]), **junk}
     for partial in (False, True):
         try:
             normalize_answers(definition, answers, partial=partial)
@@ -219,8 +253,8 @@ def test_assess_on_nearly_valid_answers(
             assert err.field is not None
     with contextlib.suppress(ValidationError):
         assess(definition, answers, ctx)
-    for qid in QUESTION_IDS:
-        applicable(definition, qid, answers)
+    for q in definition.questions:
+        applicable(definition, q.id, answers)
     missing_required(definition, answers)
 
 
@@ -242,34 +276,37 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return out
 
 
-DEFINITION_PATHS = _paths(RAW)[1:]
+DEFINITION_PATHS = [(v, path) for v in FILES for path in _paths(RAWS[v])[1:]]
 
 
 @settings(deadline=None, database=None)
-@given(path=st.sampled_from(DEFINITION_PATHS), junk=json_values)
-def test_parse_definition_on_corrupted_files(path: tuple[Any, ...], junk: Any) -> None:
-    data = copy.deepcopy(RAW)
+@given(where=st.sampled_from(DEFINITION_PATHS), junk=json_values)
+def test_parse_definition_on_corrupted_files(where: tuple[str, tuple[Any, ...]], junk: Any) -> None:
+    version, path = where
+    source = FILES[version]
+    data = copy.deepcopy(RAWS[version])
     node = data
     for step in path[:-1]:
         node = node[step]
     node[path[-1]] = junk
     try:
-        parse_definition(data, SOURCE)
+        parse_definition(data, source)
     except ValidationError as err:
-        assert str(err).startswith(f"{SOURCE}: ")
+        assert str(err).startswith(f"{source}: ")
 
 
 # ---------------------------------------------------------------- behaviour on valid answers
 
 
 @PROPS
-@given(answers=valid_answers(), ctx=contexts())
+@given(data=st.data(), ctx=contexts())
 def test_valid_answers_match_the_clinical_contract(
-    definition: ChecklistDefinition, answers: dict[str, object], ctx: AssessContext
+    definition: ChecklistDefinition, data: st.DataObject, ctx: AssessContext
 ) -> None:
+    answers = data.draw(ANSWERS[definition.version])
     assert missing_required(definition, answers) == ()
     result = assess(definition, answers, ctx)
-    assert _summary(result) == oracle(answers, ctx)
+    assert _summary(result) == oracle(answers, ctx, definition.version)
     assert result.strict is ctx.strict
     order = [r.id for r in definition.rules]
     ids = list(result.fired_ids())
@@ -286,10 +323,11 @@ def test_valid_answers_match_the_clinical_contract(
 
 
 @PROPS
-@given(answers=valid_answers(), ctx=contexts())
+@given(data=st.data(), ctx=contexts())
 def test_round_trip_through_json(
-    definition: ChecklistDefinition, answers: dict[str, object], ctx: AssessContext
+    definition: ChecklistDefinition, data: st.DataObject, ctx: AssessContext
 ) -> None:
+    answers = data.draw(ANSWERS[definition.version])
     result = assess(definition, answers, ctx)
     stored = json.loads(json.dumps(assessment_to_json(result)))
     assert assessment_from_json(stored) == result
@@ -299,10 +337,11 @@ def test_round_trip_through_json(
 
 
 @PROPS
-@given(answers=valid_answers(), data=st.data())
+@given(data=st.data())
 def test_every_applicable_answer_is_required(
-    definition: ChecklistDefinition, answers: dict[str, object], data: st.DataObject
+    definition: ChecklistDefinition, data: st.DataObject
 ) -> None:
+    answers = data.draw(ANSWERS[definition.version])
     dropped = data.draw(st.sampled_from(sorted(answers)))
     rest = {k: v for k, v in answers.items() if k != dropped}
     with pytest.raises(ValidationError) as err:
@@ -316,23 +355,26 @@ def test_every_applicable_answer_is_required(
 
 
 @PROPS
-@given(answers=valid_answers(), ctx=contexts(), data=st.data())
+@given(ctx=contexts(), data=st.data())
 def test_adding_a_red_finding_never_lowers_the_outcome(
     definition: ChecklistDefinition,
-    answers: dict[str, object],
     ctx: AssessContext,
     data: st.DataObject,
 ) -> None:
+    answers = data.draw(ANSWERS[definition.version])
     before = assess(definition, answers, ctx)
     sign = data.draw(st.sampled_from(definition.question("V6").values))
     worse_answers = [
         {**answers, "V7": "yes"},
-        {**answers, "V6": [*answers["V6"], sign]},  # type: ignore[misc]
+        {**answers, "V6": sorted({*answers["V6"], sign})},  # type: ignore[misc]
         {**answers, "V5": "2b"},
     ]
     worse_contexts = [ctx, ctx, ctx]
     worse_answers.append(answers)
-    worse_contexts.append(AssessContext(ctx.date, ctx.date_of_birth, ctx.strict, True))
+    depigmented = SpotHistory(ctx.date, "depigmentation")
+    worse_contexts.append(
+        AssessContext(ctx.date, ctx.date_of_birth, ctx.strict, (*ctx.test_spots, depigmented))
+    )
     for worse, worse_ctx in zip(worse_answers, worse_contexts, strict=True):
         after = assess(definition, worse, worse_ctx)
         assert after.vitiligo == "red"
@@ -344,14 +386,17 @@ def test_adding_a_red_finding_never_lowers_the_outcome(
 
 @PROPS
 @given(
-    answers=valid_answers(),
+    data=st.data(),
     ctx=contexts(),
-    question=st.sampled_from(["G1", "G2", "G3", "G5", "G6", "G7", "G8", "G9", "G11", "G13"]),
+    question=st.sampled_from(
+        ["G1", "G2", "G3", "G5", "G6", "G7", "G8", "G9", "G11", "G13", "G14", "G15"]
+    ),
 )
 def test_a_general_yes_never_lowers_the_decision(
-    definition: ChecklistDefinition, answers: dict[str, object], ctx: AssessContext, question: str
+    definition: ChecklistDefinition, data: st.DataObject, ctx: AssessContext, question: str
 ) -> None:
-    assume(answers[question] == "no")
+    answers = data.draw(ANSWERS[definition.version])
+    assume(answers.get(question) == "no")
     before = assess(definition, answers, ctx)
     after = assess(definition, {**answers, question: "yes"}, ctx)
     assert GENERAL_RANK[after.general] >= max(GENERAL_RANK[before.general], 1)
@@ -360,10 +405,11 @@ def test_a_general_yes_never_lowers_the_decision(
 
 
 @PROPS
-@given(answers=valid_answers(), ctx=contexts())
+@given(data=st.data(), ctx=contexts())
 def test_strict_mode_never_lowers_the_outcome(
-    definition: ChecklistDefinition, answers: dict[str, object], ctx: AssessContext
+    definition: ChecklistDefinition, data: st.DataObject, ctx: AssessContext
 ) -> None:
+    answers = data.draw(ANSWERS[definition.version])
     lax = assess(definition, answers, AssessContext(ctx.date, ctx.date_of_birth, False))
     strict = assess(definition, answers, AssessContext(ctx.date, ctx.date_of_birth, True))
     assert VITILIGO_RANK[strict.vitiligo] >= VITILIGO_RANK[lax.vitiligo]

@@ -21,10 +21,13 @@ from desktop.checklist.roles import (
     DISCLOSURE,
     FAMILY_HISTORY,
     GUARDIAN,
+    PIGMENT_SIGNS,
     PIGMENTATION_RISK,
     RISK_MARKERS,
     ROLES,
     SKIN_TYPE,
+    TEST_SPOT_DEPIGMENTED,
+    TEST_SPOT_PENDING,
     QuestionRole,
 )
 from desktop.consent import required_signer_roles
@@ -36,10 +39,15 @@ SOURCE = "vitiligo-microneedling.json"
 RAW: dict[str, Any] = json.loads(
     (ROOT / "resources" / "checklists" / SOURCE).read_text(encoding="utf-8")
 )
+OLD_SOURCE = "vitiligo-microneedling-2026.11.1.json"
+OLD_RAW: dict[str, Any] = json.loads(
+    (ROOT / "resources" / "checklists" / OLD_SOURCE).read_text(encoding="utf-8")
+)
 MINOR_ANSWERS: dict[str, object] = {
     "V1": "no", "V5": "none", "V6": [], "V7": "no", "V8": "no", "V9": "no", "V10": [],
-    "G1": "no", "G2": "no", "G3": "no", "G4": "never", "G5": "no", "G6": "no", "G7": "no",
-    "G8": "no", "G9": "no", "G10": "II", "G11": "no", "G13": "no",
+    "V12": "no", "G1": "no", "G2": "no", "G3": "no", "G4": "never", "G5": "no", "G6": "no",
+    "G7": "no", "G8": "no", "G9": "no", "G10": "II", "G11": "no", "G13": "no", "G14": "no",
+    "G15": "no",
 }  # fmt: skip
 # Paper sizes look like rule IDs but are not checklist entries.
 PAPER_SIZES = {"A4", "A5"}
@@ -76,13 +84,19 @@ def test_the_shipped_definition_maps_every_role() -> None:
         "family_history": "V9",
         "autoimmune": "V10",
         "skin_type": "G10",
+        "pigment_signs": "V12",
         "guardian": "K4",
         "pigmentation_risk": "K1",
         "diagnosed_vitiligo": "A1",
         "risk_markers": "A2",
         "disclosure": "D1",
+        "test_spot_depigmented": "T1",
+        "test_spot_pending": "T2",
     }
     assert set(d.roles) == {role.name for role in ROLES}
+    assert d.question_id(PIGMENT_SIGNS) == "V12"
+    assert d.rule_id(TEST_SPOT_DEPIGMENTED) == "T1"
+    assert d.rule_id(TEST_SPOT_PENDING) == "T2"
     assert d.question_id(DIAGNOSIS) == "V1"
     assert d.question_id(FAMILY_HISTORY) == "V9"
     assert d.question_id(AUTOIMMUNE) == "V10"
@@ -101,20 +115,38 @@ def test_a_minor_needs_a_guardian_through_the_role() -> None:
     assert required_signer_roles(d, a) == ("guardian", "clinician")
 
 
+def test_the_kept_2026_11_1_maps_every_role_but_those_added_later() -> None:
+    d = parse_definition(copy.deepcopy(OLD_RAW), OLD_SOURCE)
+    later = {role.name for role in ROLES if role.since == "2026.12.1"}
+    assert later == {"pigment_signs", "test_spot_pending"}
+    assert set(d.roles) == {role.name for role in ROLES} - later
+    assert not d.plays(PIGMENT_SIGNS) and not d.plays(TEST_SPOT_PENDING)
+    assert d.plays(GUARDIAN) and d.rule_id(TEST_SPOT_DEPIGMENTED) == "T1"
+    with pytest.raises(ValidationError, match="maps nothing to the role 'pigment_signs'"):
+        d.question_id(PIGMENT_SIGNS)
+
+
+@pytest.mark.parametrize("role", ["pigment_signs", "test_spot_pending"])
+def test_a_role_added_in_a_version_must_be_mapped_from_that_version_on(role: str) -> None:
+    data = raw()
+    del data["roles"][role]
+    assert f"the role {role!r} is not mapped" in load_error(data)
+
+
 # ---------------------------------------------------------------- a later version
 
 
 def renamed(data: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     """The definition with rule `old` renumbered `new` everywhere (its entry and role map)."""
     text = json.dumps(data).replace(f'"{old}"', f'"{new}"')
-    return dict(json.loads(text), version="2026.12.1")
+    return dict(json.loads(text), version="2027.1.1")
 
 
 def test_a_version_that_renumbers_a_rule_carries_its_own_role_map() -> None:
     current = load(raw())
     later = load(renamed(raw(), "K4", "K9"))
-    assert (current.version, current.rule_id(GUARDIAN)) == ("2026.11.1", "K4")
-    assert (later.version, later.rule_id(GUARDIAN)) == ("2026.12.1", "K9")
+    assert (current.version, current.rule_id(GUARDIAN)) == ("2026.12.1", "K4")
+    assert (later.version, later.rule_id(GUARDIAN)) == ("2027.1.1", "K9")
     a = minor_assessment(later)
     assert a.has("K9") and not a.has("K4")
     # The guardian still signs: the code follows the role, not an ID.
@@ -215,6 +247,7 @@ def test_every_role_is_documented_and_named_once() -> None:
         "family_history",
         "autoimmune",
         "skin_type",
+        "pigment_signs",
     }
 
 
@@ -243,8 +276,10 @@ def test_the_id_scanner_finds_literals_and_keywords() -> None:
 
 
 def test_no_question_or_rule_id_is_written_in_python() -> None:
-    d = load(raw())
-    ids = {q.id for q in d.questions} | {r.id for r in d.rules}
+    ids: set[str] = set()
+    for d in (load(raw()), parse_definition(copy.deepcopy(OLD_RAW), OLD_SOURCE)):
+        ids |= {q.id for q in d.questions} | {r.id for r in d.rules}
+    assert {"V12", "G14", "G15", "T2", "C6", "K5", "R1", "A1"} <= ids
     ids -= PAPER_SIZES
     offenders = [
         f"{path.relative_to(ROOT)}:{line}: {text}"

@@ -254,8 +254,12 @@ def headings(content: DocumentContent) -> list[str]:
 def test_shipped_templates_parse_with_version_and_id(kind: str) -> None:
     t = template(kind)
     assert t.kind == kind
-    assert t.version == "2026.11.1"
+    assert (t.version, t.format, t.checklist_versions) == ("2026.12.1", 2, ("2026.12.1",))
     assert t.id == f"microneedling-{kind}"
+    name = f"{kind}-2026.11.1.json"
+    old = parse_template(json.loads((TEMPLATES / name).read_text(encoding="utf-8")), name)
+    assert (old.id, old.version, old.format) == (t.id, "2026.11.1", 1)
+    assert old.checklist_versions == ("2026.11.1",)
 
 
 def test_template_errors_name_the_file_and_the_entry() -> None:
@@ -341,7 +345,7 @@ def test_consent_covers_points_one_to_eight_in_order() -> None:
         "cannot promise",
         "more than one session",
         "complete and true",
-        "tell us about any change",
+        "tell us if your health, medicines or skin change",
         "questions were answered",
         "own free will",
         "change your mind",
@@ -476,7 +480,10 @@ def test_test_spot_plan_only_when_amber_or_k1(
     [
         ({"V1": "no", "V9": "no", "V10": ("thyroid",)}, "autoimmune thyroid disease"),
         ({"V1": "no", "V9": "yes", "V10": ()}, "vitiligo in a parent, brother, sister or child"),
-        ({"V1": "no", "V9": "no", "V10": ("alopecia_areata",)}, "alopecia areata (patchy hair"),
+        (
+            {"V1": "no", "V9": "no", "V10": ("alopecia_areata",)},
+            "alopecia areata (patchy hair loss)",
+        ),
     ],
 )
 def test_d1_disclosure_names_the_marker(answers: dict[str, Any], marker: str) -> None:
@@ -484,7 +491,7 @@ def test_d1_disclosure_names_the_marker(answers: dict[str, Any], marker: str) ->
     a = assessment("green", "clear", "proceed", rule("D1", "note", "E", "One risk marker.", 16))
     case.update(assessment=a, consultation=consultation(a, answers))
     text = all_text(compose_consent(template("consent"), document_id="D", **case))
-    assert f"higher chance of developing vitiligo: {marker}" in text
+    assert f"higher chance of getting vitiligo: {marker}. On its own, it does not stop" in text
 
 
 def test_override_is_printed_with_reason_author_and_time() -> None:
@@ -523,14 +530,14 @@ def test_photographs_record_consent_and_separate_opt_in() -> None:
 def test_record_details_and_identifiers() -> None:
     content = compose_minor()
     assert content.kind == "consent"
-    assert (content.template_id, content.template_version) == ("microneedling-consent", "2026.11.1")
+    assert (content.template_id, content.template_version) == ("microneedling-consent", "2026.12.1")
     assert (content.checklist_id, content.checklist_version) == (
         "vitiligo-microneedling",
         "2026.11.0",
     )
     text = all_text(content)
     assert "Checklist: vitiligo-microneedling, version 2026.11.0" in text
-    assert "Sheet version: microneedling-consent, version 2026.11.1" in text
+    assert "Sheet version: microneedling-consent, version 2026.12.1" in text
     assert "Document ID: CONS-1" in text
     assert content.demo is False
     assert not any(isinstance(b, Notice) and b.tone == "demo" for b in content.blocks)
@@ -617,7 +624,7 @@ def test_aftercare_has_every_section() -> None:
         "24 to 72 hours",
         "Stay out of the sun",
         "From day 2",
-        "SPF 30 or higher every day",
+        "Every day, put on a mineral sunscreen of SPF 30 or higher",
         "5 to 7 days",
         "Do not pick",
         "When to call us",
@@ -646,8 +653,9 @@ def test_aftercare_vitiligo_add_on(
     text = aftercare(answers, *fired, spots=spots)
     assert "Extra care: watching for white patches" in text
     assert "any new pale or white spot" in text
-    assert "after 4 weeks (around 23 Dec 2026) and after 12 weeks (around 17 Feb 2027)" in text
-    assert "from rubbing or friction" in text
+    assert "4 weeks after this treatment (around 23 Dec 2026)" in text
+    assert "12 weeks after it (around 17 Feb 2027)" in text
+    assert "protect it from rubbing" in text
 
 
 @pytest.mark.parametrize(
@@ -656,7 +664,8 @@ def test_aftercare_vitiligo_add_on(
 )
 def test_aftercare_autoimmune_advice(answers: dict[str, Any]) -> None:
     text = aftercare(answers)
-    assert "Advice about autoimmune conditions" in text
+    assert "Advice about your risk of vitiligo" in text
+    assert "linked with a higher chance of getting vitiligo" in text
     assert "see a dermatologist" in text
 
 
@@ -672,11 +681,11 @@ def test_referral_explains_why_who_to_see_and_what_to_watch() -> None:
         assert r in text
     assert "Decision: DEFER" in text
     assert "see a dermatologist" in text
-    assert "doctor who prescribes your blood-thinning medicine" in text
-    assert "flare-up of acne, rosacea, eczema or psoriasis has settled" in text
+    assert "doctor who gives you your blood thinner" in text
+    assert "Wait until the flare-up on your skin has fully calmed down." in text
     assert "What to watch for" in text
     assert "New pale or white patches" in text
-    assert "evidence about microneedling and vitiligo is limited" in text
+    assert "The evidence on this is limited." in text
     assert "attended Northgate Skin Clinic on 25 Nov 2026" in text
     assert "(vitiligo-microneedling 2026.11.0)" in text
 
@@ -688,7 +697,7 @@ def test_referral_after_an_override_to_defer() -> None:
     case.update(assessment=a, consultation=consultation(a, NO_RISK, override=o))
     text = all_text(compose_referral(template("referral"), document_id="R", **case))
     assert "Patient wants to think it over." in text
-    assert "talk to your GP or a dermatologist" in text
+    assert "ask your GP or a dermatologist" in text
 
 
 def test_referral_is_refused_unless_deferred() -> None:

@@ -134,7 +134,7 @@ def test_footer_on_every_page(consent_pdf: bytes) -> None:
         assert f"Page {number} of {len(pages)}" in text
         assert "Document CONS-2026-0001" in text
         assert "Checklist vitiligo-microneedling version 2026.11.0" in text
-        assert "Template microneedling-consent version 2026.11.1" in text
+        assert "Template microneedling-consent version 2026.12.1" in text
         assert f"Content SHA-256: {content.content_sha256()}" in text
     assert "Page 1 of" in pages[0]
 
