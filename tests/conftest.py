@@ -14,6 +14,8 @@ from hypothesis import settings
 from desktop.auth import PasswordHasher
 from desktop.clinic import Clinic, system_actor
 
+pytest_plugins = ["tests.pg_fixtures"]  # PostgreSQL: pg_server, pg_url
+
 ROOT = Path(__file__).resolve().parents[1]
 TZ = timezone(timedelta(hours=1))
 

@@ -78,30 +78,46 @@ class Clinic:
     @classmethod
     def open(
         cls,
-        path: Path,
+        target: Path | str,
         *,
         clock: Clock = local_now,
         actor: User | None = None,
         hasher: PasswordHasher | None = None,
         workstation_dir: Path | None = None,
+        data_dir: Path | None = None,
     ) -> Clinic:
-        """Open (or create) a database file; nobody is signed in unless `actor` is given.
+        """Open (or create) a clinic database: a file path, or the postgresql:// URL of the
+        clinic's server (passwords from ~/.pgpass, PGPASSFILE or PGSERVICE; TLS from the
+        URL's sslmode). Nobody is signed in unless `actor` is given.
 
         `workstation_dir` keeps this computer's copy of the audit anchors (default: the
-        user's data folder). Raises StorageError when the file cannot be used.
+        user's data folder); for a server it is the only copy, named by server, database and
+        clinic. `data_dir` holds files kept beside the clinic (the seal's): a file's folder,
+        or for a server this computer's folder for that clinic. Raises StorageError when the
+        database cannot be used (for a server: unreachable, refused, not a clinic's).
         """
-        if workstation_dir is None:
-            from desktop import paths
+        from desktop import paths
 
+        if workstation_dir is None:
             workstation_dir = paths.data_dir() / "anchors"
-        return cls(
-            open_store(path),
-            data_dir=path.parent,
-            clock=clock,
-            actor=actor,
-            hasher=hasher,
-            workstation_dir=workstation_dir,
-        )
+        store = open_store(target)
+        try:
+            if data_dir is None:
+                if store.path is not None:
+                    data_dir = store.path.parent
+                else:
+                    data_dir = paths.data_dir() / "servers" / store.identity
+            return cls(
+                store,
+                data_dir=data_dir,
+                clock=clock,
+                actor=actor,
+                hasher=hasher,
+                workstation_dir=workstation_dir,
+            )
+        except BaseException:
+            store.close()
+            raise
 
     @classmethod
     def in_memory(
@@ -156,7 +172,12 @@ class Clinic:
         self._log = log
 
     def _anchors(self, store: Store) -> Anchors:
-        """The anchor files of `store`: beside the database and in this workstation's folder."""
+        """The anchor files of `store`: beside the database and in this workstation's folder;
+        for a server, this workstation's only (named by server, database and clinic)."""
+        if store.server:
+            if self._workstation_dir is None:
+                return Anchors(())
+            return Anchors([self._workstation_dir / f"{store.identity}.audit-anchor"])
         if store.path is None:
             return Anchors(())
         paths = [store.path.with_name(store.path.name + ".audit-anchor")]
@@ -165,12 +186,12 @@ class Clinic:
             paths.append(self._workstation_dir / f"{clinic_id}.audit-anchor")
         return Anchors(paths)
 
-    def _reopen(self, path: Path) -> AuditLog:
-        """Open the database at `path` in place of the current one and rebuild the services."""
+    def _reopen(self, target: Path | str) -> AuditLog:
+        """Open the database `target` in place of the current one and rebuild the services."""
         actor = self.session.signed_in
         self._hasher = self.session.hasher
         self._store.close()
-        self._build(open_store(path), actor)
+        self._build(open_store(target), actor)
         return self._log
 
     @property

@@ -32,7 +32,7 @@ class AuditRepository:
             prev = last.hash if last else GENESIS
             digest = entry_hash(seq, at, user, action, target, patient, detail, prev)
             self._store.execute(
-                "INSERT INTO audit (seq, at, user, action, target, patient, detail, prev_hash, "
+                'INSERT INTO audit (seq, at, "user", action, target, patient, detail, prev_hash, '
                 "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [seq, at, user, action, target, patient, detail, prev, digest],
             )

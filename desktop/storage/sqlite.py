@@ -6,8 +6,9 @@ import contextlib
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from desktop.errors import Conflict, StorageError
 from desktop.models import Patient
@@ -228,6 +229,57 @@ class SqliteStore(Store):
         )
         return [patient_from_row(r) for r in rows], False
 
+    def tables(self) -> list[str]:
+        """The clinic's tables: not the migrations' own, not full-text indexes and their
+        shadow tables."""
+        with self._using:
+            rows = self.db.conn.execute(
+                "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'table' "
+                "AND name NOT LIKE 'sqlite_%' AND name <> '_sqlite_migrations' ORDER BY name"
+            ).fetchall()
+        virtual = [n for n, sql in rows if sql.upper().startswith("CREATE VIRTUAL TABLE")]
+        return [n for n, _ in rows if not any(n == v or n.startswith(v + "_") for v in virtual)]
+
+    def copy_columns(self, table: str) -> list[str]:
+        with self._using:
+            info = self.db.conn.execute(f'PRAGMA table_xinfo("{table}")').fetchall()
+        return [str(r[1]) for r in info if r[6] == 0]  # hidden 0: neither virtual nor generated
+
+    def registration_order(self, table: str) -> str:
+        return "rowid"
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Store.Reader]:
+        """A read transaction on a connection of its own (WAL: writers go on meanwhile); an
+        in-memory database reads through its only connection."""
+        if self.path is None:
+            with self._using:
+                yield _SqliteReader(self.db)
+            return
+        reader = Connection(self.path, read_only=True)
+        try:
+            reader.execute("BEGIN")
+            yield _SqliteReader(reader)
+        except sqlite3.Error as exc:
+            raise friendly_error(exc, self.label) from exc
+        finally:
+            reader.close()
+
+    def insert_many(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        assert self.in_transaction, "insert_many needs a transaction"
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        try:
+            with self._using:
+                cursor = self.db.conn.executemany(
+                    f'INSERT INTO "{table}" ({names}) VALUES ({marks})', rows
+                )
+                return max(cursor.rowcount, 0)
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"The change was refused: {exc}.") from exc
+        except sqlite3.Error as exc:
+            raise friendly_error(exc, self.label) from exc
+
     def backup_to(self, dest: Path) -> None:
         """Copy the live database with SQLite's online backup API."""
         if self.path is None:
@@ -245,3 +297,14 @@ class SqliteStore(Store):
         finally:
             target.close()
             source.close()
+
+
+class _SqliteReader(Store.Reader):
+    def __init__(self, db: Connection) -> None:
+        self._db = db
+
+    def rows(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(self._db.query(sql, params))
+
+    def iter_rows(self, sql: str, params: Params = ()) -> Iterator[Row]:
+        yield from self._db.query(sql, params)

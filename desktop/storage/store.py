@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,19 @@ class Store(abc.ABC):
 
     label: str  # what to call the database in messages: a path or a server address
     path: Path | None  # the database file, when the backend has one
+    server = False  # True for a database on the clinic's server, shared by workstations
+    # For a server: names this clinic database (server, database, clinic id) in the file
+    # names of what each workstation keeps about it (its audit anchor).
+    identity = ""
+
+    class Reader(abc.ABC):
+        """Reads of one consistent view of the database (see `snapshot`)."""
+
+        @abc.abstractmethod
+        def rows(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+        @abc.abstractmethod
+        def iter_rows(self, sql: str, params: Params = ()) -> Iterator[Row]: ...
 
     def __init__(self) -> None:
         self._after_commit: dict[str, Callable[[], None]] = {}
@@ -99,6 +112,32 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def applied_migrations(self) -> list[str]:
         """The names of the schema migrations applied to this database, in order."""
+
+    # Copying a whole clinic between databases (storage.transfer) --------------------------
+
+    @abc.abstractmethod
+    def tables(self) -> list[str]:
+        """The clinic's tables (not the migration bookkeeping, not search indexes)."""
+
+    @abc.abstractmethod
+    def copy_columns(self, table: str) -> list[str]:
+        """The columns of `table` a copy carries, in table order (none the database makes)."""
+
+    @abc.abstractmethod
+    def registration_order(self, table: str) -> str:
+        """An ORDER BY expression giving `table`'s rows in the order they were first stored."""
+
+    @abc.abstractmethod
+    def snapshot(self) -> contextlib.AbstractContextManager[Store.Reader]:
+        """A read-only view of the whole database at one moment, on a connection of its own."""
+
+    @abc.abstractmethod
+    def insert_many(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Insert `rows` (values in `columns` order) inside the current transaction; the count."""
+
+    @abc.abstractmethod
+    def backup_to(self, dest: Path) -> None:
+        """Write the whole clinic, as of one moment, to the new SQLite file `dest`."""
 
     def write(self, sql: str, params: Params = ()) -> None:
         with self.transaction():

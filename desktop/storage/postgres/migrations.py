@@ -1,0 +1,369 @@
+"""Named, ordered schema migrations of a clinic database on PostgreSQL (twins of SQLite's).
+
+Each migration names the SQLite migration it mirrors (`twin`): after both sets are applied,
+the tables hold the same columns with the same types and the same triggers and indexes by
+name (tests/storage/test_postgres_schema.py checks it). What only PostgreSQL has is listed in
+PG_ONLY_COLUMNS: the registration order (SQLite's rowid) and the search vector.
+
+Column types map as: TEXT -> text COLLATE "C" (byte order, as SQLite sorts), INTEGER ->
+integer (bigint for the audit's sequence), REAL -> double precision, BLOB -> bytea. Dates and
+times stay ISO 8601 text, as in SQLite, so the repositories read the same values from both.
+SQLite's RAISE(ABORT) triggers become PL/pgSQL functions raising integrity_constraint_violation
+(23000), which the store reports as a refused change; PostgreSQL also refuses TRUNCATE of the
+append-only and signed tables.
+
+Adding the twin of a new SQLite migration `00NN_name`: write `_pg_00NN_name(cur)` with the
+same tables, columns, indexes and triggers (types mapped as above), append
+`Migration("pg_00NN_name", "00NN_name", _pg_00NN_name)` to MIGRATIONS, add any new table to
+storage.transfer.TABLES (in foreign-key order), and run the schema tests.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+
+__all__ = [
+    "MIGRATIONS",
+    "MIGRATIONS_TABLE",
+    "MIGRATION_SET",
+    "PG_ONLY_COLUMNS",
+    "SCHEMA",
+    "Migration",
+    "applied",
+    "apply",
+]
+
+MIGRATION_SET = "clinic_intake"
+MIGRATIONS_TABLE = "_clinic_migrations"
+T = 'TEXT COLLATE "C"'  # every text column sorts and compares byte-wise, as SQLite does
+
+# Columns PostgreSQL keeps that the SQLite schema has no twin of (SQLite's rowid is implicit).
+PG_ONLY_COLUMNS: dict[str, frozenset[str]] = {
+    "patients": frozenset({"row_seq", "search_vector"}),
+}
+
+Cursor = psycopg.Cursor[tuple[object, ...]]
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str  # its own name, recorded in MIGRATIONS_TABLE
+    twin: str  # the SQLite migration it mirrors (storage.migrations)
+    apply: Callable[[Cursor], None]
+
+
+def _refusals(cur: Cursor) -> None:
+    """The trigger functions that refuse a change with the message given to the trigger."""
+    cur.execute(
+        """
+        CREATE FUNCTION clinic_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';
+        END $$
+        """
+    )
+    # Refuses when the row's consultation is signed (NEW on insert, OLD on update/delete).
+    cur.execute(
+        """
+        CREATE FUNCTION clinic_refuse_if_signed() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            target text;
+        BEGIN
+            IF TG_OP = 'INSERT' THEN target := NEW.consultation_id;
+            ELSE target := OLD.consultation_id;
+            END IF;
+            IF (SELECT state FROM consultations WHERE id = target) = 'signed' THEN
+                RAISE EXCEPTION '%', TG_ARGV[0]
+                    USING ERRCODE = 'integrity_constraint_violation';
+            END IF;
+            IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+            RETURN NEW;
+        END $$
+        """
+    )
+
+
+def _refuse(
+    cur: Cursor, name: str, when: str, table: str, message: str, condition: str = ""
+) -> None:
+    cond = f" WHEN ({condition})" if condition else ""
+    cur.execute(
+        f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW{cond} "
+        f"EXECUTE FUNCTION clinic_refuse('{message}')"
+    )
+
+
+def _refuse_truncate(cur: Cursor, table: str, message: str) -> None:
+    cur.execute(
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION clinic_refuse('{message}')"
+    )
+
+
+def _pg_0001_core(cur: Cursor) -> None:
+    """Patients with their search vector, draft consultations and settings."""
+    cur.execute(
+        f"""
+        CREATE TABLE patients (
+            id {T} PRIMARY KEY,
+            given_name {T} NOT NULL,
+            family_name {T} NOT NULL,
+            date_of_birth {T} NOT NULL,
+            phone {T} NOT NULL DEFAULT '',
+            email {T} NOT NULL DEFAULT '',
+            fitzpatrick {T},
+            notes {T} NOT NULL DEFAULT '',
+            demo INTEGER NOT NULL DEFAULT 0,
+            search_name {T} NOT NULL,
+            search_phone {T} NOT NULL DEFAULT '',
+            created {T} NOT NULL,
+            updated {T} NOT NULL,
+            row_seq BIGINT GENERATED ALWAYS AS IDENTITY,
+            search_vector tsvector GENERATED ALWAYS AS (
+                to_tsvector('simple'::regconfig,
+                            search_name || ' ' || search_phone || ' ' || date_of_birth)
+            ) STORED
+        )
+        """
+    )
+    cur.execute("CREATE INDEX patients_name_dob ON patients (search_name, date_of_birth)")
+    # Search: every word of the folded name, the phone's digits and the birth date, by prefix.
+    cur.execute("CREATE INDEX patients_search ON patients USING gin (search_vector)")
+    cur.execute("CREATE UNIQUE INDEX patients_row_seq ON patients (row_seq)")
+    cur.execute("CREATE INDEX patients_updated ON patients (updated)")
+    cur.execute("CREATE INDEX patients_phone ON patients (search_phone)")
+    cur.execute("CREATE INDEX patients_dob ON patients (date_of_birth)")
+    cur.execute(
+        f"""
+        CREATE TABLE consultations (
+            id {T} PRIMARY KEY,
+            patient_id {T} NOT NULL REFERENCES patients(id),
+            clinician {T} NOT NULL DEFAULT '',
+            date {T} NOT NULL,
+            device {T} NOT NULL DEFAULT '',
+            needle_depth_mm DOUBLE PRECISION,
+            product {T} NOT NULL DEFAULT '',
+            areas {T} NOT NULL DEFAULT '[]',
+            session_number INTEGER NOT NULL DEFAULT 1,
+            checklist_id {T} NOT NULL,
+            checklist_version {T} NOT NULL,
+            answers {T} NOT NULL DEFAULT '{{}}',
+            strict INTEGER NOT NULL DEFAULT 0,
+            assessment {T},
+            override_decision {T},
+            override_reason {T},
+            override_author {T},
+            override_at {T},
+            state {T} NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'signed')),
+            amends_id {T} REFERENCES consultations(id),
+            created {T} NOT NULL,
+            updated {T} NOT NULL,
+            signed_at {T}
+        )
+        """
+    )
+    cur.execute("CREATE INDEX consultations_patient ON consultations (patient_id, date)")
+    cur.execute("CREATE INDEX consultations_date ON consultations (date)")
+    cur.execute(f"CREATE TABLE settings (key {T} PRIMARY KEY, value {T} NOT NULL)")
+
+
+IMMUTABLE = "a signed consultation cannot be changed; record an addendum instead"
+
+
+def _pg_0002_signed_documents(cur: Cursor) -> None:
+    """Signatures, sealed documents, test spots, and the triggers that make signed immutable."""
+    cur.execute("ALTER TABLE consultations ADD COLUMN photo_other_use INTEGER NOT NULL DEFAULT 0")
+    cur.execute(
+        f"""
+        CREATE TABLE signatures (
+            id {T} PRIMARY KEY,
+            consultation_id {T} NOT NULL REFERENCES consultations(id),
+            role {T} NOT NULL,
+            signer_name {T} NOT NULL,
+            strokes {T} NOT NULL,
+            width DOUBLE PRECISION NOT NULL,
+            height DOUBLE PRECISION NOT NULL,
+            signed_at {T} NOT NULL,
+            UNIQUE (consultation_id, role)
+        )
+        """
+    )
+    cur.execute(
+        f"""
+        CREATE TABLE documents (
+            id {T} PRIMARY KEY,
+            consultation_id {T} NOT NULL REFERENCES consultations(id),
+            kind {T} NOT NULL,
+            template_id {T} NOT NULL,
+            template_version {T} NOT NULL,
+            pdf BYTEA NOT NULL,
+            sha256 {T} NOT NULL,
+            content_sha256 {T} NOT NULL,
+            size INTEGER NOT NULL,
+            created {T} NOT NULL
+        )
+        """
+    )
+    cur.execute("CREATE INDEX documents_consultation ON documents (consultation_id)")
+    cur.execute("CREATE UNIQUE INDEX documents_sha256 ON documents (sha256)")
+    cur.execute(
+        f"""
+        CREATE TABLE test_spots (
+            id {T} PRIMARY KEY,
+            consultation_id {T} NOT NULL REFERENCES consultations(id),
+            patient_id {T} NOT NULL REFERENCES patients(id),
+            site {T} NOT NULL,
+            done_on {T} NOT NULL,
+            created {T} NOT NULL
+        )
+        """
+    )
+    cur.execute("CREATE INDEX test_spots_patient ON test_spots (patient_id)")
+    cur.execute(
+        f"""
+        CREATE TABLE test_spot_reviews (
+            id {T} PRIMARY KEY,
+            test_spot_id {T} NOT NULL REFERENCES test_spots(id),
+            week INTEGER NOT NULL CHECK (week IN (4, 12)),
+            result {T} NOT NULL,
+            reviewed_on {T} NOT NULL,
+            reviewer {T} NOT NULL,
+            notes {T} NOT NULL DEFAULT '',
+            UNIQUE (test_spot_id, week)
+        )
+        """
+    )
+    _refusals(cur)
+    signed = "OLD.state = 'signed'"
+    _refuse(cur, "consultations_signed_no_update", "BEFORE UPDATE", "consultations", IMMUTABLE,
+            signed)  # fmt: skip
+    _refuse(cur, "consultations_signed_no_delete", "BEFORE DELETE", "consultations", IMMUTABLE,
+            signed)  # fmt: skip
+    _refuse(cur, "documents_no_update", "BEFORE UPDATE", "documents",
+            "a stored document cannot be changed")  # fmt: skip
+    _refuse(cur, "documents_no_delete", "BEFORE DELETE", "documents",
+            "a stored document cannot be deleted")  # fmt: skip
+    for name, when, table in (
+        ("documents_only_for_drafts", "BEFORE INSERT", "documents"),
+        ("signatures_signed_no_insert", "BEFORE INSERT", "signatures"),
+        ("signatures_signed_no_update", "BEFORE UPDATE", "signatures"),
+        ("signatures_signed_no_delete", "BEFORE DELETE", "signatures"),
+    ):
+        cur.execute(
+            f"CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW "
+            f"EXECUTE FUNCTION clinic_refuse_if_signed('{IMMUTABLE}')"
+        )
+    _refuse_truncate(cur, "consultations", IMMUTABLE)
+    _refuse_truncate(cur, "signatures", IMMUTABLE)
+    _refuse_truncate(cur, "documents", "a stored document cannot be deleted")
+
+
+def _pg_0003_accounts_audit(cur: Cursor) -> None:
+    """User accounts, who started each consultation, and the append-only audit trail."""
+    cur.execute(
+        f"""
+        CREATE TABLE users (
+            id {T} PRIMARY KEY,
+            username {T} NOT NULL UNIQUE,
+            display_name {T} NOT NULL,
+            roles {T} NOT NULL,
+            password_hash {T} NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            last_failure {T},
+            created {T} NOT NULL,
+            updated {T} NOT NULL
+        )
+        """
+    )
+    cur.execute(f"ALTER TABLE consultations ADD COLUMN created_by {T}")
+    cur.execute(
+        f"""
+        CREATE TABLE audit (
+            seq BIGINT PRIMARY KEY,
+            at {T} NOT NULL,
+            "user" {T} NOT NULL,
+            action {T} NOT NULL,
+            target {T} NOT NULL DEFAULT '',
+            patient {T} NOT NULL DEFAULT '',
+            detail {T} NOT NULL DEFAULT '',
+            prev_hash {T} NOT NULL,
+            hash {T} NOT NULL
+        )
+        """
+    )
+    cur.execute('CREATE INDEX audit_user ON audit ("user", at)')
+    cur.execute("CREATE INDEX audit_patient ON audit (patient)")
+    for event in ("UPDATE", "DELETE"):
+        _refuse(cur, f"audit_no_{event.lower()}", f"BEFORE {event}", "audit",
+                "the audit trail is append-only")  # fmt: skip
+    _refuse_truncate(cur, "audit", "the audit trail is append-only")
+
+
+def _pg_0004_integrity(cur: Cursor) -> None:
+    """Revisions on patients and consultations, signatures bound to the content shown, and
+    the clinic's identity (SQLite's application id has no twin: the migrations table,
+    MIGRATIONS_TABLE, marks a clinic database)."""
+    for table in ("patients", "consultations"):
+        cur.execute(f"ALTER TABLE {table} ADD COLUMN revision INTEGER NOT NULL DEFAULT 1")
+        cur.execute(f"ALTER TABLE {table} ADD COLUMN updated_by {T} NOT NULL DEFAULT ''")
+    cur.execute(f"ALTER TABLE signatures ADD COLUMN content_sha256 {T} NOT NULL DEFAULT ''")
+    cur.execute(
+        "INSERT INTO settings (key, value) VALUES ('clinic_id', %s) ON CONFLICT DO NOTHING",
+        [json.dumps(secrets.token_hex(16))],
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("pg_0001_core", "0001_core", _pg_0001_core),
+    Migration("pg_0002_signed_documents", "0002_signed_documents", _pg_0002_signed_documents),
+    Migration("pg_0003_accounts_audit", "0003_accounts_audit", _pg_0003_accounts_audit),
+    Migration("pg_0004_integrity", "0004_integrity", _pg_0004_integrity),
+)
+SCHEMA = tuple(m.name for m in MIGRATIONS)
+
+
+def applied(cur: Cursor) -> list[str] | None:
+    """The migrations applied to the connected database, in order; None without the table."""
+    cur.execute("SELECT to_regclass(%s) IS NOT NULL", [MIGRATIONS_TABLE])
+    row = cur.fetchone()
+    if not row or not row[0]:
+        return None
+    cur.execute(
+        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = %s ORDER BY seq",
+        [MIGRATION_SET],
+    )
+    return [str(r[0]) for r in cur.fetchall()]
+
+
+def apply(cur: Cursor, now: str, stop_before: str | None = None) -> list[str]:
+    """Apply the pending migrations (up to `stop_before`) inside the caller's transaction.
+
+    The caller holds the migration lock, so two workstations opening a new database at once
+    migrate it once. Returns the names applied.
+    """
+    cur.execute(
+        f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (seq INTEGER PRIMARY KEY, "
+        f"migration_set {T} NOT NULL, name {T} NOT NULL, applied_at {T} NOT NULL, "
+        "UNIQUE (migration_set, name))"
+    )
+    done = applied(cur) or []
+    names: list[str] = []
+    for migration in MIGRATIONS:
+        if migration.name == stop_before:
+            break
+        if migration.name in done:
+            continue
+        migration.apply(cur)
+        cur.execute(
+            f"INSERT INTO {MIGRATIONS_TABLE} (seq, migration_set, name, applied_at) "
+            f"VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM {MIGRATIONS_TABLE}), %s, %s, %s)",
+            [MIGRATION_SET, migration.name, now],
+        )
+        names.append(migration.name)
+    return names

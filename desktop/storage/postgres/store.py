@@ -1,0 +1,496 @@
+"""The PostgreSQL backend: the clinic's server, shared by every workstation (psycopg's home)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import pq
+from psycopg.rows import dict_row, tuple_row
+
+from desktop.errors import IntakeError, StorageError
+from desktop.models import Patient
+from desktop.storage.postgres import migrations, server
+from desktop.storage.postgres.dialect import translate
+from desktop.storage.rows import Row, patient_from_row
+from desktop.storage.search import fold
+from desktop.storage.store import Params, Store
+
+__all__ = ["PostgresStore"]
+
+log = logging.getLogger(__name__)
+
+APPLICATION_NAME = "Clinic Intake"
+CONNECT_TIMEOUT_S = 10
+LOCK_TIMEOUT = "15s"  # how long a write waits for another workstation's transaction
+# A workstation that stops answering in the middle of a transaction must not hold the clinic's
+# write lock for long: the server ends such a session (and so rolls it back) after this.
+IDLE_IN_TRANSACTION_TIMEOUT = "120s"
+# pg_advisory_xact_lock keys: one write lock per clinic database (the twin of SQLite's BEGIN
+# IMMEDIATE: a use case that reads and then writes cannot be overtaken in between, and the
+# audit chain is appended by one transaction at a time), and one for migrations.
+WRITE_LOCK = 0x434C4E49_0001  # "CLNI" 1
+MIGRATE_LOCK = 0x434C4E49_0002
+
+# The typed words as a prefix query: PostgreSQL's own parser splits them ('smith-jones' ->
+# smith-jones, smith, jones) exactly as it split the stored name, phone and birth date.
+_QUERY = (
+    "(SELECT string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') "
+    "|| ''':*', ' & ')::tsquery FROM unnest(to_tsvector('simple'::regconfig, %s)))"
+)
+
+
+def _now() -> str:
+    return datetime.now().astimezone().replace(microsecond=0).isoformat()
+
+
+class PostgresStore(Store):
+    """A clinic database on a PostgreSQL server, named by a postgresql:// URL.
+
+    Passwords come from where libpq looks (the URL, ~/.pgpass or PGPASSFILE, PGSERVICE);
+    TLS follows the URL's sslmode. One connection serves the window and its workers in turn
+    (a lock); long reads use connections of their own. A connection lost between use cases
+    is replaced on the next one, after checking that the server still holds the same clinic.
+    """
+
+    path = None
+    server = True
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.params = server.parse(url)
+        self.label = server.label(url)
+        self._user = self.params.get("user", "")
+        self._using = threading.RLock()
+        self._depth = 0
+        self.clinic_id: str | None = None
+        self._conn: psycopg.Connection[Row] | None = None
+        conn = self._connect(saving=False)
+        try:
+            self._prepare(conn)
+            self.clinic_id = self._clinic_id(conn)
+            self.identity = server.workstation_key(url, self.clinic_id or "")
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        super().__init__()
+
+    # Connections ------------------------------------------------------------------------
+
+    def _connect(self, *, saving: bool = True) -> psycopg.Connection[Row]:
+        defaults: dict[str, Any] = {
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "application_name": APPLICATION_NAME,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 20000,
+        }
+        options = {k: v for k, v in defaults.items() if k not in self.params}
+        try:
+            conn = psycopg.connect(self.url, autocommit=True, row_factory=dict_row, **options)
+        except psycopg.Error as exc:
+            raise self._error(exc, saving=saving) from exc
+        try:
+            conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            conn.execute(
+                f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION_TIMEOUT}'"
+            )
+        except psycopg.Error as exc:
+            conn.close()
+            raise self._error(exc, saving=saving) from exc
+        return conn
+
+    def _error(self, exc: psycopg.Error, *, saving: bool = True) -> IntakeError:
+        if isinstance(exc, psycopg.OperationalError) and self._lost(exc):
+            return StorageError(server.unreachable(self.label, exc, saving=saving))
+        return server.friendly_error(exc, self.label, self._user)
+
+    def _lost(self, exc: psycopg.Error) -> bool:
+        conn = self._conn
+        if conn is None or conn.broken or conn.closed:
+            return True
+        return isinstance(exc, psycopg.errors.AdminShutdown | psycopg.errors.ConnectionFailure)
+
+    def _prepare(self, conn: psycopg.Connection[Row]) -> None:
+        """Recognise the database, and create or upgrade its schema (once, under a lock)."""
+        try:
+            with conn.transaction(), conn.cursor(row_factory=tuple_row) as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATE_LOCK])
+                done = self._recognise(cur)
+                if done != list(migrations.SCHEMA):
+                    names = migrations.apply(cur, _now())
+                    log.info("applied migrations %s to %s", ", ".join(names), self.label)
+        except psycopg.Error as exc:
+            raise self._error(exc, saving=False) from exc
+
+    def _recognise(self, cur: migrations.Cursor) -> list[str]:
+        """Refuse another application's database and one from a newer version of ours."""
+        done = migrations.applied(cur)
+        if done is None:
+            cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")
+            row = cur.fetchone()
+            if row and int(str(row[0])):
+                raise StorageError(
+                    f"The database {self.label} holds another application's tables, not a "
+                    "clinic's; it was left as it was. Point Clinic Intake at an empty database "
+                    "made for the clinic (README, 'Several computers')."
+                )
+            return []
+        unknown = [n for n in done if n not in migrations.SCHEMA]
+        if unknown or done != list(migrations.SCHEMA[: len(done)]):
+            raise StorageError(
+                f"The database {self.label} was made by a newer version of Clinic Intake (it "
+                f"has the schema change {(unknown or done)[-1]}, which this version does not "
+                "know); it was left as it was. Install the newer version on this computer."
+            )
+        return done
+
+    def _clinic_id(self, conn: psycopg.Connection[Row]) -> str | None:
+        row = conn.execute("SELECT value FROM settings WHERE key = 'clinic_id'").fetchone()
+        if row is None:
+            return None
+        import json
+
+        return str(json.loads(row["value"]))
+
+    def _ready(self) -> psycopg.Connection[Row]:
+        """The connection, replaced first when it was lost (only between use cases)."""
+        conn = self._conn
+        if conn is not None and not conn.closed and not conn.broken:
+            return conn
+        if conn is not None:
+            conn.close()
+        self._conn = None
+        conn = self._connect()
+        try:
+            with conn.cursor(row_factory=tuple_row) as cur:
+                done = migrations.applied(cur)
+            if done != list(migrations.SCHEMA):
+                raise StorageError(
+                    f"The database {self.label} was changed by another version of Clinic "
+                    "Intake while this one was disconnected; nothing was saved. Close Clinic "
+                    "Intake and start it again (install the newer version if it asks)."
+                )
+            if self._clinic_id(conn) != self.clinic_id:
+                raise StorageError(
+                    f"The database {self.label} now holds another clinic (it was restored or "
+                    "replaced while this computer was disconnected); nothing was saved. Close "
+                    "Clinic Intake and open it again."
+                )
+        except psycopg.Error as exc:
+            conn.close()
+            raise self._error(exc) from exc
+        except BaseException:
+            conn.close()
+            raise
+        log.info("reconnected to %s", self.label)
+        self._conn = conn
+        return conn
+
+    def close(self) -> None:
+        with self._using:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    # Transactions -----------------------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._using:
+            if self._depth == 0:
+                yield from self._outermost()
+            else:
+                yield from self._nested()
+
+    def _outermost(self) -> Iterator[None]:
+        conn = self._ready()
+        try:
+            conn.execute("BEGIN")
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+        except psycopg.Error as exc:
+            self._rollback(conn)
+            raise self._error(exc) from exc
+        self._depth = 1
+        try:
+            yield
+        except BaseException as exc:
+            self._depth = 0
+            self._rollback(conn)
+            self._rolled_back()
+            if isinstance(exc, psycopg.Error):
+                raise self._error(exc) from exc
+            raise
+        self._depth = 0
+        try:
+            if conn.info.transaction_status != pq.TransactionStatus.INTRANS:
+                raise StorageError(
+                    f"A change to {self.label} failed part-way and was undone; nothing was "
+                    "saved. Try again."
+                )
+            conn.execute("COMMIT")
+        except psycopg.Error as exc:
+            self._rollback(conn)
+            self._rolled_back()
+            if isinstance(exc, psycopg.OperationalError) and self._lost(exc):
+                raise StorageError(
+                    f"The connection to the clinic's server {self.label} was lost while "
+                    "saving, so the change may or may not have been saved. Once the server "
+                    "is back, open the record again to see what it holds."
+                ) from exc
+            raise self._error(exc) from exc
+        except BaseException:
+            self._rollback(conn)
+            self._rolled_back()
+            raise
+        self._committed()
+
+    def _nested(self) -> Iterator[None]:
+        conn = self._conn
+        assert conn is not None
+        name = f"sp_{secrets.token_hex(6)}"
+        try:
+            conn.execute(f"SAVEPOINT {name}")
+        except psycopg.Error as exc:
+            raise self._error(exc) from exc
+        self._depth += 1
+        try:
+            yield
+        except BaseException as exc:
+            self._depth -= 1
+            if not conn.broken:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                    conn.execute(f"RELEASE SAVEPOINT {name}")
+            if isinstance(exc, psycopg.Error):
+                raise self._error(exc) from exc
+            raise
+        self._depth -= 1
+        try:
+            conn.execute(f"RELEASE SAVEPOINT {name}")
+        except psycopg.Error as exc:
+            raise self._error(exc) from exc
+
+    def _rollback(self, conn: psycopg.Connection[Row]) -> None:
+        if conn.closed or conn.broken:
+            return
+        if conn.info.transaction_status == pq.TransactionStatus.IDLE:
+            return
+        with contextlib.suppress(psycopg.Error):
+            conn.execute("ROLLBACK")
+
+    # Statements -------------------------------------------------------------------------
+
+    def _conn_for_statement(self) -> psycopg.Connection[Row]:
+        if self._depth:
+            assert self._conn is not None
+            return self._conn
+        return self._ready()
+
+    def execute(self, sql: str, params: Params = ()) -> None:
+        with self._using:
+            conn = self._conn_for_statement()
+            try:
+                conn.execute(translate(sql), params)
+            except psycopg.Error as exc:
+                raise self._error(exc) from exc
+
+    def rows(self, sql: str, params: Params = ()) -> list[Row]:
+        return self.native_rows(translate(sql), params)
+
+    def native_rows(self, sql: str, params: Params = ()) -> list[Row]:
+        """`rows` for SQL already written in psycopg's style (`%s` placeholders)."""
+        with self._using:
+            conn = self._conn_for_statement()
+            try:
+                return conn.execute(sql, params).fetchall()
+            except psycopg.Error as exc:
+                raise self._error(exc, saving=self._depth > 0) from exc
+
+    def iter_rows(self, sql: str, params: Params = ()) -> Iterator[Row]:
+        """Rows one at a time through a server-side cursor on a connection of its own, so a
+        long read (a million audit rows) neither holds up nor waits for other work."""
+        reader = self._connect(saving=False)
+        try:
+            with reader.transaction(), reader.cursor(name="clinic_stream") as cur:
+                cur.itersize = 2000
+                cur.execute(translate(sql), params)
+                yield from cur
+        except psycopg.Error as exc:
+            raise server.friendly_error(exc, self.label, self._user) from exc
+        finally:
+            reader.close()
+
+    def applied_migrations(self) -> list[str]:
+        with self._using:
+            conn = self._conn_for_statement()
+            with conn.cursor(row_factory=tuple_row) as cur:
+                return migrations.applied(cur) or []
+
+    # Search -----------------------------------------------------------------------------
+
+    def search_patients(self, text: str, limit: int) -> tuple[list[Patient], bool]:
+        """Every typed word as a prefix of a word of the folded name, the phone or the birth
+        date (GIN index); ranked up to `ranked_at_most` matches, else the newest."""
+        ranked_at_most = self.patients.ranked_at_most
+        words = [fold(t) for t in text.split()]
+        words = [w for w in words if any(c.isalnum() for c in w)]
+        if not words:
+            rows = self.rows("SELECT * FROM patients ORDER BY updated DESC LIMIT ?", [limit])
+            return [patient_from_row(r) for r in rows], False
+        typed = " ".join(words)
+        probe = self.native_rows(
+            f"SELECT row_seq FROM patients WHERE search_vector @@ {_QUERY} "
+            "ORDER BY row_seq DESC LIMIT %s",
+            [typed, max(ranked_at_most, limit) + 1],
+        )
+        if len(probe) > ranked_at_most:
+            newest = [r["row_seq"] for r in probe[:limit]]
+            rows = self.native_rows(
+                "SELECT * FROM patients WHERE row_seq = ANY(%s) ORDER BY row_seq DESC", [newest]
+            )
+            return [patient_from_row(r) for r in rows], True
+        rows = self.native_rows(
+            f"WITH q AS (SELECT {_QUERY} AS q) SELECT p.* FROM patients p, q "
+            "WHERE p.search_vector @@ q.q "
+            "ORDER BY ts_rank(p.search_vector, q.q) DESC, p.family_name, p.given_name, p.row_seq "
+            "LIMIT %s",
+            [typed, limit],
+        )
+        return [patient_from_row(r) for r in rows], False
+
+    # Moving, backing up, restoring ------------------------------------------------------
+
+    def tables(self) -> list[str]:
+        rows = self.native_rows(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename <> %s ORDER BY tablename",
+            [migrations.MIGRATIONS_TABLE],
+        )
+        return [str(r["tablename"]) for r in rows]
+
+    def copy_columns(self, table: str) -> list[str]:
+        """The columns of `table` that a copy carries (not generated, not identity)."""
+        rows = self.native_rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = %s AND is_generated = 'NEVER' AND "
+            "is_identity = 'NO' ORDER BY ordinal_position",
+            [table],
+        )
+        return [str(r["column_name"]) for r in rows]
+
+    def registration_order(self, table: str) -> str:
+        return "row_seq" if table == "patients" else self.copy_columns(table)[0]
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Store.Reader]:
+        """A read-only view of the whole database at one moment (REPEATABLE READ), on a
+        connection of its own: a backup or a move copies a consistent clinic while the
+        workstations go on working."""
+        reader = self._connect(saving=False)
+        try:
+            reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield _SnapshotReader(reader, self)
+        except psycopg.Error as exc:
+            raise server.friendly_error(exc, self.label, self._user) from exc
+        finally:
+            reader.close()
+
+    def insert_many(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Insert `rows` into `table` with COPY (inside the current transaction)."""
+        assert self._depth > 0 and self._conn is not None, "insert_many needs a transaction"
+        names = ", ".join(f'"{c}"' for c in columns)
+        count = 0
+        try:
+            with self._conn.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as cp:
+                for row in rows:
+                    cp.write_row(row)
+                    count += 1
+        except psycopg.Error as exc:
+            raise self._error(exc) from exc
+        return count
+
+    def other_sessions(self) -> list[str]:
+        """Who else is connected to this database: 'application (address)' per session."""
+        rows = self.native_rows(
+            "SELECT coalesce(nullif(application_name, ''), 'a program') AS app, "
+            "coalesce(host(client_addr), 'this server') AS addr FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
+        return [f"{r['app']} ({r['addr']})" for r in rows]
+
+    def claim_exclusive(self) -> None:
+        """StorageError when another workstation or program is connected to this database."""
+        others = self.other_sessions()
+        if others:
+            raise StorageError(
+                f"The clinic's database {self.label} is in use by {len(others)} other "
+                f"connection(s): {', '.join(sorted(set(others)))}; nothing was changed. Close "
+                "Clinic Intake on every other computer (and any other program using the "
+                "database), then try again."
+            )
+
+    def reset_schema(self) -> None:
+        """Inside a transaction: drop every clinic table and build the schema anew (empty but
+        for a new clinic identity). A restore fills it from the checked backup; the whole
+        transaction commits or nothing changes."""
+        assert self._depth > 0 and self._conn is not None, "reset_schema needs a transaction"
+        conn = self._conn
+        try:
+            with conn.cursor(row_factory=tuple_row) as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATE_LOCK])
+                tables = [*self.tables(), migrations.MIGRATIONS_TABLE]
+                cur.execute("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables)
+                            + " CASCADE")  # fmt: skip
+                cur.execute("DROP FUNCTION IF EXISTS clinic_refuse(), clinic_refuse_if_signed()")
+                migrations.apply(cur, _now())
+        except psycopg.Error as exc:
+            raise self._error(exc) from exc
+
+    def adopt_identity(self) -> None:
+        """After a restore committed: the database's clinic identity is the one to check."""
+        with self._using:
+            self.clinic_id = self._clinic_id(self._ready())
+            self.identity = server.workstation_key(self.url, self.clinic_id or "")
+
+    def backup_to(self, dest: Any) -> None:
+        """Write the whole clinic, as of one moment, into a new SQLite database file `dest`."""
+        from desktop.storage.sqlite import SqliteStore
+        from desktop.storage.transfer import copy_clinic
+
+        target = SqliteStore(dest)
+        try:
+            copy_clinic(self, target)
+        finally:
+            target.close()
+
+
+class _SnapshotReader(Store.Reader):
+    def __init__(self, conn: psycopg.Connection[Row], store: PostgresStore) -> None:
+        self._conn = conn
+        self._store = store
+        self._cursors = 0
+
+    def rows(self, sql: str, params: Params = ()) -> list[Row]:
+        return self._conn.execute(translate(sql), params).fetchall()
+
+    def iter_rows(self, sql: str, params: Params = ()) -> Iterator[Row]:
+        self._cursors += 1
+        with self._conn.cursor(name=f"snapshot_{self._cursors}") as cur:
+            cur.itersize = 5000
+            cur.execute(translate(sql), params)
+            yield from cur
