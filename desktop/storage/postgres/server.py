@@ -93,7 +93,9 @@ def unreachable(where: str, exc: BaseException | None = None, *, saving: bool = 
     )
 
 
-def friendly_error(exc: psycopg.Error, where: str, user: str = "") -> StorageError | Conflict:
+def friendly_error(
+    exc: psycopg.Error, where: str, user: str = "", *, saving: bool = True
+) -> StorageError | Conflict:
     """What went wrong with the server at `where`, in words a clinic user can act on."""
     text = _first_line(exc)
     low = str(exc).lower()
@@ -153,5 +155,5 @@ def friendly_error(exc: psycopg.Error, where: str, user: str = "") -> StorageErr
             "e.g. a standby copy); nothing was saved. Connect to the main server."
         )
     if isinstance(exc, psycopg.OperationalError):  # the connection failed or was lost
-        return StorageError(unreachable(where, exc))
+        return StorageError(unreachable(where, exc, saving=saving))
     return StorageError(f"The clinic's server {where} could not be used: {text}.")

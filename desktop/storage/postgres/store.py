@@ -112,11 +112,14 @@ class PostgresStore(Store):
     def _error(self, exc: psycopg.Error, *, saving: bool = True) -> IntakeError:
         if isinstance(exc, psycopg.OperationalError) and self._lost(exc):
             return StorageError(server.unreachable(self.label, exc, saving=saving))
-        return server.friendly_error(exc, self.label, self._user)
+        return server.friendly_error(exc, self.label, self._user, saving=saving)
 
     def _lost(self, exc: psycopg.Error) -> bool:
+        """Whether `exc` means the open connection is gone (not a refused connection)."""
         conn = self._conn
-        if conn is None or conn.broken or conn.closed:
+        if conn is None:
+            return False
+        if conn.broken or conn.closed:
             return True
         return isinstance(exc, psycopg.errors.AdminShutdown | psycopg.errors.ConnectionFailure)
 

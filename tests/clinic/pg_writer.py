@@ -1,0 +1,45 @@
+"""One workstation writing to the clinic's server: run by the multi-workstation tests.
+
+    python -m tests.clinic.pg_writer URL NAME COUNT
+
+Registers COUNT patients named NAME<i>, starts a consultation for each and saves its draft
+twice; prints one JSON line: {"written": n, "failed": [messages]}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from desktop.clinic import Clinic, system_actor
+from desktop.errors import IntakeError
+from tests.conftest import FAST_HASHER, patient_fields, stable_vitiligo_answers
+
+
+def main(url: str, name: str, count: int) -> int:
+    folder = Path(tempfile.mkdtemp(prefix=f"workstation-{name}-"))
+    clinic = Clinic.open(url, actor=system_actor(), hasher=FAST_HASHER,
+                         workstation_dir=folder / "anchors", data_dir=folder / "data")  # fmt: skip
+    written, failed = 0, []
+    for i in range(count):
+        try:
+            p = clinic.patients.register(
+                patient_fields(given_name=f"{name}{i}", family_name="Writer", phone="")
+            )
+            c = clinic.consultations.start(p.id, clinician="Dr Ada")
+            c = clinic.consultations.save_draft(c.id, answers={"V1": "no"}, revision=c.revision)
+            clinic.consultations.save_draft(
+                c.id, answers=stable_vitiligo_answers(), revision=c.revision
+            )
+            written += 1
+        except IntakeError as exc:
+            failed.append(exc.message)
+    clinic.close()
+    sys.stdout.write(json.dumps({"written": written, "failed": failed}) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
