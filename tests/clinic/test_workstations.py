@@ -85,7 +85,13 @@ def test_two_workstations_saving_the_same_revision_at_once_one_wins(
         gate = threading.Barrier(2)
         outcomes: list[str] = []
 
-        def save(clinic: Clinic, answers: dict[str, object], rev: int = current.revision) -> None:
+        def save(
+            clinic: Clinic,
+            answers: dict[str, object],
+            rev: int = current.revision,
+            gate: threading.Barrier = gate,
+            outcomes: list[str] = outcomes,
+        ) -> None:
             gate.wait()
             try:
                 clinic.consultations.save_draft(c.id, answers=answers, revision=rev)
@@ -120,7 +126,7 @@ def test_four_workstations_writing_at_once_lose_nothing_and_keep_the_chain(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for name in ("Desk", "RoomA", "RoomB", "Office")
     ]
     results = []
