@@ -36,12 +36,17 @@ lint: $(TEST_STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# The PostgreSQL tests run against a throwaway cluster started for the run (tests/pg_cluster.py:
+# initdb and pg_ctl, as the postgres user when run as root), or the server CLINIC_TEST_PG_URL
+# names. Without the server binaries it stops and says how to install them.
+WITH_PG := $(PY) -m tests.pg_cluster run
+
 test: lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(WITH_PG) $(PY) -m pytest -q
 
 # While working: pytest alone, without the tests marked slow. `make test` (CI) runs everything.
 test-fast: $(TEST_STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not slow"
+	QT_QPA_PLATFORM=offscreen $(WITH_PG) $(PY) -m pytest -q -m "not slow"
 
 # Crash safety in full: SIGKILL between every two steps of every use case, 200 kills at random
 # moments, 3 programs x 100 writes, a full disk, read-only files (a short version is in `test`).
@@ -49,7 +54,7 @@ reliability: $(TEST_STAMP)
 	CLINIC_RELIABILITY=full QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s tests/reliability
 
 bench: $(TEST_STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -s tests/bench -p no:cacheprovider
+	QT_QPA_PLATFORM=offscreen $(WITH_PG) $(PY) -m pytest -q -s tests/bench -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

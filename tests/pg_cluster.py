@@ -2,6 +2,8 @@
 
     python -m tests.pg_cluster start DIR   prints `export CLINIC_TEST_PG_*=...` lines (eval them)
     python -m tests.pg_cluster stop DIR    stops it and removes DIR
+    python -m tests.pg_cluster run CMD...  runs CMD with a cluster started for it (and removed
+                                           after), unless CLINIC_TEST_PG_URL names a server
 
 The cluster listens on 127.0.0.1 (a free port) and on a unix socket inside DIR, trusts local
 connections except the `clinic_tls` role, which needs TLS and its password (scram-sha-256),
@@ -237,7 +239,31 @@ def destroy(base: Path) -> None:
     shutil.rmtree(base, ignore_errors=True)
 
 
+def run(command: list[str]) -> int:
+    """Run `command` with CLINIC_TEST_PG_* set for a cluster started for it; its exit code."""
+    if os.environ.get("CLINIC_TEST_PG_URL"):
+        return subprocess.run(command, check=False).returncode
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="clinic-pg-"))
+    try:
+        cluster = create(base)
+        env = dict(os.environ)
+        for line in cluster.exports().splitlines():
+            name, _, value = line.removeprefix("export ").partition("=")
+            env[name] = value.strip("'")
+        sys.stderr.write(f"PostgreSQL for the tests: {cluster.url} (in {base})\n")
+        return subprocess.run(command, env=env, check=False).returncode
+    except ClusterError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    finally:
+        destroy(base)
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[0] == "run":
+        return run(argv[1:])
     if len(argv) != 2 or argv[0] not in ("start", "stop"):
         sys.stderr.write(__doc__ or "")
         return 2
