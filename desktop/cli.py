@@ -32,7 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"Clinic Intake {__version__}")
     parser.add_argument(
-        "--db", type=Path, metavar="PATH", help="the clinic database file (created if missing)"
+        "--db",
+        type=database_target,
+        metavar="PATH|URL",
+        help="the clinic database: a file (created if missing), or the clinic's server as "
+        "postgresql://user@host:5432/database (password from ~/.pgpass or PGPASSFILE; TLS "
+        "with ?sslmode=verify-full). Default: this computer's choice (Settings), else the "
+        "file below",
     )
     parser.add_argument(
         "--demo",
@@ -65,6 +71,17 @@ def build_parser() -> argparse.ArgumentParser:
         "matches a document stored in the database. Prints one line.",
     )
     p.add_argument("pdf", type=Path, metavar="FILE.pdf")
+    p = sub.add_parser(
+        "move-to",
+        help="copy the clinic into an empty server database or a new file, and prove the copy",
+        description="Copy every record of the clinic (--db) into TARGET, an empty database on "
+        "the clinic's server (postgresql://...) or a new SQLite file, and prove it: rows per "
+        "table, every document's SHA-256, the audit chain, the seal. The copy is kept only if "
+        "every check passes. Then point each computer at TARGET.",
+    )
+    p.add_argument(
+        "target", type=database_target, metavar="TARGET", help="postgresql://... or FILE"
+    )
     p = sub.add_parser("audit", help="the audit trail: `audit verify` checks its hash chain")
     p.add_argument("audit_command", choices=["verify"], metavar="verify")
     p = sub.add_parser(
@@ -73,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, metavar="DIR", help="also write the signed PDFs here")
     return parser
+
+
+def database_target(text: str) -> Path | str:
+    """A --db or move-to argument: a server URL as given, anything else a file path."""
+    if text.lower().startswith(("postgresql://", "postgres://")):
+        return text
+    return Path(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,13 +120,14 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
 
 def open_clinic(args: argparse.Namespace) -> Any:
     """Open the database as the operating-system user, whose actions are audited as such."""
-    from desktop.clinic import Clinic, system_actor
+    from desktop.clinic import Clinic, saved_database, system_actor
 
-    path = args.db or default_db()
-    if args.db is None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(path.parent, 0o700)
-    return Clinic.open(path, actor=system_actor())
+    target = args.db or saved_database()
+    if target is None:
+        target = default_db()
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(target.parent, 0o700)
+    return Clinic.open(target, actor=system_actor())
 
 
 def _out(line: str) -> None:
@@ -214,6 +239,26 @@ def cmd_restore(args: argparse.Namespace, stdin: TextIO) -> int:
     return EXIT_OK
 
 
+def cmd_move_to(args: argparse.Namespace, stdin: TextIO) -> int:
+    clinic = open_clinic(args)
+    try:
+        _out(f"Copying {clinic.label} ...")
+        report = clinic.backups.move_to(args.target, progress=lambda line: _out(f"  {line}"))
+    finally:
+        clinic.close()
+    _out(f"The clinic was copied to {report.target} and checked:")
+    for line in report.lines():
+        _out(f"  {line}")
+    from desktop.clinic import without_password
+
+    shown = without_password(args.target) if isinstance(args.target, str) else args.target
+    _out(
+        f"Point every computer at it: main.py --db {shown} (or Settings > Database); "
+        f"keep {report.source} as a backup and stop using it."
+    )
+    return EXIT_OK
+
+
 def cmd_verify(args: argparse.Namespace, stdin: TextIO) -> int:
     try:
         data = args.pdf.read_bytes()
@@ -268,6 +313,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "assess": cmd_assess,
     "backup": cmd_backup,
     "restore": cmd_restore,
+    "move-to": cmd_move_to,
     "verify": cmd_verify,
     "demo": cmd_demo,
     "audit": cmd_audit,

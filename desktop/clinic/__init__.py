@@ -11,6 +11,13 @@ from desktop.clinic.facade import Clinic, local_now
 from desktop.clinic.patients import PatientSearch
 from desktop.clinic.session import system_actor
 from desktop.clinic.test_spots import REVIEW_WEEKS, DueReview, SpotFlag
+from desktop.clinic.workstation import (
+    ServerCheck,
+    check_server,
+    save_database,
+    saved_database,
+    without_password,
+)
 from desktop.models import REVIEW_RESULTS
 
 __all__ = [
@@ -22,10 +29,15 @@ __all__ = [
     "DueReview",
     "LiveAssessment",
     "PatientSearch",
+    "ServerCheck",
     "SheetPreview",
     "SpotFlag",
     "VerifyReport",
+    "check_server",
     "load_checklist",
     "local_now",
+    "save_database",
+    "saved_database",
     "system_actor",
+    "without_password",
 ]

@@ -8,22 +8,29 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.audit import AuditEntry
 from desktop.clinic.anchors import Anchors
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.session import Session
 from desktop.errors import Conflict, OtherClinic, StorageError, ValidationError
-from desktop.storage import SqliteStore, Store, integrity_errors
+from desktop.storage import SqliteStore, Store, integrity_errors, open_store
+from desktop.storage.restore import BackupFacts
+
+if TYPE_CHECKING:
+    from desktop.storage.restore import BackupFacts
+    from desktop.storage.transfer import TransferReport
 
 log = logging.getLogger(__name__)
 
 
 class Backups:
-    """Copy the database out ("backup") and replace it from a checked copy ("restore").
+    """Copy the database out ("backup"), replace it from a checked copy ("restore"), and
+    move the clinic between a file and the clinic's server ("move_to").
 
-    `reopen(path)` opens `path` in place of the closed store and returns the audit log of
-    the reopened clinic (the facade rebuilds every service around the new store).
+    `reopen(target)` opens `target` in place of the closed store and returns the audit log
+    of the reopened clinic (the facade rebuilds every service around the new store).
     """
 
     def __init__(
@@ -32,7 +39,7 @@ class Backups:
         session: Session,
         audit: AuditLog,
         clock: Callable[[], datetime],
-        reopen: Callable[[Path], AuditLog],
+        reopen: Callable[[Path | str], AuditLog],
     ) -> None:
         self._store = store
         self._session = session
@@ -45,6 +52,11 @@ class Backups:
             raise StorageError("Only a clinic database kept in a file can be backed up here.")
         return self._store
 
+    def _backed_up(self) -> Store:
+        if self._store.path is None and not self._store.server:
+            raise StorageError("An in-memory database has no file to back up.")
+        return self._store
+
     def backup(self, dest: Path) -> Path:
         """Copy the database to `dest` (a file, or a folder for a timestamped name).
 
@@ -52,7 +64,7 @@ class Backups:
         folder and StorageError when the copy fails its integrity check.
         """
         self._session.require("backup")
-        store = self._sqlite()
+        store = self._backed_up()
         if dest.is_dir():
             dest = dest / f"clinic-backup-{self._clock().strftime('%Y%m%d-%H%M%S')}.sqlite"
         if dest.exists():
@@ -67,6 +79,8 @@ class Backups:
             problems = integrity_errors(tmp)
             if problems:
                 raise StorageError(f"The backup copy failed its integrity check: {problems[0]}.")
+            if store.server:
+                self._check_as_restore_would(tmp, dest.parent)
             tmp.chmod(0o600)
             tmp.replace(dest)
         finally:
@@ -74,6 +88,20 @@ class Backups:
         self._audit.record("backup", f"file:{dest.name}")
         log.info("backup written to %s", dest)
         return dest
+
+    def _check_as_restore_would(self, copy: Path, folder: Path) -> None:
+        """A server's backup is a new SQLite file made row by row: it must pass every check
+        a restore makes (exact schema, integrity, the audit chain) before it is kept."""
+        from desktop.storage.restore import check_backup
+
+        facts = check_backup(copy, folder)
+        facts.path.unlink(missing_ok=True)
+        here = self._store.audit.last()
+        if not facts.chain.intact and (here is None or facts.chain.count < here.seq):
+            raise StorageError(
+                f"The backup copy's audit trail is broken ({facts.chain.reason}); it was not "
+                "kept. Run `audit verify` on the clinic, then back up again."
+            )
 
     def restore(self, src: Path, *, other_clinic: bool = False) -> Path:
         """Replace this database with the backup `src`; the current one is kept as a
@@ -88,26 +116,18 @@ class Backups:
         recorded since the backup is carried into the restored trail.
         """
         self._session.require("restore")
+        if not src.is_file():
+            raise ValidationError(f"{src} does not exist or is not a file.", "src")
+        if self._store.server:
+            return self._restore_server(src, other_clinic)
         store = self._sqlite()
         target = store.path
         assert target is not None
-        if not src.is_file():
-            raise ValidationError(f"{src} does not exist or is not a file.", "src")
         from desktop.storage.restore import check_backup
 
         facts = check_backup(src, target.parent)
         try:
-            if not facts.chain.intact:
-                raise StorageError(
-                    f"{src} cannot be restored: its audit trail is broken ({facts.chain.reason})."
-                    " Nothing was changed."
-                )
-            if not other_clinic and not self._same_clinic(facts.clinic_id, facts.first_audit_hash):
-                raise OtherClinic(
-                    f"{src} is a backup of another clinic (or one this database cannot "
-                    "recognise). Restoring it replaces every patient and record here. Nothing "
-                    "was changed; confirm that this is what you want to restore it."
-                )
+            self._refuse_unless_restorable(src, facts, other_clinic)
             store.claim_exclusive()
             stamp = self._clock().strftime("%Y%m%d-%H%M%S")
             kept = self.backup(target.parent / f"{target.stem}-before-restore-{stamp}.sqlite")
@@ -125,6 +145,83 @@ class Backups:
         self._reopen(target).anchors.write(*head)
         log.info("database restored from %s; previous copy kept at %s", src, kept)
         return kept
+
+    def _refuse_unless_restorable(self, src: Path, facts: BackupFacts, other_clinic: bool) -> None:
+        if not facts.chain.intact:
+            raise StorageError(
+                f"{src} cannot be restored: its audit trail is broken ({facts.chain.reason})."
+                " Nothing was changed."
+            )
+        if not other_clinic and not self._same_clinic(facts.clinic_id, facts.first_audit_hash):
+            raise OtherClinic(
+                f"{src} is a backup of another clinic (or one this database cannot "
+                "recognise). Restoring it replaces every patient and record here. Nothing "
+                "was changed; confirm that this is what you want to restore it."
+            )
+
+    def _restore_server(self, src: Path, other_clinic: bool) -> Path:
+        """Restore onto the clinic's server: refused while any other workstation (or program)
+        is connected; the server's clinic is first backed up beside `src`; the database's
+        contents are then replaced in one transaction (all or nothing)."""
+        from desktop.storage.postgres.store import PostgresStore
+        from desktop.storage.restore import check_backup
+
+        store = self._store
+        assert isinstance(store, PostgresStore)
+        store.claim_exclusive()  # before any work: the same check runs again at the swap
+        with tempfile.TemporaryDirectory(prefix="clinic-restore-") as folder:
+            facts = check_backup(src, Path(folder))
+            self._refuse_unless_restorable(src, facts, other_clinic)
+            stamp = self._clock().strftime("%Y%m%d-%H%M%S")
+            name = store.params.get("dbname", "clinic") or "clinic"
+            kept = self.backup(src.parent / f"{name}-before-restore-{stamp}.sqlite")
+            trail = store.audit.entries()
+            head = self._complete_trail(facts.path, trail, kept.name, src.name)
+            self._audit.anchors.expect(*head)
+            copy = SqliteStore(facts.path)
+            try:
+                store.replace_with(copy)
+            except BaseException:
+                self._audit.anchors.write(*self._head())  # nothing changed: as before
+                raise
+            finally:
+                copy.close()
+        self._reopen(store.url).anchors.write(*head)
+        log.info("server database restored from %s; previous copy kept at %s", src, kept)
+        return kept
+
+    def _head(self) -> tuple[int, str]:
+        last = self._store.audit.last()
+        return (last.seq, last.hash) if last is not None else (0, "")
+
+    def move_to(
+        self, target: Path | str, progress: Callable[[str], None] | None = None
+    ) -> TransferReport:
+        """Copy this clinic into an empty database `target` (the clinic's server, or a new
+        file) and prove the copy: per table the same rows (count and digest), every document
+        matching its SHA-256, the audit trail ending on the same entry, the same seal
+        certificates. Both trails then record the move. Nothing here changes otherwise: the
+        workstations are pointed at `target` afterwards (README, 'Several computers').
+
+        Raises StorageError when `target` cannot be opened, already holds a clinic, or the
+        copy fails a check (it is then not kept).
+        """
+        self._session.require("restore")
+        from desktop.storage.transfer import copy_clinic
+
+        if isinstance(target, Path) and target.exists() and target.stat().st_size > 0:
+            raise Conflict(f"{target} already exists; a clinic is moved into a new file.")
+        destination = open_store(target)
+        try:
+            report = copy_clinic(self._store, destination, progress)
+            moved = AuditLog(destination, self._clock, self._session.actor_name, Anchors(()))
+            rows = sum(p.rows for p in report.tables)
+            moved.record("move in", f"database:{self._store.label}", rows=rows)
+        finally:
+            destination.close()
+        self._audit.record("move out", f"database:{destination.label}")
+        log.info("clinic copied from %s to %s and checked", self._store.label, destination.label)
+        return report
 
     def _complete_trail(
         self, copy: Path, trail: Sequence[AuditEntry], kept: str, source: str

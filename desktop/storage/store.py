@@ -139,6 +139,9 @@ class Store(abc.ABC):
     def backup_to(self, dest: Path) -> None:
         """Write the whole clinic, as of one moment, to the new SQLite file `dest`."""
 
+    def adopt_identity(self) -> None:  # noqa: B027 - a hook: only a server checks identity
+        """After a copy replaced the clinic this database holds: remember its identity."""
+
     def write(self, sql: str, params: Params = ()) -> None:
         with self.transaction():
             self.execute(sql, params)

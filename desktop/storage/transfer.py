@@ -150,6 +150,8 @@ def copy_clinic(source: Store, target: Store, progress: Progress | None = None) 
             raise _refuse(target, "the copied audit trail does not end where the source's does")
         seal = _seal_certificates(target)
         say("committing")
+    if not target.in_transaction:
+        target.adopt_identity()
     return TransferReport(source.label, target.label, tuple(proofs), documents, chain, head, seal)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +37,7 @@ IDLE_IN_TRANSACTION_TIMEOUT = "120s"
 # pg_advisory_xact_lock keys: one write lock per clinic database (the twin of SQLite's BEGIN
 # IMMEDIATE: a use case that reads and then writes cannot be overtaken in between, and the
 # audit chain is appended by one transaction at a time), and one for migrations.
+CLOSING_POLLS = 10
 WRITE_LOCK = 0x434C4E49_0001  # "CLNI" 1
 MIGRATE_LOCK = 0x434C4E49_0002
 
@@ -44,6 +47,10 @@ _QUERY = (
     "(SELECT string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') "
     "|| ''':*', ' & ')::tsquery FROM unnest(to_tsvector('simple'::regconfig, %s)))"
 )
+
+
+def _json_text(value: object) -> str | None:
+    return str(json.loads(str(value))) if value is not None else None
 
 
 def _now() -> str:
@@ -159,11 +166,7 @@ class PostgresStore(Store):
 
     def _clinic_id(self, conn: psycopg.Connection[Row]) -> str | None:
         row = conn.execute("SELECT value FROM settings WHERE key = 'clinic_id'").fetchone()
-        if row is None:
-            return None
-        import json
-
-        return str(json.loads(row["value"]))
+        return _json_text(row["value"]) if row is not None else None
 
     def _ready(self) -> psycopg.Connection[Row]:
         """The connection, replaced first when it was lost (only between use cases)."""
@@ -223,10 +226,23 @@ class PostgresStore(Store):
         conn = self._ready()
         try:
             conn.execute("BEGIN")
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+            # The write lock, and (same round trip) the clinic this database holds now: a
+            # database restored from another clinic's backup is not written to unawares.
+            row = conn.execute(
+                "SELECT pg_advisory_xact_lock(%s) AS locked, "
+                "(SELECT value FROM settings WHERE key = 'clinic_id') AS clinic",
+                [WRITE_LOCK],
+            ).fetchone()
         except psycopg.Error as exc:
             self._rollback(conn)
             raise self._error(exc) from exc
+        if row is None or _json_text(row["clinic"]) != self.clinic_id:
+            self._rollback(conn)
+            raise StorageError(
+                f"The database {self.label} now holds another clinic (it was restored or "
+                "replaced from another computer); nothing was saved. Close Clinic Intake and "
+                "open it again."
+            )
         self._depth = 1
         try:
             yield
@@ -437,8 +453,14 @@ class PostgresStore(Store):
         return [f"{r['app']} ({r['addr']})" for r in rows]
 
     def claim_exclusive(self) -> None:
-        """StorageError when another workstation or program is connected to this database."""
+        """StorageError when another workstation or program is connected to this database
+        (a session that is just closing gets two seconds to go)."""
         others = self.other_sessions()
+        for _ in range(CLOSING_POLLS):
+            if not others:
+                return
+            time.sleep(0.2)
+            others = self.other_sessions()
         if others:
             raise StorageError(
                 f"The clinic's database {self.label} is in use by {len(others)} other "
@@ -463,6 +485,19 @@ class PostgresStore(Store):
                 migrations.apply(cur, _now())
         except psycopg.Error as exc:
             raise self._error(exc) from exc
+
+    def replace_with(self, source: Store, progress: Callable[[str], None] | None = None) -> Any:
+        """Make this database a proven copy of `source` (a checked backup), in one
+        transaction: refused while another workstation is connected; on any failure the
+        database stays as it was. Returns the transfer report."""
+        from desktop.storage.transfer import copy_clinic
+
+        with self.transaction():
+            self.claim_exclusive()
+            self.reset_schema()
+            report = copy_clinic(source, self, progress)
+        self.adopt_identity()
+        return report
 
     def adopt_identity(self) -> None:
         """After a restore committed: the database's clinic identity is the one to check."""

@@ -1,0 +1,196 @@
+"""Moving a clinic between a file and the server (proven), and backups and restores of a server."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from desktop.clinic import Clinic
+from desktop.errors import StorageError
+from desktop.storage import integrity_errors
+from desktop.storage.restore import check_backup
+from tests.clinic.test_documents import ready, sign_all
+from tests.conftest import FAST_HASHER, OWNER_PASSWORD, ROOT, FakeClock, patient_fields, signed_in
+from tests.test_cli import run
+
+
+def on_server(url: str, clock: FakeClock, folder: Path, *, sign_in: bool = True) -> Clinic:
+    c = Clinic.open(url, clock=clock, hasher=FAST_HASHER, workstation_dir=folder / "anchors",
+                    data_dir=folder / "data")  # fmt: skip
+    if sign_in:
+        c.session.login("owner", OWNER_PASSWORD)
+    return c
+
+
+def fill(clinic: Clinic, clock: FakeClock) -> dict[str, object]:
+    """Patients, a signed consultation with its sealed PDFs, a draft, a test spot."""
+    for i in range(25):
+        clinic.patients.register(patient_fields(given_name=f"Extra{i}", family_name="Ödön"))
+    cid = ready(clinic)
+    sign_all(clinic, cid)
+    docs = clinic.documents.sign(cid)
+    pdf = clinic.documents.pdf(docs[0].id)
+    draft = ready(clinic, given_name="Anna", family_name="Smith-Jones")
+    clock.advance(minutes=2)
+    return {"signed": cid, "draft": draft, "pdf": pdf}
+
+
+@pytest.fixture
+def file_clinic(tmp_path: Path, clock: FakeClock) -> Iterator[Clinic]:
+    c = signed_in(
+        Clinic.open(
+            tmp_path / "clinic.sqlite",
+            clock=clock,
+            hasher=FAST_HASHER,
+            workstation_dir=tmp_path / "anchors",
+        )
+    )
+    yield c
+    c.close()
+
+
+def test_a_file_clinic_moves_to_the_server_and_back_proven_both_ways(
+    file_clinic: Clinic, pg_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    made = fill(file_clinic, clock)
+    counts = {t: file_clinic._store.count(t) for t in file_clinic._store.tables()}
+    report = file_clinic.backups.move_to(pg_url)
+    assert {p.table: p.rows for p in report.tables} == counts
+    assert report.documents == 2 and report.chain.intact
+    assert report.seal_certificates == 1
+    assert any("hash chain intact" in line for line in report.lines())
+    assert file_clinic.audit.entries(action="move out")  # the file's trail says where it went
+
+    server = on_server(pg_url, clock, tmp_path / "room")
+    assert server.patients.count() == 27
+    assert [p.family_name for p in server.patients.search("smith jon")] == ["Smith-Jones"]
+    assert server.consultations.get(str(made["signed"])).state == "signed"
+    verdict = server.documents.verify(made["pdf"])  # type: ignore[arg-type]
+    assert verdict.valid, verdict.reason
+    assert server.audit.verify().intact
+    assert [e.action for e in server.audit.entries(action="move in")] == ["move in"]
+    server.consultations.save_draft(str(made["draft"]), clinician="Dr Grace Hopper")
+
+    back = tmp_path / "back" / "clinic.sqlite"
+    report = server.backups.move_to(back)
+    assert report.chain.intact and report.documents == 2
+    server.close()
+    assert integrity_errors(back) == []
+    again = Clinic.open(back, clock=clock, hasher=FAST_HASHER, workstation_dir=tmp_path / "a2")
+    again.session.login("owner", OWNER_PASSWORD)
+    assert again.consultations.get(str(made["draft"])).clinician == "Dr Grace Hopper"
+    assert again.documents.verify(made["pdf"]).valid  # type: ignore[arg-type]
+    assert again.audit.verify().intact
+    again.close()
+
+
+def test_moving_into_a_server_that_holds_a_clinic_is_refused_and_changes_nothing(
+    file_clinic: Clinic, pg_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    other = signed_in(on_server(pg_url, clock, tmp_path / "other", sign_in=False))
+    other.patients.register(patient_fields(given_name="Already", family_name="There"))
+    other.close()
+    file_clinic.patients.register(patient_fields())
+    with pytest.raises(StorageError, match="already holds a clinic"):
+        file_clinic.backups.move_to(pg_url)
+    server = on_server(pg_url, clock, tmp_path / "other")
+    assert [p.given_name for p in server.patients.search("")] == ["Already"]
+    server.close()
+
+
+def test_a_copy_that_differs_from_its_source_is_not_kept(
+    file_clinic: Clinic, pg_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.storage import transfer
+
+    fill(file_clinic, clock)
+    real = transfer._table_digest
+
+    def one_row_short(target: object, table: str) -> object:
+        digest = real(target, table)  # type: ignore[arg-type]
+        if table == "patients":
+            digest.count -= 1
+        return digest
+
+    monkeypatch.setattr(transfer, "_table_digest", one_row_short)
+    with pytest.raises(StorageError, match="copied table patients differs"):
+        file_clinic.backups.move_to(pg_url)
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM patients").fetchone() == (0,)
+
+
+def test_a_server_backup_passes_every_check_a_restore_makes(
+    file_clinic: Clinic, pg_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    fill(file_clinic, clock)
+    file_clinic.backups.move_to(pg_url)
+    server = on_server(pg_url, clock, tmp_path / "desk")
+    backup = server.backups.backup(tmp_path)
+    assert backup.stat().st_mode & 0o777 == 0o600
+    facts = check_backup(backup, tmp_path)
+    assert facts.chain.intact and facts.clinic_id == server.settings.get("clinic_id")
+    facts.path.unlink()
+    with sqlite3.connect(backup) as raw:
+        assert raw.execute("SELECT count(*) FROM patients").fetchone() == (27,)
+    assert server.audit.entries(action="backup")
+    server.close()
+    # The backup restores into a file clinic too (a clinic leaving the server this way).
+    target = Clinic.open(tmp_path / "restored.sqlite", clock=clock, hasher=FAST_HASHER,
+                         workstation_dir=tmp_path / "a3")  # fmt: skip
+    signed_in(target)
+    target.backups.restore(backup, other_clinic=True)
+    assert target.patients.count() == 27 and target.audit.verify().intact
+    target.close()
+
+
+def test_a_server_restore_is_refused_while_another_workstation_is_connected(
+    pg_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    desk = signed_in(on_server(pg_url, clock, tmp_path / "desk", sign_in=False))
+    early = desk.patients.register(patient_fields(given_name="Early"))
+    backup = desk.backups.backup(tmp_path)
+    clock.advance(minutes=5)
+    late = desk.patients.register(patient_fields(given_name="Late", family_name="Comer"))
+    room = on_server(pg_url, clock, tmp_path / "room")
+    with pytest.raises(StorageError, match=r"in use by 1 other connection.*Nothing|nothing"):
+        desk.backups.restore(backup)
+    assert desk.patients.count() == 2  # nothing changed
+    room.close()
+
+    kept = desk.backups.restore(backup)
+    assert [p.id for p in desk.patients.search("")] == [early.id]
+    trail = desk.audit.verify()
+    assert trail.intact
+    carried = [e for e in desk.audit.entries() if "carried_from" in e.detail]
+    assert any(e.action == "create patient" and late.id in e.target for e in carried)
+    assert desk.audit.entries(action="restore")
+    with sqlite3.connect(kept) as raw:
+        assert raw.execute("SELECT count(*) FROM patients").fetchone() == (2,)
+    desk.close()
+    # Another workstation opens the restored clinic without an alarm of its own making.
+    room = on_server(pg_url, clock, tmp_path / "room2")
+    assert room.audit.alarm() is None and room.patients.count() == 1
+    room.close()
+
+
+def test_move_to_from_the_command_line_both_ways(pg_url: str, tmp_path: Path) -> None:
+    from tests.conftest import open_as_system
+
+    db = tmp_path / "clinic.sqlite"
+    clinic = open_as_system(db)
+    clinic.patients.register(patient_fields())
+    clinic.close()
+    result = run("--db", str(db), "move-to", pg_url, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "hash chain intact" in result.stdout and "patients: 1 rows, identical" in result.stdout
+    assert f"--db {pg_url}" in result.stdout
+    back = tmp_path / "back.sqlite"
+    result = run("--db", pg_url, "move-to", str(back), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    refused = run("--db", str(db), "move-to", pg_url, home=tmp_path)
+    assert refused.returncode == 2 and "already holds a clinic" in refused.stderr
+    assert (ROOT / "main.py").is_file()
