@@ -67,17 +67,23 @@ def app_icon() -> QIcon:
     return icon
 
 
-def _database_path(args: argparse.Namespace) -> Path:
-    path: Path | None = getattr(args, "db", None)
-    if path is not None:
-        return path
+def _database_path(args: argparse.Namespace) -> Path | str:
+    """--db, else this computer's saved choice (Settings), else the default file."""
+    target: Path | str | None = getattr(args, "db", None)
+    if target is not None:
+        return target
+    from desktop.clinic.workstation import saved_database
+
+    target = saved_database()
+    if target is not None:
+        return target
     path = paths.default_db()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path.parent, 0o700)
     return path
 
 
-def open_clinic(window: MainWindow, path: Path) -> Clinic | None:
+def open_clinic(window: MainWindow, path: Path | str) -> Clinic | None:
     """Open the database behind an already visible window; None (and a message) on failure."""
     with busy_cursor():
         from desktop.clinic import Clinic  # after the window is up: the core's imports cost
@@ -133,6 +139,21 @@ def run_gui(args: argparse.Namespace, log_path: Path) -> int:
             page.installEventFilter(_OnPaint(window, lambda: _painted_then_quit(app)))
             page.update()
 
+    def switch_database(target: str) -> None:
+        """First run: the user chose the clinic's server; open it in place of the file."""
+        from desktop.clinic import Clinic
+
+        with busy_cursor():
+            clinic = run(window, lambda: Clinic.open(target)).value
+        if clinic is None:
+            return
+        for old in opened:
+            old.close()
+        opened[:] = [clinic]
+        window.attach(clinic)
+        log.info("database %s opened", clinic.label)
+
+    window.access.database_chosen.connect(switch_database)
     window.opening.installEventFilter(_OnPaint(window, open_database))
     QTimer.singleShot(500, open_database)  # in case no paint arrives (e.g. started minimised)
     window.show()

@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
             self._show_access("setup" if clinic.accounts.needs_setup() else "login")
         self.attached.emit()
 
-    def not_opened(self, path: Path, exc: IntakeError) -> None:
+    def not_opened(self, path: Path | str, exc: IntakeError) -> None:
         """The database at `path` could not be opened: say why; the window closes after."""
         self.location.setText(f"Database not opened: {path}")
         box = intake_error_box(self, exc)  # `run` has logged it

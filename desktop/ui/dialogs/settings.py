@@ -162,6 +162,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(checklist_tab, "Chec&klist")
         self.tabs.addTab(security_tab, "Sec&urity")
         self.tabs.addTab(seal_tab, "Clinic s&eal")
+        self.tabs.addTab(self._database_tab(), "&Database")
         self.message = FieldMessage()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -173,6 +174,45 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.resize(640, 460)
+
+    # Database ---------------------------------------------------------------------------
+
+    def _database_tab(self) -> QWidget:
+        """Where this computer keeps the clinic's records (a file here, or the server)."""
+        self.database_message = FieldMessage()
+        self.database_message.setObjectName("databaseMessage")
+        change = QPushButton("C&hange where this computer keeps the records…")
+        change.clicked.connect(self.choose_database)
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        current = QLabel(f"This computer uses: <b>{self.clinic.label}</b>")
+        current.setTextFormat(Qt.TextFormat.RichText)
+        current.setWordWrap(True)
+        layout.addWidget(current)
+        layout.addWidget(
+            hint_label(
+                "One computer keeps the clinic in a file of its own. A clinic with several "
+                "computers keeps it on its server, and each computer is pointed at it here. "
+                "To bring this computer's records to the server first, use the command "
+                "`main.py move-to` (README, 'Several computers')."
+            )
+        )
+        layout.addWidget(change, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.database_message)
+        layout.addStretch(1)
+        return tab
+
+    def choose_database(self) -> None:
+        from desktop.clinic import saved_database
+        from desktop.ui.dialogs.database import DatabaseDialog
+
+        saved = saved_database()
+        dialog = DatabaseDialog(saved if isinstance(saved, str) else "", self)
+        if dialog.exec() == DatabaseDialog.DialogCode.Accepted:
+            where = dialog.target or "the file on this computer"
+            self.database_message.show_message(
+                f"Saved. Clinic Intake opens {where} from its next start on this computer."
+            )
 
     # Logo -------------------------------------------------------------------------------
 

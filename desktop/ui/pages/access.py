@@ -35,6 +35,7 @@ class AccessPage(QWidget):
 
     granted = Signal()
     sign_out = Signal()
+    database_chosen = Signal(str)  # first run: this computer now uses the clinic's server
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +81,12 @@ class AccessPage(QWidget):
         self.out = QPushButton("S&witch user")
         self.out.setToolTip("Sign out; the open draft stays saved for whoever started it")
         self.out.clicked.connect(self._switch_user)
+        self.use_server = QPushButton("Use the clinic's ser&ver instead…")
+        self.use_server.setObjectName("useServer")
+        self.use_server.setToolTip(
+            "A clinic with several computers keeps its records on one server; choose it here"
+        )
+        self.use_server.clicked.connect(self.choose_server)
         for edit in (
             self.clinic_name,
             self.clinic_address,
@@ -131,6 +138,7 @@ class AccessPage(QWidget):
         inner.addWidget(self.message)
         buttons = QHBoxLayout()
         buttons.addWidget(self.out)
+        buttons.addWidget(self.use_server)
         buttons.addStretch(1)
         buttons.addWidget(self.go)
         inner.addLayout(buttons)
@@ -144,6 +152,15 @@ class AccessPage(QWidget):
         row.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
+
+    def choose_server(self) -> None:
+        """First run: keep this clinic's records on its server (a connection test first)."""
+        from desktop.ui.dialogs.database import DatabaseDialog
+
+        dialog = DatabaseDialog(parent=self)
+        dialog.server.setChecked(True)
+        if dialog.exec() == DatabaseDialog.DialogCode.Accepted and dialog.target:
+            self.database_chosen.emit(dialog.target)
 
     def _switch_user(self) -> None:
         self.username.clear()
@@ -167,6 +184,7 @@ class AccessPage(QWidget):
             self._show_row(key, setup)
         self._show_row("password2", setup)
         self.clinician.setVisible(setup)
+        self.use_server.setVisible(setup)
         self.out.setVisible(unlock)
         if setup:
             self.title.setText("Set up this clinic")
