@@ -15,7 +15,32 @@ append-only and signed tables.
 Adding the twin of a new SQLite migration `00NN_name`: write `_pg_00NN_name(cur)` with the
 same tables, columns, indexes and triggers (types mapped as above), append
 `Migration("pg_00NN_name", "00NN_name", _pg_00NN_name)` to MIGRATIONS, add any new table to
-storage.transfer.TABLES (in foreign-key order), and run the schema tests.
+storage.transfer.TABLES (in foreign-key order), and run the schema tests: until the twin
+exists, tests/storage/test_postgres_schema.py names each missing table, column, index and
+trigger, and test_postgres.py the missing twin. Keys a repository inserts must be given by the
+app (as the audit's `seq` is, under the write lock), not left to SQLite's INTEGER PRIMARY KEY
+rowid: a PostgreSQL identity column is not copied by a move and a serial would fall behind.
+
+The SQLite migrations being written elsewhere map as follows:
+- 0005_seal_in_database -> pg_0005_seal_in_database: tables seal_certificates (seq INTEGER
+  PRIMARY KEY given by the app, fingerprint T UNIQUE, certificate T, added T) and seal (slot
+  INTEGER PRIMARY KEY CHECK (slot = 1), fingerprint T REFERENCES seal_certificates, private_key
+  T, chain T, origin T CHECK (origin IN ('generated', 'imported')), since T); the triggers
+  seal_certificates_no_update / _no_delete as `_refuse(...)`, plus `_refuse_truncate`; TABLES
+  gets "seal_certificates", "seal" before "audit". The facade then passes no seal folder for a
+  server (Clinic.open's data_dir for a server exists only for the seal files until then).
+- 0006_front_desk -> pg_0006_front_desk: ALTER TABLE patients ADD COLUMN for each new column
+  (address, emergency contact, the E.164 phone and search columns) with the mapped types and
+  defaults. A stored generated column's expression cannot be altered on PostgreSQL 15: drop
+  search_vector (and patients_search) and add it again over the new search columns, e.g.
+  to_tsvector('simple', search_name || ' ' || search_phone || ' ' || date_of_birth || ' ' ||
+  <new search text>). CJK: whatever units SQLite indexes (characters or bigrams written by the
+  app into a search column) go into that expression the same way; the search tests run on both
+  backends and show any difference.
+- 0007_repeat_visits -> pg_0007_repeat_visits: ALTER TABLE consultations ADD COLUMN for the
+  unconfirmed copied answers, discard reason and addendum reason; a changed CHECK on state
+  becomes DROP CONSTRAINT consultations_state_check / ADD CONSTRAINT; a changed trigger
+  condition becomes CREATE OR REPLACE TRIGGER with the same name.
 """
 
 from __future__ import annotations
