@@ -173,6 +173,8 @@ class DatabaseDialog(QDialog):
         if check is None:
             return False
         self.check = check
+        colour = "#1b5e20" if check.ok else "#b00020"  # green when connected, else red
+        self.outcome.setStyleSheet(f"color: {colour}; font-size: 9pt;")
         self.outcome.show_message(check.message)
         return check.ok
 
