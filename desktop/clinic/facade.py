@@ -101,7 +101,7 @@ class Clinic:
         actor: User | None = None,
         hasher: PasswordHasher | None = None,
     ) -> Clinic:
-        """A clinic in memory (tests, `assess`); it cannot seal without a `data_dir`."""
+        """A clinic in memory (tests, `assess`); its seal lives in it like any record."""
         return cls(open_store(None), data_dir=data_dir, clock=clock, actor=actor, hasher=hasher)
 
     def _build(self, store: Store, actor: User | None) -> None:
@@ -109,9 +109,10 @@ class Clinic:
         self.session = Session(store, self.clock, actor=actor, hasher=self._hasher)
         log = self.session.audit_log
         self._hasher = None  # the session owns it now (made on first use)
-        seal_dir = self.data_dir / "seal" if self.data_dir is not None else None
+        # the folder in which older versions kept the seal, beside the database
+        old_seal_dir = self.data_dir / "seal" if self.data_dir is not None else None
         self.seal = Seal(
-            store, self.session, log, self.clock, seal_dir, lambda: read_profile(store).name
+            store, self.session, log, self.clock, old_seal_dir, lambda: read_profile(store).name
         )
         self.settings = Settings(store, self.session, log, self.seal)
         self.accounts = Accounts(store, self.session, log, self.settings, self.clock)

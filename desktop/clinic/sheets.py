@@ -6,7 +6,6 @@ import contextlib
 import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 
 from desktop import pdf, resources, signing
 from desktop.consent import (
@@ -101,9 +100,9 @@ def render(content: DocumentContent, profile: ClinicProfile) -> bytes:
     return pdf.render_pdf(content, profile, fonts=fonts())
 
 
-def seal(pdfs: Sequence[tuple[bytes, str]], seal_dir: Path) -> list[bytes]:
-    """Seal each (PDF, reason) with the clinic seal in `seal_dir` (PAdES B-B, invisible)."""
-    return signing.seal_pdfs(list(pdfs), seal_dir)
+def seal(pdfs: Sequence[tuple[bytes, str]], material: signing.SealMaterial) -> list[bytes]:
+    """Seal each (PDF, reason) with the clinic seal `material` (PAdES B-B, invisible)."""
+    return signing.seal_pdfs(list(pdfs), material)
 
 
 def verify(data: bytes, trusted: Sequence[bytes] | None) -> signing.Verdict:

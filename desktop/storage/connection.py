@@ -48,7 +48,7 @@ class Connection:
                 raise
             self.conn.execute(f"RELEASE SAVEPOINT {name}")
             return
-        self.conn.execute("BEGIN")
+        self.conn.execute("BEGIN IMMEDIATE")  # a writer waits for the lock, then reads
         try:
             yield
         except BaseException:

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 # The schema this code expects: the names of storage.migrations, in order (a test checks they
 # agree). Opening a database that has them all never loads sqlite-utils at all.
 MIGRATION_SET = "clinic_intake"
-SCHEMA = ("0001_core", "0002_signed_documents", "0003_accounts_audit")
+SCHEMA = ("0001_core", "0002_signed_documents", "0003_accounts_audit", "0005_seal_in_database")
 
 
 class SqliteStore(Store):
