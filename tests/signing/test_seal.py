@@ -432,6 +432,7 @@ def test_reading_an_old_seal_folder(tmp_path: Path) -> None:
 # -- threads -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_threads_seal_and_verify_at_once(pdf_bytes: bytes, material: SealMaterial) -> None:
     """Sealing runs in workers: two threads sealing and one verifying, round after round."""
     from asn1crypto import core
