@@ -258,7 +258,7 @@ class Documents:
         c, signatures = self._ready_to_sign(consultation_id)
         from desktop.clinic import sheets
 
-        self._seal.ensure()
+        material = self._seal.material()
         now = self._clock()
         signed = replace(c, state="signed", signed_at=now, updated=now)
         rendered = []
@@ -269,7 +269,7 @@ class Documents:
                 rendered.append((kind, doc_id, tpl, content, self._render(content)))
             seals = sheets.seal(
                 [(pdf_bytes, f"{kind} {doc_id}") for kind, doc_id, _, _, pdf_bytes in rendered],
-                self._seal.directory(),
+                material,
             )
         made: list[tuple[Document, str, bytes]] = []
         for (kind, doc_id, tpl, content, _), sealed in zip(rendered, seals, strict=True):

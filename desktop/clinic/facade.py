@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -112,7 +113,7 @@ class Clinic:
         actor: User | None = None,
         hasher: PasswordHasher | None = None,
     ) -> Clinic:
-        """A clinic in memory (tests, `assess`); it cannot seal without a `data_dir`."""
+        """A clinic in memory (tests, `assess`); its seal lives in it like any record."""
         return cls(open_store(None), data_dir=data_dir, clock=clock, actor=actor, hasher=hasher)
 
     def _build(self, store: Store, actor: User | None) -> None:
@@ -122,9 +123,10 @@ class Clinic:
         )
         log = self.session.audit_log
         self._hasher = None  # the session owns it now (made on first use)
-        seal_dir = self.data_dir / "seal" if self.data_dir is not None else None
+        # the folder in which older versions kept the seal, beside the database
+        old_seal_dir = self.data_dir / "seal" if self.data_dir is not None else None
         self.seal = Seal(
-            store, self.session, log, self.clock, seal_dir, lambda: read_profile(store).name
+            store, self.session, log, self.clock, old_seal_dir, lambda: read_profile(store).name
         )
         self.settings = Settings(store, self.session, log, self.seal)
         self.accounts = Accounts(store, self.session, log, self.settings, self.clock)
@@ -162,7 +164,10 @@ class Clinic:
         paths = [store.path.with_name(store.path.name + ".audit-anchor")]
         clinic_id = store.settings.get("clinic_id")
         if self._workstation_dir is not None and clinic_id:
-            paths.append(self._workstation_dir / f"{clinic_id}.audit-anchor")
+            # One per database file of the clinic this computer opens (a copy opened
+            # elsewhere is another trail from that point on).
+            where = hashlib.sha256(str(store.path.resolve()).encode()).hexdigest()[:16]
+            paths.append(self._workstation_dir / f"{clinic_id}-{where}.audit-anchor")
         return Anchors(paths)
 
     def _reopen(self, path: Path) -> AuditLog:

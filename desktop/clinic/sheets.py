@@ -9,7 +9,6 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop import resources
@@ -133,11 +132,11 @@ def render(content: DocumentContent, profile: ClinicProfile) -> bytes:
     return pdf.render_pdf(content, profile, fonts=fonts())
 
 
-def seal(pdfs: Sequence[tuple[bytes, str]], seal_dir: Path) -> list[bytes]:
-    """Seal each (PDF, reason) with the clinic seal in `seal_dir` (PAdES B-B, invisible)."""
+def seal(pdfs: Sequence[tuple[bytes, str]], material: signing.SealMaterial) -> list[bytes]:
+    """Seal each (PDF, reason) with the clinic seal `material` (PAdES B-B, invisible)."""
     from desktop import signing
 
-    return signing.seal_pdfs(list(pdfs), seal_dir)
+    return signing.seal_pdfs(list(pdfs), material)
 
 
 def verify(data: bytes, trusted: Sequence[bytes] | None) -> signing.Verdict:
