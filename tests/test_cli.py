@@ -198,11 +198,14 @@ def test_commands_do_not_import_qt(tmp_path: Path) -> None:
 
 FAKE_LPSTAT = """#!/bin/sh
 # lpstat as CUPS 2.4 answers it (LC_ALL=C) with one queue, Fake, the default
+if [ -n "$FAKE_CUPS_DOWN" ]; then
+  [ "$*" = "-r" ] && echo "scheduler is not running" && exit 0
+  echo "no system default destination"; echo "lpstat: Scheduler is not running." >&2; exit 1
+fi
 case "$*" in
-  "-r") if [ -n "$FAKE_CUPS_DOWN" ]; then echo "scheduler is not running"
-        else echo "scheduler is running"; fi ;;
-  "-e") echo Fake ;;
-  "-d -p -a")
+  "-r") echo "scheduler is running" ;;
+  "-e -d -p -a")
+    echo "Fake"
     echo "system default destination: Fake"
     echo "printer Fake is idle.  enabled since Mon Nov 30 10:00:00 2026"
     echo "Fake accepting requests since Mon Nov 30 10:00:00 2026" ;;

@@ -174,40 +174,41 @@ class Cups:
     def __init__(self, runner: Runner = run_command) -> None:
         self._run = runner
 
-    def _lpstat(self, *options: str) -> str:
-        result = self._run(["lpstat", *options], None)
-        return result.stdout.decode("utf-8", "replace")
-
     def running(self) -> bool:
-        return self._lpstat("-r").strip() == "scheduler is running"
+        """Whether the CUPS scheduler answers (`lpstat -r`)."""
+        result = self._run(["lpstat", "-r"], None)
+        return result.stdout.decode("utf-8", "replace").strip() == "scheduler is running"
 
     def printers(self) -> list[Printer]:
-        """Every destination `lpstat -e` names (the default first); PrintError when CUPS is
-        not running."""
-        if not self.running():
+        """Every destination `lpstat -e` names (the default first), with its state from
+        `lpstat -d -p -a` (one call); PrintError when CUPS is not running."""
+        result = self._run(["lpstat", "-e", "-d", "-p", "-a"], None)
+        if result.returncode != 0 and not self.running():  # else: no destination at all
             raise PrintError(
                 "The print service (CUPS) is not running on this computer. Start it (for "
                 "example `sudo systemctl start cups`, or ask whoever looks after the "
                 "computers), then try again."
             )
-        names = [line.strip() for line in self._lpstat("-e").splitlines() if line.strip()]
+        names: list[str] = []
         default = ""
         state: dict[str, str] = {}
         accepting: dict[str, bool] = {}
         last = ""
-        for line in self._lpstat("-d", "-p", "-a").splitlines():
+        for line in result.stdout.decode("utf-8", "replace").splitlines():
             if line.startswith(("\t", " ")):  # the reason under a printer's line
                 if last and line.strip():
                     state[last] += f": {line.strip()}"
                 continue
+            last = ""
             if m := _DEFAULT.match(line):
                 default = m.group(1)
             elif m := _STATE.match(line):
                 last = m.group(1)
                 state[last] = m.group(2)
             elif m := _ACCEPTING.match(line):
-                last = ""
                 accepting[m.group(1)] = m.group(2) is None
+            elif line.strip() and " " not in line.strip():  # -e: a bare destination name
+                names.append(line.strip())
         for name in [*state, default]:
             if name and name not in names:
                 names.append(name)

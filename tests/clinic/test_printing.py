@@ -23,8 +23,8 @@ from tests.conftest import FAST_HASHER, FakeClock, signed_in
 # What lpstat 2.4 says (LC_ALL=C) on a computer with two queues, one stopped.
 LPSTAT = {
     ("-r",): "scheduler is running\n",
-    ("-e",): "ClinicPDF\nReception\nFront_Desk\n",
-    ("-d", "-p", "-a"): (
+    ("-e", "-d", "-p", "-a"): (
+        "ClinicPDF\nReception\nFront_Desk\n"
         "system default destination: Front_Desk\n"
         "printer ClinicPDF is idle.  enabled since Mon Nov 30 10:53:55 2026\n"
         "printer Reception disabled since Mon Nov 30 11:00:02 2026 -\n"
@@ -41,8 +41,11 @@ LPSTAT = {
 class FakeRunner:
     """Answers CUPS commands as a computer with LPSTAT's queues does; records every call."""
 
-    def __init__(self, lpstat: dict[tuple[str, ...], str] | None = None) -> None:
+    def __init__(
+        self, lpstat: dict[tuple[str, ...], str] | None = None, lpstat_code: int = 0
+    ) -> None:
         self.lpstat = LPSTAT if lpstat is None else lpstat
+        self.lpstat_code = lpstat_code
         self.calls: list[tuple[list[str], bytes | None]] = []
         self.lp_reply = (0, "request id is ClinicPDF-12 (0 file(s))\n", "")
 
@@ -52,7 +55,8 @@ class FakeRunner:
         self.calls.append((list(args), stdin))
         if args[0] == "lpstat":
             out = self.lpstat.get(tuple(args[1:]), "")
-            return subprocess.CompletedProcess(list(args), 0, out.encode(), b"")
+            code = 0 if args[1:] == ["-r"] else self.lpstat_code
+            return subprocess.CompletedProcess(list(args), code, out.encode(), b"")
         code, out, err = self.lp_reply
         return subprocess.CompletedProcess(list(args), code, out.encode(), err.encode())
 
@@ -100,11 +104,28 @@ def test_cups_lists_every_queue_default_first_with_its_state() -> None:
     assert reception.status == "disabled: Out of toner (not accepting jobs)"
 
 
+def test_cups_lists_them_in_one_call() -> None:
+    runner = FakeRunner()
+    Cups(runner).printers()
+    assert [args for args, _ in runner.calls] == [["lpstat", "-e", "-d", "-p", "-a"]]
+
+
 def test_cups_not_running_is_said_with_what_to_do() -> None:
-    runner = FakeRunner({("-r",): "scheduler is not running\n"})
+    # what lpstat prints then: its stderr says "lpstat: Scheduler is not running."
+    down = {
+        ("-r",): "scheduler is not running\n",
+        ("-e", "-d", "-p", "-a"): "no system default destination\n",
+    }
+    runner = FakeRunner(down, lpstat_code=1)
     with pytest.raises(PrintError, match=r"CUPS\) is not running.*systemctl start cups"):
         Cups(runner).printers()
-    assert [args for args, _ in runner.calls] == [["lpstat", "-r"]]
+    assert runner.calls[-1][0] == ["lpstat", "-r"]
+
+
+def test_cups_without_any_queue_lists_none() -> None:
+    # lpstat exits 1 ("No destinations added.") while the scheduler runs
+    runner = FakeRunner({("-r",): "scheduler is running\n"}, lpstat_code=1)
+    assert Cups(runner).printers() == []
 
 
 def test_cups_sends_the_pdf_on_standard_input_with_title_copies_and_paper() -> None:

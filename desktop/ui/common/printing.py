@@ -10,8 +10,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRect, QSize, Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QPageLayout, QPageSize, QPainter
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 from PySide6.QtWidgets import (
@@ -33,9 +33,12 @@ from desktop.ui.common.widgets import hint_label
 
 log = logging.getLogger(__name__)
 
-# QPdfDocument renders pages to images only. At 600 dpi an A4 page is a 139 MB image (one page
-# is held at a time); printers that claim more gain nothing visible on a sheet of text.
-MAX_RASTER_DPI = 600
+# QPdfDocument renders pages to images only: at most this many dots per inch (a page of text
+# reads well at 300; at 600 a pair of sheets took 12 s and a 13 MB job here). Pages are drawn in
+# bands: Qt keeps Python's interpreter lock while it draws an image, so a band is what the
+# window waits for at worst (tens of ms), not the page.
+MAX_RASTER_DPI = 300
+BAND_ROWS = 256
 _temp_dir: Path | None = None
 
 
@@ -52,10 +55,12 @@ def load_pdf(data: bytes, parent: QObject | None) -> QPdfDocument:
 
 
 def render_pages(document: QPdfDocument, printer: QPrinter) -> int:
-    """Paint every page of `document` onto `printer` at its resolution (up to MAX_RASTER_DPI),
-    each scaled to fit the printable area, never cropped; returns the number of pages.
-
-    Runs on a worker thread (QPainter may paint on a QPrinter off the UI thread)."""
+    """Paint every page of `document` onto `printer` at its resolution (asked to be at most
+    MAX_RASTER_DPI), each page scaled to fit the printable area, centred, never cropped;
+    returns the number of pages. Runs on a worker thread (QPainter may paint on a QPrinter
+    off the UI thread)."""
+    if printer.resolution() > MAX_RASTER_DPI:
+        printer.setResolution(MAX_RASTER_DPI)  # the printer may keep a higher one
     painter = QPainter()
     if not painter.begin(printer):
         raise PrintError(
@@ -63,26 +68,27 @@ def render_pages(document: QPdfDocument, printer: QPrinter) -> int:
             "switched on and connected, or save a copy and print it from a PDF viewer."
         )
     try:
-        # Device pixels are printer dots; draw at most MAX_RASTER_DPI and let Qt scale up.
-        dpi = min(printer.resolution(), MAX_RASTER_DPI)
-        scale = printer.resolution() / dpi
         area = printer.pageLayout().paintRectPixels(printer.resolution())
         count = document.pageCount()
         for i in range(count):
             if i:
                 printer.newPage()
             points = document.pagePointSize(i)
-            fitted = QSize(round(points.width()), round(points.height())).scaled(
+            size = QSize(round(points.width()), round(points.height())).scaled(
                 area.size(), Qt.AspectRatioMode.KeepAspectRatio
             )
-            image = document.render(
-                i, QSize(round(fitted.width() / scale), round(fitted.height() / scale))
-            )
+            page = document.render(i, size)  # one page image at a time, in device pixels
             # the painter's origin is the printable area's corner: centre the page in it
-            x = (area.width() - fitted.width()) // 2
-            y = (area.height() - fitted.height()) // 2
-            painter.drawImage(QRect(x, y, fitted.width(), fitted.height()), image)
-            del image  # one page image at a time
+            x = (area.width() - size.width()) // 2
+            y = (area.height() - size.height()) // 2
+            for top in range(0, size.height(), BAND_ROWS):
+                rows = min(BAND_ROWS, size.height() - top)
+                band = QImage(size.width(), rows, QImage.Format.Format_RGB32)
+                band.fill(Qt.GlobalColor.white)  # the page image is transparent but for ink
+                on_band = QPainter(band)
+                on_band.drawImage(0, 0, page, 0, top, size.width(), rows)
+                on_band.end()
+                painter.drawImage(x, y + top, band)
         return count
     finally:
         painter.end()
@@ -96,12 +102,18 @@ class QtPrintService:
     vector = False
 
     def printers(self) -> list[Printer]:
+        states = {
+            QPrinter.PrinterState.Idle: "idle",
+            QPrinter.PrinterState.Active: "printing",
+            QPrinter.PrinterState.Aborted: "aborted",
+            QPrinter.PrinterState.Error: "error",
+        }
         found = [
             Printer(
                 info.printerName(),
                 default=info.isDefault(),
                 ready=info.state() != QPrinter.PrinterState.Error,
-                status=info.description(),
+                status=states.get(info.state(), ""),
             )
             for info in QPrinterInfo.availablePrinters()
         ]

@@ -87,12 +87,16 @@ def test_the_fallback_renders_every_page_whole_onto_the_chosen_paper(
     for page in reader.pages:
         box = page.mediabox
         assert (float(box.width), float(box.height)) == pytest.approx(LETTER_PT, abs=1)
-        # each page is one image of the whole A4 sheet (not cropped, not stretched), at the
-        # printer's resolution up to 600 dpi, that fits the Letter page's width
-        (image,) = page["/Resources"]["/XObject"].values()
-        width, height = image.get_object()["/Width"], image.get_object()["/Height"]
+        # each page is the whole A4 sheet (not cropped, not stretched) as bands of one image
+        # width, at the printer's resolution up to MAX_RASTER_DPI, as wide as Letter allows
+        images = [x.get_object() for x in page["/Resources"]["/XObject"].values()]
+        widths = {int(i["/Width"]) for i in images}
+        height = sum(int(i["/Height"]) for i in images)
+        (width,) = widths
+        assert len(images) == -(-height // print_support.BAND_ROWS)
         assert height / width == pytest.approx(A4_PT[1] / A4_PT[0], rel=0.01)
-        assert 0.8 * LETTER_PT[0] / 72 * 600 < width <= LETTER_PT[0] / 72 * 600
+        dpi = print_support.MAX_RASTER_DPI
+        assert 0.8 * LETTER_PT[0] / 72 * dpi < width <= LETTER_PT[0] / 72 * dpi
 
 
 def test_the_fallback_runs_on_a_worker_thread_and_reports_a_printer_gone(qtbot: QtBot) -> None:
