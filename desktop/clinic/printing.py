@@ -191,13 +191,14 @@ class Cups:
             )
         names: list[str] = []
         default = ""
-        state: dict[str, str] = {}
+        state: dict[str, str] = {}  # idle, now printing, disabled
         accepting: dict[str, bool] = {}
+        reason: dict[str, str] = {}  # the line under a stopped or refusing printer
         last = ""
         for line in result.stdout.decode("utf-8", "replace").splitlines():
-            if line.startswith(("\t", " ")):  # the reason under a printer's line
+            if line.startswith(("\t", " ")):
                 if last and line.strip():
-                    state[last] += f": {line.strip()}"
+                    reason.setdefault(last, line.strip())
                 continue
             last = ""
             if m := _DEFAULT.match(line):
@@ -206,22 +207,22 @@ class Cups:
                 last = m.group(1)
                 state[last] = m.group(2)
             elif m := _ACCEPTING.match(line):
-                accepting[m.group(1)] = m.group(2) is None
+                last = m.group(1)
+                accepting[last] = m.group(2) is None
             elif line.strip() and " " not in line.strip():  # -e: a bare destination name
                 names.append(line.strip())
         for name in [*state, default]:
             if name and name not in names:
                 names.append(name)
-        found = [
-            Printer(
-                name,
-                default=name == default,
-                ready=accepting.get(name, True) and not state.get(name, "").startswith("disabled"),
-                status=state.get(name, "")
-                + ("" if accepting.get(name, True) else " (not accepting jobs)"),
-            )
-            for name in names
-        ]
+        found = []
+        for name in names:
+            stopped = state.get(name) == "disabled"
+            refusing = not accepting.get(name, True)
+            status = state.get(name, "")
+            if stopped or refusing:
+                status = "stopped" if stopped else "not accepting jobs"
+                status += f": {reason[name]}" if name in reason else ""
+            found.append(Printer(name, name == default, not (stopped or refusing), status))
         return sorted(found, key=lambda p: not p.default)  # stable: lpstat's order otherwise
 
     def submit(self, pdf: bytes, job: PrintJob) -> str:

@@ -101,7 +101,7 @@ def test_cups_lists_every_queue_default_first_with_its_state() -> None:
     assert front.default and front.ready and front.status == "now printing"
     assert not pdf.default and pdf.ready and pdf.status == "idle"
     assert not reception.ready
-    assert reception.status == "disabled: Out of toner (not accepting jobs)"
+    assert reception.status == "stopped: Out of toner"
 
 
 def test_cups_lists_them_in_one_call() -> None:
@@ -183,7 +183,7 @@ def test_choosing_a_printer() -> None:
     assert core_printing.choose_printer(printers, "ClinicPDF").name == "ClinicPDF"
     with pytest.raises(PrintError, match=r"no printer called 'Nope'; printers here: Front_Desk"):
         core_printing.choose_printer(printers, "Nope")
-    with pytest.raises(PrintError, match=r"Reception is not taking jobs .disabled: Out of toner"):
+    with pytest.raises(PrintError, match=r"Reception is not taking jobs \(stopped: Out of toner\)"):
         core_printing.choose_printer(printers, "Reception")
     with pytest.raises(PrintError, match=r"No default printer.*printers here: A"):
         core_printing.choose_printer([Printer("A")], None)

@@ -360,7 +360,7 @@ class SealedPreview(QDialog):
         )
         layout.addWidget(self.view, 1)
         layout.addWidget(buttons)
-        self.resize(760, 900)
+        self.resize(760, min(900, parent.window().height()))
 
     def _print(self) -> None:
         self.close()
