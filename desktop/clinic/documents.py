@@ -438,7 +438,12 @@ class Documents:
         data = self._store.documents.pdf(source) if isinstance(source, str) else source
         report = self.verify(data)
         doc = report.document
-        if doc is None or (isinstance(source, str) and doc.id != source):
+        if isinstance(source, str) and (doc is None or doc.id != source):
+            raise printing.PrintError(
+                f"Not printed: the stored document {source} does not verify ({report.reason}). "
+                "Ask the administrator to check the database (audit verify) and the seal."
+            )
+        if doc is None:
             raise printing.PrintError(
                 f"Not printed: this is not a sealed document of this clinic ({report.reason}). "
                 "Print the stored document from its consultation instead."

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.clinic import Clinic
+from desktop.clinic import Clinic, VerifyReport
 from desktop.clinic import printing as core_printing
 from desktop.clinic.printing import Cups, Printer, PrintJob, run_command
 from desktop.errors import NotFound, PrintError, ValidationError
@@ -402,3 +402,20 @@ def test_a_real_cups_queue_refuses_an_unknown_printer(clinic: Clinic) -> None:
     consent = consent_of(signed(clinic))
     with pytest.raises(PrintError, match=f"no printer called 'No-such-queue'.*{TEST_PRINTER}"):
         clinic.documents.print_document(consent.id, "No-such-queue", service=Cups())
+
+
+def test_a_stored_document_that_no_longer_verifies_is_not_printed(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consent = consent_of(signed(clinic))
+    service = FakeService()
+    broken = VerifyReport(False, "invalid: the seal does not match the clinic's certificates")
+    monkeypatch.setattr(clinic.documents, "verify", lambda data: broken)
+    with pytest.raises(PrintError) as caught:
+        clinic.documents.print_document(consent.id, service=service)
+    assert caught.value.message == (
+        f"Not printed: the stored document {consent.id} does not verify (invalid: the seal "
+        "does not match the clinic's certificates). Ask the administrator to check the "
+        "database (audit verify) and the seal."
+    )
+    assert service.jobs == [] and clinic.audit.entries(action="print") == []
