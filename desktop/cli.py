@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -81,6 +82,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "target", type=database_target, metavar="TARGET", help="postgresql://... or FILE"
+    )
+    p = sub.add_parser(
+        "print",
+        help="print a sealed document (its vector original) after verifying it",
+        description="Verify a sealed PDF (a file, or a document ID of this database) and send "
+        "the stored original itself to a printer through CUPS (lp), scaled to fit the paper. "
+        "Exit 0 when the printer took the job, 2 with one line when the printer or the file "
+        "cannot be used.",
+    )
+    p.add_argument("source", metavar="FILE.pdf|DOCUMENT_ID")
+    p.add_argument("--printer", metavar="NAME", help="a print queue (default: the system's)")
+    p.add_argument("--copies", type=int, default=1, metavar="N", help="1 to 99 (default 1)")
+    p.add_argument(
+        "--paper",
+        choices=["A4", "Letter"],
+        help="the paper in the printer (default: the clinic's paper size)",
     )
     p = sub.add_parser("audit", help="the audit trail: `audit verify` checks its hash chain")
     p.add_argument("audit_command", choices=["verify"], metavar="verify")
@@ -275,6 +292,35 @@ def cmd_verify(args: argparse.Namespace, stdin: TextIO) -> int:
     return EXIT_OK if report.valid else EXIT_INVALID
 
 
+_DOCUMENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def cmd_print(args: argparse.Namespace, stdin: TextIO) -> int:
+    source: str | bytes = args.source
+    path = Path(args.source)
+    if path.exists() or not _DOCUMENT_ID.match(args.source):
+        try:
+            source = path.read_bytes()
+        except OSError as exc:
+            raise ValidationError(f"cannot read {path}: {exc.strerror}") from exc
+        if not source.startswith(b"%PDF-"):
+            raise ValidationError(f"{path} is not a PDF file")
+    clinic = open_clinic(args)
+    try:
+        receipt = clinic.documents.print_document(
+            source, args.printer, copies=args.copies, paper=args.paper
+        )
+    finally:
+        clinic.close()
+    job = receipt.job
+    copies = f"{job.copies} cop{'y' if job.copies == 1 else 'ies'}"
+    _out(
+        f"{receipt.document.kind} {receipt.document.id} sent to {job.printer} as job "
+        f"{receipt.job_id} ({copies}, {job.paper}, the sealed original)."
+    )
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace, stdin: TextIO) -> int:
     from desktop.demo import DEMO_ACCOUNTS, DEMO_CLINICIAN, fill_demo
 
@@ -315,6 +361,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "restore": cmd_restore,
     "move-to": cmd_move_to,
     "verify": cmd_verify,
+    "print": cmd_print,
     "demo": cmd_demo,
     "audit": cmd_audit,
 }

@@ -38,6 +38,10 @@ class SignatureError(IntakeError):
     """The clinic seal or a document signature cannot be made or checked."""
 
 
+class PrintError(IntakeError):
+    """The print service or the chosen printer cannot take a job."""
+
+
 class PermissionDenied(IntakeError):
     """The signed-in user's role does not allow this action."""
 

@@ -253,3 +253,182 @@ def test_commands_do_not_import_qt(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+# print ------------------------------------------------------------------------------------
+
+FAKE_LPSTAT = """#!/bin/sh
+# lpstat as CUPS 2.4 answers it (LC_ALL=C) with one queue, Fake, the default
+if [ -n "$FAKE_CUPS_DOWN" ]; then
+  [ "$*" = "-r" ] && echo "scheduler is not running" && exit 0
+  echo "no system default destination"; echo "lpstat: Scheduler is not running." >&2; exit 1
+fi
+case "$*" in
+  "-r") echo "scheduler is running" ;;
+  "-e -d -p -a")
+    echo "Fake"
+    echo "system default destination: Fake"
+    echo "printer Fake is idle.  enabled since Mon Nov 30 10:00:00 2026"
+    echo "Fake accepting requests since Mon Nov 30 10:00:00 2026" ;;
+esac
+"""
+FAKE_LP = """#!/bin/sh
+printf '%s\\n' "$@" > "$FAKE_LP_DIR/args"
+cat > "$FAKE_LP_DIR/job.pdf"
+echo "request id is Fake-7 (0 file(s))"
+"""
+
+
+@pytest.fixture(scope="module")
+def signed_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A clinic database with one signed consultation: (path, consent ID, aftercare ID)."""
+    from desktop.clinic import Clinic
+    from tests.clinic.test_documents import ready, sign_all
+    from tests.conftest import FAST_HASHER, signed_in
+
+    folder = tmp_path_factory.mktemp("printing")
+    db = folder / "clinic.sqlite"
+    clinic = signed_in(Clinic.open(db, hasher=FAST_HASHER, workstation_dir=folder / "anchors"))
+    try:
+        cid = ready(clinic, given_name="Jane", family_name="Smith-Jones")
+        sign_all(clinic, cid)
+        docs = {d.kind: d.id for d in clinic.documents.sign(cid)}
+    finally:
+        clinic.close()
+    return db, docs["consent"], docs["aftercare"]
+
+
+def stored_pdf(db: Path, document_id: str, tmp_path: Path) -> bytes:
+    from tests.conftest import open_as_system
+
+    clinic = open_as_system(db)
+    try:
+        return bytes(clinic.documents.pdf(document_id, "export"))
+    finally:
+        clinic.close()
+
+
+def fake_cups(tmp_path: Path) -> dict[str, str]:
+    """Environment for a subprocess whose lpstat and lp are the fakes above."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    for name, script in (("lpstat", FAKE_LPSTAT), ("lp", FAKE_LP)):
+        (bin_dir / name).write_text(script)
+        (bin_dir / name).chmod(0o755)
+    return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "FAKE_LP_DIR": str(tmp_path)}
+
+
+def run_with(env: dict[str, str], *args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    full = dict(os.environ, HOME=str(home), XDG_DATA_HOME=str(home / "data"))
+    full["XDG_STATE_HOME"] = str(home / "state")
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, MAIN, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=full,
+        check=False,
+    )
+
+
+def test_print_sends_the_verified_sealed_original_to_lp(
+    signed_db: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    db, consent, aftercare = signed_db
+    env = fake_cups(tmp_path)
+    result = run_with(env, "--db", str(db), "print", consent, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"consent {consent} sent to Fake as job Fake-7 (1 copy, A4, the sealed original).\n"
+    )
+    original = stored_pdf(db, consent, tmp_path)
+    assert (tmp_path / "job.pdf").read_bytes() == original  # byte for byte, through stdin
+    args = (tmp_path / "args").read_text().splitlines()
+    assert args == [
+        *("-d", "Fake", "-t", f"consent {consent}", "-n", "1"),
+        *("-o", "media=A4", "-o", "fit-to-page", "-"),
+    ]
+
+    copy = tmp_path / "aftercare copy.pdf"  # a saved copy is reprinted from its file
+    copy.write_bytes(stored_pdf(db, aftercare, tmp_path))
+    result = run_with(
+        env,
+        *("--db", str(db), "print", str(copy), "--printer", "Fake"),
+        *("--copies", "3", "--paper", "Letter"),
+        home=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"aftercare {aftercare} sent to Fake as job Fake-7 (3 copies")
+    args = (tmp_path / "args").read_text().splitlines()
+    assert args[3] == f"aftercare {aftercare}" and "media=Letter" in args
+
+
+def test_print_refuses_what_cannot_be_printed_with_one_line(
+    signed_db: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    db, consent, _ = signed_db
+    env = fake_cups(tmp_path)
+    appended = tmp_path / "appended.pdf"
+    appended.write_bytes(stored_pdf(db, consent, tmp_path) + b"\n% more")
+    (tmp_path / "notes.txt").write_text("not a pdf")
+    cases = {
+        "not a PDF file": ("print", str(tmp_path / "notes.txt")),
+        "cannot read": ("print", str(tmp_path / "missing.pdf")),
+        "not a sealed document of this clinic": ("print", str(appended)),
+        "No document with ID": ("print", "00000000-0000-4000-8000-000000000000"),
+        "no printer called 'Nope'; printers here: Fake": ("print", consent, "--printer", "Nope"),
+        "between 1 and 99 copies": ("print", consent, "--copies", "0"),
+    }
+    for expected, args in cases.items():
+        result = run_with(env, "--db", str(db), *args, home=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stdout == ""
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+        assert expected in result.stderr, result.stderr
+    assert not (tmp_path / "job.pdf").exists()  # nothing reached lp
+
+    down = run_with(env | {"FAKE_CUPS_DOWN": "1"}, "--db", str(db), "print", consent, home=tmp_path)
+    assert down.returncode == 2
+    assert "The print service (CUPS) is not running" in down.stderr
+
+
+def test_print_without_cups_running_here_exits_2(
+    signed_db: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    """With the real lpstat (if any) pointed at a server that does not exist."""
+    db, consent, _ = signed_db
+    env = {"CUPS_SERVER": str(tmp_path / "no-cupsd.sock")}
+    result = run_with(env, "--db", str(db), "print", consent, home=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "CUPS" in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("CLINIC_TEST_PRINTER"),
+    reason="no CUPS queue for tests: set CLINIC_TEST_PRINTER to a cups-pdf queue (.ci/run "
+    "creates ClinicPDF and sets it)",
+)
+def test_print_through_a_real_cups_queue(signed_db: tuple[Path, str, str], tmp_path: Path) -> None:
+    from tests.clinic.test_printing import outputs, pdf_facts, printed_file
+
+    db, consent_id, _ = signed_db
+    printer = os.environ["CLINIC_TEST_PRINTER"]
+    original = stored_pdf(db, consent_id, tmp_path)
+    saved = tmp_path / "consent.pdf"
+    saved.write_bytes(original)
+    before = outputs("consent", consent_id)
+    result = run("--db", str(db), "print", str(saved), "--printer", printer, home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"sent to {printer} as job {printer}-" in result.stdout
+    out = printed_file("consent", consent_id, before)
+    text, size = pdf_facts(out)
+    assert "Jane Smith-Jones" in text and f"Document {consent_id}" in text
+    assert "(A4)" in size
+    assert out.stat().st_size < 3 * len(original)
+    assert out.name.startswith(f"consent_{consent_id}")  # named after the job title
+
+    unknown = run("--db", str(db), "print", consent_id, "--printer", "No-such-queue", home=tmp_path)
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
+    assert "printers here: " in unknown.stderr and printer in unknown.stderr

@@ -12,6 +12,7 @@ from desktop.auth import User
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.bindings import SignatureBindings
 from desktop.clinic.checklists import Checklists
+from desktop.clinic.limits import check_count, check_length
 from desktop.clinic.revisions import check_revision
 from desktop.clinic.session import Session
 from desktop.errors import Conflict, ValidationError
@@ -147,7 +148,7 @@ class Consultations:
         consultation = Consultation(
             id=new_id(),
             patient_id=patient_id,
-            clinician=clinician.strip(),
+            clinician=valid_clinician(clinician),
             date=on,
             procedure=valid_procedure(procedure or Procedure()),
             checklist_id=checklist.id,
@@ -228,7 +229,7 @@ class Consultations:
         if procedure is not None:
             c = replace(c, procedure=valid_procedure(procedure))
         if clinician is not None:
-            c = replace(c, clinician=clinician.strip())
+            c = replace(c, clinician=valid_clinician(clinician))
         if on is not None:
             c = replace(c, date=on)
         if answers is not None:
@@ -350,7 +351,7 @@ class Consultations:
     def save_clinician(self, c: Consultation, name: str) -> Consultation:
         """Name the clinician on draft `c` (read in the caller's transaction): the clinician
         who signs a consultation nobody was named on."""
-        return self._save(replace(c, clinician=name))
+        return self._save(replace(c, clinician=valid_clinician(name)))
 
     def context(self, c: Consultation) -> AssessContext:
         """What the rules need besides the answers: dates, strict mode, and every test spot
@@ -481,6 +482,7 @@ class Consultations:
                 f"Decision '{decision}' is unknown; use one of {', '.join(DECISIONS)}.", "decision"
             )
         reason = " ".join(reason.split())
+        check_length("Override.reason", reason, "The override reason", "reason")
         if len(reason) < MIN_OVERRIDE_REASON:
             raise ValidationError(
                 "An override needs a written reason (at least "
@@ -489,6 +491,7 @@ class Consultations:
             )
         # The author is the signed-in clinician; only a headless command names one itself.
         author = " ".join(author.split()) if user.system else user.display_name
+        check_length("Override.author", author, "The clinician's name", "author")
         if not author:
             raise ValidationError("An override must name the clinician who made it.", "author")
         dec: Decision = decision
@@ -530,7 +533,7 @@ class Consultations:
         addendum = replace(
             original,
             id=new_id(),
-            clinician=clinician.strip() or original.clinician,
+            clinician=valid_clinician(clinician) or original.clinician,
             date=now.date(),
             checklist_id=checklist.id,
             checklist_version=checklist.version,
@@ -582,8 +585,8 @@ def carried_answers(
 
 
 def valid_procedure(p: Procedure) -> Procedure:
-    """`p` with tidy text; ValidationError for a needle depth outside 0-3 mm or a session
-    number outside 1-50."""
+    """`p` with tidy text; ValidationError for a needle depth outside 0-3 mm, a session
+    number outside 1-50, or text longer than FIELD_LIMITS allows (device, product, areas)."""
     if p.needle_depth_mm is not None and not 0 < p.needle_depth_mm <= 3.0:
         raise ValidationError(
             f"Needle depth {p.needle_depth_mm} mm is outside 0–3 mm; check the value.",
@@ -592,4 +595,14 @@ def valid_procedure(p: Procedure) -> Procedure:
     if not 1 <= p.session_number <= 50:
         raise ValidationError("Session number must be between 1 and 50.", "session_number")
     areas = tuple(a for a in (" ".join(x.split()) for x in p.areas) if a)
-    return replace(p, device=p.device.strip(), product=p.product.strip(), areas=areas)
+    check_count("Procedure.areas", areas, "Areas to be treated", "areas")
+    for area in areas:
+        check_length("Procedure.area", area, f'The area "{area[:30]}…"', "areas")
+    device = check_length("Procedure.device", p.device.strip(), "The device", "device")
+    product = check_length("Procedure.product", p.product.strip(), "The product", "product")
+    return replace(p, device=device, product=product, areas=areas)
+
+
+def valid_clinician(name: str) -> str:
+    """The clinician's name, tidy; ValidationError when longer than a name can be."""
+    return check_length("Consultation.clinician", name.strip(), "The clinician's name", "clinician")

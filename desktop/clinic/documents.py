@@ -15,6 +15,7 @@ from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.bindings import SignatureBindings, kinds_for
 from desktop.clinic.checklists import Checklists
 from desktop.clinic.consultations import Consultations
+from desktop.clinic.limits import check_length
 from desktop.clinic.revisions import check_revision
 from desktop.clinic.seal import Seal
 from desktop.clinic.session import Session
@@ -33,6 +34,7 @@ from desktop.models import (
 from desktop.storage import Store
 
 if TYPE_CHECKING:
+    from desktop.clinic.printing import PrintReceipt, PrintService
     from desktop.consent import DocumentContent, Template
     from desktop.signing import Verdict
 
@@ -49,6 +51,8 @@ class SheetPreview:
     pdf: bytes
     content_sha256: str  # give it to add_signature for a signature captured after it
     revision: int  # the consultation's revision it shows
+    undrawable: tuple[str, ...] = ()  # characters no font draws, marked on the sheet
+    warning: str = ""  # names them: signing refuses such a sheet
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,7 @@ class Documents:
         name = " ".join(signer_name.split())
         if not name:
             raise ValidationError(f"Type the {role}'s name under the signature.", "signer_name")
+        check_length("Signature.signer_name", name, f"The {role}'s name", "signer_name")
         check_strokes(role, strokes, width, height)
         if role != "clinician" and not c.clinician:
             raise ValidationError(
@@ -235,15 +240,38 @@ class Documents:
 
         return sheets.render(content, read_profile(self._store))
 
+    def undrawable(self, text: str) -> tuple[str, ...]:
+        """The characters of `text` that no font on this computer prints on a sheet, each
+        once, in order; () when it prints whole (a name can be stored all the same)."""
+        from desktop.clinic import sheets
+
+        return sheets.undrawable(text)
+
+    def unprintable(self, what: str, text: str) -> str:
+        """'' when `text` prints whole on a sheet; else a warning naming the characters of
+        `what` ("The family name") that no font prints, and what to do about them."""
+        from desktop.clinic import sheets
+
+        return sheets.unprintable(what, text)
+
     def preview(self, consultation_id: str, kind: DocumentKind = "consent") -> SheetPreview:
         """The real document as it would print now, unsealed, for the preview step, with
-        the hash of the content it shows (what a signature captured after it is bound to)."""
+        the hash of the content it shows (what a signature captured after it is bound to).
+
+        A character no font draws is shown as its code (U+XXXX) in red and named in
+        `warning`; signing refuses the sheet until a font is installed or the text changed.
+        """
+        from desktop.clinic import sheets
+
         self._session.require("patient.view")
         c = self._store.consultations.get(consultation_id)
         _, content = self._compose(c, kind, f"PREVIEW-{c.id[:8]}", self._clock())
         shown = self._bindings.content_sha256(c)
         assert shown is not None  # composing succeeded, so the checklist is complete
-        return SheetPreview(self._render(content), shown, c.revision)
+        profile = read_profile(self._store)
+        chars, warning = sheets.sheet_unprintable(content, profile)
+        pdf = sheets.render(content, profile, mark_undrawable=True)  # checked just above
+        return SheetPreview(pdf, shown, c.revision, chars, warning)
 
     def sign(self, consultation_id: str) -> list[Document]:
         """Seal and store the sheets, then lock the consultation for good.
@@ -258,7 +286,7 @@ class Documents:
         c, signatures = self._ready_to_sign(consultation_id)
         from desktop.clinic import sheets
 
-        self._seal.ensure()
+        material = self._seal.material()
         now = self._clock()
         signed = replace(c, state="signed", signed_at=now, updated=now)
         rendered = []
@@ -269,7 +297,7 @@ class Documents:
                 rendered.append((kind, doc_id, tpl, content, self._render(content)))
             seals = sheets.seal(
                 [(pdf_bytes, f"{kind} {doc_id}") for kind, doc_id, _, _, pdf_bytes in rendered],
-                self._seal.directory(),
+                material,
             )
         made: list[tuple[Document, str, bytes]] = []
         for (kind, doc_id, tpl, content, _), sealed in zip(rendered, seals, strict=True):
@@ -375,3 +403,64 @@ class Documents:
             document=doc,
             seal=verdict,
         )
+
+    def print_document(
+        self,
+        source: str | bytes,
+        printer: str | None = None,
+        *,
+        copies: int = 1,
+        paper: str | None = None,
+        service: PrintService | None = None,
+    ) -> PrintReceipt:
+        """Send the sealed original of a stored document to a printer, after verifying it.
+
+        `source` is a document ID or the bytes of a PDF (a saved copy to reprint): either
+        must verify as a document of this database, and its stored bytes are what prints.
+        `printer` None takes the system's default; `paper` None the clinic's paper size. The
+        print is audited (document, printer, copies, paper) before the job is sent; a job the
+        service refuses is audited as failed. `service` defaults to the system's CUPS.
+        Raises ValidationError (copies, paper), NotFound, PrintError (no print service, an
+        unknown or stopped printer, a PDF that is not a stored sealed document, a refused
+        job); the message says what to do.
+        """
+        from desktop.clinic import printing
+
+        self._session.require("document.print")
+        size = printing.check_request(copies, paper or read_profile(self._store).paper)
+        if service is None:
+            service = printing.system_service()
+        if service is None:
+            raise printing.PrintError(
+                "This computer has no print service that takes PDF files (CUPS, on Linux and "
+                "macOS). Print from the window, or save a copy and print it from a PDF viewer."
+            )
+        data = self._store.documents.pdf(source) if isinstance(source, str) else source
+        report = self.verify(data)
+        doc = report.document
+        if isinstance(source, str) and (doc is None or doc.id != source):
+            raise printing.PrintError(
+                f"Not printed: the stored document {source} does not verify ({report.reason}). "
+                "Ask the administrator to check the database (audit verify) and the seal."
+            )
+        if doc is None:
+            raise printing.PrintError(
+                f"Not printed: this is not a sealed document of this clinic ({report.reason}). "
+                "Print the stored document from its consultation instead."
+            )
+        chosen = printing.choose_printer(service.printers(), printer)
+        job = printing.PrintJob(chosen.name, printing.job_title(doc), copies, size)
+        c = self._store.consultations.get(doc.consultation_id)
+        detail = {"kind": doc.kind, "printer": job.printer, "copies": copies, "paper": size}
+        with self._store.transaction():
+            self._audit.record("print", f"document:{doc.id}", c.patient_id, **detail)
+        try:
+            job_id = service.submit(data, job)  # verified: the stored bytes themselves
+        except printing.PrintError as exc:
+            with self._store.transaction():
+                self._audit.record(
+                    "print failed", f"document:{doc.id}", c.patient_id, reason=exc.message
+                )
+            raise
+        log.info("document %s sent to a printer as job %s", doc.id, job_id)
+        return printing.PrintReceipt(doc, job, job_id, service.vector)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -92,9 +93,10 @@ class Clinic:
 
         `workstation_dir` keeps this computer's copy of the audit anchors (default: the
         user's data folder); for a server it is the only copy, named by server, database and
-        clinic. `data_dir` holds files kept beside the clinic (the seal's): a file's folder,
-        or for a server this computer's folder for that clinic. Raises StorageError when the
-        database cannot be used (for a server: unreachable, refused, not a clinic's).
+        clinic. `data_dir` is the folder beside the clinic where older versions kept files
+        (the seal, moved into the database on first use): a file's folder; a server has none.
+        Raises StorageError when the database cannot be used (for a server: unreachable,
+        refused, not a clinic's).
         """
         from desktop import paths
 
@@ -102,11 +104,8 @@ class Clinic:
             workstation_dir = paths.data_dir() / "anchors"
         store = open_store(target)
         try:
-            if data_dir is None:
-                if store.path is not None:
-                    data_dir = store.path.parent
-                else:
-                    data_dir = paths.data_dir() / "servers" / store.identity
+            if data_dir is None and store.path is not None:
+                data_dir = store.path.parent
             return cls(
                 store,
                 data_dir=data_dir,
@@ -128,7 +127,7 @@ class Clinic:
         actor: User | None = None,
         hasher: PasswordHasher | None = None,
     ) -> Clinic:
-        """A clinic in memory (tests, `assess`); it cannot seal without a `data_dir`."""
+        """A clinic in memory (tests, `assess`); its seal lives in it like any record."""
         return cls(open_store(None), data_dir=data_dir, clock=clock, actor=actor, hasher=hasher)
 
     def _build(self, store: Store, actor: User | None) -> None:
@@ -138,9 +137,10 @@ class Clinic:
         )
         log = self.session.audit_log
         self._hasher = None  # the session owns it now (made on first use)
-        seal_dir = self.data_dir / "seal" if self.data_dir is not None else None
+        # the folder in which older versions kept the seal, beside the database
+        old_seal_dir = self.data_dir / "seal" if self.data_dir is not None else None
         self.seal = Seal(
-            store, self.session, log, self.clock, seal_dir, lambda: read_profile(store).name
+            store, self.session, log, self.clock, old_seal_dir, lambda: read_profile(store).name
         )
         self.settings = Settings(store, self.session, log, self.seal)
         self.accounts = Accounts(store, self.session, log, self.settings, self.clock)
@@ -183,7 +183,10 @@ class Clinic:
         paths = [store.path.with_name(store.path.name + ".audit-anchor")]
         clinic_id = store.settings.get("clinic_id")
         if self._workstation_dir is not None and clinic_id:
-            paths.append(self._workstation_dir / f"{clinic_id}.audit-anchor")
+            # One per database file of the clinic this computer opens (a copy opened
+            # elsewhere is another trail from that point on).
+            where = hashlib.sha256(str(store.path.resolve()).encode()).hexdigest()[:16]
+            paths.append(self._workstation_dir / f"{clinic_id}-{where}.audit-anchor")
         return Anchors(paths)
 
     def _reopen(self, target: Path | str) -> AuditLog:

@@ -6,10 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 from desktop.clinic.audit_log import AuditLog
+from desktop.clinic.limits import check_length
 from desktop.clinic.seal import Seal
 from desktop.clinic.session import Session
 from desktop.errors import ValidationError
-from desktop.models import ClinicProfile
+from desktop.models import FIELD_LIMITS, ClinicProfile
 from desktop.storage import Store
 
 PROFILE_KEY = "clinic_profile"
@@ -64,6 +65,17 @@ class Settings:
         updated = replace(current, **fields)
         if not updated.name.strip():
             raise ValidationError("The clinic needs a name; it heads every document.", "name")
+        check_length("ClinicProfile.name", updated.name.strip(), "The clinic's name", "name")
+        address = updated.address.strip()
+        check_length("ClinicProfile.address", address, "The address", "address")
+        lines = FIELD_LIMITS["ClinicProfile.address_lines"]
+        if len(address.splitlines()) > lines:
+            raise ValidationError(
+                f"The address has {len(address.splitlines())} lines; it may have at most "
+                f"{lines} (it heads every document).",
+                "address",
+            )
+        check_length("ClinicProfile.phone", updated.phone.strip(), "The phone number", "phone")
         if updated.paper not in ("A4", "Letter"):
             raise ValidationError("Paper size must be A4 or Letter.", "paper")
         if updated.logo_png is not None and not updated.logo_png.startswith(b"\x89PNG"):

@@ -9,7 +9,6 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop import resources
@@ -126,18 +125,61 @@ def compose(
     return tpl, content
 
 
-def render(content: DocumentContent, profile: ClinicProfile) -> bytes:
-    """The sheet as PDF bytes (deterministic: reportlab invariant mode)."""
+def render(
+    content: DocumentContent, profile: ClinicProfile, *, mark_undrawable: bool = False
+) -> bytes:
+    """The sheet as PDF bytes (deterministic: reportlab invariant mode). UndrawableText when
+    a character has no font, unless `mark_undrawable` (a preview): then it shows its code."""
     from desktop import pdf
 
-    return pdf.render_pdf(content, profile, fonts=fonts())
+    return pdf.render_pdf(content, profile, fonts=fonts(), mark_undrawable=mark_undrawable)
 
 
-def seal(pdfs: Sequence[tuple[bytes, str]], seal_dir: Path) -> list[bytes]:
-    """Seal each (PDF, reason) with the clinic seal in `seal_dir` (PAdES B-B, invisible)."""
+def undrawable(text: str) -> tuple[str, ...]:
+    """The characters of `text` no font available to the sheets draws (each once)."""
+    if text.isascii() and text.isprintable():  # the sheets' own font has them all
+        return ()
+    from desktop import pdf
+
+    return pdf.undrawable(text, fonts())
+
+
+def unprintable(what: str, text: str) -> str:
+    """'' when `text` prints whole, else a message naming the characters `what` ("The
+    family name") holds that no font draws, and what to do about it.
+
+    The first text beyond ASCII loads reportlab and the fonts (some 0.4 s): screens ask
+    from a worker thread."""
+    if text.isascii() and text.isprintable():  # the sheets' own font has them all
+        return ""
+    from desktop import pdf
+
+    try:
+        pdf.check_text(what, text, fonts())
+    except pdf.UndrawableText as exc:
+        return exc.message
+    return ""
+
+
+def sheet_unprintable(
+    content: DocumentContent, profile: ClinicProfile
+) -> tuple[tuple[str, ...], str]:
+    """The characters of a sheet (content, clinic details) no font draws, with a message
+    naming them and what to do; ((), '') when it prints whole."""
+    from desktop import pdf
+
+    try:
+        pdf.check_printable(content, profile, fonts())
+    except pdf.UndrawableText as exc:
+        return exc.characters, exc.message
+    return (), ""
+
+
+def seal(pdfs: Sequence[tuple[bytes, str]], material: signing.SealMaterial) -> list[bytes]:
+    """Seal each (PDF, reason) with the clinic seal `material` (PAdES B-B, invisible)."""
     from desktop import signing
 
-    return signing.seal_pdfs(list(pdfs), seal_dir)
+    return signing.seal_pdfs(list(pdfs), material)
 
 
 def verify(data: bytes, trusted: Sequence[bytes] | None) -> signing.Verdict:

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.checklists import Checklists
+from desktop.clinic.limits import check_length
 from desktop.clinic.session import Session
 from desktop.errors import NotFound, ValidationError
 from desktop.models import (
@@ -85,6 +86,7 @@ class TestSpots:
         site = " ".join(site.split())
         if not site:
             raise ValidationError("Name the test spot's site (e.g. 'left jawline').", "site")
+        check_length("TestSpot.site", site, "The test spot's site", "site")
         with self._store.transaction():
             c = self._store.consultations.get(consultation_id)
             if done_on < c.date:
@@ -131,6 +133,8 @@ class TestSpots:
             )
         if not reviewer.strip():
             raise ValidationError("Name the clinician who reviewed the test spot.", "reviewer")
+        check_length("TestSpotReview.reviewer", reviewer.strip(), "The reviewer's name", "reviewer")
+        check_length("TestSpotReview.notes", notes.strip(), "The review notes", "notes")
         on = on or self._clock().date()
         if on < spot.done_on:
             raise ValidationError("A review cannot be dated before its test spot.", "on")

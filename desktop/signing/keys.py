@@ -1,11 +1,9 @@
-"""The clinic seal's key and certificate: made, imported, renewed, read (cryptography only)."""
+"""The clinic seal's key and certificate chain in memory: made, imported, read (cryptography)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,9 +13,12 @@ from desktop.errors import SignatureError
 
 if TYPE_CHECKING:
     from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 log = logging.getLogger(__name__)
 
+# The files in which versions before the seal moved into the database kept it, in a folder
+# named "seal" beside the database (read once, when the seal moves in; never written).
 KEY_FILE = "clinic-seal-key.pem"
 CERT_FILE = "clinic-seal-cert.pem"
 VALIDITY = timedelta(days=3652)  # ten years
@@ -38,54 +39,62 @@ class SealInfo:
     cert_pem: bytes = field(repr=False)
 
 
-# -- files ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SealMaterial:
+    """A seal held in memory, ready to seal with: the private key (PKCS#8 PEM, unencrypted)
+    and the certificate chain (PEM: the seal's own certificate first, then its issuers).
+
+    Built by `generate_seal`, `material_from_pkcs12` or `check_material`, which guarantee
+    that the key and the first certificate belong together.
+    """
+
+    key_pem: bytes = field(repr=False)
+    chain_pem: bytes
+
+    def certificates(self) -> list[x509.Certificate]:
+        return load_certs(self.chain_pem, "The clinic seal certificate")
+
+    @property
+    def cert_pem(self) -> bytes:
+        """The seal's own certificate (PEM), without its issuers."""
+        from cryptography.hazmat.primitives import serialization
+
+        return self.certificates()[0].public_bytes(serialization.Encoding.PEM)
+
+    def info(self) -> SealInfo:
+        return _info(self.certificates()[0])
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write atomically, readable by the owner only (0600) from the first byte."""
-    tmp = path.with_name(path.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+@dataclass(frozen=True)
+class LegacySeal:
+    """What an old seal folder held: a usable seal (or None, with `problem` saying why) and
+    every certificate found there (PEM, oldest first, the current one last)."""
 
-
-def _prepare_dir(seal_dir: Path) -> None:
-    try:
-        seal_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(seal_dir, 0o700)
-    except OSError as exc:
-        raise SignatureError(f"The seal folder {seal_dir} cannot be created: {exc}") from exc
+    material: SealMaterial | None
+    certificates: list[bytes]
+    problem: str | None
 
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _info(cert: x509.Certificate) -> SealInfo:
-    from cryptography.hazmat.primitives import serialization
+def _key_type(key: object) -> str:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import NameOID
 
-    key = cert.public_key()
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        key_type = {"secp256r1": "EC P-256", "secp384r1": "EC P-384"}.get(
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
+        return {"secp256r1": "EC P-256", "secp384r1": "EC P-384"}.get(
             key.curve.name, f"EC {key.curve.name}"
         )
-    elif isinstance(key, rsa.RSAPublicKey):
-        key_type = f"RSA {key.key_size}"
-    else:
-        key_type = type(key).__name__
+    if isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
+        return f"RSA {key.key_size}"
+    return type(key).__name__
+
+
+def _info(cert: x509.Certificate) -> SealInfo:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.oid import NameOID
+
     der = cert.public_bytes(serialization.Encoding.DER)
     names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     orgs = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
@@ -101,13 +110,14 @@ def _info(cert: x509.Certificate) -> SealInfo:
         fingerprint_sha256=hashlib.sha256(der).hexdigest(),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
-        key_type=key_type,
+        key_type=_key_type(cert.public_key()),
         name_only_self_signed=name_only,
         cert_pem=cert.public_bytes(serialization.Encoding.PEM),
     )
 
 
 def load_certs(data: bytes, what: str) -> list[x509.Certificate]:
+    """Every certificate in PEM `data` (or the one DER certificate); `what` names it in errors."""
     from cryptography import x509
 
     try:
@@ -120,75 +130,61 @@ def load_certs(data: bytes, what: str) -> list[x509.Certificate]:
     return certs
 
 
-def load_seal_info(seal_dir: Path) -> SealInfo | None:
-    """The seal's certificate details, or None when this folder holds no seal yet."""
-    path = seal_dir / CERT_FILE
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise SignatureError(f"The clinic seal certificate cannot be read: {exc}") from exc
-    return _info(load_certs(data, f"The seal certificate {path}")[0])
+def certificate_info(pem: bytes) -> SealInfo:
+    """The details of the first certificate in `pem`. Raises SignatureError if unreadable."""
+    return _info(load_certs(pem, "The seal certificate")[0])
 
 
-def export_certificate_pem(seal_dir: Path) -> bytes:
-    """The public certificate (PEM) to give to whoever checks the clinic's documents."""
-    info = load_seal_info(seal_dir)
-    if info is None:
-        raise SignatureError(
-            "There is no clinic seal yet; it is made when the first sheet is sealed."
-        )
-    return info.cert_pem
+def _pem_of(key: PrivateKeyTypes) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
 
 
-def ensure_seal(seal_dir: Path, clinic_name: str, now: datetime) -> SealInfo:
-    """Return the clinic's seal, first making an EC P-256 key and self-signed certificate."""
-    key_path, cert_path = seal_dir / KEY_FILE, seal_dir / CERT_FILE
-    if key_path.exists() and cert_path.exists():
-        info = load_seal_info(seal_dir)
-        assert info is not None
-        return info
-    if key_path.exists() or cert_path.exists():
-        raise SignatureError(
-            f"The seal folder {seal_dir} holds a key or a certificate without its partner; "
-            "restore the missing file from a backup, or import the seal again."
-        )
-    return _generate(seal_dir, clinic_name, now)
+def _chain_pem(certs: list[x509.Certificate]) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
 
 
-def renew_seal(seal_dir: Path, clinic_name: str, now: datetime) -> SealInfo:
-    """Make a new key and self-signed certificate naming `clinic_name` (e.g. after a rename).
+def _belongs(key: PrivateKeyTypes, cert: x509.Certificate) -> bool:
+    from cryptography.hazmat.primitives import serialization
 
-    The previous key and certificate are kept beside the new ones with a timestamped suffix;
-    documents they sealed stay verifiable against the certificate the database remembers.
+    pub = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    return bool(key.public_key().public_bytes(*pub) == cert.public_key().public_bytes(*pub))
+
+
+def check_material(key_pem: bytes, chain_pem: bytes) -> SealMaterial:
+    """A seal from stored PEM, once the key reads and belongs to the first certificate.
+
+    Raises SignatureError saying what is wrong (damaged key, unreadable or foreign certificate).
     """
-    _set_aside(seal_dir, _utc(now))
-    return _generate(seal_dir, clinic_name, now)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except (ValueError, TypeError):
+        raise SignatureError("The clinic seal key is damaged or protected.") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise SignatureError("The seal key must be an EC or RSA key; this one is another kind.")
+    certs = load_certs(chain_pem, "The clinic seal certificate")
+    if not _belongs(key, certs[0]):
+        raise SignatureError("The clinic seal certificate does not belong to its key.")
+    return SealMaterial(_pem_of(key), _chain_pem(certs))
 
 
-def _set_aside(seal_dir: Path, moment: datetime) -> None:
-    """Rename the current seal files to `<name>.replaced-<UTC time>` (never overwriting)."""
-    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
-    for name in (KEY_FILE, CERT_FILE):
-        old = seal_dir / name
-        if old.exists():
-            target = seal_dir / f"{name}.replaced-{stamp}"
-            n = 1
-            while target.exists():
-                n += 1
-                target = seal_dir / f"{name}.replaced-{stamp}-{n}"
-            os.replace(old, target)
-
-
-def _generate(seal_dir: Path, clinic_name: str, now: datetime) -> SealInfo:
-    key_path, cert_path = seal_dir / KEY_FILE, seal_dir / CERT_FILE
+def generate_seal(clinic_name: str, now: datetime) -> SealMaterial:
+    """A new EC P-256 key and a ten-year self-signed certificate naming the clinic (CN = O)."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    _prepare_dir(seal_dir)
     name_text = " ".join(clinic_name.split())[:64] or "Clinic"
     name = x509.Name(
         [
@@ -224,26 +220,16 @@ def _generate(seal_dir: Path, clinic_name: str, now: datetime) -> SealInfo:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    _write_private(key_path, key_pem)
-    _write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
-    log.info("clinic seal created for %r in %s", name_text, seal_dir)
-    return _info(cert)
+    return SealMaterial(_pem_of(key), _chain_pem([cert]))
 
 
-def import_pkcs12(
-    seal_dir: Path, p12_bytes: bytes, password: str, *, now: datetime | None = None
-) -> SealInfo:
-    """Replace the seal with a key and certificate from a .p12/.pfx file (EC or RSA).
+def material_from_pkcs12(p12_bytes: bytes, password: str, now: datetime) -> SealMaterial:
+    """The key and certificate chain of a .p12/.pfx file (EC or RSA), checked for use now.
 
-    The password only opens the file; it is never stored. The previous seal files are kept
-    beside the new ones with a timestamped suffix.
+    The password only opens the file; it is kept nowhere. Raises SignatureError for a wrong
+    password or another kind of file, a missing key or certificate, a key of another kind, a
+    certificate not belonging to the key, not meant for signing, expired or not yet valid.
     """
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import pkcs12
 
@@ -258,33 +244,47 @@ def import_pkcs12(
         ) from None
     if key is None:
         raise SignatureError("The seal file holds no private key; export it with its key.")
+    if cert is None and extra:
+        raise SignatureError(
+            "The certificate in the seal file does not belong to its key; export the seal "
+            "again with its own certificate."
+        )
     if cert is None:
         raise SignatureError("The seal file holds no certificate for its key.")
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise SignatureError("The seal key must be an EC or RSA key; this one is another kind.")
-    pub = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    if key.public_key().public_bytes(*pub) != cert.public_key().public_bytes(*pub):
+    if not _belongs(key, cert):
         raise SignatureError("The certificate in the seal file does not belong to its key.")
     _check_usage(cert)
-    moment = _utc(now or datetime.now(UTC))
+    moment = _utc(now)
     if cert.not_valid_after_utc < moment:
         raise SignatureError(
             f"The seal certificate expired on {cert.not_valid_after_utc:%d %b %Y}; "
             "ask for a renewed one."
         )
-    _prepare_dir(seal_dir)
-    _set_aside(seal_dir, moment)
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    chain = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in extra or ())
-    _write_private(seal_dir / KEY_FILE, key_pem)
-    _write_private(seal_dir / CERT_FILE, cert.public_bytes(serialization.Encoding.PEM) + chain)
-    info = _info(cert)
-    log.info("clinic seal imported: %s (%s)", info.subject, info.fingerprint_sha256[:16])
-    return info
+    if cert.not_valid_before_utc > moment:
+        raise SignatureError(
+            f"The seal certificate is valid only from {cert.not_valid_before_utc:%d %b %Y}; "
+            "import it then, or check this computer's clock."
+        )
+    return SealMaterial(_pem_of(key), _chain_pem([cert, *_issuers_in_order(cert, extra or [])]))
+
+
+def _issuers_in_order(
+    leaf: x509.Certificate, others: list[x509.Certificate]
+) -> list[x509.Certificate]:
+    """The other certificates, each issuer after the one it issued; unrelated ones last."""
+    pending = [c for c in others if c != leaf]
+    ordered: list[x509.Certificate] = []
+    current = leaf
+    while True:
+        issuer = next((c for c in pending if c.subject == current.issuer), None)
+        if issuer is None or current.issuer == current.subject:
+            break
+        ordered.append(issuer)
+        pending.remove(issuer)
+        current = issuer
+    return ordered + pending
 
 
 def _check_usage(cert: x509.Certificate) -> None:
@@ -298,3 +298,78 @@ def _check_usage(cert: x509.Certificate) -> None:
         raise SignatureError(
             "The certificate is not meant for signing (no digitalSignature or nonRepudiation)."
         )
+
+
+# -- room for the signature ---------------------------------------------------------------------
+
+# What a PAdES CMS signature holds besides its certificates, the signer's issuer and serial
+# number (written twice: the signer identifier and the signing-certificate attribute) and the
+# signature value: algorithm identifiers, content type, message digest, version numbers and
+# the DER headers around them, some 450 bytes with SHA-256; kept at more than twice that.
+_CMS_OVERHEAD = 1024
+
+
+def signature_space(material: SealMaterial) -> int:
+    """Hex digits to reserve in a PDF for this seal's signature (the /Contents slot).
+
+    An upper bound computed from the seal's key (the largest signature it can make) and the
+    DER sizes of its certificate chain, all of which the signature embeds.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    certs = material.certificates()
+    ders = [c.public_bytes(serialization.Encoding.DER) for c in certs]
+    key = certs[0].public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        octets = (key.curve.key_size + 7) // 8
+        signature = 2 * (octets + 1) + 8  # SEQUENCE of two INTEGERs, each perhaps 0-padded
+    elif isinstance(key, rsa.RSAPublicKey):
+        signature = (key.key_size + 7) // 8
+    else:  # a key of another kind never becomes a seal; be generous all the same
+        signature = 1024
+    issuer_serial = len(certs[0].issuer.public_bytes()) + 32  # serial: 20 octets at most
+    der = sum(len(d) for d in ders) + 2 * issuer_serial + signature + 16 + _CMS_OVERHEAD
+    return -(-2 * der // 512) * 512  # two hex digits an octet, rounded up
+
+
+# -- the folder of versions before the seal moved into the database ----------------------------
+
+
+def read_legacy_folder(folder: Path) -> LegacySeal | None:
+    """What an old seal folder holds, or None when there is none (or it holds no seal files).
+
+    Certificates set aside there by renewals and imports (`<cert file>.replaced-<time>`) are
+    returned too. A key without its certificate, a certificate without its key, or a pair that
+    does not belong together gives no usable seal (`problem` says which) but keeps the
+    certificates. Raises SignatureError when the folder or a file in it cannot be read.
+    """
+    key_path, cert_path = folder / KEY_FILE, folder / CERT_FILE
+    try:
+        if not folder.is_dir():
+            return None
+        replaced = sorted(p for p in folder.glob(f"{CERT_FILE}.replaced-*") if p.is_file())
+        key_pem = key_path.read_bytes() if key_path.is_file() else None
+        cert_pem = cert_path.read_bytes() if cert_path.is_file() else None
+        older = [p.read_bytes() for p in replaced]
+    except OSError as exc:
+        raise SignatureError(
+            f"The clinic seal folder {folder} cannot be read ({exc.strerror or exc}); give this "
+            "user access to it and try again. Nothing was changed."
+        ) from exc
+    if key_pem is None and cert_pem is None and not older:
+        return None
+    certificates: list[bytes] = []
+    for pem in [*older, *([cert_pem] if cert_pem is not None else [])]:
+        try:
+            certificates.append(certificate_info(pem).cert_pem)
+        except SignatureError:
+            log.warning("an unreadable certificate in the old seal folder %s was skipped", folder)
+    if key_pem is None or cert_pem is None:
+        missing = "certificate" if cert_pem is None else "key"
+        return LegacySeal(None, certificates, f"the seal's {missing} file is missing")
+    try:
+        material = check_material(key_pem, cert_pem)
+    except SignatureError as exc:
+        return LegacySeal(None, certificates, str(exc))
+    return LegacySeal(material, certificates, None)

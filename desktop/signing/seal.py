@@ -5,43 +5,19 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import threading
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from desktop.errors import SignatureError
-from desktop.signing.keys import (
-    CERT_FILE,
-    KEY_FILE,
-    SealInfo,
-    ensure_seal,
-    export_certificate_pem,
-    import_pkcs12,
-    load_certs,
-    load_seal_info,
-    renew_seal,
-)
+from desktop.signing.keys import SealInfo, SealMaterial, load_certs, signature_space
 
 if TYPE_CHECKING:
     from cryptography import x509
 
-__all__ = [
-    "CERT_FILE",
-    "FIELD_NAME",
-    "KEY_FILE",
-    "SealInfo",
-    "Verdict",
-    "ensure_seal",
-    "export_certificate_pem",
-    "import_pkcs12",
-    "load_seal_info",
-    "renew_seal",
-    "seal_pdf",
-    "seal_pdfs",
-    "verify_pdf",
-]
+__all__ = ["FIELD_NAME", "Verdict", "seal_pdf", "seal_pdfs", "trial_seal", "verify_pdf"]
 
 log = logging.getLogger(__name__)
 
@@ -84,121 +60,76 @@ def _run(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return pool.submit(lambda: asyncio.run(factory())).result()
 
 
-@contextlib.contextmanager
-def _quiet_pyhanko() -> Iterator[None]:
-    """pyHanko logs tracebacks for untrusted certificates; our verdict says it plainly."""
-    loggers = [logging.getLogger(name) for name in _QUIET_LOGGERS]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL + 1)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels, strict=True):
-            lg.setLevel(level)
+class _QuietPyhanko:
+    """pyHanko logs tracebacks for untrusted certificates; our verdict says it plainly.
 
-
-def definite_length_header(header: bytes) -> bool:
-    """True when every length in a DER/BER header (tag and length octets, possibly nested by
-    explicit tagging) is a definite one; False for an indefinite length or anything odd."""
-    if not header:
-        return False
-    i = 0
-    while i < len(header):
-        tag = header[i]
-        i += 1
-        if tag & 0x1F == 0x1F:  # high tag number: continuation bytes, then the last one
-            while i < len(header) and header[i] & 0x80:
-                i += 1
-            i += 1
-        if i >= len(header):
-            return False
-        first = header[i]
-        i += 1
-        if first == 0x80:
-            return False
-        if first > 0x80:
-            i += first & 0x7F
-    return i == len(header)
-
-
-@contextlib.contextmanager
-def _definite_lengths_trusted() -> Iterator[None]:
-    """While sealing, let asn1crypto keep a definite length whose last octet happens to be 0x80.
-
-    asn1crypto (1.5) takes any header ending in 0x80 for a BER indefinite length and then
-    re-encodes the whole tree below it (wbond/asn1crypto#249). pyHanko's SignerInfo reaches
-    such a length (e.g. 0x0280) for about half of all ECDSA signatures, and the needless
-    re-encoding then costs ~30 ms a sheet. Such a header is recomputed from the contents
-    instead, which gives the same bytes. Truly indefinite (BER) headers are left alone.
+    Threads may seal and verify at once: the loggers stay quiet while any of them is inside,
+    and get their levels back when the last one leaves.
     """
-    from asn1crypto import core  # type: ignore[import-untyped, unused-ignore]
 
-    originals = {cls: cls.dump for cls in (core.Sequence, core.SequenceOf)}
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._saved: list[int] = []
 
-    def wrapped(original: Callable[..., bytes]) -> Callable[..., bytes]:
-        def dump(self: Any, force: bool = False) -> bytes:
-            header = self._header
-            misread = header is not None and header[-1:] == b"\x80"
-            if not force and misread and definite_length_header(header):
-                self._header = None  # recomputed from the contents: the same bytes
-            return original(self, force)
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        loggers = [logging.getLogger(name) for name in _QUIET_LOGGERS]
+        with self._lock:
+            if self._inside == 0:
+                self._saved = [lg.level for lg in loggers]
+                for lg in loggers:
+                    lg.setLevel(logging.CRITICAL + 1)
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if self._inside == 0:
+                    for lg, level in zip(loggers, self._saved, strict=True):
+                        lg.setLevel(level)
 
-        return dump
 
-    for cls, original in originals.items():
-        cls.dump = wrapped(original)
-    try:
-        yield
-    finally:
-        for cls, original in originals.items():
-            cls.dump = original
+_quiet_pyhanko = _QuietPyhanko()
 
 
-def _load_seal(seal_dir: Path) -> tuple[Any, list[Any]]:
+def _signer_parts(material: SealMaterial) -> tuple[Any, list[Any]]:
     """The private key and certificates as pyHanko's asn1crypto objects."""
     from asn1crypto import keys as asn1_keys  # type: ignore[import-untyped, unused-ignore]
     from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped, unused-ignore]
     from cryptography.hazmat.primitives import serialization
 
     try:
-        key_pem = (seal_dir / KEY_FILE).read_bytes()
-        cert_pem = (seal_dir / CERT_FILE).read_bytes()
-    except FileNotFoundError:
-        raise SignatureError("There is no clinic seal yet: create or import one first.") from None
-    except OSError as exc:
-        raise SignatureError(f"The clinic seal cannot be read: {exc}") from exc
-    try:
-        key = serialization.load_pem_private_key(key_pem, password=None)
+        key = serialization.load_pem_private_key(material.key_pem, password=None)
         key_der = key.private_bytes(
             serialization.Encoding.DER,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
     except (ValueError, TypeError):
-        raise SignatureError("The clinic seal key file is damaged or protected.") from None
-    certs = load_certs(cert_pem, "The clinic seal certificate")
-    der = [c.public_bytes(serialization.Encoding.DER) for c in certs]
+        raise SignatureError("The clinic seal key is damaged or protected.") from None
+    der = [c.public_bytes(serialization.Encoding.DER) for c in material.certificates()]
     return asn1_keys.PrivateKeyInfo.load(key_der), [asn1_x509.Certificate.load(d) for d in der]
 
 
-# Room for the CMS signature in the file; an EC P-256 seal with its certificate needs ~1.5 KB.
-# Reserving it up front spares pyHanko a trial signature to measure the size.
-SIGNATURE_BYTES = 8192
-
-
-def seal_pdf(pdf_bytes: bytes, seal_dir: Path, *, reason: str) -> bytes:
+def seal_pdf(pdf_bytes: bytes, material: SealMaterial, *, reason: str) -> bytes:
     """Add an invisible PAdES B-B signature by the clinic seal (an incremental update)."""
-    return seal_pdfs([(pdf_bytes, reason)], seal_dir)[0]
+    return seal_pdfs([(pdf_bytes, reason)], material)[0]
 
 
-def seal_pdfs(documents: Sequence[tuple[bytes, str]], seal_dir: Path) -> list[bytes]:
-    """Seal several PDFs (bytes, reason) with one load of the key and one event loop."""
+def seal_pdfs(documents: Sequence[tuple[bytes, str]], material: SealMaterial) -> list[bytes]:
+    """Seal several PDFs (bytes, reason) with one load of the key and one event loop.
+
+    Safe to call from several threads at once. Raises SignatureError when a document is not a
+    readable PDF, already carries the clinic seal, or cannot be sealed with this material.
+    """
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    key, certs = _load_seal(seal_dir)
+    key, certs = _signer_parts(material)
+    room = signature_space(material)  # reserved up front: spares pyHanko a trial signature
     signer = signers.SimpleSigner(
         signing_cert=certs[0],
         signing_key=key,
@@ -229,19 +160,61 @@ def seal_pdfs(documents: Sequence[tuple[bytes, str]], seal_dir: Path) -> list[by
         sealed = []
         for writer, meta in jobs:
             out: io.BytesIO = await signers.async_sign_pdf(
-                writer, meta, signer=signer, new_field_spec=spec, bytes_reserved=SIGNATURE_BYTES
+                writer, meta, signer=signer, new_field_spec=spec, bytes_reserved=room
             )
             sealed.append(out.getvalue())
         return sealed
 
     try:
-        with _quiet_pyhanko(), _definite_lengths_trusted():
+        with _quiet_pyhanko():
             return _run(sign)
     except SignatureError:
         raise
     except Exception as exc:  # pyHanko's errors: already sealed, damaged file, ...
         log.debug("sealing failed", exc_info=True)
         raise SignatureError(f"The document could not be sealed: {exc}") from exc
+
+
+def _tiny_pdf() -> bytes:
+    """A one-page blank PDF, written out by hand (reportlab lives in desktop.pdf)."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % at for at in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def trial_seal(material: SealMaterial) -> SealInfo:
+    """Seal a blank page with `material` and verify it, before the clinic relies on it.
+
+    Returns the seal's details. Raises SignatureError, saying what failed, when the material
+    cannot seal or its seal does not verify as made by its own certificate.
+    """
+    info = material.info()
+    try:
+        sealed = seal_pdf(_tiny_pdf(), material, reason="test seal")
+    except SignatureError as exc:
+        raise SignatureError(f"A test seal with this certificate failed: {exc}") from exc
+    verdict = verify_pdf(sealed, [info.cert_pem])
+    if not (verdict.valid and verdict.signed_by_clinic):
+        raise SignatureError(
+            f"A test seal with this certificate does not verify ({verdict.reason}); "
+            "ask the issuer for a certificate meant for signing documents."
+        )
+    return info
 
 
 def verify_pdf(pdf_bytes: bytes, trusted_cert_pem: bytes | Sequence[bytes] | None) -> Verdict:

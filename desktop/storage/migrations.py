@@ -242,3 +242,40 @@ def m0004_integrity(db: Database) -> None:
         "VALUES ('clinic_id', json_quote(lower(hex(randomblob(16)))))"
     )
     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
+
+@MIGRATIONS(name="0005_seal_in_database")
+def m0005_seal_in_database(db: Database) -> None:
+    """The clinic seal in the database: its key and chain, and every certificate it has had.
+
+    Before this, the key and certificate were files beside the database (not in backups) and
+    the certificate history a setting; the clinic service moves them in on first use.
+    """
+    db.execute(
+        """
+        CREATE TABLE seal_certificates (
+            seq INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL UNIQUE,
+            certificate TEXT NOT NULL,
+            added TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE seal (
+            slot INTEGER PRIMARY KEY CHECK (slot = 1),
+            fingerprint TEXT NOT NULL REFERENCES seal_certificates(fingerprint),
+            private_key TEXT NOT NULL,
+            chain TEXT NOT NULL,
+            origin TEXT NOT NULL CHECK (origin IN ('generated', 'imported')),
+            since TEXT NOT NULL
+        )
+        """
+    )
+    for event in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER seal_certificates_no_{event.lower()} BEFORE {event} "
+            "ON seal_certificates BEGIN SELECT RAISE(ABORT, "
+            "'the seal certificate history is append-only'); END"
+        )

@@ -15,6 +15,7 @@ from desktop.storage.consultations import ConsultationRepository
 from desktop.storage.documents import DocumentRepository
 from desktop.storage.patients import PatientRepository
 from desktop.storage.rows import Row
+from desktop.storage.seal import SealRepository
 from desktop.storage.settings import SettingsRepository
 from desktop.storage.signatures import SignatureRepository
 from desktop.storage.test_spots import TestSpotRepository
@@ -56,6 +57,7 @@ class Store(abc.ABC):
         self.users = UserRepository(self)
         self.audit = AuditRepository(self)
         self.settings = SettingsRepository(self)
+        self.seal = SealRepository(self)
 
     @abc.abstractmethod
     def transaction(self) -> contextlib.AbstractContextManager[None]:

@@ -26,10 +26,10 @@ TABLES = (
     "documents",
     "test_spots",
     "test_spot_reviews",
+    "seal_certificates",
+    "seal",
     "audit",
 )
-# The settings that hold the clinic seal's certificates (until the seal has tables of its own).
-SEAL_SETTINGS = ("seal_certificate_pem", "seal_certificate_history", "seal_origin")
 _PAGE = 5000
 _MOD = 1 << 256
 
@@ -289,6 +289,8 @@ def _audit_head(rows: list[Row]) -> tuple[int, str] | None:
 
 
 def _seal_certificates(target: Store) -> int:
+    """How many certificates the clinic has sealed with (the seal's history), as copied."""
+    count = target.count("seal_certificates")
     rows = target.rows("SELECT value FROM settings WHERE key = ?", ["seal_certificate_history"])
-    history = json.loads(rows[0]["value"]) if rows else []
-    return len(history) if isinstance(history, list) else 0
+    legacy = json.loads(rows[0]["value"]) if rows else []  # not yet moved in by the service
+    return count + (len(legacy) if isinstance(legacy, list) else 0)

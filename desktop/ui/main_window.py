@@ -65,12 +65,14 @@ class MainWindow(QMainWindow):
         clinic: Clinic | None = None,
         parent: QWidget | None = None,
         *,
-        printers: Printers = system_printers,
+        printers: Printers | None = None,
     ) -> None:
         super().__init__(parent)
         self._clinic: Clinic | None = None
         self.log_path = log_path
-        self.printers = printers  # asked each time the user prints
+        self.printers = (
+            printers if printers is not None else system_printers()
+        )  # asked each time the user prints
         self.setObjectName("mainWindow")
         self.setMinimumSize(1024, 640)
         self.stack = QStackedWidget()

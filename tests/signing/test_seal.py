@@ -1,4 +1,4 @@
-"""The clinic seal: made once, private on disk, and a sealed sheet that betrays any change."""
+"""The clinic seal: made in memory, sized to its chain; a sealed sheet betrays any change."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import asyncio
 import logging
 import re
 import shutil
-import stat
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,17 +16,25 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from desktop import signing
 from desktop.consent import compose_consent
 from desktop.errors import SignatureError
 from desktop.pdf import render_pdf
+from desktop.signing import SealMaterial
 from tests.consent.test_compose import PROFILE, minor_amber_case, template
 from tests.pdf.test_render import FONTS
+from tests.signing.pki import (
+    NOW,
+    ca_chain,
+    make_p12,
+    p12_of,
+    p12_with_a_foreign_certificate,
+    self_signed,
+)
 
-NOW = datetime(2026, 11, 25, 13, 30, tzinfo=UTC)
+__all__ = ["make_p12"]  # the clinic's tests import it from here
 
 
 @pytest.fixture(scope="module")
@@ -35,19 +43,14 @@ def pdf_bytes() -> bytes:
     return render_pdf(content, PROFILE, fonts=FONTS)
 
 
-@pytest.fixture
-def seal_dir(tmp_path: Path) -> Path:
-    return tmp_path / "seal"
+@pytest.fixture(scope="module")
+def material() -> SealMaterial:
+    return signing.generate_seal("Northgate Skin Clinic", datetime.now(UTC))
 
 
 @pytest.fixture
-def sealed(pdf_bytes: bytes, seal_dir: Path) -> tuple[bytes, signing.SealInfo]:
-    info = signing.ensure_seal(seal_dir, "Northgate Skin Clinic", datetime.now(UTC))
-    return signing.seal_pdf(pdf_bytes, seal_dir, reason="consent CONS-9"), info
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
+def sealed(pdf_bytes: bytes, material: SealMaterial) -> tuple[bytes, signing.SealInfo]:
+    return signing.seal_pdf(pdf_bytes, material, reason="consent CONS-9"), material.info()
 
 
 def first_range_middle(data: bytes) -> int:
@@ -57,53 +60,54 @@ def first_range_middle(data: bytes) -> int:
     return int(m.group(1)) + int(m.group(2)) // 2
 
 
-# -- the seal on disk --------------------------------------------------------------------------
+def pdfsig(path: Path) -> str:
+    run = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False)
+    return run.stdout
 
 
-def test_first_use_makes_a_private_ec_seal_naming_the_clinic(seal_dir: Path) -> None:
-    info = signing.ensure_seal(seal_dir, "Northgate Skin Clinic", NOW)
-    key_file, cert_file = seal_dir / signing.KEY_FILE, seal_dir / signing.CERT_FILE
-    assert mode(seal_dir) == 0o700
-    assert mode(key_file) == 0o600 and mode(cert_file) == 0o600
-    cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
+# -- the seal in memory ------------------------------------------------------------------------
+
+
+def test_a_new_seal_is_an_ec_key_and_a_certificate_naming_the_clinic() -> None:
+    material = signing.generate_seal("  Northgate   Skin Clinic ", NOW)
+    info = material.info()
+    cert = x509.load_pem_x509_certificate(material.chain_pem)
     names = {a.oid: a.value for a in cert.subject}
     assert names[NameOID.COMMON_NAME] == names[NameOID.ORGANIZATION_NAME] == "Northgate Skin Clinic"
     assert cert.issuer == cert.subject
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     assert usage.digital_signature and usage.content_commitment
-    key = serialization.load_pem_private_key(key_file.read_bytes(), None)
+    key = serialization.load_pem_private_key(material.key_pem, None)
     assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
-    assert info.key_type == "EC P-256"
+    assert info.key_type == "EC P-256" and info.name_only_self_signed
     assert info.not_after - info.not_before >= timedelta(days=3650)
     assert info.not_before <= NOW
-    assert "Northgate Skin Clinic" in info.subject
     assert info.fingerprint_sha256 == cert.fingerprint(hashes.SHA256()).hex()
+    assert material.cert_pem == info.cert_pem == cert.public_bytes(serialization.Encoding.PEM)
+    assert "key_pem" not in repr(material)  # the key never lands in a log line
+    assert signing.generate_seal("Northgate Skin Clinic", NOW).key_pem != material.key_pem
 
 
-def test_the_seal_is_made_once(seal_dir: Path) -> None:
-    first = signing.ensure_seal(seal_dir, "Northgate Skin Clinic", NOW)
-    again = signing.ensure_seal(seal_dir, "Renamed Clinic", NOW + timedelta(days=1))
-    assert again == first
-    assert signing.load_seal_info(seal_dir) == first
-    assert signing.export_certificate_pem(seal_dir) == (seal_dir / signing.CERT_FILE).read_bytes()
+def test_stored_material_is_checked_before_use(material: SealMaterial) -> None:
+    again = signing.check_material(material.key_pem, material.chain_pem)
+    assert again == material
+    other = signing.generate_seal("Impostor Aesthetics", NOW)
+    with pytest.raises(SignatureError, match="does not belong to its key"):
+        signing.check_material(other.key_pem, material.chain_pem)
+    with pytest.raises(SignatureError, match="damaged"):
+        signing.check_material(material.key_pem[:60], material.chain_pem)
+    with pytest.raises(SignatureError, match="not a readable certificate"):
+        signing.check_material(material.key_pem, b"-----BEGIN CERTIFICATE-----\nAAAA\n")
 
 
-def test_renewing_makes_a_new_seal_with_the_new_name_and_keeps_the_old(
-    seal_dir: Path, pdf_bytes: bytes
+def test_a_renewed_seal_leaves_older_documents_verifiable_against_the_history(
+    pdf_bytes: bytes,
 ) -> None:
-    old = signing.ensure_seal(seal_dir, "Northgate Skin Clinic", NOW)
-    sealed_before = signing.seal_pdf(pdf_bytes, seal_dir, reason="before the rename")
-    new = signing.renew_seal(seal_dir, "Northgate Skin & Laser", NOW + timedelta(days=30))
-    assert new.common_name == "Northgate Skin & Laser"
-    assert old.common_name == "Northgate Skin Clinic"
-    assert new.fingerprint_sha256 != old.fingerprint_sha256
-    assert signing.load_seal_info(seal_dir) == new
-    kept = sorted(p.name for p in seal_dir.iterdir() if ".replaced-" in p.name)
-    assert kept == [
-        f"{signing.CERT_FILE}.replaced-20261225T133000Z",
-        f"{signing.KEY_FILE}.replaced-20261225T133000Z",
-    ]
-    sealed_after = signing.seal_pdf(pdf_bytes, seal_dir, reason="after the rename")
+    old = signing.generate_seal("Northgate Skin Clinic", NOW)
+    sealed_before = signing.seal_pdf(pdf_bytes, old, reason="before the rename")
+    new = signing.generate_seal("Northgate Skin & Laser", NOW + timedelta(days=30))
+    assert new.info().common_name == "Northgate Skin & Laser"
+    sealed_after = signing.seal_pdf(pdf_bytes, new, reason="after the rename")
     both = [new.cert_pem, old.cert_pem]  # current first
     verdict = signing.verify_pdf(sealed_before, both)
     assert verdict.valid and "earlier seal" in verdict.reason
@@ -111,23 +115,6 @@ def test_renewing_makes_a_new_seal_with_the_new_name_and_keeps_the_old(
     verdict = signing.verify_pdf(sealed_after, both)
     assert verdict.valid and "earlier seal" not in verdict.reason
     assert not signing.verify_pdf(sealed_before, new.cert_pem).valid  # only the new one
-
-
-def test_no_seal_yet(seal_dir: Path, pdf_bytes: bytes) -> None:
-    assert signing.load_seal_info(seal_dir) is None
-    with pytest.raises(SignatureError, match="no clinic seal yet"):
-        signing.export_certificate_pem(seal_dir)
-    with pytest.raises(SignatureError, match="no clinic seal yet"):
-        signing.seal_pdf(pdf_bytes, seal_dir, reason="x")
-
-
-def test_a_key_without_its_certificate_is_not_silently_replaced(seal_dir: Path) -> None:
-    signing.ensure_seal(seal_dir, "Northgate Skin Clinic", NOW)
-    (seal_dir / signing.CERT_FILE).unlink()
-    key_before = (seal_dir / signing.KEY_FILE).read_bytes()
-    with pytest.raises(SignatureError, match="without its partner"):
-        signing.ensure_seal(seal_dir, "Northgate Skin Clinic", NOW)
-    assert (seal_dir / signing.KEY_FILE).read_bytes() == key_before
 
 
 def test_importing_signing_does_not_import_pyhanko() -> None:
@@ -217,12 +204,11 @@ def test_appended_bytes_break_the_seal(sealed: tuple[bytes, signing.SealInfo]) -
 
 
 def test_another_key_is_a_different_certificate(
-    sealed: tuple[bytes, signing.SealInfo], pdf_bytes: bytes, tmp_path: Path
+    sealed: tuple[bytes, signing.SealInfo], pdf_bytes: bytes
 ) -> None:
     _, info = sealed
-    other_dir = tmp_path / "other"
-    signing.ensure_seal(other_dir, "Impostor Aesthetics", NOW)
-    forged = signing.seal_pdf(pdf_bytes, other_dir, reason="x")
+    other = signing.generate_seal("Impostor Aesthetics", NOW)
+    forged = signing.seal_pdf(pdf_bytes, other, reason="x")
     verdict = signing.verify_pdf(forged, info.cert_pem)
     assert verdict.intact and verdict.covers_entire_file
     assert not verdict.valid and verdict.signed_by_clinic is False
@@ -233,12 +219,10 @@ def test_another_key_is_a_different_certificate(
 def test_untrusted_certificate_logs_no_traceback(
     sealed: tuple[bytes, signing.SealInfo],
     pdf_bytes: bytes,
-    tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    other_dir = tmp_path / "other"
-    signing.ensure_seal(other_dir, "Impostor Aesthetics", NOW)
-    forged = signing.seal_pdf(pdf_bytes, other_dir, reason="x")
+    other = signing.generate_seal("Impostor Aesthetics", NOW)
+    forged = signing.seal_pdf(pdf_bytes, other, reason="x")
     with caplog.at_level(logging.DEBUG, logger="pyhanko"):
         signing.verify_pdf(forged, sealed[1].cert_pem)
     noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
@@ -260,19 +244,19 @@ def test_unsealed_and_garbage_input(
 
 
 def test_sealing_twice_and_sealing_garbage_are_refused(
-    sealed: tuple[bytes, signing.SealInfo], seal_dir: Path
+    sealed: tuple[bytes, signing.SealInfo], material: SealMaterial
 ) -> None:
     with pytest.raises(SignatureError, match="already carries the clinic seal"):
-        signing.seal_pdf(sealed[0], seal_dir, reason="again")
+        signing.seal_pdf(sealed[0], material, reason="again")
     with pytest.raises(SignatureError, match="not a readable PDF"):
-        signing.seal_pdf(b"not a pdf", seal_dir, reason="x")
+        signing.seal_pdf(b"not a pdf", material, reason="x")
 
 
 def test_works_inside_a_running_event_loop(
-    pdf_bytes: bytes, seal_dir: Path, sealed: tuple[bytes, signing.SealInfo]
+    pdf_bytes: bytes, material: SealMaterial, sealed: tuple[bytes, signing.SealInfo]
 ) -> None:
     async def in_loop() -> signing.Verdict:
-        again = signing.seal_pdf(pdf_bytes, seal_dir, reason="from a loop")
+        again = signing.seal_pdf(pdf_bytes, material, reason="from a loop")
         return signing.verify_pdf(again, sealed[1].cert_pem)
 
     assert asyncio.run(in_loop()).valid
@@ -286,11 +270,6 @@ def test_pdfsig_agrees(sealed: tuple[bytes, signing.SealInfo], tmp_path: Path) -
     tampered = bytearray(data)
     tampered[first_range_middle(data)] ^= 0x01
     bad.write_bytes(bytes(tampered))
-
-    def pdfsig(path: Path) -> str:
-        run = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False)
-        return run.stdout
-
     out = pdfsig(good)
     assert "Signature is Valid" in out and "Total document signed" in out
     out = pdfsig(bad)
@@ -308,134 +287,198 @@ def test_qpdf_finds_no_damage(sealed: tuple[bytes, signing.SealInfo], tmp_path: 
     assert "No syntax or stream encoding errors" in result.stdout
 
 
-# -- importing a seal from a PKCS#12 file ------------------------------------------------------
+# -- room for the signature ---------------------------------------------------------------------
 
 
-SealKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+def cms_length(sealed_pdf: bytes) -> int:
+    """Octets of the DER signature in a sealed PDF's /Contents slot (without the padding)."""
+    start, end = signature_slot(sealed_pdf)
+    raw = bytes.fromhex(sealed_pdf[start + 1 : end - 1].decode("ascii"))
+    length = signing.seal._der_end(raw, 0, len(raw))
+    assert length is not None
+    return length
 
 
-def make_p12(key: SealKey, name: str, password: bytes | None, with_key: bool = True) -> bytes:
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - timedelta(days=1))
-        .not_valid_after(NOW + timedelta(days=365))
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False), True
-        )
-        .sign(key, None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256())
+def test_the_signature_room_fits_the_key_and_chain_without_waste(pdf_bytes: bytes) -> None:
+    chain = ca_chain()
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    seals = {
+        "EC P-256, made here": signing.generate_seal("Northgate Skin Clinic", NOW),
+        "RSA 2048, self-signed": signing.material_from_pkcs12(
+            make_p12(rsa_key, "RSA Clinic", b"pw"), "pw", NOW
+        ),
+        "RSA 3072 + RSA 4096 CA + root": signing.material_from_pkcs12(chain.p12(b"pw"), "pw", NOW),
+    }
+    for what, material in seals.items():
+        room = signing.signature_space(material)
+        used = max(cms_length(signing.seal_pdf(pdf_bytes, material, reason=r)) for r in "abc")
+        assert used * 2 <= room, what
+        assert room - used * 2 <= 4096, what  # a bound, not a blanket
+    # the CA chain needs more than the fixed room sealing used to reserve
+    assert (
+        cms_length(signing.seal_pdf(pdf_bytes, seals["RSA 3072 + RSA 4096 CA + root"], reason="x"))
+        * 2
+        > 8192
     )
-    encryption: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(password)
-        if password
-        else serialization.NoEncryption()
-    )
-    return pkcs12.serialize_key_and_certificates(
-        name.encode(), key if with_key else None, cert, None, encryption
-    )
+    assert signing.signature_space(seals["EC P-256, made here"]) < 8192  # and EC seals shrink
 
 
-def test_import_pkcs12_replaces_the_seal_and_keeps_the_old_one(
-    seal_dir: Path, pdf_bytes: bytes
-) -> None:
-    old = signing.ensure_seal(seal_dir, "Northgate Skin Clinic", NOW)
+@pytest.mark.skipif(not shutil.which("pdfsig"), reason="poppler's pdfsig is not installed")
+def test_a_seal_with_a_ca_chain_seals_and_verifies(pdf_bytes: bytes, tmp_path: Path) -> None:
+    chain = ca_chain()
+    material = signing.material_from_pkcs12(chain.p12(b"pw"), "pw", NOW)
+    certs = material.certificates()
+    assert certs == [chain.leaf, chain.intermediate, chain.root]  # the seal first, then upwards
+    info = signing.trial_seal(material)
+    assert info.key_type == "RSA 3072" and "CA issued" in info.common_name
+    sealed = signing.seal_pdf(pdf_bytes, material, reason="consent")
+    verdict = signing.verify_pdf(sealed, [material.cert_pem])
+    assert verdict.valid and verdict.signed_by_clinic, verdict.reason
+    path = tmp_path / "chain.pdf"
+    path.write_bytes(sealed)
+    out = pdfsig(path)
+    assert "Signature is Valid" in out and "Total document signed" in out, out
+    assert "Northgate Skin Clinic Ltd (CA issued)" in out
+
+
+# -- a seal from a PKCS#12 file ------------------------------------------------------------------
+
+
+def test_a_pkcs12_gives_its_key_and_chain_and_the_password_stays_out(pdf_bytes: bytes) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     p12 = make_p12(key, "Northgate Skin Clinic Ltd (CA issued)", b"s3cret pass")
-    info = signing.import_pkcs12(seal_dir, p12, "s3cret pass", now=NOW)
-    assert info.fingerprint_sha256 != old.fingerprint_sha256
+    material = signing.material_from_pkcs12(p12, "s3cret pass", NOW)
+    info = signing.trial_seal(material)
     assert "Northgate Skin Clinic Ltd (CA issued)" in info.subject
-    assert signing.load_seal_info(seal_dir) == info
-    assert mode(seal_dir / signing.KEY_FILE) == 0o600
-    kept = sorted(p.name for p in seal_dir.iterdir() if ".replaced-" in p.name)
-    assert kept == [
-        f"{signing.CERT_FILE}.replaced-20261125T133000Z",
-        f"{signing.KEY_FILE}.replaced-20261125T133000Z",
-    ]
-    assert all(mode(seal_dir / name) == 0o600 for name in kept)
-    for path in seal_dir.iterdir():  # the password is never written down
-        assert b"s3cret pass" not in path.read_bytes()
-    sealed = signing.seal_pdf(pdf_bytes, seal_dir, reason="with the imported seal")
+    assert not info.name_only_self_signed  # imported: never renewed after a rename
+    assert b"s3cret pass" not in material.key_pem + material.chain_pem
+    sealed = signing.seal_pdf(pdf_bytes, material, reason="with the imported seal")
     assert signing.verify_pdf(sealed, info.cert_pem).valid
-    assert not signing.verify_pdf(sealed, old.cert_pem).valid
 
 
-def test_import_rsa_pkcs12(seal_dir: Path, pdf_bytes: bytes) -> None:
+def test_an_rsa_pkcs12(pdf_bytes: bytes) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    info = signing.import_pkcs12(seal_dir, make_p12(key, "RSA Clinic", b"pw"), "pw", now=NOW)
-    assert info.key_type == "RSA 2048"
-    sealed = signing.seal_pdf(pdf_bytes, seal_dir, reason="rsa")
-    assert signing.verify_pdf(sealed, info.cert_pem).valid
+    material = signing.material_from_pkcs12(make_p12(key, "RSA Clinic", b"pw"), "pw", NOW)
+    assert material.info().key_type == "RSA 2048"
+    sealed = signing.seal_pdf(pdf_bytes, material, reason="rsa")
+    assert signing.verify_pdf(sealed, material.cert_pem).valid
 
 
-def test_import_pkcs12_refusals(seal_dir: Path) -> None:
+def test_pkcs12_refusals() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     p12 = make_p12(key, "Clinic", b"right")
-    with pytest.raises(SignatureError, match="password is wrong"):
-        signing.import_pkcs12(seal_dir, p12, "wrong", now=NOW)
-    with pytest.raises(SignatureError, match="password is wrong"):
-        signing.import_pkcs12(seal_dir, b"not a p12 file", "x", now=NOW)
-    with pytest.raises(SignatureError, match="no private key"):
-        signing.import_pkcs12(seal_dir, make_p12(key, "C", b"pw", with_key=False), "pw", now=NOW)
-    edkey = ed25519.Ed25519PrivateKey.generate()
-    with pytest.raises(SignatureError, match="EC or RSA"):
-        signing.import_pkcs12(seal_dir, make_p12(edkey, "C", b"pw"), "pw", now=NOW)
-    with pytest.raises(SignatureError, match="expired"):
-        signing.import_pkcs12(seal_dir, p12, "right", now=NOW + timedelta(days=400))
-    assert signing.load_seal_info(seal_dir) is None  # nothing was written
+    refusals: list[tuple[bytes, str, datetime, str]] = [
+        (p12, "wrong", NOW, "password is wrong"),
+        (b"not a p12 file", "x", NOW, "password is wrong"),
+        (make_p12(key, "C", b"pw", with_key=False), "pw", NOW, "no private key"),
+        (make_p12(ed25519.Ed25519PrivateKey.generate(), "C", b"pw"), "pw", NOW, "EC or RSA"),
+        (p12, "right", NOW + timedelta(days=400), "expired"),
+        (p12, "right", NOW - timedelta(days=3), "valid only from"),
+        (p12_with_a_foreign_certificate(), "", NOW, "does not belong to its key"),
+        (p12_of(key, self_signed(key, "C", usage=x509.KeyUsage(
+            False, False, True, False, False, False, False, False, False)), b"pw"), "pw",
+         NOW, "not meant for signing"),
+    ]  # fmt: skip
+    for data, password, when, message in refusals:
+        with pytest.raises(SignatureError, match=message):
+            signing.material_from_pkcs12(data, password, when)
 
 
-# -- asn1crypto's misread of definite lengths ending in 0x80 ------------------------------------
+def test_a_seal_that_cannot_seal_fails_its_trial() -> None:
+    mine, other = (signing.generate_seal(n, NOW) for n in ("Northgate", "Impostor"))
+    mismatched = SealMaterial(other.key_pem, mine.chain_pem)  # as if the files had crossed
+    with pytest.raises(SignatureError, match="test seal with this certificate"):
+        signing.trial_seal(mismatched)
 
 
-@pytest.mark.parametrize(
-    ("header", "definite"),
-    [
-        (b"\x30\x05", True),
-        (b"\x30\x82\x02\x80", True),  # 640 bytes: definite, though the last octet is 0x80
-        (b"\x30\x81\x80", True),  # 128 bytes
-        (b"\x30\x80", False),  # BER indefinite length
-        (b"\xa0\x82\x01\x80\x30\x82\x01\x7c", True),  # explicit tag around a sequence
-        (b"\xa0\x82\x01\x80\x30\x80", False),  # ... whose inner length is indefinite
-        (b"\x9f\x81\x02\x81\x80", True),  # high tag number
-        (b"\x30\x82\x02", False),  # cut short
-        (b"", False),
-    ],
-)
-def test_definite_length_headers(header: bytes, definite: bool) -> None:
-    assert signing.seal.definite_length_header(header) is definite
+# -- seals kept in a folder by versions before the seal moved into the database ----------------
 
 
-def test_sealing_keeps_asn1_encodings_exact_and_restores_asn1crypto() -> None:
+def write_old_seal_folder(folder: Path, material: SealMaterial | None, **files: bytes) -> None:
+    """The files an older version wrote: a private folder, the key and the certificate chain."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if material is not None:
+        files = {signing.KEY_FILE: material.key_pem, signing.CERT_FILE: material.chain_pem} | files
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+        (folder / name).chmod(0o600)
+
+
+def test_reading_an_old_seal_folder(tmp_path: Path) -> None:
+    assert signing.read_legacy_folder(tmp_path / "absent") is None
+    (tmp_path / "empty").mkdir()
+    assert signing.read_legacy_folder(tmp_path / "empty") is None
+
+    old, current = (signing.generate_seal(n, NOW) for n in ("Old Name", "New Name"))
+    replaced = {f"{signing.CERT_FILE}.replaced-20261225T133000Z": old.chain_pem,
+                f"{signing.KEY_FILE}.replaced-20261225T133000Z": old.key_pem}  # fmt: skip
+    write_old_seal_folder(tmp_path / "good", current, **replaced)
+    found = signing.read_legacy_folder(tmp_path / "good")
+    assert found is not None and found.problem is None and found.material == current
+    assert found.certificates == [old.cert_pem, current.cert_pem]  # oldest first
+
+    write_old_seal_folder(tmp_path / "crossed", None, **{
+        signing.KEY_FILE: old.key_pem, signing.CERT_FILE: current.chain_pem})  # fmt: skip
+    found = signing.read_legacy_folder(tmp_path / "crossed")
+    assert found is not None and found.material is None
+    assert found.problem is not None and "does not belong" in found.problem
+    assert found.certificates == [current.cert_pem]
+
+    write_old_seal_folder(tmp_path / "half", None, **{signing.KEY_FILE: old.key_pem})
+    found = signing.read_legacy_folder(tmp_path / "half")
+    assert found is not None and found.material is None and found.certificates == []
+    assert found.problem == "the seal's certificate file is missing"
+
+
+# -- threads -----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_threads_seal_and_verify_at_once(pdf_bytes: bytes, material: SealMaterial) -> None:
+    """Sealing runs in workers: two threads sealing and one verifying, round after round."""
     from asn1crypto import core
 
-    class Pair(core.Sequence):  # type: ignore[misc]
-        _fields = [("a", core.OctetString), ("b", core.Integer)]  # noqa: RUF012 (asn1crypto API)
+    chain = signing.material_from_pkcs12(ca_chain().p12(b"pw"), "pw", NOW)
+    reference = signing.seal_pdf(pdf_bytes, material, reason="reference")
+    trusted = [material.cert_pem, chain.cert_pem]
+    pristine = (core.Sequence.dump, core.SequenceOf.dump)
+    levels = [logging.getLogger(n).level for n in ("pyhanko", "pyhanko_certvalidator")]
+    rounds = 25
+    barrier = threading.Barrier(3)
+    results: dict[str, list[bool]] = {"ec": [], "chain": [], "verify": []}
+    errors: list[BaseException] = []
 
-    original = (core.Sequence.dump, core.SequenceOf.dump)
-    long = Pair({"a": b"x" * 633, "b": 5})  # contents of 0x0280 bytes
-    expected = long.dump()
-    assert expected[:4] == b"\x30\x82\x02\x80"
-    ber = b"\x30\x80\x04\x01\x61\x02\x01\x05\x00\x00"  # indefinite length: must become DER
-    reencoded: list[bool] = []
-    set_contents = Pair._set_contents
+    def sealer(name: str, seal: SealMaterial) -> None:
+        try:
+            for i in range(rounds):
+                barrier.wait()
+                out = signing.seal_pdf(pdf_bytes, seal, reason=f"{name} {i}")
+                results[name].append(signing.verify_pdf(out, trusted).valid)
+        except BaseException as exc:
+            errors.append(exc)
+            barrier.abort()
 
-    def counting(self: Pair, force: bool = False) -> None:
-        reencoded.append(force)
-        set_contents(self, force)
+    def verifier() -> None:
+        try:
+            for _ in range(rounds):
+                barrier.wait()
+                verdict = signing.verify_pdf(reference, trusted)
+                untouched = (core.Sequence.dump, core.SequenceOf.dump) == pristine
+                results["verify"].append(verdict.valid and untouched)
+        except BaseException as exc:
+            errors.append(exc)
+            barrier.abort()
 
-    Pair._set_contents = counting  # type: ignore[method-assign]
-    assert Pair.load(expected).dump() == expected
-    assert reencoded == [True]  # asn1crypto alone misreads 0x0280 and re-encodes the tree
-    reencoded.clear()
-    with signing.seal._definite_lengths_trusted():
-        assert Pair.load(expected).dump() == expected
-        assert reencoded == []  # the same bytes, nothing re-encoded
-        reloaded = Pair.load(expected)
-        reloaded["b"] = 6
-        assert reloaded.dump() == expected[:-1] + b"\x06"
-        assert Pair.load(ber).dump() == b"\x30\x06\x04\x01\x61\x02\x01\x05"
-    assert (core.Sequence.dump, core.SequenceOf.dump) == original
+    threads = [
+        threading.Thread(target=sealer, args=("ec", material)),
+        threading.Thread(target=sealer, args=("chain", chain)),
+        threading.Thread(target=verifier),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert errors == []
+    assert {k: (len(v), all(v)) for k, v in results.items()} == {
+        "ec": (rounds, True), "chain": (rounds, True), "verify": (rounds, True)}  # fmt: skip
+    assert [logging.getLogger(n).level for n in ("pyhanko", "pyhanko_certvalidator")] == levels

@@ -152,6 +152,8 @@ def test_a_signed_consultation_cannot_be_changed_even_with_plain_sql(
         "UPDATE audit SET detail = 'nothing happened'": "append-only",
         "DELETE FROM audit": "append-only",
         "TRUNCATE audit": "append-only",
+        "DELETE FROM seal_certificates": "seal certificate history is append-only",
+        "UPDATE seal_certificates SET certificate = 'forged'": "append-only",
     }
     for sql, message in refused.items():
         result = _psql(pg_url, sql)

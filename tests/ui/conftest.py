@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
+from desktop.clinic.printing import Printer, PrintJob
 from desktop.ui.consultation.checklist import ChecklistForm
 from desktop.ui.consultation.pad import SignaturePad
 from desktop.ui.main_window import MainWindow
@@ -36,15 +37,23 @@ def log_path(tmp_path: Path) -> Path:
 
 
 class FakePrinters:
-    """The printers a test says this computer has; passed where the system's list would be."""
+    """The print service a test says this computer has, passed where the system's would be:
+    `names` are its printers (the first is the default); jobs sent are kept in `jobs`."""
+
+    vector = True
 
     def __init__(self, *names: str) -> None:
         self.names = list(names)
         self.asked = 0
+        self.jobs: list[tuple[bytes, PrintJob]] = []
 
-    def __call__(self) -> list[str]:
+    def printers(self) -> list[Printer]:
         self.asked += 1
-        return list(self.names)
+        return [Printer(name, default=i == 0) for i, name in enumerate(self.names)]
+
+    def submit(self, pdf: bytes, job: PrintJob) -> str:
+        self.jobs.append((pdf, job))
+        return f"{job.printer}-{len(self.jobs)}"
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ import io
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
-from PySide6.QtPrintSupport import QPrintDialog, QPrintPreviewDialog
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from shiboken6 import Shiboken
 
 from desktop.clinic import Clinic
+from desktop.ui.common.printing import PrintDialog
 from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST, PREVIEW, PROCEDURE, SIGN, SIGNATURES
 from desktop.ui.main_window import MainWindow
 from tests.clinic.test_documents import ready, sign_all
@@ -118,17 +117,20 @@ def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clini
 
     # Ctrl+P prints the selected sealed document; the window was given no printer: it says so.
     QTest.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(message_boxes()) == 1)  # printers are asked for on a worker
     (box,) = message_boxes()
     assert box.text() == "No printer is installed on this computer."
     box.close()
     qtbot.waitUntil(lambda: not message_boxes())
 
-    # Print preview of the stored, sealed PDF (rendered through QPdfDocument).
+    # Print preview: the stored, sealed PDF page by page, with a Print button.
     step.preview_document()
-    (preview,) = [w for w in QApplication.topLevelWidgets() if isinstance(w, QPrintPreviewDialog)]
-    job = next(iter(step._jobs.values()))
-    assert preview.printer() is job.printer
-    qtbot.waitUntil(lambda: job.pages_printed == job.document.pageCount(), timeout=10000)
+    preview = step.preview_dialog
+    assert preview is not None and preview.isVisible()
+    selected = step.selected_document()
+    assert selected is not None
+    shown = PdfReader(io.BytesIO(clinic.documents.pdf(selected.id)))
+    assert preview.document.pageCount() == len(shown.pages)
     preview.close()
     qtbot.waitUntil(lambda: not Shiboken.isValid(preview), timeout=5000)
 
@@ -145,12 +147,14 @@ def test_ctrl_p_with_a_printer_opens_the_print_dialog_for_the_sealed_consent(
     assert cpage.sign_step().selected_document() == consent  # the first sheet is selected
 
     QTest.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    step = cpage.sign_step()
+    qtbot.waitUntil(lambda: isinstance(step.print_dialog, PrintDialog))
     assert printers.asked == 1
     assert cpage.current_step() == SIGN
     assert not message_boxes()  # no "No printer installed" message
-    (dialog,) = [w for w in QApplication.topLevelWidgets() if isinstance(w, QPrintDialog)]
-    job = cpage.sign_step()._jobs[consent.id]
-    assert dialog.printer() is job.printer
-    dialog.reject()  # cancelled: nothing is painted, the job stays for the next print
+    dialog = step.print_dialog
+    assert isinstance(dialog, PrintDialog) and dialog.isVisible()
+    assert dialog.chosen() == ("ClinicPDF", 1, "A4")
+    dialog.reject()  # cancelled: nothing is sent
     qtbot.waitUntil(lambda: not Shiboken.isValid(dialog), timeout=5000)
-    assert job.pages_printed == 0
+    assert printers.jobs == []

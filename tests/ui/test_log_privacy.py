@@ -6,17 +6,16 @@ import logging
 from pathlib import Path
 
 import pytest
-from PySide6.QtPrintSupport import QPrinter
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.errors import DuplicatePatient, ValidationError
 from desktop.ui.common.messages import show_intake_error
-from desktop.ui.common.printing import PdfPrintJob, write_pdf
+from desktop.ui.common.printing import write_pdf
 from desktop.ui.main_window import MainWindow
 from tests.clinic.test_documents import ready, sign_all
 from tests.conftest import patient_fields
-from tests.ui.conftest import close_message_boxes
+from tests.ui.conftest import FakePrinters, close_message_boxes
 
 SECRETS = ("Łukasz", "Żółć", "Zoë", "Ødegård", "Chen", "lukasz.zolc", "zoe@@odegard", "600 123 456")
 
@@ -46,15 +45,12 @@ def test_the_log_never_names_a_patient(
     sign_all(clinic, cid)
     doc = clinic.documents.sign(cid)[0]
     window.show_consultation(cid)
-    data = clinic.documents.pdf(doc.id, "print")
-    job = PdfPrintJob(data, "consent-Chen-2026-11-25", window, log_id=doc.id)
-    job.printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    job.printer.setOutputFileName(str(tmp_path / "printed.pdf"))
-    job._print_now()
+    data = clinic.documents.pdf(doc.id, "export")
+    clinic.documents.print_document(doc.id, "ClinicPDF", service=FakePrinters("ClinicPDF"))
     write_pdf(tmp_path / "consent-Chen.pdf", data)
 
     logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
     for secret in SECRETS:
         assert secret not in logged, secret
-    assert f"printed document {doc.id}" in logged  # IDs instead of names
+    assert f"document {doc.id} sent to a printer" in logged  # IDs instead of names
     assert "DuplicatePatient" in logged and "field email" in logged

@@ -21,14 +21,9 @@ trigger, and test_postgres.py the missing twin. Keys a repository inserts must b
 app (as the audit's `seq` is, under the write lock), not left to SQLite's INTEGER PRIMARY KEY
 rowid: a PostgreSQL identity column is not copied by a move and a serial would fall behind.
 
-The SQLite migrations being written elsewhere map as follows:
-- 0005_seal_in_database -> pg_0005_seal_in_database: tables seal_certificates (seq INTEGER
-  PRIMARY KEY given by the app, fingerprint T UNIQUE, certificate T, added T) and seal (slot
-  INTEGER PRIMARY KEY CHECK (slot = 1), fingerprint T REFERENCES seal_certificates, private_key
-  T, chain T, origin T CHECK (origin IN ('generated', 'imported')), since T); the triggers
-  seal_certificates_no_update / _no_delete as `_refuse(...)`, plus `_refuse_truncate`; TABLES
-  gets "seal_certificates", "seal" before "audit". The facade then passes no seal folder for a
-  server (Clinic.open's data_dir for a server exists only for the seal files until then).
+The SQLite migrations being written elsewhere map as follows (0005 is done: its twin below):
+- 0005_seal_in_database -> pg_0005_seal_in_database: seal_certificates (its seq given by the
+  app), seal (one row), the history append-only (and not truncatable); both in TABLES.
 - 0006_front_desk -> pg_0006_front_desk: ALTER TABLE patients ADD COLUMN for each new column
   (address, emergency contact, the E.164 phone and search columns) with the mapped types and
   defaults. A stored generated column's expression cannot be altered on PostgreSQL 15: drop
@@ -344,11 +339,43 @@ def _pg_0004_integrity(cur: Cursor) -> None:
     )
 
 
+def _pg_0005_seal_in_database(cur: Cursor) -> None:
+    """The clinic seal in the database: its key and chain, and every certificate it has had."""
+    cur.execute(
+        f"""
+        CREATE TABLE seal_certificates (
+            seq INTEGER PRIMARY KEY,
+            fingerprint {T} NOT NULL UNIQUE,
+            certificate {T} NOT NULL,
+            added {T} NOT NULL
+        )
+        """
+    )
+    cur.execute(
+        f"""
+        CREATE TABLE seal (
+            slot INTEGER PRIMARY KEY CHECK (slot = 1),
+            fingerprint {T} NOT NULL REFERENCES seal_certificates(fingerprint),
+            private_key {T} NOT NULL,
+            chain {T} NOT NULL,
+            origin {T} NOT NULL CHECK (origin IN ('generated', 'imported')),
+            since {T} NOT NULL
+        )
+        """
+    )
+    message = "the seal certificate history is append-only"
+    for event in ("UPDATE", "DELETE"):
+        _refuse(cur, f"seal_certificates_no_{event.lower()}", f"BEFORE {event}",
+                "seal_certificates", message)  # fmt: skip
+    _refuse_truncate(cur, "seal_certificates", message)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("pg_0001_core", "0001_core", _pg_0001_core),
     Migration("pg_0002_signed_documents", "0002_signed_documents", _pg_0002_signed_documents),
     Migration("pg_0003_accounts_audit", "0003_accounts_audit", _pg_0003_accounts_audit),
     Migration("pg_0004_integrity", "0004_integrity", _pg_0004_integrity),
+    Migration("pg_0005_seal_in_database", "0005_seal_in_database", _pg_0005_seal_in_database),
 )
 SCHEMA = tuple(m.name for m in MIGRATIONS)
 

@@ -17,6 +17,7 @@ from desktop.errors import (
     IntakeError,
     NotFound,
     PermissionDenied,
+    PrintError,
     SignatureError,
     StorageError,
     ValidationError,
@@ -34,6 +35,7 @@ TITLES: tuple[tuple[type[IntakeError], str], ...] = (
     (StorageError, "The database cannot be used"),
     (SignatureError, "Signature or seal problem"),
     (PermissionDenied, "Not allowed"),
+    (PrintError, "Printing problem"),
 )
 
 

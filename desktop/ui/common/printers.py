@@ -1,22 +1,21 @@
-"""Which printers this computer has: the system's print queues as Qt sees them, replaceable."""
+"""Which print service this computer has: CUPS where it exists, else Qt's; replaceable."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from desktop.clinic.printing import PrintService, system_service
 
-Printers = Callable[[], Sequence[str]]
-"""Asked each time the user prints: the names of the printers a job can go to, [] for none.
-
-Screens take one (default `system_printers`), so a test decides whether printers exist instead
-of depending on the machine it runs on.
-"""
+Printers = PrintService
+"""What screens print through: asked for its printers each time the user prints, then given
+the job. Screens take one (default `system_printers()`), so a test decides which printers
+exist, and what becomes of a job, instead of depending on the machine it runs on."""
 
 
-def system_printers() -> list[str]:
-    """Names of the print queues installed on this computer, as Qt lists them; [] when none.
+def system_printers() -> PrintService:
+    """This computer's print service: CUPS (the sealed PDF itself goes to the printer) on
+    Linux and macOS; elsewhere (Windows) Qt's printer support, which sends page images."""
+    service = system_service()
+    if service is not None:
+        return service
+    from desktop.ui.common.printing import QtPrintService  # QtPdf loads on the first print
 
-    Qt asks the system's print service: CUPS on Linux and macOS, the print spooler on Windows.
-    """
-    from PySide6.QtPrintSupport import QPrinterInfo  # loaded on the first print, not at start
-
-    return [info.printerName() for info in QPrinterInfo.availablePrinters()]
+    return QtPrintService()

@@ -1,4 +1,4 @@
-"""Printing stored PDFs: preview, print dialog, and Save as / Open when no printer exists."""
+"""Printing from the window: our print dialog, the raster fallback, Save a copy, Open."""
 
 from __future__ import annotations
 
@@ -7,157 +7,240 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import (
-    QBuffer,
-    QByteArray,
-    QIODevice,
-    QMarginsF,
-    QObject,
-    QRect,
-    QSize,
-    QSizeF,
-    Qt,
-    QUrl,
-)
-from PySide6.QtGui import QDesktopServices, QPageLayout, QPageSize, QPainter
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QImage, QPageLayout, QPageSize, QPainter
 from PySide6.QtPdf import QPdfDocument
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
+from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
+from desktop.clinic.printing import MAX_COPIES, PAPERS, Paper, Printer, PrintError, PrintJob
 from desktop.errors import IntakeError, StorageError
-from desktop.ui.common.printers import Printers, system_printers
-from desktop.ui.common.widgets import busy_cursor
+from desktop.ui.common.widgets import hint_label
 
 log = logging.getLogger(__name__)
 
-MAX_RASTER_DPI = 300  # QPdfDocument renders images only: enough for print, bounded memory
+# QPdfDocument renders pages to images only: at most this many dots per inch (a page of text
+# reads well at 300; at 600 a pair of sheets took 12 s and a 13 MB job here). Pages are drawn in
+# bands: Qt keeps Python's interpreter lock while it draws an image, so a band is what the
+# window waits for at worst (tens of ms), not the page.
+MAX_RASTER_DPI = 300
+BAND_ROWS = 256
 _temp_dir: Path | None = None
 
 
-def load_pdf(data: bytes, parent: QObject) -> QPdfDocument:
+def load_pdf(data: bytes, parent: QObject | None) -> QPdfDocument:
     """A QPdfDocument over `data`; its buffer is parented to the document (kept alive)."""
-    document = QPdfDocument(parent)
+    document = QPdfDocument(parent) if parent is not None else QPdfDocument()
     buffer = QBuffer(document)
     buffer.setData(QByteArray(data))
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     document.load(buffer)
     if document.status() != QPdfDocument.Status.Ready:
-        raise IntakeError("The PDF could not be read for printing; save it and open it instead.")
+        raise IntakeError("The PDF could not be read for printing; save a copy and open it.")
     return document
 
 
-def render_pdf(document: QPdfDocument, printer: QPrinter) -> int:
-    """Paint every page of `document` onto `printer` at (up to) its resolution; returns pages."""
+def render_pages(document: QPdfDocument, printer: QPrinter) -> int:
+    """Paint every page of `document` onto `printer` at its resolution (asked to be at most
+    MAX_RASTER_DPI), each page scaled to fit the printable area, centred, never cropped;
+    returns the number of pages. Runs on a worker thread (QPainter may paint on a QPrinter
+    off the UI thread)."""
+    if printer.resolution() > MAX_RASTER_DPI:
+        printer.setResolution(MAX_RASTER_DPI)  # the printer may keep a higher one
     painter = QPainter()
     if not painter.begin(printer):
-        raise IntakeError(
-            "The printer could not be started. Check that it is switched on, or save the PDF "
-            "and print it from the PDF viewer."
+        raise PrintError(
+            f"The printer {printer.printerName()} could not be started. Check that it is "
+            "switched on and connected, or save a copy and print it from a PDF viewer."
         )
     try:
-        dpi = min(printer.resolution(), MAX_RASTER_DPI)
+        area = printer.pageLayout().paintRectPixels(printer.resolution())
         count = document.pageCount()
         for i in range(count):
             if i:
                 printer.newPage()
             points = document.pagePointSize(i)
-            size = QSize(round(points.width() * dpi / 72), round(points.height() * dpi / 72))
-            image = document.render(i, size)
-            target = painter.viewport()
-            fitted = size.scaled(target.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            x = target.x() + (target.width() - fitted.width()) // 2
-            painter.drawImage(QRect(x, target.y(), fitted.width(), fitted.height()), image)
+            size = QSize(round(points.width()), round(points.height())).scaled(
+                area.size(), Qt.AspectRatioMode.KeepAspectRatio
+            )
+            page = document.render(i, size)  # one page image at a time, in device pixels
+            # the painter's origin is the printable area's corner: centre the page in it
+            x = (area.width() - size.width()) // 2
+            y = (area.height() - size.height()) // 2
+            for top in range(0, size.height(), BAND_ROWS):
+                rows = min(BAND_ROWS, size.height() - top)
+                band = QImage(size.width(), rows, QImage.Format.Format_RGB32)
+                band.fill(Qt.GlobalColor.white)  # the page image is transparent but for ink
+                on_band = QPainter(band)
+                on_band.drawImage(0, 0, page, 0, top, size.width(), rows)
+                on_band.end()
+                painter.drawImage(x, y + top, band)
         return count
     finally:
         painter.end()
 
 
-class PdfPrintJob(QObject):
-    """One PDF to print: keeps the QPrinter and QPdfDocument alive as long as it lives.
+class QtPrintService:
+    """The fallback where no print service takes PDF files (Windows): Qt prints through the
+    system's printer driver, each page rendered to an image at the printer's resolution.
+    Slow (about a second per page) and large: the screens run it on a worker thread."""
 
-    Parent it to a long-lived widget; dialogs it opens are deleted on close while the job
-    (and so the printer they use) outlives them.
+    vector = False
+
+    def printers(self) -> list[Printer]:
+        states = {
+            QPrinter.PrinterState.Idle: "idle",
+            QPrinter.PrinterState.Active: "printing",
+            QPrinter.PrinterState.Aborted: "aborted",
+            QPrinter.PrinterState.Error: "error",
+        }
+        found = [
+            Printer(
+                info.printerName(),
+                default=info.isDefault(),
+                ready=info.state() != QPrinter.PrinterState.Error,
+                status=states.get(info.state(), ""),
+            )
+            for info in QPrinterInfo.availablePrinters()
+        ]
+        return sorted(found, key=lambda p: not p.default)
+
+    def submit(self, pdf: bytes, job: PrintJob) -> str:
+        info = QPrinterInfo.printerInfo(job.printer)
+        if info.isNull():
+            raise PrintError(f"There is no printer called '{job.printer}' any more.")
+        printer = QPrinter(info, QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(job.title)
+        printer.setCopyCount(job.copies)
+        size = QPageSize.PageSizeId.Letter if job.paper == "Letter" else QPageSize.PageSizeId.A4
+        printer.setPageLayout(
+            QPageLayout(
+                QPageSize(size), QPageLayout.Orientation.Portrait, printer.pageLayout().margins()
+            )
+        )
+        document = load_pdf(pdf, None)  # made and freed on this (worker) thread
+        try:
+            pages = render_pages(document, printer)
+        finally:
+            document.close()
+        log.info("%d pages printed through the printer driver", pages)
+        return ""
+
+
+class PrintDialog(QDialog):
+    """Where and how to print one sealed document: printer, copies and paper size.
+
+    Lists `printers` (the default first, as the print service gave them). The sheet is
+    scaled to fit the chosen paper, so an A4 sheet prints whole on Letter and vice versa.
     """
 
-    def __init__(self, data: bytes, name: str, parent: QObject, *, log_id: str = "") -> None:
+    def __init__(
+        self,
+        printers: Sequence[Printer],
+        title: str,
+        paper: Paper,
+        parent: QWidget | None = None,
+        *,
+        vector: bool = True,
+    ) -> None:
         super().__init__(parent)
-        self.data = data
-        self.name = name  # shown to the user (it may name the patient): never logged
-        self.log_id = log_id  # what the log may say about it: the document ID
-        self.document = load_pdf(data, self)
-        self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        self.printer.setDocName(name)
-        self.printer.setFullPage(True)
-        if self.document.pageCount():
-            points = self.document.pagePointSize(0)
-            size = QPageSize(
-                QSizeF(points), QPageSize.Unit.Point, "", QPageSize.SizeMatchPolicy.FuzzyMatch
-            )
-            layout = QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF())
-            self.printer.setPageLayout(layout)
-        self.dialog: QDialog | None = None
-        self.pages_printed = 0
+        self.setWindowTitle(f"Print {title}")
+        self.setObjectName("printDialog")
+        self.printer = QComboBox()
+        self.printer.setObjectName("printerChoice")
+        self.printer.setAccessibleName("Printer")
+        for p in printers:
+            state = "" if p.ready else " — not taking jobs"
+            self.printer.addItem(f"{p.name}{' (default)' if p.default else ''}{state}", p.name)
+        self.copies = QSpinBox()
+        self.copies.setObjectName("copies")
+        self.copies.setAccessibleName("Copies")
+        self.copies.setRange(1, MAX_COPIES)
+        self.paper = QComboBox()
+        self.paper.setObjectName("paperChoice")
+        self.paper.setAccessibleName("Paper size")
+        names = {"A4": "A4 (210 × 297 mm)", "Letter": "US Letter (8.5 × 11 in)"}
+        for size in PAPERS:
+            self.paper.addItem(names[size], size)
+        self.paper.setCurrentIndex(max(self.paper.findData(paper), 0))
+        form = QFormLayout()
+        for text, widget in (
+            ("&Printer", self.printer),
+            ("&Copies", self.copies),
+            ("Paper si&ze", self.paper),
+        ):
+            label = QLabel(text)
+            label.setBuddy(widget)
+            form.addRow(label, widget)
+        how = (
+            "The sealed original is sent to the printer as it is stored: text stays sharp and "
+            "the sheet is scaled to fit the paper, never cropped."
+            if vector
+            else "The pages are sent to the printer as images at its resolution (this computer "
+            "has no print service that takes PDF files); the sheet is scaled to fit the paper."
+        )
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("&Print")
+        ok.setObjectName("printButton")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"<b>{title}</b>"))
+        layout.addLayout(form)
+        layout.addWidget(hint_label(how))
+        layout.addWidget(buttons)
 
-    def paint(self, printer: QPrinter) -> None:
-        self.pages_printed = render_pdf(self.document, printer)
-
-    def preview(self, parent: QWidget) -> QPrintPreviewDialog:
-        dialog = QPrintPreviewDialog(self.printer, parent)
-        dialog.setWindowTitle(f"Print preview: {self.name}")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.paintRequested.connect(self.paint)
-        dialog.resize(900, 760)
-        self.dialog = dialog
-        dialog.open()
-        return dialog
-
-    def print_dialog(self, parent: QWidget, printers: Printers = system_printers) -> QDialog:
-        """The print dialog, or (no printer installed) a plain message offering Save / Open."""
-        if not printers():
-            box = no_printer_box(parent, self)
-            self.dialog = box
-            return box
-        dialog = QPrintDialog(self.printer, parent)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self._print_now)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.dialog = dialog
-        dialog.show()
-        return dialog
-
-    def _print_now(self) -> None:
-        with busy_cursor():
-            self.paint(self.printer)
-        log.info("printed document %s: %d pages", self.log_id or "?", self.pages_printed)
+    def chosen(self) -> tuple[str, int, Paper]:
+        """(printer name, copies, paper size) as the user set them."""
+        paper: Paper = self.paper.currentData()
+        return self.printer.currentData(), self.copies.value(), paper
 
 
-def no_printer_box(parent: QWidget, job: PdfPrintJob) -> QMessageBox:
+def no_printer_box(
+    parent: QWidget, save: Callable[[], object], open_: Callable[[], object]
+) -> QMessageBox:
+    """Tell the user plainly that no printer exists; offer Save a copy and Open instead."""
     box = QMessageBox(parent)
     box.setIcon(QMessageBox.Icon.Information)
     box.setWindowTitle("No printer installed")
     box.setText("No printer is installed on this computer.")
     box.setInformativeText(
-        "Save the PDF and print it from another computer, or open it in the PDF viewer and "
-        "print from there once a printer is set up."
+        "Save a copy of the sealed PDF and print it from another computer, or open it in the "
+        "PDF viewer and print from there once a printer is set up."
     )
-    save = box.addButton("&Save as PDF…", QMessageBox.ButtonRole.AcceptRole)
-    open_ = box.addButton("&Open", QMessageBox.ButtonRole.ActionRole)
+    save_button = box.addButton("&Save a copy…", QMessageBox.ButtonRole.AcceptRole)
+    open_button = box.addButton("&Open", QMessageBox.ButtonRole.ActionRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(save)
+    box.setDefaultButton(save_button)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    save.clicked.connect(lambda: save_pdf_as(parent, job.data, job.name))
-    open_.clicked.connect(lambda: open_in_viewer(job.data, job.name))
+    save_button.clicked.connect(save)
+    open_button.clicked.connect(open_)
     box.open()
     return box
 
 
-def save_pdf_as(parent: QWidget, data: bytes, name: str) -> Path | None:
-    """Ask where to save, then write the PDF; returns the path or None when cancelled."""
+def save_copy(parent: QWidget, data: bytes, name: str) -> Path | None:
+    """Ask where, then write `data` (the sealed original, byte for byte); None if cancelled."""
     default = str(Path.home() / f"{name}.pdf")
     chosen, _filter = QFileDialog.getSaveFileName(
-        parent, "Save PDF as", default, "PDF documents (*.pdf)"
+        parent, "Save a copy of the sealed PDF", default, "PDF documents (*.pdf)"
     )
     if not chosen:
         return None
@@ -169,9 +252,16 @@ def save_pdf_as(parent: QWidget, data: bytes, name: str) -> Path | None:
 
 
 def write_pdf(path: Path, data: bytes) -> None:
+    """Write the PDF whole or not at all (a temporary file renamed over `path`)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
-        path.write_bytes(data)
+        with open(partial, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, path)
     except OSError as exc:
+        partial.unlink(missing_ok=True)
         raise StorageError(
             f"The PDF could not be saved to {path}: {exc.strerror}. Choose another folder."
         ) from exc
@@ -197,6 +287,6 @@ def open_in_viewer(data: bytes, name: str) -> Path:
     path = temp_pdf(data, name)
     if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
         raise IntakeError(
-            f"No PDF viewer could be started. The file is at {path}; use Save as to keep a copy."
+            f"No PDF viewer could be started. The file is at {path}; use Save a copy to keep it."
         )
     return path

@@ -198,9 +198,10 @@ def run_in_background(
 ) -> BackgroundRun[T]:
     """Run the use case `work` on a worker thread; report it on the UI thread as `run` does.
 
-    `work` must not use the clinic's database: the store's SQLite connection belongs to the
-    thread that opened it (the UI thread). `progress` says what is happening ("Backing up the
-    database…"). The window stays responsive; the progress dialog keeps input away from it.
+    `work` may call the clinic's services: the store serialises every use of its connection,
+    so the UI thread waits only while `work` is inside the store. `progress` says what is
+    happening ("Backing up the database…"). The window stays responsive; the progress dialog
+    keeps input away from it.
     """
     return BackgroundRun(
         parent, work, on_done, on_error, progress, pool or QThreadPool.globalInstance()

@@ -65,11 +65,11 @@ class ConsultationPage(QWidget):
         clinic: Clinic,
         parent: QWidget | None = None,
         *,
-        printers: Printers = system_printers,
+        printers: Printers | None = None,
     ) -> None:
         super().__init__(parent)
         self.clinic = clinic
-        self.printers = printers
+        self.printers = printers if printers is not None else system_printers()
         self.consultation: Consultation | None = None
         self.flow: ConsultationFlow | None = None
         self.patient: Patient | None = None

@@ -61,6 +61,8 @@ class ConsentPreview(QWidget):
         self.refresh_button = QPushButton("&Refresh preview")
         self.refresh_button.clicked.connect(self.reload)
         self.message = FieldMessage()
+        self.unprintable = FieldMessage(warning=True)
+        self.unprintable.setObjectName("unprintableWarning")
         self.caption = hint_label(
             "This is the real document, rendered now and not yet sealed: read it with the "
             "patient before they sign. Signatures appear once captured."
@@ -85,6 +87,7 @@ class ConsentPreview(QWidget):
         layout.addWidget(self.photo)
         layout.addWidget(self.caption)
         layout.addWidget(self.message)
+        layout.addWidget(self.unprintable)
         layout.addWidget(self.view, 1)
 
     def show_for(self, consultation: Consultation) -> None:
@@ -124,11 +127,18 @@ class ConsentPreview(QWidget):
 
     def _not_rendered(self, exc: IntakeError) -> None:
         self.message.show_error(exc)
+        self.unprintable.show_message("")
         self.document.close()
 
     def _show(self, preview: SheetPreview) -> None:
         self.shown = preview  # what the signers see: their signatures are bound to it
         self._load(preview.pdf)
+        self.unprintable.show_message(
+            f"{preview.warning} They are marked in red (as U+code) on the sheet below; "
+            "it cannot be signed and sealed until they print."
+            if preview.undrawable
+            else ""
+        )
 
     def _load(self, data: bytes) -> None:
         self.message.show_message("")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -20,46 +23,49 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.clinic import Clinic
+from desktop.clinic.printing import Paper, Printer, PrintReceipt
 from desktop.errors import IntakeError
 from desktop.models import Consultation, Document
 from desktop.ui.common.messages import show_intake_error
 from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.tables import RecordTableModel, document_columns
-from desktop.ui.common.use_case import run
-from desktop.ui.common.widgets import (
-    FieldMessage,
-    busy_cursor,
-    hint_label,
-    selected_row,
-    table_view,
-)
+from desktop.ui.common.use_case import BackgroundRun, run, run_in_background
+from desktop.ui.common.widgets import FieldMessage, hint_label, selected_row, table_view
 from desktop.ui.consultation.flow import ConsultationFlow
+from desktop.ui.consultation.preview import KIND_NAMES
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from desktop.ui.common.printing import PdfPrintJob
 
 log = logging.getLogger(__name__)
 
 
 class SignStep(QWidget):
-    """Readiness, the Sign button, and the sealed documents with print / open / save."""
+    """Readiness, the Sign button, and the sealed documents with print / open / save.
+
+    Printing sends the sealed original itself to the print service (`printers`, default the
+    system's), after verifying it against the database, on a worker thread.
+    """
 
     signed = Signal(list)
+    printed = Signal(object)  # the PrintReceipt of a job the print service took
 
     def __init__(
         self,
         clinic: Clinic,
         parent: QWidget | None = None,
         *,
-        printers: Printers = system_printers,
+        printers: Printers | None = None,
     ) -> None:
         super().__init__(parent)
         self.clinic = clinic
-        self.printers = printers  # asked each time the user prints
+        self.printers = (
+            printers if printers is not None else system_printers()
+        )  # asked each time the user prints
         self.consultation: Consultation | None = None
-        self._jobs: dict[str, PdfPrintJob] = {}
+        self._printing: BackgroundRun[Any] | None = None  # one print at a time
+        self.print_dialog: QWidget | None = None
+        self.preview_dialog: QDialog | None = None
 
         self.readiness = QLabel()
         self.readiness.setObjectName("readiness")
@@ -93,12 +99,15 @@ class SignStep(QWidget):
         self.viewer.setPageMode(QPdfView.PageMode.MultiPage)
         self.viewer.setZoomMode(QPdfView.ZoomMode.FitToWidth)
         self.print_button = QPushButton("&Print…")
+        self.print_button.setObjectName("printDocument")
         self.print_button.clicked.connect(self.print_document)
         self.preview_button = QPushButton("Print pre&view…")
         self.preview_button.clicked.connect(self.preview_document)
         self.open_button = QPushButton("&Open in PDF viewer")
         self.open_button.clicked.connect(self.open_document)
-        self.save_button = QPushButton("Save &as…")
+        self.save_button = QPushButton("Save a cop&y…")
+        self.save_button.setObjectName("saveCopy")
+        self.save_button.setToolTip("Save the sealed original, byte for byte: it verifies.")
         self.save_button.clicked.connect(self.save_document)
         docs_box = QGroupBox("Sealed documents")
         dl = QVBoxLayout(docs_box)
@@ -205,70 +214,154 @@ class SignStep(QWidget):
         return self.documents.record(row if row is not None else 0)
 
     def _document_name(self, doc: Document) -> str:
+        """A file name for a copy the user saves: 'consent-Żółć-2026-11-30-3b0028f0'."""
         c = self.consultation
         patient = self.clinic.patients.get(c.patient_id).family_name if c else "patient"
         date = c.date.isoformat() if c else ""
         return f"{doc.kind}-{patient}-{date}-{doc.id[:8]}"
 
-    def _job(self, doc: Document) -> PdfPrintJob:
-        from desktop.ui.common.printing import PdfPrintJob
-
-        job = self._jobs.get(doc.id)
-        if job is None:
-            with busy_cursor():
-                job = PdfPrintJob(
-                    self.clinic.documents.pdf(doc.id, "print"),
-                    self._document_name(doc),
-                    self,
-                    log_id=doc.id,
-                )
-            self._jobs[doc.id] = job
-        return job
-
     def print_document(self) -> None:
+        """Ask the print service for its printers (on a worker), then show the print dialog."""
         doc = self.selected_document()
-        if doc is None:
+        if doc is None or self._printing is not None:
             return
-        try:
-            job = self._job(doc)
-            job.print_dialog(self, self.printers)
-        except IntakeError as exc:
-            show_intake_error(self, exc)
+        service = self.printers
+        self._printing = run_in_background(
+            self,
+            service.printers,
+            on_done=lambda found: self._choose_printer(doc, found),
+            progress="Looking for printers…",
+        )
+        self._printing.finished.connect(self._printing_done)
+
+    def _printing_done(self) -> None:
+        self._printing = None
+
+    def _choose_printer(self, doc: Document, found: Sequence[Printer]) -> None:
+        from desktop.ui.common.printing import PrintDialog, no_printer_box
+
+        if not found:
+            self.print_dialog = no_printer_box(
+                self, lambda: self._save(doc), lambda: self._open(doc)
+            )
+            return
+        paper = self.clinic.settings.profile().paper
+        kind = KIND_NAMES.get(doc.kind, doc.kind)
+        dialog = PrintDialog(found, kind, paper, self, vector=self.printers.vector)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.accepted.connect(lambda: self._print(doc, *dialog.chosen()))
+        self.print_dialog = dialog
+        dialog.open()
+
+    def _print(self, doc: Document, printer: str, copies: int, paper: Paper) -> None:
+        """Verify and print on a worker thread; the window stays responsive meanwhile."""
+        service = self.printers
+        kind = KIND_NAMES.get(doc.kind, doc.kind).lower()
+        self.docs_hint.setText(f"Printing the {kind} on {printer}…")
+        self._printing = run_in_background(
+            self,
+            lambda: self.clinic.documents.print_document(
+                doc.id, printer, copies=copies, paper=paper, service=service
+            ),
+            on_done=self._printed,
+            on_error=self._print_failed,
+            progress=f"Sending the {kind} to {printer}…",
+        )
+        self._printing.finished.connect(self._printing_done)
+
+    def _printed(self, receipt: PrintReceipt) -> None:
+        job = receipt.job
+        copies = f"{job.copies} cop{'y' if job.copies == 1 else 'ies'}"
+        ident = f" as job {receipt.job_id}" if receipt.job_id else ""
+        self.docs_hint.setText(f"Sent to {job.printer}{ident}: {copies} on {job.paper} paper.")
+        self.printed.emit(receipt)
+
+    def _print_failed(self, exc: IntakeError) -> None:
+        self.docs_hint.setText("Not printed.")
+        show_intake_error(self, exc)
 
     def preview_document(self) -> None:
+        """The sealed document, page by page as it prints, in a window of its own."""
         doc = self.selected_document()
         if doc is None:
             return
-        try:
-            job = self._job(doc)
-            job.preview(self)
-        except IntakeError as exc:
-            show_intake_error(self, exc)
+        from desktop.ui.common.printing import load_pdf
+
+        outcome = run(self, lambda: load_pdf(self.clinic.documents.pdf(doc.id), None))
+        if outcome.value is None:
+            return
+        dialog = SealedPreview(outcome.value, KIND_NAMES.get(doc.kind, doc.kind), self)
+        dialog.print_requested.connect(self.print_document)
+        self.preview_dialog = dialog
+        dialog.show()
 
     def open_document(self) -> None:
+        doc = self.selected_document()
+        if doc is not None:
+            self._open(doc)
+
+    def _open(self, doc: Document) -> None:
         from desktop.ui.common.printing import open_in_viewer
 
-        doc = self.selected_document()
-        if doc is None:
-            return
+        # the file name shows in the viewer's title and recent files: kind and ID only
         run(
             self,
-            lambda: open_in_viewer(self.clinic.documents.pdf(doc.id), self._document_name(doc)),
+            lambda: open_in_viewer(self.clinic.documents.pdf(doc.id), f"{doc.kind}-{doc.id}"),
         )
 
     def save_document(self) -> None:
-        from desktop.ui.common.printing import save_pdf_as
-
+        """Save a copy: the sealed original, byte for byte (it verifies like the stored one)."""
         doc = self.selected_document()
-        if doc is None:
-            return
+        if doc is not None:
+            self._save(doc)
+
+    def _save(self, doc: Document) -> None:
+        from desktop.ui.common.printing import save_copy
 
         def save() -> Path | None:
             data = self.clinic.documents.pdf(doc.id, "export")
-            return save_pdf_as(self, data, self._document_name(doc))
+            return save_copy(self, data, self._document_name(doc))
 
         run(self, save, on_done=self._saved)
 
     def _saved(self, path: Path | None) -> None:
         if path is not None:
-            self.docs_hint.setText(f"Saved to {path}")
+            self.docs_hint.setText(f"A copy of the sealed original was saved to {path}")
+
+
+class SealedPreview(QDialog):
+    """A sealed document shown whole-page, as it prints, with a Print button."""
+
+    print_requested = Signal()
+
+    def __init__(self, document: QPdfDocument, title: str, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Print preview: {title}")
+        self.setObjectName("sealedPreview")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        document.setParent(self)
+        self.document = document
+        self.view = QPdfView(self)
+        self.view.setAccessibleName(f"{title}, as it prints")
+        self.view.setDocument(document)
+        self.view.setPageMode(QPdfView.PageMode.MultiPage)
+        self.view.setZoomMode(QPdfView.ZoomMode.FitInView)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        print_button = buttons.addButton("&Print…", QDialogButtonBox.ButtonRole.ActionRole)
+        print_button.clicked.connect(self._print)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            hint_label(
+                "The sealed original, page by page. Printing sends this file itself to the "
+                "printer, scaled to fit the paper."
+            )
+        )
+        layout.addWidget(self.view, 1)
+        layout.addWidget(buttons)
+        self.resize(760, min(900, parent.window().height()))
+
+    def _print(self) -> None:
+        self.close()
+        self.print_requested.emit()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -30,6 +31,7 @@ from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order
 log = logging.getLogger(__name__)
 
 TEXT_FIELDS = ("given_name", "family_name", "date_of_birth", "phone", "email")
+NAME_FIELDS = {"given_name": "The given name", "family_name": "The family name"}
 
 
 class PatientForm(QWidget):
@@ -37,6 +39,7 @@ class PatientForm(QWidget):
 
     saved = Signal(object)
     open_existing = Signal(str)
+    _checked = Signal(str, str, str)  # field, the text checked, its warning ("" prints whole)
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +50,8 @@ class PatientForm(QWidget):
 
         self.edits: dict[str, QLineEdit] = {}
         self.messages: dict[str, FieldMessage] = {}
+        self.print_warnings: dict[str, FieldMessage] = {}
+        self._checked.connect(self._show_unprintable)
         self.age_hint = hint_label("")
         labels = {
             "given_name": ("&Given name", ""),
@@ -68,7 +73,10 @@ class PatientForm(QWidget):
             edit.editingFinished.connect(lambda n=name: self._left(n))
             self.edits[name] = edit
             self.messages[name] = FieldMessage()
-            extra = self.age_hint if name == "date_of_birth" else None
+            extra: QWidget | None = self.age_hint if name == "date_of_birth" else None
+            if name in NAME_FIELDS:  # a warning, not an error: the name is stored as written
+                extra = self.print_warnings[name] = FieldMessage(warning=True)
+                extra.setObjectName(f"{name}_print_warning")
             self._add_row(form, text, edit, self.messages[name], extra)
         self.edits["date_of_birth"].textChanged.connect(self._show_age)
 
@@ -184,6 +192,7 @@ class PatientForm(QWidget):
         self.notes.setPlainText(patient.notes if patient else "")
         for message in self.messages.values():
             message.show_message("")
+        self._warn_unprintable()
         self.save_button.setText("&Save changes" if patient else "&Register patient")
         self.status.setText("")
 
@@ -221,7 +230,38 @@ class PatientForm(QWidget):
             widget = self.edits.get(name)
             if widget is not None:
                 widget.setAccessibleDescription(errors.get(name, "") if shown else "")
+        self._warn_unprintable()
         return errors
+
+    def _warn_unprintable(self) -> None:
+        """Under each name, the characters no font on this computer prints on a sheet: the
+        name is registered as written, but its sheets cannot be signed until they print.
+
+        Asked on a worker thread (the first name beyond ASCII loads the fonts); an answer
+        about text since changed is dropped."""
+        documents = self.clinic.documents
+        for name, what in NAME_FIELDS.items():
+            text = self.edits[name].text()
+            if text.isascii():
+                self._show_unprintable(name, text, "")
+                continue
+
+            def check(name: str = name, what: str = what, text: str = text) -> None:
+                warning = documents.unprintable(what, text)
+                with contextlib.suppress(RuntimeError):  # the form was closed meanwhile
+                    self._checked.emit(name, text, warning)
+
+            QThreadPool.globalInstance().start(check)
+
+    def _show_unprintable(self, name: str, text: str, warning: str) -> None:
+        if self.edits[name].text() != text:
+            return  # typed on since: a newer answer is coming
+        self.print_warnings[name].show_message(
+            f"{warning} The patient can be registered; their sheets cannot be signed until "
+            "these characters print."
+            if warning
+            else ""
+        )
 
     def _show_age(self, text: str) -> None:
         try:
