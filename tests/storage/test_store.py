@@ -26,7 +26,13 @@ from desktop.storage.migrations import MIGRATIONS
 from tests.conftest import ROOT, FakeClock, open_as_system, patient_fields, stable_vitiligo_answers
 
 FIXTURES = ROOT / "tests" / "fixtures"
-ALL_MIGRATIONS = ["0001_core", "0002_signed_documents", "0003_accounts_audit", "0004_integrity"]
+ALL_MIGRATIONS = [
+    "0001_core",
+    "0002_signed_documents",
+    "0003_accounts_audit",
+    "0004_integrity",
+    "0007_repeat_visits",
+]
 
 
 def test_migrations_from_empty_create_every_table(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
+from desktop.ui.common.use_case import BackgroundRun
 from desktop.ui.consultation.checklist import ChecklistForm
 from desktop.ui.consultation.pad import SignaturePad
 from desktop.ui.main_window import MainWindow
@@ -131,6 +132,12 @@ def shown(qtbot: QtBot, dialog: QWidget) -> None:
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
+
+
+def finish(qtbot: QtBot, job: BackgroundRun[Any] | None, timeout: int = 30_000) -> None:
+    """Wait until a use case run on a worker thread has been reported on the UI thread."""
+    assert job is not None
+    qtbot.waitSignal(job.finished, timeout=timeout).wait()
 
 
 def choose(combo: QComboBox, value: str) -> None:

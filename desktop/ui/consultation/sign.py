@@ -25,7 +25,7 @@ from desktop.models import Consultation, Document
 from desktop.ui.common.messages import show_intake_error
 from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.tables import RecordTableModel, document_columns
-from desktop.ui.common.use_case import run
+from desktop.ui.common.use_case import BackgroundRun, run, run_in_background
 from desktop.ui.common.widgets import (
     FieldMessage,
     busy_cursor,
@@ -47,6 +47,7 @@ class SignStep(QWidget):
     """Readiness, the Sign button, and the sealed documents with print / open / save."""
 
     signed = Signal(list)
+    signing = Signal(bool)  # True while the documents are sealed on a worker thread
 
     def __init__(
         self,
@@ -60,6 +61,7 @@ class SignStep(QWidget):
         self.printers = printers  # asked each time the user prints
         self.consultation: Consultation | None = None
         self._jobs: dict[str, PdfPrintJob] = {}
+        self.running: BackgroundRun[list[Document]] | None = None
 
         self.readiness = QLabel()
         self.readiness.setObjectName("readiness")
@@ -161,18 +163,29 @@ class SignStep(QWidget):
 
     # Actions ----------------------------------------------------------------------------
 
-    def sign(self) -> list[Document]:
+    def sign(self) -> BackgroundRun[list[Document]] | None:
+        """Render, seal and store the documents on a worker thread (a progress dialog after a
+        moment; the window keeps painting); `signed` is emitted with them once stored."""
         c = self.consultation
-        if c is None:
-            return []
-        signed = run(
+        if c is None or self.running is not None:
+            return None
+        self.message.show_message("")
+        self.sign_button.setEnabled(False)
+        self.signing.emit(True)
+        self.running = run_in_background(
             self,
             lambda: self.clinic.documents.sign(c.id),
             on_done=self._signed,
             on_error=self.message.show_error,
-            busy=True,
+            progress="Signing and sealing the documents…",
         )
-        return signed.value or []
+        self.running.finished.connect(self._sign_ended)
+        return self.running
+
+    def _sign_ended(self) -> None:
+        self.running = None
+        self.sign_button.setEnabled(self.clinic.session.can("consultation.sign"))
+        self.signing.emit(False)
 
     def _signed(self, docs: list[Document]) -> None:
         if self.consultation is not None:

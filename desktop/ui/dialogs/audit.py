@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from desktop.audit import AuditEntry
 from desktop.errors import StorageError
 from desktop.ui.common.tables import Column, RecordTableModel
-from desktop.ui.common.use_case import run
+from desktop.ui.common.use_case import BackgroundRun, run, run_in_background
 from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order, table_view
 
 if TYPE_CHECKING:
@@ -317,16 +317,17 @@ class AuditDialog(QDialog):
 
     # Verify and export ------------------------------------------------------------------
 
-    def verify(self) -> ChainReport | None:
-        """Walk the hash chain and show the verdict."""
+    def verify(self) -> BackgroundRun[ChainReport]:
+        """Walk the hash chain on a worker thread (it grows with the clinic) and show the
+        verdict."""
         self.message.show_message("")
-        return run(
+        return run_in_background(
             self,
             self.clinic.audit.verify,
             on_done=self._show_verdict,
             on_error=self.message.show_error,
-            busy=True,
-        ).value
+            progress="Checking every entry of the audit trail…",
+        )
 
     def show_alarm(self) -> None:
         """Show the standing finding (if any) until an administrator acknowledges it."""
@@ -388,7 +389,7 @@ class AuditDialog(QDialog):
         self._load_choices()
         self.apply_filters()
 
-    def choose_export_file(self) -> Path | None:
+    def choose_export_file(self) -> BackgroundRun[Path] | None:
         """Ask where to save, then export the filtered trail there."""
         suggested = f"audit-{self.clinic.today().isoformat()}.csv"
         start = self.clinic.data_dir / suggested if self.clinic.data_dir else Path(suggested)
@@ -399,12 +400,15 @@ class AuditDialog(QDialog):
             return None
         return self.export_to(Path(name))
 
-    def export_to(self, path: Path) -> Path | None:
-        """Write the filtered trail to `path` as CSV (UTF-8); None, and a message, on failure."""
+    def export_to(self, path: Path) -> BackgroundRun[Path]:
+        """Write the filtered trail to `path` as CSV (UTF-8 with a byte order mark, so that
+        spreadsheets read accents right) on a worker thread; a message on failure."""
         self.message.show_message("")
 
+        filters = self.filters()
+
         def export() -> Path:
-            text = self.clinic.audit.export_csv(**self.filters())
+            text = self.clinic.audit.export_csv(**filters)
             try:
                 path.write_text(text, encoding="utf-8", newline="")
             except OSError as exc:
@@ -413,9 +417,13 @@ class AuditDialog(QDialog):
                 ) from exc
             return path
 
-        return run(
-            self, export, on_done=self._exported, on_error=self.message.show_error, busy=True
-        ).value
+        return run_in_background(
+            self,
+            export,
+            on_done=self._exported,
+            on_error=self.message.show_error,
+            progress="Exporting the audit trail…",
+        )
 
     def _exported(self, path: Path) -> None:
         log.info("audit trail exported")

@@ -9,7 +9,6 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -25,7 +24,13 @@ from PySide6.QtWidgets import (
 from desktop.clinic import REVIEW_RESULTS, REVIEW_WEEKS, Clinic
 from desktop.models import Consultation, TestSpot
 from desktop.ui.common.use_case import run
-from desktop.ui.common.widgets import FieldMessage, heading_label, hint_label
+from desktop.ui.common.widgets import (
+    ClinicianChoice,
+    DateField,
+    FieldMessage,
+    heading_label,
+    hint_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +42,15 @@ RESULT_LABELS = {
 }
 
 
-def _date_edit(value: date, minimum: date | None = None) -> QDateEdit:
-    edit = QDateEdit(QDate(value.year, value.month, value.day))
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
+def _date_edit(value: date, minimum: date | None = None) -> DateField:
+    edit = DateField(value)
     if minimum is not None:
         edit.setMinimumDate(QDate(minimum.year, minimum.month, minimum.day))
     return edit
 
 
-def _to_date(edit: QDateEdit) -> date:
-    d = edit.date()
-    return date(d.year(), d.month(), d.day())
+def _to_date(edit: DateField) -> date:
+    return edit.value()
 
 
 class RecordSpotDialog(QDialog):
@@ -158,9 +160,13 @@ class ReviewDialog(QDialog):
             self.results.addButton(button, i)
             result_box.addWidget(button)
         self.results.buttonToggled.connect(self._result_changed)
-        self.reviewer = QLineEdit()
+        self.reviewer = ClinicianChoice()
+        self.reviewer.setObjectName("reviewer")
         self.reviewer.setAccessibleName("Reviewer")
-        self.reviewer.setPlaceholderText("Clinician who looked at the spot")
+        self.reviewer.setToolTip("The clinician who looked at the spot")
+        user = clinic.session.signed_in
+        me = user.display_name if user is not None and "clinician" in user.roles else ""
+        self.reviewer.set_choices([u.display_name for u in clinic.accounts.clinicians()], me)
         self.on = _date_edit(clinic.today(), spot.done_on)
         self.on.setAccessibleName("Review date")
         self.notes = QPlainTextEdit()
@@ -235,7 +241,7 @@ class ReviewDialog(QDialog):
                 self.spot.id,
                 week,
                 result,
-                self.reviewer.text(),
+                self.reviewer.name(),
                 on=_to_date(self.on),
                 notes=self.notes.toPlainText(),
             ),

@@ -35,6 +35,7 @@ class AccessPage(QWidget):
 
     granted = Signal()
     sign_out = Signal()
+    switch_user = Signal()  # from the lock screen: someone else carries on with the open work
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,7 +79,9 @@ class AccessPage(QWidget):
         self.go.setDefault(True)
         self.go.clicked.connect(self.submit)
         self.out = QPushButton("S&witch user")
-        self.out.setToolTip("Sign out; the open draft stays saved for whoever started it")
+        self.out.setToolTip(
+            "Sign out so that a colleague can sign in and carry on with the open draft"
+        )
         self.out.clicked.connect(self._switch_user)
         for edit in (
             self.clinic_name,
@@ -147,7 +150,7 @@ class AccessPage(QWidget):
 
     def _switch_user(self) -> None:
         self.username.clear()
-        self.sign_out.emit()
+        self.switch_user.emit()
 
     def _show_row(self, key: str, shown: bool) -> None:
         label, widget = self._rows[key]

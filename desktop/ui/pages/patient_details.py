@@ -24,6 +24,7 @@ from desktop.clinic import Clinic
 from desktop.clinic.patient_fields import LABELS, parse_date
 from desktop.errors import DuplicatePatient, IntakeError, StaleRecord, ValidationError
 from desktop.models import FITZPATRICK_TYPES, Patient
+from desktop.ui.common.permissions import refusal
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order
 
@@ -47,6 +48,9 @@ class PatientForm(QWidget):
 
         self.edits: dict[str, QLineEdit] = {}
         self.messages: dict[str, FieldMessage] = {}
+        self.inputs: list[QWidget] = []  # every input in visual order: the Tab order
+        self.read_only_notice = FieldMessage(warning=True)
+        self.read_only_notice.setObjectName("readOnlyNotice")
         self.age_hint = hint_label("")
         labels = {
             "given_name": ("&Given name", ""),
@@ -92,6 +96,7 @@ class PatientForm(QWidget):
         notes_label = QLabel("N&otes")
         notes_label.setBuddy(self.notes)
         form.addRow(notes_label, self.notes)
+        self.inputs.append(self.notes)
 
         self.duplicate_box = QFrame()
         self.duplicate_box.setObjectName("duplicateWarning")
@@ -126,24 +131,29 @@ class PatientForm(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.read_only_notice)
         layout.addLayout(form)
         layout.addWidget(self.duplicate_box)
         layout.addWidget(self.form_message)
         layout.addLayout(buttons)
         layout.addStretch(1)
 
-        order: list[QWidget] = [*self.edits.values(), self.fitzpatrick, self.notes]
-        order += [self.save_button]
-        set_tab_order(*order)
+        set_tab_order(*self.focus_order())
 
-    @staticmethod
+    def focus_order(self) -> list[QWidget]:
+        """The form's Tab order: each input once, top to bottom, then the duplicate warning's
+        buttons (when shown) and Save."""
+        return [*self.inputs, self.open_existing_button, self.different_button, self.save_button]
+
     def _add_row(
+        self,
         form: QFormLayout,
         text: str,
         field: QWidget,
         message: FieldMessage,
         extra: QWidget | None = None,
     ) -> None:
+        self.inputs.append(field)
         label = QLabel(text)
         label.setBuddy(field)
         box = QVBoxLayout()
@@ -195,6 +205,18 @@ class PatientForm(QWidget):
 
     def focus_first(self) -> None:
         self.edits["given_name"].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def apply_permissions(self) -> None:
+        """A user who may not register or edit patients sees the form read-only, told so at
+        the top (never a form that only fails at Save)."""
+        why = refusal(self.clinic.session, "patient.edit")
+        for edit in self.edits.values():
+            edit.setReadOnly(bool(why))
+        self.notes.setReadOnly(bool(why))
+        self.fitzpatrick.setEnabled(not why)
+        self.save_button.setEnabled(not why)
+        self.save_button.setToolTip(why)
+        self.read_only_notice.show_message(f"Read-only: {why}" if why else "")
 
     # Inline validation ------------------------------------------------------------------
 

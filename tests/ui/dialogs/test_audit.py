@@ -14,7 +14,7 @@ from desktop.audit import ChainReport
 from desktop.clinic import Clinic
 from desktop.ui.dialogs.audit import AuditDialog
 from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields, signed_in
-from tests.ui.conftest import choose, close_message_boxes, message_boxes, shown
+from tests.ui.conftest import choose, close_message_boxes, finish, message_boxes, shown
 
 
 def column(dialog: AuditDialog, col: int) -> list[str]:
@@ -85,8 +85,9 @@ def test_the_audit_viewer_exports_the_filtered_rows_as_csv(
     assert len(expected) == 3
 
     out = tmp_path / "audit.csv"
-    assert dialog.export_to(out) == out
-    with out.open(newline="", encoding="utf-8") as f:
+    finish(qtbot, dialog.export_to(out))  # on a worker thread
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfseq,")  # a BOM: Excel reads UTF-8
+    with out.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["seq"]) for r in rows] == expected
     assert {r["action"] for r in rows} == {"view patient"}
@@ -94,7 +95,7 @@ def test_the_audit_viewer_exports_the_filtered_rows_as_csv(
     assert all(len(r["hash"]) == 64 for r in rows)
     assert clinic.audit.entries(action="export")  # the export itself is audited
 
-    assert dialog.export_to(tmp_path / "missing" / "audit.csv") is None
+    finish(qtbot, dialog.export_to(tmp_path / "missing" / "audit.csv"))
     assert "Could not write" in dialog.message.text()
 
 
@@ -104,13 +105,14 @@ def test_verify_chain_shows_the_verdict(
     dialog = AuditDialog(busy_clinic)
     shown(qtbot, dialog)
     before = dialog.model.rowCount()
-    dialog.verify_button.click()
-    assert dialog.verdict.isVisible() and "intact" in dialog.verdict.text()
+    dialog.verify_button.click()  # on a worker thread
+    qtbot.waitUntil(dialog.verdict.isVisible, timeout=10_000)
+    assert "intact" in dialog.verdict.text()
     assert dialog.model.rowCount() == before + 1  # the check is recorded, and shown
 
     broken = ChainReport(False, 6, 7, "row 7: its content was altered")
     monkeypatch.setattr(busy_clinic.audit, "verify", lambda: broken)
-    dialog.verify()
+    finish(qtbot, dialog.verify())
     assert "BROKEN" in dialog.verdict.text() and "row 7" in dialog.verdict.text()
 
 
