@@ -140,6 +140,37 @@ def finish(qtbot: QtBot, job: BackgroundRun[Any] | None, timeout: int = 30_000) 
     qtbot.waitSignal(job.finished, timeout=timeout).wait()
 
 
+def tab_walk(start: QWidget, presses: int, *, back: bool = False) -> list[QWidget | None]:
+    """Put the cursor in `start`, press Tab (Shift+Tab with `back`) `presses` times with real
+    key events, and return every widget the cursor was in, `start` first."""
+    start.setFocus(Qt.FocusReason.TabFocusReason)
+    seen = [QApplication.focusWidget()]
+    key = Qt.Key.Key_Backtab if back else Qt.Key.Key_Tab
+    for _ in range(presses):
+        here = QApplication.focusWidget()
+        assert here is not None, f"nothing has the cursor after {seen}"
+        QTest.keyClick(here, key)
+        seen.append(QApplication.focusWidget())
+    return seen
+
+
+def focus_names(widgets: list[QWidget | None]) -> list[str]:
+    """Widgets as readable names (their accessible or object name) for assertion messages."""
+    return [
+        "-" if w is None else (w.accessibleName() or w.objectName() or type(w).__name__)
+        for w in widgets
+    ]
+
+
+def active(qtbot: QtBot, widget: QWidget) -> QWidget:
+    """Show `widget` as the active window (keys and focus go to it)."""
+    qtbot.addWidget(widget)
+    with qtbot.waitActive(widget):
+        widget.show()
+        widget.activateWindow()
+    return widget
+
+
 def choose(combo: QComboBox, value: str) -> None:
     index = combo.findData(value)
     assert index >= 0, f"{value!r} is not offered"

@@ -163,9 +163,12 @@ class BackgroundRun(QObject, Generic[T]):
     def _end(self) -> None:
         self.running = False
         if self.dialog is not None:
+            had_focus = self.dialog.isActiveWindow()
             self.dialog.close()
             self.dialog.deleteLater()
             self.dialog = None
+            if had_focus:  # keys go back to the window (its shortcuts need it active)
+                self._parent.window().activateWindow()
 
     @Slot(object)
     def _done(self, value: T) -> None:

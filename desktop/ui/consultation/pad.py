@@ -48,6 +48,8 @@ class SignaturePad(QWidget):
         super().__init__(parent)
         self.setObjectName("signaturePad")
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+        # Pen moves arrive even without a pressed button: some drivers never send a press.
+        self.setTabletTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setCursor(Qt.CursorShape.CrossCursor)

@@ -299,9 +299,11 @@ class PatientPage(QWidget):
         patient = self.patient
         if patient is None:
             return
+        user = self.clinic.session.signed_in
+        me = user.display_name if user is not None and "clinician" in user.roles else ""
         run(
             self,
-            lambda: self.clinic.consultations.start(patient.id),
+            lambda: self.clinic.consultations.start(patient.id, clinician=me),
             on_done=lambda c: self.open_consultation.emit(c.id),
         )
 
