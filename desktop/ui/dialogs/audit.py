@@ -97,6 +97,8 @@ class AuditDialog(QDialog):
         self.setWindowTitle("Audit trail")
         self.setSizeGripEnabled(True)
         self.resize(1000, 620)
+        self._asked = 0  # reads of the trail requested; only the newest one is shown
+        self.loading: BackgroundRun[list[AuditEntry]] | None = None
 
         self.user = QComboBox()
         self.user.setObjectName("auditUser")
@@ -144,6 +146,8 @@ class AuditDialog(QDialog):
         self.table = table_view(self.model, "Audit entries", stretch=6)
         self.table.setObjectName("auditTable")
         header = self.table.horizontalHeader()
+        # Fit the columns to the rows in view, not to 10,000 rows (a quarter second each time).
+        header.setResizeContentsPrecision(0)
         for column, width in ((4, 200), (5, 150)):  # long IDs: elided, full text in the tooltip
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width)
@@ -296,18 +300,31 @@ class AuditDialog(QDialog):
     def clear_filters(self) -> None:
         self.set_filters()
 
-    def apply_filters(self) -> None:
-        """Read the trail again with the current filters."""
+    def apply_filters(self) -> BackgroundRun[list[AuditEntry]]:
+        """Read the trail again with the current filters, on a worker thread (up to ROW_LIMIT
+        rows); only the newest request's rows are shown."""
         self.message.show_message("")
-        run(
+        self._asked += 1
+        asked, filters = self._asked, self.filters()
+        self.count.setText("Reading the audit trail…")
+        job = run_in_background(
             self,
-            lambda: self.clinic.audit.entries(**self.filters(), limit=ROW_LIMIT),
-            on_done=self._show_entries,
+            lambda: self.clinic.audit.entries(**filters, limit=ROW_LIMIT),
+            on_done=lambda entries: self._show_entries(entries, asked),
             on_error=self.message.show_error,
-            busy=True,
+            progress="Reading the audit trail…",
         )
+        self.loading = job
+        job.finished.connect(lambda: self._loaded(job))
+        return job
 
-    def _show_entries(self, entries: list[AuditEntry]) -> None:
+    def _loaded(self, job: BackgroundRun[list[AuditEntry]]) -> None:
+        if self.loading is job:
+            self.loading = None
+
+    def _show_entries(self, entries: list[AuditEntry], asked: int) -> None:
+        if asked != self._asked:
+            return  # the filters changed meanwhile: a newer read follows
         self.model.set_records(entries)
         self.table.scrollToBottom()
         shown = f"{len(entries):,} entr{'y' if len(entries) == 1 else 'ies'}"
