@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,17 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QMenuBar,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
@@ -169,6 +180,41 @@ def active(qtbot: QtBot, widget: QWidget) -> QWidget:
         widget.show()
         widget.activateWindow()
     return widget
+
+
+def _mnemonic(text: str) -> str | None:
+    m = re.search(r"&([^&])", text.replace("&&", ""))
+    return m.group(1).casefold() if m else None
+
+
+def mnemonic_clashes(root: QWidget) -> dict[str, list[str]]:
+    """Alt+letter shortcuts shown at once in `root`'s window that share a letter (Qt then
+    moves to one of them at a time, so typing goes where nobody looked): letter -> texts.
+
+    Counts every visible label with a buddy, button (enabled or not: it may be enabled
+    later), group box, tab and the menu bar's menus.
+    """
+    found: dict[str, list[str]] = {}
+
+    def add(text: str, kind: str = "") -> None:
+        letter = _mnemonic(text)
+        if letter is not None:
+            found.setdefault(letter, []).append(kind + text)
+
+    for w in root.findChildren(QWidget):
+        if not w.isVisibleTo(root):
+            continue
+        if (isinstance(w, QLabel) and w.buddy() is not None) or isinstance(w, QAbstractButton):
+            add(w.text())
+        elif isinstance(w, QGroupBox):
+            add(w.title(), "group ")
+        elif isinstance(w, QTabWidget):
+            for i in range(w.count()):
+                add(w.tabText(i), "tab ")
+        elif isinstance(w, QMenuBar):
+            for action in w.actions():
+                add(action.text(), "menu ")
+    return {k: v for k, v in found.items() if len(v) > 1}
 
 
 def choose(combo: QComboBox, value: str) -> None:

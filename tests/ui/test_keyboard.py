@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
@@ -11,15 +12,17 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
-from desktop.ui.consultation.flow import CHECKLIST, PROCEDURE
+from desktop.ui.consultation.flow import CHECKLIST, PROCEDURE, STEPS
+from desktop.ui.dialogs.audit import AuditDialog
 from desktop.ui.dialogs.password import ChangePasswordDialog
 from desktop.ui.dialogs.reason import ReasonDialog
 from desktop.ui.dialogs.settings import SettingsDialog
 from desktop.ui.dialogs.spots import RecordSpotDialog, ReviewDialog
-from desktop.ui.dialogs.users import NewUserDialog
+from desktop.ui.dialogs.users import NewUserDialog, UsersDialog
 from desktop.ui.main_window import MainWindow
+from tests.clinic.test_documents import ready, sign_all
 from tests.conftest import FakeClock, patient_fields
-from tests.ui.conftest import active, focus_names, tab_walk
+from tests.ui.conftest import active, focus_names, mnemonic_clashes, tab_walk
 
 
 def _consultation(window: MainWindow, clinic: Clinic) -> str:
@@ -76,6 +79,15 @@ def test_a_date_other_than_today_is_shown_prominently_and_audited(
 
     page.go_to_step(CHECKLIST)  # the header keeps saying so on every step
     assert page.date_badge.isVisibleTo(page)
+
+    page.go_to_step(PROCEDURE)  # typed again, from its label's shortcut: the year comes first
+    QTest.keyClick(page, Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is f.on
+    QTest.keyClicks(f.on, "20261125")
+    QTest.keyClick(f.on, Qt.Key.Key_Tab)
+    page.flush()
+    assert clinic.consultations.get(cid).date == clock.now.date()
+    assert f.date_notice.isHidden() and page.date_badge.isHidden()
 
 
 def test_the_patient_form_takes_a_name_and_a_birth_date_typed_with_tabs(
@@ -170,3 +182,73 @@ def test_the_dialogs_forms_tab_once_through_each_input_in_order(
     chain = tab_walk(settings.name, 3)
     assert chain[:4] == [settings.name, settings.address, settings.phone, settings.paper]
     settings.close()
+
+
+def test_no_two_alt_shortcuts_share_a_letter_on_any_screen(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Alt+D must always reach the same field: two labels sharing a letter on one screen send
+    typing to whichever Qt picks next (the date typed into the product, say)."""
+    clashes: dict[str, dict[str, list[str]]] = {}
+
+    def look(name: str, root: QWidget) -> None:
+        QApplication.processEvents()  # widgets added to a shown layout show from the loop
+        found = mnemonic_clashes(root)
+        if found:
+            clashes[name] = found
+
+    look("start screen", window)
+    signed = ready(clinic)
+    sign_all(clinic, signed)
+    clinic.documents.sign(signed)
+    draft = ready(clinic, given_name="Zoë", family_name="Ødegård")
+    window.new_patient()
+    look("new patient", window)
+    page = window.patient_page()
+    page.form.duplicate_box.show()
+    look("new patient, duplicate warning", window)
+    window.show_patient(clinic.consultations.get(signed).patient_id)
+    page.history_view.selectRow(0)
+    page.form.duplicate_box.show()
+    look("patient", window)
+    for cid in (draft, signed):
+        window.show_consultation(cid)
+        cpage = window.consultation_page()
+        for step, name in enumerate(STEPS):
+            cpage.go_to_step(step)
+            cpage.signatures.add_optional("witness")
+            look(f"{name} ({clinic.consultations.get(cid).state})", window)
+    for mode in ("setup", "login", "unlock"):
+        window.access.start(clinic, mode)  # type: ignore[arg-type]
+        window.stack.setCurrentWidget(window.access)
+        look(f"access: {mode}", window)
+
+    c = clinic.consultations.get(draft)
+    spot = clinic.test_spots.record(c.id, "left jawline", c.date)
+    settings = SettingsDialog(clinic)
+    active(qtbot, settings)
+    for i in range(settings.tabs.count()):
+        settings.tabs.setCurrentIndex(i)
+        look(f"settings: {settings.tabs.tabText(i)}", settings)
+    dialogs: list[tuple[str, QWidget]] = [
+        ("record test spot", RecordSpotDialog(clinic, [c], c.id)),
+        ("review test spot", ReviewDialog(clinic, spot, 4)),
+        ("reason", ReasonDialog("d", "Discard", "Why?", "&Discard draft", lambda _r: None)),
+        ("change password", ChangePasswordDialog(clinic)),
+        ("new user", NewUserDialog(clinic)),
+        ("users", UsersDialog(clinic)),
+        ("audit", AuditDialog(clinic)),
+    ]
+    for name, dialog in dialogs:
+        active(qtbot, dialog)
+        if isinstance(dialog, AuditDialog):
+            dialog.acknowledge_button.show()
+        look(name, dialog)
+        dialog.hide()
+    # The sealed documents' own buttons (print, open, save) are settled with their rewrite.
+    for state in ("draft", "signed"):
+        assert clashes.pop(f"Sign & print ({state})", None) in (None, {"a": SAVE_AS})
+    assert not clashes, "\n".join(f"{k}: {v}" for k, v in clashes.items())
+
+
+SAVE_AS = ["Save &as…", "menu &Administration"]

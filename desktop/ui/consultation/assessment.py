@@ -87,7 +87,7 @@ class AssessmentView(QWidget):
             "▲ A test spot is advised (same device, depth and serum; review at 4 and 12 weeks)."
         )
         self.spot_text.setWordWrap(True)
-        self.spot_button = QPushButton("Record &test spot…")
+        self.spot_button = QPushButton("Record test s&pot…")
         self.spot_button.clicked.connect(self.record_test_spot)
         spot_layout.addWidget(self.spot_text, 1)
         spot_layout.addWidget(self.spot_button)
@@ -127,7 +127,7 @@ class AssessmentView(QWidget):
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         for column, (text, widget) in enumerate(
-            (("&Decision", self.override_decision), ("Clinicia&n", self.override_author))
+            (("&Decision", self.override_decision), ("C&linician", self.override_author))
         ):
             label = QLabel(text)
             label.setBuddy(widget)

@@ -89,7 +89,7 @@ class ConsultationPage(QWidget):
         self._saved_entries: dict[str, str] = {}  # the form as last loaded or saved
         self.setObjectName("consultationPage")
 
-        self.back_button = QPushButton("← &Patient")
+        self.back_button = QPushButton("← Pa&tient")
         self.back_button.clicked.connect(self._back)
         self.title = heading_label("Consultation")
         self.subtitle = hint_label("")

@@ -104,9 +104,9 @@ class ProcedureForm(QWidget):
             ("C&linician", self.clinician, "Clinician"),
             ("Consultation &date", self.on, "Consultation date"),
             ("De&vice", self.device, "Device"),
-            ("Needle de&pth", self.needle_depth, "Needle depth in millimetres"),
-            ("Pro&duct / serum", self.product, "Product or serum"),
-            ("Treatment &areas", self.areas, "Treatment areas"),
+            ("Needle d&epth", self.needle_depth, "Needle depth in millimetres"),
+            ("Prod&uct / serum", self.product, "Product or serum"),
+            ("T&reatment areas", self.areas, "Treatment areas"),
             ("Sess&ion number", self.session, "Session number"),
         ]
         for text, widget, name in rows:

@@ -165,7 +165,7 @@ class AuditDialog(QDialog):
         self.verify_button.setObjectName("verifyChain")
         self.verify_button.setAutoDefault(False)
         self.verify_button.clicked.connect(self.verify)
-        self.acknowledge_button = QPushButton("&Acknowledge the finding…")
+        self.acknowledge_button = QPushButton("Ac&knowledge the finding…")
         self.acknowledge_button.setObjectName("acknowledgeAlarm")
         self.acknowledge_button.setAutoDefault(False)
         self.acknowledge_button.clicked.connect(self.ask_acknowledgement)

@@ -84,7 +84,7 @@ class SettingsDialog(QDialog):
             ("Clinic &name", self.name, "Clinic name"),
             ("&Address", self.address, "Clinic address"),
             ("&Phone", self.phone, "Clinic phone"),
-            ("Pa&per size", self.paper, "Paper size"),
+            ("Paper si&ze", self.paper, "Paper size"),
         ):
             widget.setAccessibleName(accessible)
             label = QLabel(text)

@@ -107,11 +107,11 @@ class AccessPage(QWidget):
         for key, text, widget in (
             ("clinic_name", "Clinic &name", self.clinic_name),
             ("clinic_address", "Clinic add&ress", self.clinic_address),
-            ("clinic_phone", "Clinic p&hone", self.clinic_phone),
+            ("clinic_phone", "Clinic phon&e", self.clinic_phone),
             ("username", "&User name", self.username),
-            ("display_name", "&Full name", self.display_name),
+            ("display_name", "Full na&me", self.display_name),
             ("password", "&Password", self.password),
-            ("password2", "Password &again", self.password2),
+            ("password2", "Password a&gain", self.password2),
         ):
             label = QLabel(text)
             label.setBuddy(widget)
@@ -178,7 +178,7 @@ class AccessPage(QWidget):
                 "add colleagues' accounts later. There is no default password; choose at "
                 "least 10 characters."
             )
-            self.go.setText("&Create account and sign in")
+            self.go.setText("Create account and &sign in")
         elif unlock:
             user = clinic.session.signed_in
             name = user.display_name if user else ""

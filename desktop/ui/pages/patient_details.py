@@ -56,8 +56,8 @@ class PatientForm(QWidget):
             "given_name": ("&Given name", ""),
             "family_name": ("Fa&mily name", ""),
             "date_of_birth": ("&Date of birth", "YYYY-MM-DD or DD.MM.YYYY"),
-            "phone": ("P&hone", "e.g. +44 7700 900123"),
-            "email": ("E&mail", "name@example.com"),
+            "phone": ("&Phone", "e.g. +44 7700 900123"),
+            "email": ("Emai&l", "name@example.com"),
         }
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -85,7 +85,7 @@ class PatientForm(QWidget):
         self.fitzpatrick.currentIndexChanged.connect(lambda _i: self._edited("fitzpatrick"))
         self.messages["fitzpatrick"] = FieldMessage()
         self._add_row(
-            form, "&Skin type (Fitzpatrick)", self.fitzpatrick, self.messages["fitzpatrick"]
+            form, "S&kin type (Fitzpatrick)", self.fitzpatrick, self.messages["fitzpatrick"]
         )
 
         self.notes = QPlainTextEdit()
@@ -93,7 +93,7 @@ class PatientForm(QWidget):
         self.notes.setAccessibleName("Notes")
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(72)
-        notes_label = QLabel("N&otes")
+        notes_label = QLabel("&Notes")
         notes_label.setBuddy(self.notes)
         form.addRow(notes_label, self.notes)
         self.inputs.append(self.notes)
@@ -106,9 +106,9 @@ class PatientForm(QWidget):
         )
         self.duplicate_text = QLabel()
         self.duplicate_text.setWordWrap(True)
-        self.open_existing_button = QPushButton("Open &existing record")
+        self.open_existing_button = QPushButton("Open e&xisting record")
         self.open_existing_button.clicked.connect(self._open_existing)
-        self.different_button = QPushButton("This is a &different person")
+        self.different_button = QPushButton("&This is a different person")
         self.different_button.clicked.connect(lambda: self.save(allow_duplicate=True))
         dup_layout = QVBoxLayout(self.duplicate_box)
         dup_layout.addWidget(self.duplicate_text)
@@ -194,7 +194,7 @@ class PatientForm(QWidget):
         self.notes.setPlainText(patient.notes if patient else "")
         for message in self.messages.values():
             message.show_message("")
-        self.save_button.setText("&Save changes" if patient else "&Register patient")
+        self.save_button.setText("&Save changes" if patient else "Regi&ster patient")
         self.status.setText("")
 
     def values(self) -> dict[str, object]:

@@ -82,7 +82,7 @@ class StartScreen(QWidget):
         self.search.setPlaceholderText("Find a patient: name, phone or date of birth  (Ctrl+F)")
         self.search.setAccessibleName("Search patients")
         self.search.setClearButtonEnabled(True)
-        search_label = QLabel("&Find patient:")
+        search_label = QLabel("F&ind patient:")
         search_label.setBuddy(self.search)
         self.new_button = QPushButton("&New patient…")
         self.new_button.setObjectName("newPatientButton")
