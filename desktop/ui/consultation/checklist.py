@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -40,7 +40,9 @@ class QuestionWidget(QFrame):
     """One question: text, help, and radio buttons (single) or checkboxes (multi)."""
 
     changed = Signal(str)
-    confirmed = Signal(str)  # a carried-over answer confirmed as still true
+    # A carried-over answer confirmed as still true: its ID, and whether the cursor was on the
+    # confirming button (which disappears).
+    confirmed = Signal(str, bool)
 
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -226,8 +228,9 @@ class QuestionWidget(QFrame):
 
     def _confirm(self) -> None:
         if self.unconfirmed and not self.locked:
+            had_cursor = self.confirm_button.hasFocus()
             self.set_unconfirmed(False)
-            self.confirmed.emit(self.question.id)
+            self.confirmed.emit(self.question.id, had_cursor)
 
     def _clicked_again(self, button: QAbstractButton) -> None:
         if button.isChecked() and self.unconfirmed:
@@ -272,6 +275,7 @@ class ChecklistForm(QWidget):
 
         self.progress = QLabel()
         self.progress.setObjectName("checklistProgress")
+        self.progress.setWordWrap(True)
         self.next_button = QPushButton("Next &unanswered")
         self.next_button.clicked.connect(self.focus_next_missing)
         top = QHBoxLayout()
@@ -372,10 +376,15 @@ class ChecklistForm(QWidget):
     def unconfirmed(self) -> tuple[str, ...]:
         return tuple(q.id for q in self.definition.questions if q.id in self._unconfirmed)
 
-    def _confirmed_one(self, qid: str) -> None:
+    def _confirmed_one(self, qid: str, had_cursor: bool) -> None:
         self._unconfirmed.discard(qid)
         self._confirmed.add(qid)
         self._refresh()
+        if had_cursor:
+            # The button with the cursor is gone: "Next unanswered" takes it, never an answer
+            # (where a second key press would change it).
+            target = self.next_button if self.next_button.isEnabled() else self.scroller
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
         self.answers_changed.emit(self.answers())
 
     def _changed(self, qid: str) -> None:
@@ -416,7 +425,7 @@ class ChecklistForm(QWidget):
         if missing:
             confirm = f", {to_confirm} of them to confirm" if to_confirm else ""
             self.progress.setText(
-                f"{total - len(missing)} of {total} answered · ▲ {len(missing)} still needed"
+                f"{total - len(missing)} of {total} complete · ▲ {len(missing)} still needed"
                 f"{confirm} (marked “Answer needed” or “Confirm”). * = required."
             )
         else:
@@ -439,7 +448,11 @@ class ChecklistForm(QWidget):
         widget = self.questions.get(qid)
         if widget is None or not widget.isVisibleTo(self):
             return
-        self.scroller.ensureWidgetVisible(widget, 0, 40)
+        body = self.scroller.widget()
+        if body is not None and widget.mapTo(body, QPoint(0, 0)).y() < self.scroller.height() // 2:
+            self.scroller.verticalScrollBar().setValue(0)  # near the top: show the title too
+        else:
+            self.scroller.ensureWidgetVisible(widget, 0, 40)
         if focus:
             widget.focus_first()
 

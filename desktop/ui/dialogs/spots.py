@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop.clinic import REVIEW_RESULTS, REVIEW_WEEKS, Clinic
 from desktop.models import Consultation, TestSpot
+from desktop.ui.common.permissions import refusal
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import (
     ClinicianChoice,
@@ -51,6 +52,26 @@ def _date_edit(value: date, minimum: date | None = None) -> DateField:
 
 def _to_date(edit: DateField) -> date:
     return edit.value()
+
+
+def refuse_up_front(
+    clinic: Clinic,
+    permission: str,
+    buttons: QDialogButtonBox,
+    inputs: tuple[QWidget, ...],
+    message: FieldMessage,
+) -> None:
+    """A user who may not save this form sees it greyed out, told why, before typing."""
+    why = refusal(clinic.session, permission)
+    if not why:
+        return
+    for w in inputs:
+        w.setEnabled(False)
+    save = buttons.button(QDialogButtonBox.StandardButton.Save)
+    if save is not None:
+        save.setEnabled(False)
+        save.setToolTip(why)
+    message.show_message(why)
 
 
 class RecordSpotDialog(QDialog):
@@ -105,6 +126,13 @@ class RecordSpotDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.resize(520, self.sizeHint().height())
+        refuse_up_front(
+            clinic,
+            "testspot.record",
+            buttons,
+            (self.consultation, self.site, self.done_on),
+            self.message,
+        )
 
     def _save(self) -> None:
         run(
@@ -209,6 +237,13 @@ class ReviewDialog(QDialog):
         layout.addWidget(self.notice)
         layout.addWidget(self.buttons)
         self.resize(560, self.sizeHint().height())
+        refuse_up_front(
+            clinic,
+            "testspot.review",
+            self.buttons,
+            (self.reviewer, self.on, self.notes, *self.results.buttons(), *self.weeks.buttons()),
+            self.message,
+        )
 
     def _result_changed(self) -> None:
         if self.chosen_result() == "depigmentation":

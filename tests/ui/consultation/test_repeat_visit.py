@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QCheckBox, QRadioButton
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
@@ -76,6 +76,9 @@ def test_a_second_session_starts_from_the_last_and_waits_for_every_confirmation(
         assert button.isEnabled()
         button.setFocus()
         QTest.keyClick(button, Qt.Key.Key_Space)  # "✔ Still true" from the keyboard
+        # The cursor leaves the vanished button for "Next unanswered", never for an answer
+        # that a second Space would change.
+        assert not isinstance(QApplication.focusWidget(), QRadioButton | QCheckBox)
     stored = clinic.consultations.get(c.id)
     assert set(stored.unconfirmed) == set(EXAMINATION)
     assert stored.answers["G6"] == "yes" and stored.assessment is None
