@@ -50,16 +50,34 @@ def rotate_log(path: Path) -> None:
     os.replace(path, path.with_name(f"{path.name}.1"))
 
 
+DEMO_PREFIX = "clinic-intake-demo-"
+
+
 def make_demo_database() -> Path:
-    """A fresh temporary database filled by the demo command (--demo)."""
+    """A fresh temporary database filled by the demo command (--demo), in a folder of its own
+    that `remove_demo_folder` deletes when the window closes."""
     import tempfile
 
-    folder = Path(tempfile.mkdtemp(prefix="clinic-intake-demo-"))
+    folder = Path(tempfile.mkdtemp(prefix=DEMO_PREFIX))
     path = folder / "demo.sqlite"
-    status = cli.main(["--db", str(path), "demo"])
+    try:
+        status = cli.main(["--db", str(path), "demo"])
+    except BaseException:
+        remove_demo_folder(folder)
+        raise
     if status != 0:
+        remove_demo_folder(folder)
         sys.exit(status)
     return path
+
+
+def remove_demo_folder(folder: Path) -> None:
+    """Delete a demo's temporary folder (its database, seal and audit anchor) with all in it."""
+    import shutil
+
+    if folder.name.startswith(DEMO_PREFIX):
+        shutil.rmtree(folder, ignore_errors=True)
+        log.info("demo folder removed")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -70,8 +88,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         log_path = Path("(no log file)")
     if args.command is not None:
         sys.exit(cli.run(args))
+    demo_folder = None
     if args.demo:
         args.db = make_demo_database()
+        demo_folder = args.db.parent
     from desktop.ui.launch import run_gui
 
-    sys.exit(run_gui(args, log_path))
+    try:
+        code = run_gui(args, log_path)
+    finally:
+        if demo_folder is not None:  # the demo leaves nothing behind
+            remove_demo_folder(demo_folder)
+    sys.exit(code)

@@ -42,6 +42,8 @@ FIELD_LIMITS: Mapping[str, int] = {
     "Procedure.area": 80,
     "Override.reason": 4_000,  # about 650 words; longer reasons flow across pages all the same
     "Override.author": 120,
+    "Consultation.discard_reason": 1_000,
+    "Consultation.addendum_reason": 2_000,
     "Signature.signer_name": 120,
     "TestSpot.site": 120,
     "TestSpotReview.reviewer": 120,
@@ -132,6 +134,15 @@ class Override:
 
 
 @dataclass(frozen=True)
+class Discard:
+    """A draft set aside: when, by whom (user name) and why."""
+
+    at: datetime
+    by: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Consultation:
     id: str
     patient_id: str
@@ -153,6 +164,16 @@ class Consultation:
     signed_at: datetime | None = None
     revision: int = 1  # grows by one with every saved change (stale saves are refused)
     updated_by: str = ""  # user name of whoever saved the current revision
+    # Answers carried over from an earlier consultation (`copied_from`) that nobody has
+    # confirmed or changed yet: question IDs. The assessment waits for them.
+    unconfirmed: tuple[str, ...] = ()
+    copied_from: str | None = None
+    discard: Discard | None = None  # a stray draft set aside (kept, hidden from lists)
+    addendum_reason: str = ""  # why an addendum corrects the signed original
+
+    @property
+    def discarded(self) -> bool:
+        return self.discard is not None
 
     @property
     def decision(self) -> Decision | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,50 @@ def test_the_log_is_private_and_rolls_over_at_start(
     small.write_text("a short log\n", encoding="utf-8")
     app.rotate_log(small)  # under the limit: left alone
     assert small.read_text(encoding="utf-8") == "a short log\n"
+
+
+def _fake_demo(status: int) -> Callable[[list[str]], int]:
+    def main(argv: list[str]) -> int:
+        db = Path(argv[argv.index("--db") + 1])
+        db.write_bytes(b"demo")
+        (db.parent / "seal").mkdir()
+        return status
+
+    return main
+
+
+def test_the_demo_leaves_no_temporary_folder_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_root_logger: None
+) -> None:
+    import tempfile
+
+    from desktop.ui import launch
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(app.cli, "main", _fake_demo(0))
+    seen: list[Path] = []
+
+    def window(args: argparse.Namespace, _log: Path) -> int:
+        seen.append(args.db)
+        assert args.db.is_file() and args.db.parent.name.startswith(app.DEMO_PREFIX)
+        return 0
+
+    monkeypatch.setattr(launch, "run_gui", window)
+    with pytest.raises(SystemExit) as ended:
+        app.main(["--demo"])
+    assert ended.value.code == 0 and seen
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(app.DEMO_PREFIX)]
+
+    def crash(args: argparse.Namespace, _log: Path) -> int:
+        raise RuntimeError("the window crashed")
+
+    monkeypatch.setattr(launch, "run_gui", crash)
+    with pytest.raises(RuntimeError):
+        app.main(["--demo"])
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(app.DEMO_PREFIX)]
+
+    monkeypatch.setattr(app.cli, "main", _fake_demo(2))  # the demo could not be made
+    with pytest.raises(SystemExit) as ended:
+        app.main(["--demo"])
+    assert ended.value.code == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(app.DEMO_PREFIX)]

@@ -95,6 +95,13 @@ class Accounts:
         self._store.users.add(user, hashed, self._clock())
         return user
 
+    def clinicians(self) -> list[User]:
+        """The active accounts with the clinician role, by name: whom a consultation or a
+        test-spot review can name as its clinician (anyone who may view patients asks)."""
+        self._session.require("patient.view")
+        found = [u for u in self._store.users.all() if "clinician" in u.roles and not u.disabled]
+        return sorted(found, key=lambda u: u.display_name.casefold())
+
     def list(self) -> list[User]:
         self._session.require("users")
         return self._store.users.all()

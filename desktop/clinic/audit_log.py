@@ -14,7 +14,8 @@ from desktop.storage import Store
 
 log = logging.getLogger(__name__)
 
-# Repeats of these by the same user on the same record within the window make one audit row.
+# Repeats of these by the same user on the same record within the window make one audit row;
+# an entry with details (a consultation's date changed) always gets a row of its own.
 COALESCED = frozenset({"update consultation"})
 COALESCE_WINDOW = timedelta(minutes=1)
 ANCHOR_KEY = "audit-anchor"
@@ -46,7 +47,7 @@ class AuditLog:
         patient it concerns (ID or ""), and details as JSON."""
         who = self._actor()
         at = self._clock().isoformat()
-        if action in COALESCED and self._repeats_last(who, action, target, at):
+        if action in COALESCED and not detail and self._repeats_last(who, action, target, at):
             return
         text = json.dumps(detail, sort_keys=True, ensure_ascii=False) if detail else ""
         entry = self._store.audit.append(at, who, action, target, patient, text)

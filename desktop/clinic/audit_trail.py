@@ -12,6 +12,8 @@ from desktop.clinic.session import Session
 from desktop.errors import Conflict, ValidationError
 from desktop.storage import Store
 
+CSV_BOM = "\ufeff"
+
 
 class AuditTrail:
     """What administrators see of the trail ("audit.view"); reading it is itself audited."""
@@ -69,13 +71,18 @@ class AuditTrail:
         until: date | None = None,
         limit: int = -1,
     ) -> str:
-        """The whole filtered audit trail as CSV text (the export itself is audited)."""
+        """The whole filtered audit trail as CSV text (the export itself is audited).
+
+        The text starts with a byte order mark (U+FEFF), so a spreadsheet program reads the
+        file as UTF-8 and names with accents or in other scripts come out right.
+        """
         import csv
 
         entries = self.entries(
             user=user, patient=patient, action=action, since=since, until=until, limit=limit
         )
         out = io.StringIO()
+        out.write(CSV_BOM)
         writer = csv.writer(out)
         writer.writerow(["seq", "time", "user", "action", "target", "patient", "detail", "hash"])
         for e in entries:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -13,6 +13,7 @@ from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.bindings import SignatureBindings
 from desktop.clinic.checklists import Checklists
 from desktop.clinic.limits import check_count, check_length
+from desktop.clinic.repeat_visits import still_needed, still_unconfirmed, tidy_reason
 from desktop.clinic.revisions import check_revision
 from desktop.clinic.session import Session
 from desktop.errors import Conflict, ValidationError
@@ -191,6 +192,8 @@ class Consultations:
             raise Conflict(
                 "This consultation is signed and can no longer be changed; record an addendum."
             )
+        if c.discarded:
+            raise Conflict("This draft was discarded and can no longer change; start a new one.")
         return c
 
     def save_draft(
@@ -202,17 +205,20 @@ class Consultations:
         clinician: str | None = None,
         on: date | None = None,
         revision: int | None = None,
+        confirmed: Collection[str] = (),
     ) -> Consultation:
         """Autosave a draft: answers may be partial; answers that no longer apply are dropped.
 
         `revision` is the revision the caller loaded (screens always give it): StaleRecord
-        when someone saved a newer one meanwhile, and nothing is saved then.
+        when someone saved a newer one meanwhile, and nothing is saved then. `confirmed`
+        names carried-over answers the user confirmed as still true (see repeat_visits).
+        A change of the consultation date is recorded in the audit entry's detail.
         """
         user = self._session.require("consultation.edit")
         with self._store.transaction():
             old = self.draft(consultation_id)
             check_revision(self._store, revision, old)
-            return self._save_draft(user, old, answers, procedure, clinician, on)
+            return self._save_draft(user, old, answers, procedure, clinician, on, confirmed)
 
     def _save_draft(
         self,
@@ -222,6 +228,7 @@ class Consultations:
         procedure: Procedure | None,
         clinician: str | None,
         on: date | None,
+        confirmed: Collection[str] = (),
     ) -> Consultation:
         from desktop.checklist import normalize_answers
 
@@ -238,8 +245,17 @@ class Consultations:
             pruned = {k: v for k, v in raw.items() if self._applies(checklist, k, raw)}
             c = replace(c, answers=normalize_answers(checklist, pruned, partial=True))
             self._check_examination(user, checklist, old.answers, c.answers)
+        if old.unconfirmed:
+            checklist = self._checklists.of(c)
+            c = replace(c, unconfirmed=still_unconfirmed(user, checklist, old, c, confirmed))
         c = self._save(self.reassessed(c))
-        self._audit.record("update consultation", f"consultation:{c.id}", c.patient_id)
+        moved = {"date": c.date.isoformat(), "date_was": old.date.isoformat()}
+        self._audit.record(
+            "update consultation",
+            f"consultation:{c.id}",
+            c.patient_id,
+            **(moved if c.date != old.date else {}),
+        )
         if c.assessment is not None and c.assessment != old.assessment:
             self._record_assessment(c)
         return c
@@ -376,22 +392,24 @@ class Consultations:
 
     def current_assessment(self, c: Consultation) -> Assessment:
         """Assess `c`'s complete answers now; ValidationError names what is missing."""
-        from desktop.checklist import assess, missing_required
+        from desktop.checklist import assess
 
         checklist = self._checklists.of(c)
-        missing = missing_required(checklist, c.answers)
+        missing = still_needed(checklist, c)
         if missing:
             raise ValidationError(
-                "The checklist is incomplete; answer " + ", ".join(missing) + " before signing."
+                "The checklist is incomplete; answer (or confirm) "
+                + ", ".join(missing)
+                + " before signing."
             )
         return assess(checklist, c.answers, self.context(c))
 
     def reassessed(self, c: Consultation) -> Consultation:
         """Keep the stored assessment in step with the answers (None while incomplete)."""
-        from desktop.checklist import assess, missing_required
+        from desktop.checklist import assess
 
         checklist = self._checklists.of(c)
-        if missing_required(checklist, c.answers):
+        if still_needed(checklist, c):
             assessment = None
         else:
             assessment = assess(checklist, c.answers, self.context(c))
@@ -414,22 +432,19 @@ class Consultations:
 
     def live_assessment(self, consultation_id: str) -> LiveAssessment:
         """The stored assessment if the checklist is complete, else what is still missing."""
-        from desktop.checklist import missing_required
-
         self._session.require("patient.view")
         c = self._store.consultations.get(consultation_id)
-        missing = missing_required(self._checklists.of(c), c.answers)
+        missing = still_needed(self._checklists.of(c), c)
         return LiveAssessment(c.assessment if not missing else None, tuple(missing))
 
     def overview(self, consultation_id: str) -> ConsultationOverview:
         """The consultation with its missing answers, signers, signatures and documents."""
-        from desktop.checklist import missing_required
         from desktop.consent import required_signer_roles
 
         self._session.require("patient.view")
         c = self._store.consultations.get(consultation_id)
         checklist = self._checklists.of(c)
-        missing = tuple(missing_required(checklist, c.answers))
+        missing = tuple(still_needed(checklist, c))
         required = (
             required_signer_roles(checklist, c.assessment)
             if c.assessment is not None and not missing
@@ -518,13 +533,17 @@ class Consultations:
             self._audit.record("update consultation", f"consultation:{c.id}", c.patient_id)
         return c
 
-    def start_addendum(self, original_id: str, *, clinician: str = "") -> Consultation:
-        """A new draft that corrects a signed consultation and references it."""
+    def start_addendum(self, original_id: str, *, reason: str, clinician: str = "") -> Consultation:
+        """A new draft that corrects a signed consultation and references it; `reason` (why
+        the correction, at least a sentence) is stored with it and audited."""
         user = self._session.require("consultation.edit")
+        reason = tidy_reason(reason, "the addendum is needed", "Consultation.addendum_reason")
         with self._store.transaction():
-            return self._start_addendum(user, original_id, clinician)
+            return self._start_addendum(user, original_id, clinician, reason)
 
-    def _start_addendum(self, user: User, original_id: str, clinician: str) -> Consultation:
+    def _start_addendum(
+        self, user: User, original_id: str, clinician: str, reason: str
+    ) -> Consultation:
         original = self._store.consultations.get(original_id)
         if original.state != "signed":
             raise Conflict("Only a signed consultation needs an addendum; edit the draft itself.")
@@ -542,6 +561,10 @@ class Consultations:
             override=None,
             state="draft",
             amends_id=original.id,
+            addendum_reason=reason,
+            unconfirmed=(),
+            copied_from=None,
+            discard=None,
             created=now,
             updated=now,
             signed_at=None,
@@ -556,6 +579,7 @@ class Consultations:
             f"consultation:{addendum.id}",
             addendum.patient_id,
             amends=original.id,
+            reason=reason,
         )
         return addendum
 

@@ -19,6 +19,7 @@ from desktop.clinic.checklists import Checklists
 from desktop.clinic.consultations import Consultations
 from desktop.clinic.documents import Documents
 from desktop.clinic.patients import Patients
+from desktop.clinic.repeat_visits import RepeatVisits
 from desktop.clinic.seal import Seal
 from desktop.clinic.session import Session
 from desktop.clinic.settings import Settings, read_profile
@@ -40,7 +41,8 @@ class Clinic:
     """One clinic database, the rules around it, and who may do what.
 
     Every use case is a method of one of its services: `session` (sign-in), `accounts`,
-    `patients`, `consultations`, `test_spots`, `documents` (signatures and sealed sheets),
+    `patients`, `consultations`, `repeat_visits` (start from the last visit, discard a
+    draft), `test_spots`, `documents` (signatures and sealed sheets),
     `seal`, `settings`, `audit` (reading the trail) and `backups`. A restore rebuilds them
     all around the restored database; the signed-in user stays signed in.
     """
@@ -49,6 +51,7 @@ class Clinic:
     accounts: Accounts
     patients: Patients
     consultations: Consultations
+    repeat_visits: RepeatVisits
     test_spots: TestSpots
     documents: Documents
     seal: Seal
@@ -148,6 +151,9 @@ class Clinic:
         self.patients = Patients(store, self.session, log, self.clock, bindings)
         self.consultations = Consultations(
             store, self.session, log, self.clock, self.checklists, bindings
+        )
+        self.repeat_visits = RepeatVisits(
+            store, self.session, log, self.clock, self.consultations, lambda: self.checklist
         )
         self.test_spots = TestSpots(
             store,

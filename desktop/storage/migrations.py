@@ -279,3 +279,32 @@ def m0005_seal_in_database(db: Database) -> None:
             "ON seal_certificates BEGIN SELECT RAISE(ABORT, "
             "'the seal certificate history is append-only'); END"
         )
+
+
+@MIGRATIONS(name="0007_repeat_visits")
+def m0007_repeat_visits(db: Database) -> None:
+    """Repeat visits and handover: answers carried over from an earlier consultation wait for
+    confirmation; a stray draft can be discarded with a reason (kept, never changed again);
+    an addendum records why it was made."""
+    db.execute("ALTER TABLE consultations ADD COLUMN unconfirmed TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE consultations ADD COLUMN copied_from TEXT REFERENCES consultations(id)")
+    db.execute("ALTER TABLE consultations ADD COLUMN discarded_at TEXT")
+    db.execute("ALTER TABLE consultations ADD COLUMN discarded_by TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE consultations ADD COLUMN discard_reason TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE consultations ADD COLUMN addendum_reason TEXT NOT NULL DEFAULT ''")
+    # The lists (a patient's history, open drafts, a day's) leave discarded drafts out.
+    db.execute("CREATE INDEX consultations_state ON consultations (state, discarded_at)")
+    discarded = "a discarded draft cannot be changed; start a new consultation instead"
+    db.execute(
+        "CREATE TRIGGER consultations_discarded_no_update BEFORE UPDATE ON consultations "
+        f"WHEN OLD.discarded_at IS NOT NULL BEGIN SELECT RAISE(ABORT, '{discarded}'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER consultations_discarded_no_delete BEFORE DELETE ON consultations "
+        f"WHEN OLD.discarded_at IS NOT NULL BEGIN SELECT RAISE(ABORT, '{discarded}'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER consultations_signed_not_discarded BEFORE UPDATE ON consultations "
+        "WHEN NEW.discarded_at IS NOT NULL AND NEW.state <> 'draft' "
+        "BEGIN SELECT RAISE(ABORT, 'a signed consultation cannot be discarded'); END"
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 from desktop.models import (
     Consultation,
+    Discard,
     Document,
     Override,
     Patient,
@@ -104,6 +105,12 @@ def consultation_to_row(c: Consultation) -> Row:
         "signed_at": iso(c.signed_at),
         "revision": c.revision,
         "updated_by": c.updated_by,
+        "unconfirmed": json.dumps(list(c.unconfirmed)),
+        "copied_from": c.copied_from,
+        "discarded_at": iso(c.discard.at) if c.discard else None,
+        "discarded_by": c.discard.by if c.discard else "",
+        "discard_reason": c.discard.reason if c.discard else "",
+        "addendum_reason": c.addendum_reason,
     }
 
 
@@ -166,6 +173,18 @@ def consultation_from_row(r: Row) -> Consultation:
         signed_at=_dt(r["signed_at"]),
         revision=int(r.get("revision", 1)),
         updated_by=r.get("updated_by") or "",
+        unconfirmed=tuple(json.loads(r.get("unconfirmed") or "[]")),
+        copied_from=r.get("copied_from"),
+        discard=(
+            Discard(
+                datetime.fromisoformat(r["discarded_at"]),
+                r.get("discarded_by") or "",
+                r.get("discard_reason") or "",
+            )
+            if r.get("discarded_at")
+            else None
+        ),
+        addendum_reason=r.get("addendum_reason") or "",
     )
 
 

@@ -29,6 +29,7 @@ SCHEMA = (
     "0003_accounts_audit",
     "0004_integrity",
     "0005_seal_in_database",
+    "0007_repeat_visits",
 )
 # "CLNI": the SQLite header's application id of a clinic database (set by 0004_integrity).
 APPLICATION_ID = 0x434C4E49

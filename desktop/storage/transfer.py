@@ -31,6 +31,8 @@ TABLES = (
     "audit",
 )
 _PAGE = 5000
+# Consultation columns written after every consultation is in (links, the discard mark).
+DEFERRED = ("amends_id", "copied_from", "discarded_at")
 _MOD = 1 << 256
 
 Progress = Callable[[str], None]
@@ -203,11 +205,14 @@ def _copy_table(
 
         target.insert_many(table, columns, tuples())
         return digest
-    # Consultations go in as drafts without the link to what they amend: the immutability
-    # triggers refuse signatures and documents of a signed consultation, so they are
-    # signed (and linked) once everything that belongs to them is in.
-    state_at, amends_at = columns.index("state"), columns.index("amends_id")
-    amends: list[tuple[str, str]] = []
+    # Consultations go in as plain drafts: the triggers refuse signatures and documents of a
+    # signed consultation and any change to a discarded one, and a consultation may name
+    # another (amends_id, copied_from) stored after it. Links and discards are set once all
+    # consultations are in; signing comes last (_sign_copied).
+    deferred = {c: None for c in DEFERRED if c in columns}
+    at = {c: columns.index(c) for c in deferred}
+    state_at = columns.index("state")
+    later: list[tuple[str, list[Any]]] = []
 
     def drafts() -> Iterator[tuple[Any, ...]]:
         for r in rows:
@@ -215,15 +220,20 @@ def _copy_table(
             digest.add(values)
             if values[state_at] == "signed":
                 signed.append(r["id"])
-            if values[amends_at] is not None:
-                amends.append((r["id"], values[amends_at]))
+            held = [values[at[c]] for c in deferred]
+            if any(v is not None for v in held):
+                later.append((r["id"], held))
             draft = list(values)
-            draft[state_at], draft[amends_at] = "draft", None
+            draft[state_at] = "draft"
+            for c in deferred:
+                draft[at[c]] = None
             yield tuple(draft)
 
     target.insert_many(table, columns, drafts())
-    for cid, amended in amends:
-        target.execute("UPDATE consultations SET amends_id = ? WHERE id = ?", [amended, cid])
+    if later:
+        sets = ", ".join(f'"{c}" = ?' for c in deferred)
+        for cid, held in later:
+            target.execute(f"UPDATE consultations SET {sets} WHERE id = ?", [*held, cid])
     return digest
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
@@ -13,12 +13,13 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QMessageBox, QWidget
 
 from desktop.errors import IntakeError, OtherClinic
 from desktop.ui.common.messages import message_box, show_intake_error
-from desktop.ui.common.use_case import run
+from desktop.ui.common.use_case import PROGRESS_DELAY_MS, BackgroundRun, run, run_in_background
 
 if TYPE_CHECKING:
     from desktop.clinic import Clinic
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class AdminActions(QObject):
@@ -28,13 +29,15 @@ class AdminActions(QObject):
     they announce as signals: `save_drafts` before the database is copied or replaced (the
     open draft goes into a backup; a restore must not lose it), `status` for a line in the
     status bar, `restored` once another database replaced this one (every page showing a
-    record must go, and everyone is signed out). The core checks every permission again;
-    disabling an action only spares a refusal.
+    record must go, and everyone is signed out), `working` while a backup or restore runs on
+    a worker thread (nothing else should touch the database meanwhile). The core checks every
+    permission again; disabling an action only spares a refusal.
     """
 
     save_drafts = Signal()
     status = Signal(str)
     restored = Signal()
+    working = Signal(bool)  # a backup or restore runs on a worker thread (True) or ended
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
@@ -128,18 +131,40 @@ class AdminActions(QObject):
         if name:
             self.backup_to(Path(name))
 
-    def backup_to(self, dest: Path) -> Path | None:
-        """Write a checked copy of the database to `dest`; say where it went, or what failed."""
+    def backup_to(self, dest: Path) -> BackgroundRun[Path]:
+        """Write a checked copy of the database to `dest` on a worker thread; say where it
+        went, or what failed."""
         clinic = self._clinic()
         self.save_drafts.emit()  # the open draft goes into the copy too
-        return run(
-            self.parent_widget,
+        return self._in_background(
             lambda: clinic.backups.backup(dest),
-            on_done=lambda written: self.status.emit(
+            lambda written: self.status.emit(
                 f"Backup written and checked: {written}. Keep it somewhere safe."
             ),
-            busy=True,
-        ).value
+            None,
+            "Backing up the database…",
+        )
+
+    def _in_background(
+        self,
+        work: Callable[[], T],
+        on_done: Callable[[T], object],
+        on_error: Callable[[IntakeError], object] | None,
+        progress: str,
+        *,
+        delay_ms: int = PROGRESS_DELAY_MS,
+    ) -> BackgroundRun[T]:
+        self.working.emit(True)
+        job = run_in_background(
+            self.parent_widget,
+            work,
+            on_done=on_done,
+            on_error=on_error,
+            progress=progress,
+            delay_ms=delay_ms,
+        )
+        job.finished.connect(lambda: self.working.emit(False))
+        return job
 
     def choose_restore(self) -> None:
         clinic = self._clinic()
@@ -163,10 +188,12 @@ class AdminActions(QObject):
         if answer == QMessageBox.StandardButton.Yes:
             self.restore_from(Path(name))
 
-    def restore_from(self, src: Path, *, other_clinic: bool = False) -> Path | None:
-        """Replace the database with `src` (after a confirmation), then sign out.
+    def restore_from(self, src: Path, *, other_clinic: bool = False) -> BackgroundRun[Path]:
+        """Replace the database with `src` on a worker thread, then sign out.
 
-        A backup of another clinic is restored only after a second, explicit confirmation.
+        The progress dialog shows at once and keeps every other action away until the
+        restore ends. A backup of another clinic is restored only after a second, explicit
+        confirmation.
         """
         clinic = self._clinic()
         self.save_drafts.emit()
@@ -188,13 +215,13 @@ class AdminActions(QObject):
                 f"kept as {kept.name}. Sign in again to go on.",
             )
 
-        return run(
-            self.parent_widget,
+        return self._in_background(
             lambda: clinic.backups.restore(src, other_clinic=other_clinic),
-            on_done=restored,
-            on_error=refused,
-            busy=True,
-        ).value
+            restored,
+            refused,
+            "Restoring the database from the backup…",
+            delay_ms=0,
+        )
 
     def _confirm_other_clinic(self, src: Path, exc: OtherClinic) -> None:
         box = QMessageBox(

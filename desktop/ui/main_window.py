@@ -22,6 +22,7 @@ from desktop.auth import ROLE_LABELS
 from desktop.errors import IntakeError
 from desktop.ui.admin_menu import AdminActions
 from desktop.ui.common.messages import intake_error_box, message_box
+from desktop.ui.common.permissions import offer
 from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import busy_cursor
@@ -87,6 +88,8 @@ class MainWindow(QMainWindow):
         self.access = AccessPage()
         self.access.granted.connect(self._granted)
         self.access.sign_out.connect(self.sign_out)
+        self.access.switch_user.connect(self.switch_user)
+        self._resume: str | None = None  # the draft the next user carries on with
         self.stack.addWidget(self.access)
         self._locked_page: QWidget | None = None
         self._last_activity = time.monotonic()
@@ -97,6 +100,7 @@ class MainWindow(QMainWindow):
         self._consultation_page: ConsultationPage | None = None
 
         self._make_actions()
+        self.stack.currentChanged.connect(lambda _i: self._update_document_actions())
         self.user_label = QLabel()
         self.user_label.setObjectName("signedInUser")
         self.location = QLabel("Opening the database…")
@@ -171,6 +175,9 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentWidget(back_to)
             return
         self.start.set_clinic(clinic)
+        resume, self._resume = self._resume, None
+        if resume is not None and self._carry_on(resume):
+            return
         self.stack.setCurrentWidget(self.start)
         self.start.focus_search()
 
@@ -216,14 +223,46 @@ class MainWindow(QMainWindow):
             return
         self.save_open_draft()
         self._locked_page = None
+        self._resume = None
         self._close_dialogs()
         self.clinic.session.logout()
         self._show_access("login")
+
+    def switch_user(self) -> None:
+        """From the lock screen: sign out; whoever signs in next lands on the open draft."""
+        page = self._consultation_page
+        draft = None
+        if page is not None and self._locked_page is page and page.consultation is not None:
+            draft = page.consultation.id if page.consultation.state == "draft" else None
+        self.sign_out()
+        self._resume = draft
+
+    def _carry_on(self, consultation_id: str) -> bool:
+        """Open the draft the previous user left (reloaded for this user's role); False when
+        it cannot be opened (signed or discarded meanwhile: the start screen shows then)."""
+        page = self.consultation_page()
+        opened = run(self, lambda: page.load(consultation_id))
+        if not opened.ok or page.consultation is None or page.consultation.discarded:
+            return False
+        self.stack.setCurrentWidget(page)
+        page.focus_current()
+        patient = page.patient.full_name if page.patient is not None else "the patient"
+        self.statusBar().showMessage(f"Carrying on with the open draft of {patient}.", STATUS_MS)
+        return True
 
     def _close_dialogs(self) -> None:
         for child in self.findChildren(QDialog):
             if child.isVisible():
                 child.reject()
+
+    def _working(self, busy: bool) -> None:
+        """No idle lock (which reads the settings) while a backup or restore runs."""
+        clinic = self._clinic
+        if busy:
+            self._idle_timer.stop()
+        elif clinic is not None and clinic.session.signed_in and not clinic.session.locked:
+            self._last_activity = time.monotonic()
+            self._idle_timer.start()
 
     def note_activity(self) -> None:
         self._last_activity = time.monotonic()
@@ -248,15 +287,33 @@ class MainWindow(QMainWindow):
         for action in (
             self.home_action,
             self.find_action,
-            self.new_action,
-            self.print_action,
-            self.preview_action,
             self.lock_action,
             self.sign_out_action,
         ):
             action.setEnabled(enabled)
-        self.settings_action.setEnabled(enabled and self.clinic.session.can("settings"))
+        if enabled:
+            session = self.clinic.session
+            offer(self.new_action, session, "patient.edit", "Register a new patient (Ctrl+N)")
+            offer(self.settings_action, session, "settings")
+        else:
+            self.new_action.setEnabled(False)
+            self.settings_action.setEnabled(False)
+        if self._start is not None:
+            self._start.apply_permissions()
         self.admin.update(enabled)
+        self._update_document_actions()
+
+    def _update_document_actions(self) -> None:
+        """Print and preview are offered only where there is a sealed document to print."""
+        page = self._current_documents_page()
+        signed_in = self._clinic is not None and self._clinic.session.can("patient.view")
+        for action, name in ((self.print_action, "Print"), (self.preview_action, "Preview")):
+            action.setEnabled(signed_in and page is not None)
+            action.setToolTip(
+                f"{name} the selected sealed document"
+                if page is not None
+                else "Nothing to print here: open a signed consultation first."
+            )
 
     # Actions ----------------------------------------------------------------------------
 
@@ -292,6 +349,7 @@ class MainWindow(QMainWindow):
         self.admin.save_drafts.connect(self.save_open_draft)
         self.admin.status.connect(lambda text: self.statusBar().showMessage(text, STATUS_MS))
         self.admin.restored.connect(self._restored)
+        self.admin.working.connect(self._working)
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -354,6 +412,7 @@ class MainWindow(QMainWindow):
             page = ConsultationPage(self.clinic, printers=self.printers)
             page.back_to_patient.connect(self.show_patient)
             page.home.connect(self.show_start)
+            page.shown.connect(self._update_document_actions)
             self.stack.addWidget(page)
             self._consultation_page = page
         return self._consultation_page

@@ -231,7 +231,7 @@ def test_audit_records_who_did_what(staffed: Clinic) -> None:
     mine = staffed.audit.entries(patient=pid)
     assert [e.action for e in mine] == ["create patient", "view patient"]
     csv = staffed.audit.export_csv(patient=pid)
-    assert csv.splitlines()[0].startswith("seq,time,user,action")
+    assert csv.splitlines()[0].startswith("\ufeffseq,time,user,action")  # BOM: UTF-8 in Excel
     assert len(csv.splitlines()) == 3
     assert "Żółć" not in csv  # the trail names IDs, not patients
 

@@ -280,7 +280,9 @@ def test_an_addendum_uses_the_newest_version_and_carries_the_answers(clinic: Cli
     cid = start_old(clinic, p.id, green_answers())
     sign_all(clinic, cid)
     clinic.documents.sign(cid)
-    addendum = clinic.consultations.start_addendum(cid)
+    addendum = clinic.consultations.start_addendum(
+        cid, reason="The skin type was recorded wrongly."
+    )
     assert addendum.checklist_version == NEW and addendum.amends_id == cid
     assert dict(addendum.answers) == old_answers(green_answers()) | {
         "V6": (),

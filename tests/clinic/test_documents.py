@@ -180,11 +180,13 @@ def test_addendum_references_the_signed_original(clinic: Clinic) -> None:
     cid = ready(clinic)
     sign_all(clinic, cid)
     clinic.documents.sign(cid)
-    add = clinic.consultations.start_addendum(cid)
+    why = "Wrong treatment area recorded; forehead, not cheeks."
+    add = clinic.consultations.start_addendum(cid, reason=why)
     assert add.amends_id == cid and add.state == "draft"
+    assert add.addendum_reason == why
     assert dict(add.answers) == dict(clinic.consultations.get(cid).answers)
     with pytest.raises(Conflict):
-        clinic.consultations.start_addendum(add.id)
+        clinic.consultations.start_addendum(add.id, reason=why)
 
 
 def test_documents_stay_valid_after_a_rename_and_an_imported_seal(disk_clinic: Clinic) -> None:

@@ -35,8 +35,13 @@ def fill(clinic: Clinic, clock: FakeClock) -> dict[str, object]:
     docs = clinic.documents.sign(cid)
     pdf = clinic.documents.pdf(docs[0].id)
     draft = ready(clinic, given_name="Anna", family_name="Smith-Jones")
+    signed = clinic.consultations.get(cid)
+    clock.advance(days=30)
+    repeat = clinic.repeat_visits.start_from_last(signed.patient_id)  # copied from the signed
+    stray = ready(clinic, given_name="Stray", family_name="Draft")
+    clinic.repeat_visits.discard(stray, "opened for the wrong patient by mistake")
     clock.advance(minutes=2)
-    return {"signed": cid, "draft": draft, "pdf": pdf}
+    return {"signed": cid, "draft": draft, "pdf": pdf, "repeat": repeat.id, "stray": stray}
 
 
 @pytest.fixture
@@ -66,7 +71,9 @@ def test_a_file_clinic_moves_to_the_server_and_back_proven_both_ways(
     assert file_clinic.audit.entries(action="move out")  # the file's trail says where it went
 
     server = on_server(pg_url, clock, tmp_path / "room")
-    assert server.patients.count() == 27
+    assert server.patients.count() == 28
+    assert server.consultations.get(str(made["repeat"])).copied_from == made["signed"]
+    assert server.consultations.get(str(made["stray"])).discarded
     assert [p.family_name for p in server.patients.search("smith jon")] == ["Smith-Jones"]
     assert server.consultations.get(str(made["signed"])).state == "signed"
     verdict = server.documents.verify(made["pdf"])  # type: ignore[arg-type]
@@ -135,7 +142,7 @@ def test_a_server_backup_passes_every_check_a_restore_makes(
     assert facts.chain.intact and facts.clinic_id == server.settings.get("clinic_id")
     facts.path.unlink()
     with sqlite3.connect(backup) as raw:
-        assert raw.execute("SELECT count(*) FROM patients").fetchone() == (27,)
+        assert raw.execute("SELECT count(*) FROM patients").fetchone() == (28,)
     assert server.audit.entries(action="backup")
     server.close()
     # The backup restores into a file clinic too (a clinic leaving the server this way).
@@ -143,7 +150,7 @@ def test_a_server_backup_passes_every_check_a_restore_makes(
                          workstation_dir=tmp_path / "a3")  # fmt: skip
     signed_in(target)
     target.backups.restore(backup, other_clinic=True)
-    assert target.patients.count() == 27 and target.audit.verify().intact
+    assert target.patients.count() == 28 and target.audit.verify().intact
     target.close()
 
 

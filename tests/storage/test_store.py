@@ -32,6 +32,7 @@ ALL_MIGRATIONS = [
     "0003_accounts_audit",
     "0004_integrity",
     "0005_seal_in_database",
+    "0007_repeat_visits",
 ]
 
 

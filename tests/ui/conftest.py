@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,22 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QGroupBox,
+    QLabel,
+    QMenuBar,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.clinic.printing import Printer, PrintJob
+from desktop.ui.common.use_case import BackgroundRun
 from desktop.ui.consultation.checklist import ChecklistForm
 from desktop.ui.consultation.pad import SignaturePad
 from desktop.ui.main_window import MainWindow
@@ -140,6 +152,78 @@ def shown(qtbot: QtBot, dialog: QWidget) -> None:
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
+
+
+def finish(qtbot: QtBot, job: BackgroundRun[Any] | None, timeout: int = 30_000) -> None:
+    """Wait until a use case run on a worker thread has been reported on the UI thread."""
+    assert job is not None
+    qtbot.waitSignal(job.finished, timeout=timeout).wait()
+
+
+def tab_walk(start: QWidget, presses: int, *, back: bool = False) -> list[QWidget | None]:
+    """Put the cursor in `start`, press Tab (Shift+Tab with `back`) `presses` times with real
+    key events, and return every widget the cursor was in, `start` first."""
+    start.setFocus(Qt.FocusReason.TabFocusReason)
+    seen = [QApplication.focusWidget()]
+    key = Qt.Key.Key_Backtab if back else Qt.Key.Key_Tab
+    for _ in range(presses):
+        here = QApplication.focusWidget()
+        assert here is not None, f"nothing has the cursor after {seen}"
+        QTest.keyClick(here, key)
+        seen.append(QApplication.focusWidget())
+    return seen
+
+
+def focus_names(widgets: list[QWidget | None]) -> list[str]:
+    """Widgets as readable names (their accessible or object name) for assertion messages."""
+    return [
+        "-" if w is None else (w.accessibleName() or w.objectName() or type(w).__name__)
+        for w in widgets
+    ]
+
+
+def active(qtbot: QtBot, widget: QWidget) -> QWidget:
+    """Show `widget` as the active window (keys and focus go to it)."""
+    qtbot.addWidget(widget)
+    with qtbot.waitActive(widget):
+        widget.show()
+        widget.activateWindow()
+    return widget
+
+
+def _mnemonic(text: str) -> str | None:
+    m = re.search(r"&([^&])", text.replace("&&", ""))
+    return m.group(1).casefold() if m else None
+
+
+def mnemonic_clashes(root: QWidget) -> dict[str, list[str]]:
+    """Alt+letter shortcuts shown at once in `root`'s window that share a letter (Qt then
+    moves to one of them at a time, so typing goes where nobody looked): letter -> texts.
+
+    Counts every visible label with a buddy, button (enabled or not: it may be enabled
+    later), group box, tab and the menu bar's menus.
+    """
+    found: dict[str, list[str]] = {}
+
+    def add(text: str, kind: str = "") -> None:
+        letter = _mnemonic(text)
+        if letter is not None:
+            found.setdefault(letter, []).append(kind + text)
+
+    for w in root.findChildren(QWidget):
+        if not w.isVisibleTo(root):
+            continue
+        if (isinstance(w, QLabel) and w.buddy() is not None) or isinstance(w, QAbstractButton):
+            add(w.text())
+        elif isinstance(w, QGroupBox):
+            add(w.title(), "group ")
+        elif isinstance(w, QTabWidget):
+            for i in range(w.count()):
+                add(w.tabText(i), "tab ")
+        elif isinstance(w, QMenuBar):
+            for action in w.actions():
+                add(action.text(), "menu ")
+    return {k: v for k, v in found.items() if len(v) > 1}
 
 
 def choose(combo: QComboBox, value: str) -> None:

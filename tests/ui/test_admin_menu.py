@@ -13,7 +13,7 @@ from desktop.errors import PermissionDenied
 from desktop.ui.admin_menu import AdminActions
 from desktop.ui.main_window import MainWindow
 from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields, signed_in
-from tests.ui.conftest import SAM_PASSWORD, close_message_boxes, message_boxes
+from tests.ui.conftest import SAM_PASSWORD, close_message_boxes, finish, message_boxes
 
 
 def admin_state(window: MainWindow) -> dict[str, bool]:
@@ -74,18 +74,20 @@ def test_backup_and_restore_from_the_menu(
     qtbot.addWidget(window)
     window.show()
     backup = tmp_path / "copy.sqlite"
-    assert window.admin.backup_to(backup) == backup
+    finish(qtbot, window.admin.backup_to(backup))  # on a worker thread
     assert backup.stat().st_mode & 0o777 == 0o600
     assert "Backup written" in window.statusBar().currentMessage()
-    assert window.admin.backup_to(backup) is None  # never overwrites an earlier backup
+    finish(qtbot, window.admin.backup_to(backup))  # never overwrites an earlier backup
     (box,) = message_boxes()
     assert "already exists" in box.text()
     close_message_boxes()
 
     later = clinic.patients.register(patient_fields(given_name="Zoë", family_name="Ødegård"))
     window.show_patient(later.id)
-    before = window.admin.restore_from(backup)
-    assert before is not None and before.exists()  # the database as it was is kept
+    job = window.admin.restore_from(backup)
+    assert job.dialog is not None and job.dialog.isVisible()  # at once: hands off meanwhile
+    finish(qtbot, job)
+    assert [p for p in tmp_path.iterdir() if "before-restore" in p.name]  # the old one is kept
     assert clinic.session.signed_in is None and window.stack.currentWidget() is window.access
     (box,) = message_boxes()
     assert "Sign in again" in box.text()
@@ -94,7 +96,7 @@ def test_backup_and_restore_from_the_menu(
     assert [p.id for p in clinic.patients.search("")] == [kept.id]
     assert clinic.audit.verify().intact
 
-    assert window.admin.restore_from(tmp_path / "missing.sqlite") is None
+    finish(qtbot, window.admin.restore_from(tmp_path / "missing.sqlite"))
     (box,) = message_boxes()
     assert "does not exist" in box.text()
     close_message_boxes()
@@ -113,15 +115,17 @@ def test_the_actions_announce_what_the_window_must_do(
     admin.save_drafts.connect(lambda: heard.append("save drafts"))
     admin.status.connect(heard.append)
     admin.restored.connect(lambda: heard.append("restored"))
+    admin.working.connect(lambda busy: heard.append(f"working {busy}"))
 
     backup = tmp_path / "copy.sqlite"
-    assert admin.backup_to(backup) == backup
-    assert heard[0] == "save drafts"  # before the copy is taken
-    assert heard[1].startswith("Backup written and checked:") and len(heard) == 2
+    finish(qtbot, admin.backup_to(backup))
+    assert heard[:2] == ["save drafts", "working True"]  # before the copy is taken
+    assert heard[2].startswith("Backup written and checked:")
+    assert heard[3:] == ["working False"]
 
     heard.clear()
-    assert admin.restore_from(backup) is not None
-    assert heard == ["save drafts", "restored"]
+    finish(qtbot, admin.restore_from(backup))
+    assert heard == ["save drafts", "working True", "restored", "working False"]
     (box,) = message_boxes()
     assert "Sign in again" in box.text()
     close_message_boxes()
@@ -140,12 +144,12 @@ def test_another_clinics_backup_is_restored_only_after_a_second_confirmation(
     window = MainWindow(log_path, clinic=disk_clinic)
     qtbot.addWidget(window)
     window.show()
-    assert window.admin.restore_from(foreign) is None
+    finish(qtbot, window.admin.restore_from(foreign))
     (box,) = [b for b in message_boxes() if b.objectName() == "otherClinic"]
     assert "another clinic" in box.text()
     box.button(QMessageBox.StandardButton.Cancel).click()  # changes nothing
     assert [p.id for p in disk_clinic.patients.search("")] == [ours.id]
-    window.admin.restore_from(foreign)
+    finish(qtbot, window.admin.restore_from(foreign))
     (box,) = [b for b in message_boxes() if b.objectName() == "otherClinic"]
     replace = next(b for b in box.buttons() if "Replace" in b.text())
     with qtbot.waitSignal(window.admin.restored, timeout=10000):

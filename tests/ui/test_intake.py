@@ -17,7 +17,14 @@ from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST, PREVIEW, PROCEDU
 from desktop.ui.main_window import MainWindow
 from tests.clinic.test_documents import ready, sign_all
 from tests.conftest import OWNER_PASSWORD, stable_vitiligo_answers
-from tests.ui.conftest import FakePrinters, answer, draw_signature, message_boxes, type_text
+from tests.ui.conftest import (
+    FakePrinters,
+    answer,
+    choose,
+    draw_signature,
+    message_boxes,
+    type_text,
+)
 
 
 def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clinic: Clinic) -> None:
@@ -47,7 +54,7 @@ def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clini
     consultation = cpage.consultation
     assert consultation is not None
     cpage.go_to_step(PROCEDURE)
-    QTest.keyClicks(cpage.procedure.clinician, "Dr Ada Lovelace")
+    choose(cpage.procedure.clinician, "Dr Ada Lovelace")  # a clinician account, not typed
     QTest.keyClicks(cpage.procedure.device, "Dermapen 4")
     cpage.procedure.needle_depth.setValue(0.5)
     QTest.keyClicks(cpage.procedure.areas, "cheeks, forehead")
@@ -105,7 +112,9 @@ def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clini
     cpage.go_to_step(SIGN)
     step = cpage.sign_step()
     assert "missing" not in step.readiness.text()
-    step.sign_button.click()
+    step.sign_button.click()  # sealed on a worker thread
+    qtbot.waitUntil(lambda: clinic.consultations.get(consultation.id).state == "signed")
+    qtbot.waitUntil(lambda: step.running is None and step.documents.rowCount() == 2)
     docs = clinic.documents.for_consultation(consultation.id)
     assert {d.kind for d in docs} == {"consent", "aftercare"}
     assert clinic.consultations.get(consultation.id).state == "signed"

@@ -66,13 +66,37 @@ def test_an_idle_window_locks_and_the_draft_survives_a_switch_of_user(
     assert clinic.session.signed_in is None and access.mode == "login"
     assert access.username.text() == ""
     sign_in(window, "sam", SAM_PASSWORD)
-    assert window.stack.currentWidget() is window.start  # not the owner's locked page
+    # Sam carries on with the open draft (not the start screen), shown for Sam's role.
+    assert window.stack.currentWidget() is page and page.consultation is not None
+    assert page.consultation.id == c.id
+    assert page.procedure.device.text() == "Dermapen 4"
     assert clinic.consultations.get(c.id).procedure.device == "Dermapen 4"  # saved at the lock
+    v5 = page.checklist.questions["V5"]  # an examination finding: not for the front desk
+    assert not next(iter(v5.buttons.values())).isEnabled()
+    assert "open draft" in window.statusBar().currentMessage()
 
-    window.sign_out()
+    window.sign_out()  # an ordinary sign-out: the next user starts at the start screen
     sign_in(window, "owner", OWNER_PASSWORD)
+    assert window.stack.currentWidget() is window.start
     window.show_consultation(c.id)
     assert window.consultation_page().procedure.device.text() == "Dermapen 4"
+    assert next(iter(v5.buttons.values())).isEnabled()
+
+
+def test_after_switch_user_a_signed_or_discarded_draft_is_not_reopened(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic
+) -> None:
+    clinic.accounts.create("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
+    patient = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(patient.id)
+    window.show_consultation(c.id)
+    window.lock_screen()
+    clinic.session.unlock(OWNER_PASSWORD)  # meanwhile, elsewhere: the draft is set aside
+    clinic.repeat_visits.discard(c.id, "Opened for the wrong patient")
+    clinic.session.lock()
+    window.access.out.click()
+    sign_in(window, "sam", SAM_PASSWORD)
+    assert window.stack.currentWidget() is window.start
 
 
 def test_activity_keeps_the_window_unlocked(

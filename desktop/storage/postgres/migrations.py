@@ -21,7 +21,7 @@ trigger, and test_postgres.py the missing twin. Keys a repository inserts must b
 app (as the audit's `seq` is, under the write lock), not left to SQLite's INTEGER PRIMARY KEY
 rowid: a PostgreSQL identity column is not copied by a move and a serial would fall behind.
 
-The SQLite migrations being written elsewhere map as follows (0005 is done: its twin below):
+The later SQLite migrations map as follows (0005 and 0007 are on main and have their twins):
 - 0005_seal_in_database -> pg_0005_seal_in_database: seal_certificates (its seq given by the
   app), seal (one row), the history append-only (and not truncatable); both in TABLES.
 - 0006_front_desk -> pg_0006_front_desk: ALTER TABLE patients ADD COLUMN for each new column
@@ -32,10 +32,8 @@ The SQLite migrations being written elsewhere map as follows (0005 is done: its 
   <new search text>). CJK: whatever units SQLite indexes (characters or bigrams written by the
   app into a search column) go into that expression the same way; the search tests run on both
   backends and show any difference.
-- 0007_repeat_visits -> pg_0007_repeat_visits: ALTER TABLE consultations ADD COLUMN for the
-  unconfirmed copied answers, discard reason and addendum reason; a changed CHECK on state
-  becomes DROP CONSTRAINT consultations_state_check / ADD CONSTRAINT; a changed trigger
-  condition becomes CREATE OR REPLACE TRIGGER with the same name.
+- 0007_repeat_visits -> pg_0007_repeat_visits (done): the new consultation columns, the
+  consultations_state index and the three triggers, by the same names.
 """
 
 from __future__ import annotations
@@ -370,12 +368,38 @@ def _pg_0005_seal_in_database(cur: Cursor) -> None:
     _refuse_truncate(cur, "seal_certificates", message)
 
 
+DISCARDED = "a discarded draft cannot be changed; start a new consultation instead"
+
+
+def _pg_0007_repeat_visits(cur: Cursor) -> None:
+    """Repeat visits and handover: carried-over answers awaiting confirmation, drafts
+    discarded with a reason (kept, never changed again), the reason for an addendum."""
+    cur.execute(f"ALTER TABLE consultations ADD COLUMN unconfirmed {T} NOT NULL DEFAULT '[]'")
+    cur.execute(
+        f"ALTER TABLE consultations ADD COLUMN copied_from {T} REFERENCES consultations(id)"
+    )
+    cur.execute(f"ALTER TABLE consultations ADD COLUMN discarded_at {T}")
+    cur.execute(f"ALTER TABLE consultations ADD COLUMN discarded_by {T} NOT NULL DEFAULT ''")
+    cur.execute(f"ALTER TABLE consultations ADD COLUMN discard_reason {T} NOT NULL DEFAULT ''")
+    cur.execute(f"ALTER TABLE consultations ADD COLUMN addendum_reason {T} NOT NULL DEFAULT ''")
+    cur.execute("CREATE INDEX consultations_state ON consultations (state, discarded_at)")
+    discarded = "OLD.discarded_at IS NOT NULL"
+    _refuse(cur, "consultations_discarded_no_update", "BEFORE UPDATE", "consultations",
+            DISCARDED, discarded)  # fmt: skip
+    _refuse(cur, "consultations_discarded_no_delete", "BEFORE DELETE", "consultations",
+            DISCARDED, discarded)  # fmt: skip
+    _refuse(cur, "consultations_signed_not_discarded", "BEFORE UPDATE", "consultations",
+            "a signed consultation cannot be discarded",
+            "NEW.discarded_at IS NOT NULL AND NEW.state <> 'draft'")  # fmt: skip
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("pg_0001_core", "0001_core", _pg_0001_core),
     Migration("pg_0002_signed_documents", "0002_signed_documents", _pg_0002_signed_documents),
     Migration("pg_0003_accounts_audit", "0003_accounts_audit", _pg_0003_accounts_audit),
     Migration("pg_0004_integrity", "0004_integrity", _pg_0004_integrity),
     Migration("pg_0005_seal_in_database", "0005_seal_in_database", _pg_0005_seal_in_database),
+    Migration("pg_0007_repeat_visits", "0007_repeat_visits", _pg_0007_repeat_visits),
 )
 SCHEMA = tuple(m.name for m in MIGRATIONS)
 

@@ -130,6 +130,7 @@ class BackgroundRun(QObject, Generic[T]):
         on_error: ShowError | None,
         progress: str,
         pool: QThreadPool,
+        delay_ms: int = PROGRESS_DELAY_MS,
     ) -> None:
         super().__init__(parent)
         self._parent = parent
@@ -141,7 +142,10 @@ class BackgroundRun(QObject, Generic[T]):
         self._relay = _Relay(self)
         self._relay.done.connect(self._done)
         self._relay.failed.connect(self._failed)
-        QTimer.singleShot(PROGRESS_DELAY_MS, self, self._show_progress)
+        if delay_ms > 0:
+            QTimer.singleShot(delay_ms, self, self._show_progress)
+        else:
+            self._show_progress()  # before the work starts: input is kept away from the start
         pool.start(_Task(work, self._relay))
 
     def _show_progress(self) -> None:
@@ -159,9 +163,12 @@ class BackgroundRun(QObject, Generic[T]):
     def _end(self) -> None:
         self.running = False
         if self.dialog is not None:
+            had_focus = self.dialog.isActiveWindow()
             self.dialog.close()
             self.dialog.deleteLater()
             self.dialog = None
+            if had_focus:  # keys go back to the window (its shortcuts need it active)
+                self._parent.window().activateWindow()
 
     @Slot(object)
     def _done(self, value: T) -> None:
@@ -195,14 +202,22 @@ def run_in_background(
     on_error: ShowError | None = None,
     progress: str,
     pool: QThreadPool | None = None,
+    delay_ms: int = PROGRESS_DELAY_MS,
 ) -> BackgroundRun[T]:
     """Run the use case `work` on a worker thread; report it on the UI thread as `run` does.
 
-    `work` may call the clinic's services: the store serialises every use of its connection,
-    so the UI thread waits only while `work` is inside the store. `progress` says what is
-    happening ("Backing up the database…"). The window stays responsive; the progress dialog
-    keeps input away from it.
+    `work` may use the clinic's services: the store serialises every use of its connection
+    (long reads and backups take connections of their own). `progress` says what is
+    happening ("Backing up the database…"); the window-modal progress dialog shows after
+    `delay_ms` (0: at once, for work during which nothing else may touch the clinic) and
+    keeps input away from the window until the work ends. The window keeps painting.
     """
     return BackgroundRun(
-        parent, work, on_done, on_error, progress, pool or QThreadPool.globalInstance()
+        parent,
+        work,
+        on_done,
+        on_error,
+        progress,
+        pool or QThreadPool.globalInstance(),
+        delay_ms,
     )

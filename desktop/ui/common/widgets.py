@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 
-from PySide6.QtCore import QAbstractItemModel, Qt
+from PySide6.QtCore import QAbstractItemModel, QDate, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
+    QDateEdit,
     QFrame,
     QHeaderView,
     QLabel,
@@ -65,24 +67,43 @@ class OutcomeBadge(QFrame):
         self.setAccessibleName(f"{self._title}: {label}. {text}")
 
 
+DONE_COLOUR = "#1b5e20"
+
+
 class FieldMessage(QLabel):
-    """An inline message under a form field; hidden while there is nothing to say."""
+    """An inline message under a form field; hidden while there is nothing to say.
+
+    Problems show in red (or brown for a `warning` label); `show_done` reports success in green.
+    """
 
     def __init__(self, parent: QWidget | None = None, *, warning: bool = False) -> None:
         super().__init__(parent)
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)
-        colour = "#6b4100" if warning else "#b00020"
-        self.setStyleSheet(f"color: {colour}; font-size: 9pt;")
+        self._colour = "#6b4100" if warning else "#b00020"
+        self.done = False
+        self._paint(self._colour)
         self.hide()
 
+    def _paint(self, colour: str) -> None:
+        self.setStyleSheet(f"color: {colour}; font-size: 9pt;")
+
     def show_message(self, text: str) -> None:
+        if self.done:
+            self.done = False
+            self._paint(self._colour)
         self.setText(text)
         self.setVisible(bool(text))
 
     def show_error(self, exc: IntakeError) -> None:
         """Show an IntakeError's message (it says what to do next)."""
         self.show_message(exc.message)
+
+    def show_done(self, text: str) -> None:
+        """Report something that worked ("Certificate saved to …"), in green with a tick."""
+        self.show_message(f"✔ {text}")
+        self.done = True
+        self._paint(DONE_COLOUR)
 
 
 def hint_label(text: str, parent: QWidget | None = None) -> QLabel:
@@ -166,6 +187,74 @@ def selected_row(view: QTableView) -> int | None:
 
 
 def set_tab_order(*widgets: QWidget) -> None:
-    """Tab moves through `widgets` in the given order."""
+    """Tab moves through `widgets` in the given order (Shift+Tab back)."""
     for a, b in itertools.pairwise(widgets):
         QWidget.setTabOrder(a, b)
+
+
+def first_focusable(container: QWidget) -> QWidget | None:
+    """The first widget inside `container` that Tab can reach, following the focus chain."""
+    widget = container.nextInFocusChain()
+    while widget is not None and widget is not container:
+        if (
+            container.isAncestorOf(widget)
+            and widget.isVisibleTo(container)
+            and widget.isEnabled()
+            and widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+        ):
+            return widget
+        widget = widget.nextInFocusChain()
+    return None
+
+
+class DateField(QDateEdit):
+    """A date as YYYY-MM-DD with a calendar: one Tab stop, changed only on purpose.
+
+    Tab and Shift+Tab leave the field instead of walking its year, month and day (use the
+    arrow keys or the calendar inside it); with keyboard tracking off, `dateChanged` reports
+    a typed date once, when it is complete and the field is left or Enter is pressed.
+    """
+
+    def __init__(self, value: date | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDisplayFormat("yyyy-MM-dd")
+        self.setCalendarPopup(True)
+        self.setKeyboardTracking(False)
+        if value is not None:
+            self.set_value(value)
+
+    def focusNextPrevChild(self, next: bool) -> bool:
+        return QWidget.focusNextPrevChild(self, next)
+
+    def value(self) -> date:
+        d = self.date()
+        return date(d.year(), d.month(), d.day())
+
+    def set_value(self, value: date) -> None:
+        self.setDate(QDate(value.year, value.month, value.day))
+
+
+CHOOSE_CLINICIAN = "Choose the clinician…"
+
+
+class ClinicianChoice(QComboBox):
+    """The responsible clinician, chosen from the clinic's clinician accounts (never typed).
+
+    A name stored before (an old record, a disabled account) stays selectable, marked as such.
+    """
+
+    def set_choices(self, names: Sequence[str], current: str) -> None:
+        self.blockSignals(True)
+        try:
+            self.clear()
+            self.addItem(CHOOSE_CLINICIAN, "")
+            for name in names:
+                self.addItem(name, name)
+            if current and current not in names:
+                self.addItem(f"{current} (no clinician account)", current)
+            self.setCurrentIndex(max(self.findData(current), 0))
+        finally:
+            self.blockSignals(False)
+
+    def name(self) -> str:
+        return str(self.currentData() or "")

@@ -20,10 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.checklist import ChecklistDefinition
 from desktop.checklist.roles import DIAGNOSED_VITILIGO, PIGMENTATION_RISK, RISK_MARKERS
 from desktop.clinic import MIN_OVERRIDE_REASON, Clinic
 from desktop.errors import IntakeError
 from desktop.models import DECISIONS, Assessment, Consultation, FiredRule
+from desktop.ui.common.permissions import offer
 from desktop.ui.common.tones import tone
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import FieldMessage, OutcomeBadge
@@ -38,6 +40,21 @@ GROUP_TITLES = {
 }
 # The rules after which a test spot is advised (unless the vitiligo outcome is red).
 TEST_SPOT_ROLES = (DIAGNOSED_VITILIGO, RISK_MARKERS, PIGMENTATION_RISK)
+
+
+def pending_text(flow: ConsultationFlow, definition: ChecklistDefinition, section: str) -> str:
+    """What an outcome box says while the checklist is incomplete: how many answers of its own
+    section are still needed (a carried-over answer to confirm counts)."""
+    left = flow.missing_in(definition, section)
+    if not left:
+        return (
+            "Every question of this part is answered; the outcome shows once the whole "
+            "checklist is complete."
+        )
+    confirm = sum(1 for q in left if q in flow.to_confirm)
+    n = len(left)
+    text = f"{n} answer{'s' if n != 1 else ''} still needed"
+    return text + (f" ({confirm} to confirm)" if confirm else "")
 
 
 class AssessmentView(QWidget):
@@ -70,7 +87,7 @@ class AssessmentView(QWidget):
             "▲ A test spot is advised (same device, depth and serum; review at 4 and 12 weeks)."
         )
         self.spot_text.setWordWrap(True)
-        self.spot_button = QPushButton("Record &test spot…")
+        self.spot_button = QPushButton("Record test s&pot…")
         self.spot_button.clicked.connect(self.record_test_spot)
         spot_layout.addWidget(self.spot_text, 1)
         spot_layout.addWidget(self.spot_button)
@@ -110,7 +127,7 @@ class AssessmentView(QWidget):
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         for column, (text, widget) in enumerate(
-            (("&Decision", self.override_decision), ("Clinicia&n", self.override_author))
+            (("&Decision", self.override_decision), ("C&linician", self.override_author))
         ):
             label = QLabel(text)
             label.setBuddy(widget)
@@ -151,7 +168,7 @@ class AssessmentView(QWidget):
         a = flow.assessment
         locked = flow.signed
         if a is None:
-            self._show_incomplete(flow.missing)
+            self._show_incomplete(flow)
         else:
             self._show_result(consultation, a)
         may_decide = self.clinic.session.can("consultation.decide")
@@ -169,17 +186,20 @@ class AssessmentView(QWidget):
         self.spot_row.setVisible(
             a is not None and any(a.has(r) for r in spot_rules) and a.vitiligo != "red"
         )
+        offer(self.spot_button, self.clinic.session, "testspot.record")
 
-    def _show_incomplete(self, missing: tuple[str, ...]) -> None:
-        n = len(missing)
-        text = f"{n} answer{'s' if n != 1 else ''} still needed"
-        self.vitiligo.set_outcome(None, "pending", text)
-        self.general.set_outcome(None, "pending", text)
+    def _show_incomplete(self, flow: ConsultationFlow) -> None:
+        missing = flow.missing
+        for badge, section in ((self.vitiligo, "vitiligo"), (self.general, "general")):
+            badge.set_outcome(None, "pending", pending_text(flow, self.definition, section))
         self.decision.set_outcome(None, "pending", "Complete the checklist to see the decision.")
         self.figures.setText("")
         question = self.definition.question
+        unconfirmed = set(flow.to_confirm)
         items = "".join(
-            f"<li><a href='q:{qid}'>{qid}</a>: {html.escape(question(qid).text)}</li>"
+            f"<li><a href='q:{qid}'>{qid}</a>: {html.escape(question(qid).text)}"
+            + (" <i>(carried over from the last visit: confirm)</i>" if qid in unconfirmed else "")
+            + "</li>"
             for qid in missing
         )
         self.details.setHtml(

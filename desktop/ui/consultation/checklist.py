@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -30,18 +30,27 @@ log = logging.getLogger(__name__)
 
 NONE_TOKEN = "__none__"
 EXAM_LOCKED = "Only a signed-in clinician can record examination findings."
+ONLY_EXAMINATION_LEFT = (
+    "Only the clinician's examination findings are left: the clinician answers them."
+)
+CARRIED = "↻ Carried over from the last visit: is this still true?"
 
 
 class QuestionWidget(QFrame):
     """One question: text, help, and radio buttons (single) or checkboxes (multi)."""
 
     changed = Signal(str)
+    # A carried-over answer confirmed as still true: its ID, and whether the cursor was on the
+    # confirming button (which disappears).
+    confirmed = Signal(str, bool)
 
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.question = question
         self.setObjectName(f"question_{question.id}")
         self._quiet = False
+        self.unconfirmed = False
+        self.locked = False
         self.title = QLabel()
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.RichText)
@@ -53,6 +62,25 @@ class QuestionWidget(QFrame):
         self.needed = QLabel("▲ Answer needed")
         self.needed.setStyleSheet("color: #6b4100; font-weight: bold; font-size: 9pt;")
         self.needed.hide()
+        self.carried = QFrame()
+        self.carried.setObjectName("carried")
+        self.carried.setStyleSheet(
+            "QFrame#carried { background: #fff3d6; border: 1px solid #c99a3c; border-radius: 3px; }"
+        )
+        self.carried_text = QLabel(CARRIED)
+        self.carried_text.setStyleSheet("color: #6b4100; font-size: 9pt;")
+        self.confirm_button = QPushButton("✔ Still true")
+        self.confirm_button.setObjectName(f"confirm_{question.id}")
+        self.confirm_button.setAccessibleName(f"{question.id}: the answer is still true")
+        self.confirm_button.setToolTip(
+            "Confirm this answer from the last visit for today (or choose another answer)."
+        )
+        self.confirm_button.clicked.connect(self._confirm)
+        carried_row = QHBoxLayout(self.carried)
+        carried_row.setContentsMargins(6, 2, 2, 2)
+        carried_row.addWidget(self.carried_text, 1)
+        carried_row.addWidget(self.confirm_button)
+        self.carried.hide()
         self.buttons: dict[str, QAbstractButton] = {}
         self.group: QButtonGroup | None = None
         self.none_box: QCheckBox | None = None
@@ -79,6 +107,8 @@ class QuestionWidget(QFrame):
             button.setAccessibleName(f"{question.id}: {token.label}")
             button.setToolTip(question.help)
             button.toggled.connect(lambda on, v=token.value: self._toggled(v, on))
+            if question.kind == "single":  # clicking the answer already given confirms it
+                button.clicked.connect(lambda _c, b=button: self._clicked_again(b))
             self.buttons[token.value] = button
             if across:
                 grid.addWidget(button, 0, i)
@@ -104,6 +134,7 @@ class QuestionWidget(QFrame):
         layout.addLayout(head)
         layout.addWidget(self.help)
         layout.addWidget(self.extra)
+        layout.addWidget(self.carried)
         layout.addWidget(choices)
         self._render_title()
 
@@ -186,15 +217,37 @@ class QuestionWidget(QFrame):
         self.changed.emit(self.question.id)
 
     def set_missing(self, missing: bool) -> None:
+        self.needed.setText("▲ Confirm" if self.unconfirmed else "▲ Answer needed")
         self.needed.setVisible(missing)
 
+    def set_unconfirmed(self, unconfirmed: bool) -> None:
+        """Mark the answer as carried over from the last visit and not yet confirmed."""
+        self.unconfirmed = unconfirmed
+        self.carried.setVisible(unconfirmed)
+        self.confirm_button.setEnabled(not self.locked)
+
+    def _confirm(self) -> None:
+        if self.unconfirmed and not self.locked:
+            had_cursor = self.confirm_button.hasFocus()
+            self.set_unconfirmed(False)
+            self.confirmed.emit(self.question.id, had_cursor)
+
+    def _clicked_again(self, button: QAbstractButton) -> None:
+        if button.isChecked() and self.unconfirmed:
+            self._confirm()
+
     def set_read_only(self, read_only: bool) -> None:
+        self.locked = read_only
         for b in self.buttons.values():
             b.setEnabled(not read_only)
         if self.none_box is not None:
             self.none_box.setEnabled(not read_only)
+        self.confirm_button.setEnabled(not read_only)
 
     def focus_first(self) -> None:
+        if self.unconfirmed and not self.locked:
+            self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
         checked = next((b for b in self.buttons.values() if b.isChecked()), None)
         target = checked or next(iter(self.buttons.values()))
         target.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -215,11 +268,14 @@ class ChecklistForm(QWidget):
         self.questions: dict[str, QuestionWidget] = {}
         self._answers: dict[str, AnswerValue] = {}
         self._missing: tuple[str, ...] = ()
+        self._unconfirmed: set[str] = set()  # carried-over answers shown as "still true?"
+        self._confirmed: set[str] = set()  # ...that the user confirmed since they were loaded
         self._exam_notes: list[tuple[QFrame, QLabel]] = []
         self.read_only = False
 
         self.progress = QLabel()
         self.progress.setObjectName("checklistProgress")
+        self.progress.setWordWrap(True)
         self.next_button = QPushButton("Next &unanswered")
         self.next_button.clicked.connect(self.focus_next_missing)
         top = QHBoxLayout()
@@ -239,6 +295,7 @@ class ChecklistForm(QWidget):
                 q = definition.question(qid)
                 widget = QuestionWidget(q)
                 widget.changed.connect(self._changed)
+                widget.confirmed.connect(self._confirmed_one)
                 self.questions[qid] = widget
                 if q.examination:
                     if exam_frame is None:
@@ -290,17 +347,50 @@ class ChecklistForm(QWidget):
         """The answers of the questions that apply, in definition order (unanswered left out)."""
         return dict(self._answers)
 
-    def set_answers(self, answers: Mapping[str, AnswerValue]) -> None:
-        """Show stored answers (no change signal)."""
+    def set_answers(
+        self, answers: Mapping[str, AnswerValue], unconfirmed: Collection[str] = ()
+    ) -> None:
+        """Show stored answers, marking the carried-over ones still `unconfirmed` (no change
+        signal)."""
         for qid, widget in self.questions.items():
             widget.set_value(answers.get(qid))
-        self._refresh()
+        self.set_unconfirmed(unconfirmed)
 
     def missing(self) -> tuple[str, ...]:
-        """The questions that apply and have no answer yet, in definition order."""
+        """The questions that apply and have no answer yet, or whose answer, carried over from
+        the last visit, is not confirmed yet; in definition order."""
         return self._missing
 
-    def _changed(self, _qid: str) -> None:
+    def set_unconfirmed(self, question_ids: Collection[str]) -> None:
+        """Show which answers were carried over and still wait for confirmation (as stored)."""
+        self._unconfirmed = set(question_ids)
+        self._confirmed.clear()
+        for qid, widget in self.questions.items():
+            widget.set_unconfirmed(qid in self._unconfirmed)
+        self._refresh()
+
+    def confirmed(self) -> tuple[str, ...]:
+        """The carried-over answers confirmed here and not yet saved as such."""
+        return tuple(sorted(self._confirmed))
+
+    def unconfirmed(self) -> tuple[str, ...]:
+        return tuple(q.id for q in self.definition.questions if q.id in self._unconfirmed)
+
+    def _confirmed_one(self, qid: str, had_cursor: bool) -> None:
+        self._unconfirmed.discard(qid)
+        self._confirmed.add(qid)
+        self._refresh()
+        if had_cursor:
+            # The button with the cursor is gone: "Next unanswered" takes it, never an answer
+            # (where a second key press would change it).
+            target = self.next_button if self.next_button.isEnabled() else self.scroller
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.answers_changed.emit(self.answers())
+
+    def _changed(self, qid: str) -> None:
+        if qid in self._unconfirmed:  # a changed answer is a considered one
+            self._unconfirmed.discard(qid)
+            self.questions[qid].set_unconfirmed(False)
         self._refresh()
         self.answers_changed.emit(self.answers())
 
@@ -320,34 +410,76 @@ class ChecklistForm(QWidget):
                 widget.set_value(None)
             widget.setVisible(shown)
             value = widget.value()
+            if value is None or not shown:
+                self._unconfirmed.discard(q.id)
+                widget.set_unconfirmed(False)
             if shown and value is not None:
                 answers[q.id] = value
-            elif shown:
+            if shown and (value is None or q.id in self._unconfirmed):
                 missing.append(q.id)
-            widget.set_missing(shown and value is None and not self.read_only)
+            widget.set_missing(q.id in missing and not self.read_only)
         self._answers = answers
         self._missing = tuple(missing)
-        total = len(answers) + len(missing)
+        total = sum(1 for q in self.definition.questions if not self.questions[q.id].isHidden())
+        to_confirm = sum(1 for q in missing if q in self._unconfirmed)
         if missing:
+            confirm = f", {to_confirm} of them to confirm" if to_confirm else ""
             self.progress.setText(
-                f"{len(answers)} of {total} answered · ▲ {len(missing)} still needed "
-                "(marked “Answer needed”). * = required."
+                f"{total - len(missing)} of {total} complete · ▲ {len(missing)} still needed"
+                f"{confirm} (marked “Answer needed” or “Confirm”). * = required."
             )
         else:
             self.progress.setText(f"✔ All {total} questions answered.")
-        self.next_button.setEnabled(bool(missing))
+        self._update_next_button()
 
-    def focus_question(self, qid: str) -> None:
+    def answerable_missing(self) -> tuple[str, ...]:
+        """The questions still needed that the signed-in user can answer or confirm here."""
+        return tuple(q for q in self._missing if not self.questions[q].locked)
+
+    def _update_next_button(self) -> None:
+        left = self.answerable_missing()
+        self.next_button.setEnabled(bool(left) and not self.read_only)
+        only_exam = bool(self._missing) and not left and not self.read_only
+        self.next_button.setToolTip(ONLY_EXAMINATION_LEFT if only_exam else "")
+        if only_exam:
+            self.progress.setText(f"{self.progress.text()} {ONLY_EXAMINATION_LEFT}")
+
+    def focus_question(self, qid: str, *, focus: bool = True) -> None:
         widget = self.questions.get(qid)
-        if widget is None or not widget.isVisible():
+        if widget is None or not widget.isVisibleTo(self):
             return
-        self.scroller.ensureWidgetVisible(widget, 0, 40)
-        widget.focus_first()
+        body = self.scroller.widget()
+        if body is not None and widget.mapTo(body, QPoint(0, 0)).y() < self.scroller.height() // 2:
+            self.scroller.verticalScrollBar().setValue(0)  # near the top: show the title too
+        else:
+            self.scroller.ensureWidgetVisible(widget, 0, 40)
+        if focus:
+            widget.focus_first()
 
     def focus_next_missing(self) -> None:
-        missing = self.missing()
-        if missing:
-            self.focus_question(missing[0])
+        """Go to the next question still needed that this user can answer, after the one with
+        the cursor (from the top again at the end); examination findings are skipped for a
+        user who may not record them."""
+        left = self.answerable_missing()
+        if not left:
+            return
+        order = [q.id for q in self.definition.questions]
+        here = next(
+            (qid for qid, w in self.questions.items() if w.isAncestorOf(self.focusWidget())), None
+        )
+        if here is not None:
+            after = [q for q in left if order.index(q) > order.index(here)]
+            left = tuple(after) or left
+        self.focus_question(left[0])
+
+    def show_first_needed(self, *, focus: bool) -> None:
+        """Scroll to the first question still needed that this user can answer (the top when
+        there is none), and put the cursor there when `focus`."""
+        left = self.answerable_missing()
+        if left and not self.read_only:
+            self.focus_question(left[0], focus=focus)
+        else:
+            self.scroller.verticalScrollBar().setValue(0)
 
     def set_read_only(self, read_only: bool, *, examination: bool = True) -> None:
         """Lock the form; `examination=False` locks only the clinician's examination findings."""
@@ -358,4 +490,5 @@ class ChecklistForm(QWidget):
         for frame, note in self._exam_notes:
             note.setVisible(not examination and not read_only)
             frame.setToolTip("" if examination else EXAM_LOCKED)
+        self.next_button.setVisible(not read_only)
         self._refresh()

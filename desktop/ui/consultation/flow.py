@@ -49,8 +49,20 @@ class ConsultationFlow:
 
     @property
     def missing(self) -> tuple[str, ...]:
-        """Required checklist questions without an answer, in checklist order."""
+        """Required checklist questions without an answer (or with a carried-over answer not
+        confirmed yet), in checklist order."""
         return self.overview.missing
+
+    @property
+    def to_confirm(self) -> tuple[str, ...]:
+        """Answers carried over from the last visit that still wait for confirmation."""
+        return tuple(q for q in self.missing if q in self.consultation.unconfirmed)
+
+    def missing_in(self, definition: ChecklistDefinition, section: str) -> tuple[str, ...]:
+        """The questions still needed that belong to the checklist section `section` (its ID);
+        every one still needed when the definition has no such section."""
+        ids = next((s.question_ids for s in definition.sections if s.id == section), None)
+        return self.missing if ids is None else tuple(q for q in self.missing if q in ids)
 
     @property
     def assessment(self) -> Assessment | None:
@@ -90,6 +102,10 @@ class ConsultationFlow:
             if c.state != "draft":
                 return ""
             n = len(self.missing)
+            confirm = len(self.to_confirm)
+            if confirm:
+                answer = f"{n - confirm} to answer, " if n > confirm else ""
+                return f"▲ {answer}{confirm} to confirm"
             return f"▲ {n} to answer" if n else "✔ complete"
         if step == ASSESSMENT:
             if a is None:

@@ -8,6 +8,7 @@ import logging
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QEventPoint,
     QMouseEvent,
     QPainter,
     QPainterPath,
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 PAD_WIDTH = 600.0
 PAD_HEIGHT = 200.0
 DEFAULT_PRESSURE = 0.5
+RESTING_UNITS = 3.0  # a touch point that moved less than this (pad units) has not written
 
 
 def signature_problem(strokes: tuple[Stroke, ...]) -> str | None:
@@ -46,6 +48,8 @@ class SignaturePad(QWidget):
         super().__init__(parent)
         self.setObjectName("signaturePad")
         self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+        # Pen moves arrive even without a pressed button: some drivers never send a press.
+        self.setTabletTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -53,6 +57,8 @@ class SignaturePad(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._strokes: list[list[Point]] = []
         self._current: list[Point] | None = None
+        self._touch_id: int | None = None  # the touch point the current stroke follows
+        self._pen_pressed = False  # the pen's stroke began with a press (not a pressed move)
         self.read_only = False
 
     def sizeHint(self) -> QSize:
@@ -121,9 +127,27 @@ class SignaturePad(QWidget):
             self.update()
 
     def _end(self) -> None:
+        self._touch_id = None
+        self._pen_pressed = False
         if self._current is not None:
             self._current = None
             self.changed.emit()
+
+    def _drop_current(self) -> None:
+        """Forget the stroke in progress (a touch cancelled, a resting palm)."""
+        if self._current is not None and self._strokes and self._strokes[-1] is self._current:
+            self._strokes.pop()
+        self._current = None
+        self._touch_id = None
+        self.update()
+
+    def _resting(self) -> bool:
+        """The current stroke has not moved since it began (a palm or a finger at rest)."""
+        c = self._current
+        if c is None:
+            return False
+        x0, y0 = c[0][0], c[0][1]
+        return all(abs(x - x0) <= RESTING_UNITS and abs(y - y0) <= RESTING_UNITS for x, y, _ in c)
 
     # Input ------------------------------------------------------------------------------
 
@@ -143,12 +167,22 @@ class SignaturePad(QWidget):
             event.accept()
 
     def tabletEvent(self, event: QTabletEvent) -> None:
-        point = self.to_pad(event.position(), event.pressure())
+        """The pen draws while it presses. Some drivers send no press, only moves whose
+        pressure rises above 0 while the tip touches and falls to 0 when it lifts: those
+        strokes are drawn too."""
+        pressure = event.pressure()
+        point = self.to_pad(event.position(), pressure)
         kind = event.type()
         if kind == QEvent.Type.TabletPress:
             self._begin(point)
+            self._pen_pressed = True
         elif kind == QEvent.Type.TabletMove:
-            self._extend(point)
+            if self._current is None and pressure > 0:
+                self._begin(point)  # the tip touched without a press event
+            elif self._current is not None and pressure <= 0 and not self._pen_pressed:
+                self._end()  # lifted: the stroke drawn by pressure alone ends
+            else:
+                self._extend(point)
         elif kind == QEvent.Type.TabletRelease:
             self._extend(point)
             self._end()
@@ -162,26 +196,38 @@ class SignaturePad(QWidget):
             QEvent.Type.TouchEnd,
             QEvent.Type.TouchCancel,
         ) and isinstance(event, QTouchEvent):
-            points = event.points()
             if kind == QEvent.Type.TouchCancel:
-                if self._current is not None and self._strokes:
-                    self._strokes.pop()
-                self._current = None
-                self.update()
-            elif points:
-                first = points[0]
-                pressure = first.pressure() if first.pressure() > 0 else DEFAULT_PRESSURE
-                point = self.to_pad(first.position(), pressure)
-                if kind == QEvent.Type.TouchBegin:
-                    self._begin(point)
-                elif kind == QEvent.Type.TouchUpdate:
-                    self._extend(point)
-                else:
-                    self._extend(point)
-                    self._end()
+                self._drop_current()
+            else:
+                self._touch(event)
             event.accept()
             return True
         return super().event(event)
+
+    def _touch(self, event: QTouchEvent) -> None:
+        """A stroke follows the one touch point that started it, whatever else touches.
+
+        A hand resting on the pad first (a palm) starts a stroke that never moves: when
+        another point then touches down, the stroke follows that one instead and the resting
+        one is forgotten. A point that touches down while a stroke is being written is
+        ignored (a palm landing mid-signature).
+        """
+        for p in event.points():
+            state = p.state()
+            pressure = p.pressure() if p.pressure() > 0 else DEFAULT_PRESSURE
+            point = self.to_pad(p.position(), pressure)
+            if state == QEventPoint.State.Pressed:
+                if self._current is None or (self._touch_id != p.id() and self._resting()):
+                    self._drop_current()
+                    self._begin(point)
+                    self._touch_id = p.id() if self._current is not None else None
+            elif p.id() != self._touch_id:
+                continue
+            elif state == QEventPoint.State.Released:
+                self._extend(point)
+                self._end()
+            elif state == QEventPoint.State.Updated:
+                self._extend(point)
 
     # Painting ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -23,9 +24,16 @@ from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
 from desktop.errors import IntakeError, StaleRecord
 from desktop.models import Consultation, Document, Patient
+from desktop.ui.common.permissions import offer, refusal
 from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.use_case import run
-from desktop.ui.common.widgets import FieldMessage, heading_label, hint_label, set_tab_order
+from desktop.ui.common.widgets import (
+    FieldMessage,
+    first_focusable,
+    heading_label,
+    hint_label,
+    set_tab_order,
+)
 from desktop.ui.consultation.assessment import AssessmentView
 from desktop.ui.consultation.checklist import ChecklistForm
 from desktop.ui.consultation.flow import (
@@ -37,7 +45,7 @@ from desktop.ui.consultation.flow import (
     STEPS,
     ConsultationFlow,
 )
-from desktop.ui.consultation.procedure import ProcedureForm
+from desktop.ui.consultation.procedure import NOTICE_STYLE, ProcedureForm
 from desktop.ui.consultation.signatures import SignaturesStep
 
 if TYPE_CHECKING:
@@ -48,6 +56,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TYPING_SAVE_DELAY_MS = 400
+DISCARD_TIP = (
+    "Set this draft aside (a stray or duplicate): it is kept in the records, hidden from lists."
+)
 
 
 class ConsultationPage(QWidget):
@@ -59,6 +70,7 @@ class ConsultationPage(QWidget):
 
     back_to_patient = Signal(str)
     home = Signal()
+    shown = Signal()  # a consultation (or a fresh state of it) is on screen
 
     def __init__(
         self,
@@ -77,13 +89,21 @@ class ConsultationPage(QWidget):
         self._saved_entries: dict[str, str] = {}  # the form as last loaded or saved
         self.setObjectName("consultationPage")
 
-        self.back_button = QPushButton("← &Patient")
+        self.back_button = QPushButton("← Pa&tient")
         self.back_button.clicked.connect(self._back)
         self.title = heading_label("Consultation")
         self.subtitle = hint_label("")
         self.save_state = QLabel()
         self.save_state.setObjectName("saveState")
         self.save_state.setAccessibleName("Autosave status")
+        self.date_badge = QLabel()
+        self.date_badge.setObjectName("dateBadge")
+        self.date_badge.setAccessibleName("Consultation date notice")
+        self.date_badge.setStyleSheet(NOTICE_STYLE.format(name="dateBadge"))
+        self.date_badge.hide()
+        self.discard_button = QPushButton("Dis&card draft…")
+        self.discard_button.setObjectName("discardDraft")
+        self.discard_button.clicked.connect(self.ask_discard)
         # What the user must know before going on: entries not saved, signatures voided.
         self.notice = FieldMessage(warning=True)
         self.notice.setObjectName("consultationNotice")
@@ -103,7 +123,9 @@ class ConsultationPage(QWidget):
             self.steps.addItem(f"{i + 1}  {name}")
         self.steps.currentRowChanged.connect(self._step_changed)
 
-        self.procedure = ProcedureForm()
+        self.procedure = ProcedureForm(
+            lambda: [u.display_name for u in clinic.accounts.clinicians()], clinic.today
+        )
         # Typing is saved after a short pause (and at once when leaving the page); choices are
         # saved at once. Each save is one small transaction plus an audit entry.
         self._save_timer = QTimer(self)
@@ -151,7 +173,9 @@ class ConsultationPage(QWidget):
         head.addSpacing(12)
         head.addWidget(self.title)
         head.addWidget(self.subtitle, 1)
+        head.addWidget(self.date_badge)
         head.addWidget(self.save_state)
+        head.addWidget(self.discard_button)
         nav = QHBoxLayout()
         nav.addWidget(hint_label("Ctrl+PgUp / Ctrl+PgDown: previous / next step"), 1)
         nav.addWidget(self.prev_button)
@@ -180,17 +204,25 @@ class ConsultationPage(QWidget):
         c = overview.consultation
         self.patient = self.clinic.patients.get(c.patient_id)
         self.procedure.load(c)
-        self.checklist.set_answers(c.answers)
+        self.checklist.set_answers(c.answers, c.unconfirmed)
         fitz = self.patient.fitzpatrick
         skin_type = self.checklist.questions.get(self.clinic.checklist.question_id(SKIN_TYPE))
         if skin_type is not None:
             skin_type.set_extra(f"Patient record: type {fitz}." if fitz else "")
-        locked = c.state == "signed"
+        signed = c.state == "signed"
+        why_not = refusal(self.clinic.session, "consultation.edit")
+        locked = signed or bool(why_not)
         self.procedure.set_read_only(locked)
         self.checklist.set_read_only(
             locked, examination=self.clinic.session.can("consultation.examine")
         )
-        self.save_state.setText("Signed: read-only" if locked else "✔ Saved")
+        self.save_state.setText(
+            "Signed: read-only" if signed else ("Read-only" if locked else "✔ Saved")
+        )
+        if why_not and not signed:
+            self.notice.show_message(f"This draft is shown read-only. {why_not}")
+        self.discard_button.setVisible(not signed)
+        offer(self.discard_button, self.clinic.session, "consultation.edit", DISCARD_TIP)
         flow = self._show(overview)
         self._saved_entries = self.entries()
         self.steps.setCurrentRow(-1)
@@ -212,6 +244,7 @@ class ConsultationPage(QWidget):
         self.consultation = overview.consultation
         self._show_header()
         self._update_steps()
+        self.shown.emit()
         return flow
 
     def _read(self) -> ConsultationFlow | None:
@@ -231,6 +264,14 @@ class ConsultationPage(QWidget):
             f"born {p.date_of_birth.isoformat()}, age {age_on(p.date_of_birth, c.date)} · "
             f"{c.date.isoformat()} · {state}"
         )
+        today = self.clinic.today()
+        if c.date != today:
+            when = "future" if c.date > today else "past"
+            self.date_badge.setText(f"⚠ Dated {c.date.isoformat()}: not today ({when})")
+            self.date_badge.setToolTip(
+                f"Today is {today.isoformat()}. The consent sheet prints the consultation date."
+            )
+        self.date_badge.setVisible(c.date != today)
 
     def _reload(self) -> None:
         if self._read() is not None:
@@ -253,15 +294,17 @@ class ConsultationPage(QWidget):
                 c.id,
                 answers=self.checklist.answers(),
                 procedure=self.procedure.procedure(),
-                clinician=self.procedure.clinician.text(),
+                clinician=self.procedure.clinician_name(),
                 on=self.procedure.consultation_date(),
                 revision=c.revision,
+                confirmed=self.checklist.confirmed(),
             ),
             on_done=self._saved,
             on_error=self._not_saved,
         )
 
-    def _saved(self, _c: Consultation) -> None:
+    def _saved(self, c: Consultation) -> None:
+        self.checklist.set_unconfirmed(c.unconfirmed)
         self._saved_entries = self.entries()
         self.procedure.message.show_message("")
         self.save_state.setText(f"✔ Saved {self.clinic.clock().strftime('%H:%M:%S')}")
@@ -349,10 +392,24 @@ class ConsultationPage(QWidget):
             self.preview_step()
         elif index == SIGN:
             self.sign_step()
+        focus = QApplication.focusWidget()
+        typing = focus is not None and self.stack.isAncestorOf(focus)
         self.stack.setCurrentIndex(index)
         self._refresh_step(index)
         self.prev_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < len(STEPS) - 1)
+        if index == CHECKLIST:
+            # Where work goes on: the first question this user can answer (never the
+            # examination findings for someone who may not record them).
+            self.checklist.show_first_needed(focus=typing)
+        elif typing:
+            self._focus_step(index)
+
+    def _focus_step(self, index: int) -> None:
+        """The cursor was in the step just left (Ctrl+PgDown): put it at the new step's start."""
+        page = self.stack.widget(index)
+        target = first_focusable(page) if page is not None else None
+        (target or self.steps).setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _refresh_step(self, index: int) -> None:
         flow = self.flow
@@ -382,6 +439,7 @@ class ConsultationPage(QWidget):
 
             self._sign = SignStep(self.clinic, printers=self.printers)
             self._sign.signed.connect(self._signed)
+            self._sign.signing.connect(self._signing)
             self._swap(SIGN, self._sign)
         return self._sign
 
@@ -402,6 +460,47 @@ class ConsultationPage(QWidget):
             item.setToolTip(text.replace("\n", " · "))
 
     # Other actions ----------------------------------------------------------------------
+
+    def ask_discard(self) -> None:
+        """Ask why this draft should be discarded; discard it once a reason is given."""
+        c = self.consultation
+        if c is None or c.state != "draft":
+            return
+        from desktop.ui.dialogs.reason import ReasonDialog
+
+        self.flush()
+        dialog = ReasonDialog(
+            "discardDialog",
+            "Discard this draft",
+            "The draft is set aside: it leaves the lists but is kept in the database and the "
+            "audit trail, and can never be changed again. Why is it not needed?",
+            "&Discard draft",
+            self.discard,
+            self,
+        )
+        dialog.open()
+
+    def discard(self, reason: str) -> None:
+        """Discard the open draft with `reason`, then go back to the patient."""
+        c = self.consultation
+        if c is None:
+            return
+        self._save_timer.stop()
+        self.clinic.repeat_visits.discard(c.id, reason, revision=self.consultation_revision())
+        self.consultation = None
+        self.flow = None
+        self.back_to_patient.emit(c.patient_id)
+
+    def consultation_revision(self) -> int | None:
+        return self.consultation.revision if self.consultation is not None else None
+
+    def _signing(self, busy: bool) -> None:
+        """While the documents are sealed, the consultation stays where it is."""
+        for w in (self.steps, self.prev_button, self.next_button, self.back_button):
+            w.setEnabled(not busy)
+        if not busy:
+            self.prev_button.setEnabled(self.current_step() > 0)
+            self.next_button.setEnabled(self.current_step() < len(STEPS) - 1)
 
     def _signed(self, _docs: list[Document]) -> None:
         if self.consultation is not None:

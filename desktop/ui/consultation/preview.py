@@ -49,7 +49,7 @@ class ConsentPreview(QWidget):
         kind_label = QLabel("&Document:")
         kind_label.setBuddy(self.kind)
         self.photo = QCheckBox(
-            "The patient also agrees to &photographs being used beyond their clinical record"
+            "The patient also agrees to photo&graphs being used beyond their clinical record"
         )
         self.photo.setObjectName("photoOtherUse")
         self.photo.toggled.connect(self._photo_toggled)

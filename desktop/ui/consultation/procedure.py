@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QDateEdit,
     QDoubleSpinBox,
     QFormLayout,
     QLabel,
@@ -18,28 +18,66 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models import Consultation, Procedure
-from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order
+from desktop.ui.common.widgets import (
+    ClinicianChoice,
+    DateField,
+    FieldMessage,
+    hint_label,
+    set_tab_order,
+)
 
 log = logging.getLogger(__name__)
 
 NOT_SET = "Not set"
+NOTICE_STYLE = (
+    "QLabel#{name} {{ background: #fff3d6; color: #6b4100; border: 1px solid #6b4100;"
+    " border-left: 5px solid #6b4100; border-radius: 4px; padding: 6px; font-weight: bold; }}"
+)
+
+
+def date_notice(on: date, today: date) -> str:
+    """What to say about a consultation dated `on`: nothing for today, else a plain warning."""
+    if on == today:
+        return ""
+    when = "in the future" if on > today else "in the past"
+    return (
+        f"⚠ This consultation is dated {on.isoformat()}, not today ({today.isoformat()}): "
+        f"{when}. Check the date; the consent sheet prints it, and the change is audited."
+    )
 
 
 class ProcedureForm(QWidget):
-    """Device, needle depth, product, areas, session number; emits `changed` on every edit."""
+    """Clinician, date, device, needle depth, product, areas, session; `changed` on every edit.
+
+    `clinicians()` lists the names the clinician can be chosen from; `today()` is the clinic's
+    date (a consultation dated otherwise is pointed out).
+    """
 
     changed = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        clinicians: Callable[[], list[str]],
+        today: Callable[[], date],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._clinicians = clinicians
+        self._today = today
         self._quiet = False
-        self.clinician = QLineEdit()
+        self.clinician = ClinicianChoice()
         self.clinician.setObjectName("clinician")
-        self.clinician.setPlaceholderText("Responsible clinician (prints on the consent sheet)")
-        self.on = QDateEdit()
+        self.clinician.setToolTip(
+            "The clinician responsible for this consultation; prints on the consent sheet. "
+            "Clinicians are the accounts with the clinician role."
+        )
+        self.on = DateField()
         self.on.setObjectName("consultationDate")
-        self.on.setCalendarPopup(True)
-        self.on.setDisplayFormat("yyyy-MM-dd")
+        self.date_notice = QLabel()
+        self.date_notice.setObjectName("dateNotice")
+        self.date_notice.setWordWrap(True)
+        self.date_notice.setStyleSheet(NOTICE_STYLE.format(name="dateNotice"))
+        self.date_notice.hide()
         self.device = QLineEdit()
         self.device.setObjectName("device")
         self.device.setPlaceholderText("e.g. Dermapen 4, SkinPen Precision")
@@ -66,9 +104,9 @@ class ProcedureForm(QWidget):
             ("C&linician", self.clinician, "Clinician"),
             ("Consultation &date", self.on, "Consultation date"),
             ("De&vice", self.device, "Device"),
-            ("Needle de&pth", self.needle_depth, "Needle depth in millimetres"),
-            ("Pro&duct / serum", self.product, "Product or serum"),
-            ("Treatment &areas", self.areas, "Treatment areas"),
+            ("Needle d&epth", self.needle_depth, "Needle depth in millimetres"),
+            ("Prod&uct / serum", self.product, "Product or serum"),
+            ("T&reatment areas", self.areas, "Treatment areas"),
             ("Sess&ion number", self.session, "Session number"),
         ]
         for text, widget, name in rows:
@@ -76,6 +114,8 @@ class ProcedureForm(QWidget):
             label = QLabel(text)
             label.setBuddy(widget)
             form.addRow(label, widget)
+            if widget is self.on:
+                form.addRow("", self.date_notice)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -91,30 +131,42 @@ class ProcedureForm(QWidget):
         layout.addWidget(holder)
         layout.addWidget(self.message)
         layout.addStretch(1)
-        set_tab_order(*(w for _t, w, _n in rows))
+        self.fields: tuple[QWidget, ...] = tuple(w for _t, w, _n in rows)
+        set_tab_order(*self.fields)
 
-        for edit in (self.clinician, self.device, self.product, self.areas):
+        for edit in (self.device, self.product, self.areas):
             edit.textChanged.connect(self._changed)
+        self.clinician.currentIndexChanged.connect(self._changed)
         self.needle_depth.valueChanged.connect(self._changed)
         self.session.valueChanged.connect(self._changed)
-        self.on.dateChanged.connect(self._changed)
+        self.on.dateChanged.connect(self._date_changed)
 
     def _changed(self) -> None:
         if not self._quiet:
             self.changed.emit()
 
+    def _date_changed(self) -> None:
+        self._show_date_notice()
+        self._changed()
+
+    def _show_date_notice(self) -> None:
+        text = date_notice(self.consultation_date(), self._today())
+        self.date_notice.setText(text)
+        self.date_notice.setVisible(bool(text))
+
     def load(self, c: Consultation) -> None:
         self._quiet = True
         try:
             p = c.procedure
-            self.clinician.setText(c.clinician)
-            self.on.setDate(QDate(c.date.year, c.date.month, c.date.day))
+            self.clinician.set_choices(self._clinicians(), c.clinician)
+            self.on.set_value(c.date)
             self.device.setText(p.device)
             self.needle_depth.setValue(p.needle_depth_mm or 0.0)
             self.product.setText(p.product)
             self.areas.setText(", ".join(p.areas))
             self.session.setValue(p.session_number)
             self.message.show_message("")
+            self._show_date_notice()
         finally:
             self._quiet = False
 
@@ -128,10 +180,13 @@ class ProcedureForm(QWidget):
             session_number=self.session.value(),
         )
 
+    def clinician_name(self) -> str:
+        return self.clinician.name()
+
     def entries(self) -> dict[str, str]:
         """Label -> value of every field as shown (for the list of entries not saved)."""
         return {
-            "Clinician": self.clinician.text().strip(),
+            "Clinician": self.clinician_name(),
             "Consultation date": self.consultation_date().isoformat(),
             "Device": self.device.text().strip(),
             "Needle depth": self.needle_depth.text(),
@@ -141,11 +196,11 @@ class ProcedureForm(QWidget):
         }
 
     def consultation_date(self) -> date:
-        d = self.on.date()
-        return date(d.year(), d.month(), d.day())
+        return self.on.value()
 
     def set_read_only(self, read_only: bool) -> None:
-        for edit in (self.clinician, self.device, self.product, self.areas):
+        for edit in (self.device, self.product, self.areas):
             edit.setReadOnly(read_only)
         for w in (self.needle_depth, self.session, self.on):
             w.setReadOnly(read_only)
+        self.clinician.setEnabled(not read_only)

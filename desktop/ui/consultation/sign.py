@@ -30,7 +30,12 @@ from desktop.ui.common.messages import show_intake_error
 from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.tables import RecordTableModel, document_columns
 from desktop.ui.common.use_case import BackgroundRun, run, run_in_background
-from desktop.ui.common.widgets import FieldMessage, hint_label, selected_row, table_view
+from desktop.ui.common.widgets import (
+    FieldMessage,
+    hint_label,
+    selected_row,
+    table_view,
+)
 from desktop.ui.consultation.flow import ConsultationFlow
 from desktop.ui.consultation.preview import KIND_NAMES
 
@@ -49,6 +54,7 @@ class SignStep(QWidget):
 
     signed = Signal(list)
     printed = Signal(object)  # the PrintReceipt of a job the print service took
+    signing = Signal(bool)  # True while the documents are sealed on a worker thread
 
     def __init__(
         self,
@@ -66,6 +72,7 @@ class SignStep(QWidget):
         self._printing: BackgroundRun[Any] | None = None  # one print at a time
         self.print_dialog: QWidget | None = None
         self.preview_dialog: QDialog | None = None
+        self.running: BackgroundRun[list[Document]] | None = None
 
         self.readiness = QLabel()
         self.readiness.setObjectName("readiness")
@@ -170,18 +177,29 @@ class SignStep(QWidget):
 
     # Actions ----------------------------------------------------------------------------
 
-    def sign(self) -> list[Document]:
+    def sign(self) -> BackgroundRun[list[Document]] | None:
+        """Render, seal and store the documents on a worker thread (a progress dialog after a
+        moment; the window keeps painting); `signed` is emitted with them once stored."""
         c = self.consultation
-        if c is None:
-            return []
-        signed = run(
+        if c is None or self.running is not None:
+            return None
+        self.message.show_message("")
+        self.sign_button.setEnabled(False)
+        self.signing.emit(True)
+        self.running = run_in_background(
             self,
             lambda: self.clinic.documents.sign(c.id),
             on_done=self._signed,
             on_error=self.message.show_error,
-            busy=True,
+            progress="Signing and sealing the documents…",
         )
-        return signed.value or []
+        self.running.finished.connect(self._sign_ended)
+        return self.running
+
+    def _sign_ended(self) -> None:
+        self.running = None
+        self.sign_button.setEnabled(self.clinic.session.can("consultation.sign"))
+        self.signing.emit(False)
 
     def _signed(self, docs: list[Document]) -> None:
         if self.consultation is not None:

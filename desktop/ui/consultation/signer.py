@@ -32,7 +32,11 @@ SHOW_FIRST = (
 
 
 class SignerPanel(QGroupBox):
-    """One signer: name, role, pad, undo/clear, and Accept (disabled with a reason)."""
+    """One signer: name, role, pad, undo/clear, and Accept (disabled with a reason).
+
+    Several panels show at once, so their fields and buttons have no Alt shortcuts (they
+    would share letters); Tab reaches them. Only the clinician's password has one.
+    """
 
     signed = Signal(object)
     removed = Signal(str)
@@ -64,7 +68,7 @@ class SignerPanel(QGroupBox):
         self.name.setAccessibleName(f"Name of the {role}")
         self.name.setPlaceholderText("Full name as it should print")
         self.name.textChanged.connect(self._update)
-        name_label = QLabel("Na&me:")
+        name_label = QLabel("Name:")
         name_label.setBuddy(self.name)
         # The clinician signs as the signed-in user and confirms with their password.
         self.password = QLineEdit()
@@ -73,21 +77,21 @@ class SignerPanel(QGroupBox):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("Your password")
         self.password.textChanged.connect(self._update)
-        self.password_label = QLabel("Pass&word:")
+        self.password_label = QLabel("&Password:")
         self.password_label.setBuddy(self.password)
         self.is_clinician = role == "clinician"
         self.pad = SignaturePad()
         self.pad.setObjectName(f"pad_{role}")
         self.pad.setAccessibleName(f"Signature pad for the {role}")
         self.pad.changed.connect(self._update)
-        self.undo_button = QPushButton("&Undo stroke")
+        self.undo_button = QPushButton("Undo stroke")
         self.undo_button.clicked.connect(self.pad.undo)
-        self.clear_button = QPushButton("C&lear")
+        self.clear_button = QPushButton("Clear")
         self.clear_button.clicked.connect(self.pad.clear)
-        self.accept_button = QPushButton("&Accept signature")
+        self.accept_button = QPushButton("Accept signature")
         self.accept_button.setObjectName(f"accept_{role}")
         self.accept_button.clicked.connect(self.accept_signature)
-        self.remove_button = QPushButton("&Remove signature")
+        self.remove_button = QPushButton("Remove signature")
         self.remove_button.clicked.connect(self.remove_signature)
         self.dismiss_button = QPushButton("Not needed")
         self.dismiss_button.setVisible(optional)

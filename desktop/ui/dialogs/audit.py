@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from desktop.audit import AuditEntry
 from desktop.errors import StorageError
 from desktop.ui.common.tables import Column, RecordTableModel
-from desktop.ui.common.use_case import run
+from desktop.ui.common.use_case import BackgroundRun, run, run_in_background
 from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order, table_view
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ class AuditDialog(QDialog):
         self.setWindowTitle("Audit trail")
         self.setSizeGripEnabled(True)
         self.resize(1000, 620)
+        self._asked = 0  # reads of the trail requested; only the newest one is shown
+        self.loading: BackgroundRun[list[AuditEntry]] | None = None
 
         self.user = QComboBox()
         self.user.setObjectName("auditUser")
@@ -144,6 +146,8 @@ class AuditDialog(QDialog):
         self.table = table_view(self.model, "Audit entries", stretch=6)
         self.table.setObjectName("auditTable")
         header = self.table.horizontalHeader()
+        # Fit the columns to the rows in view, not to 10,000 rows (a quarter second each time).
+        header.setResizeContentsPrecision(0)
         for column, width in ((4, 200), (5, 150)):  # long IDs: elided, full text in the tooltip
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width)
@@ -161,7 +165,7 @@ class AuditDialog(QDialog):
         self.verify_button.setObjectName("verifyChain")
         self.verify_button.setAutoDefault(False)
         self.verify_button.clicked.connect(self.verify)
-        self.acknowledge_button = QPushButton("&Acknowledge the finding…")
+        self.acknowledge_button = QPushButton("Ac&knowledge the finding…")
         self.acknowledge_button.setObjectName("acknowledgeAlarm")
         self.acknowledge_button.setAutoDefault(False)
         self.acknowledge_button.clicked.connect(self.ask_acknowledgement)
@@ -296,18 +300,31 @@ class AuditDialog(QDialog):
     def clear_filters(self) -> None:
         self.set_filters()
 
-    def apply_filters(self) -> None:
-        """Read the trail again with the current filters."""
+    def apply_filters(self) -> BackgroundRun[list[AuditEntry]]:
+        """Read the trail again with the current filters, on a worker thread (up to ROW_LIMIT
+        rows); only the newest request's rows are shown."""
         self.message.show_message("")
-        run(
+        self._asked += 1
+        asked, filters = self._asked, self.filters()
+        self.count.setText("Reading the audit trail…")
+        job = run_in_background(
             self,
-            lambda: self.clinic.audit.entries(**self.filters(), limit=ROW_LIMIT),
-            on_done=self._show_entries,
+            lambda: self.clinic.audit.entries(**filters, limit=ROW_LIMIT),
+            on_done=lambda entries: self._show_entries(entries, asked),
             on_error=self.message.show_error,
-            busy=True,
+            progress="Reading the audit trail…",
         )
+        self.loading = job
+        job.finished.connect(lambda: self._loaded(job))
+        return job
 
-    def _show_entries(self, entries: list[AuditEntry]) -> None:
+    def _loaded(self, job: BackgroundRun[list[AuditEntry]]) -> None:
+        if self.loading is job:
+            self.loading = None
+
+    def _show_entries(self, entries: list[AuditEntry], asked: int) -> None:
+        if asked != self._asked:
+            return  # the filters changed meanwhile: a newer read follows
         self.model.set_records(entries)
         self.table.scrollToBottom()
         shown = f"{len(entries):,} entr{'y' if len(entries) == 1 else 'ies'}"
@@ -317,16 +334,17 @@ class AuditDialog(QDialog):
 
     # Verify and export ------------------------------------------------------------------
 
-    def verify(self) -> ChainReport | None:
-        """Walk the hash chain and show the verdict."""
+    def verify(self) -> BackgroundRun[ChainReport]:
+        """Walk the hash chain on a worker thread (it grows with the clinic) and show the
+        verdict."""
         self.message.show_message("")
-        return run(
+        return run_in_background(
             self,
             self.clinic.audit.verify,
             on_done=self._show_verdict,
             on_error=self.message.show_error,
-            busy=True,
-        ).value
+            progress="Checking every entry of the audit trail…",
+        )
 
     def show_alarm(self) -> None:
         """Show the standing finding (if any) until an administrator acknowledges it."""
@@ -388,7 +406,7 @@ class AuditDialog(QDialog):
         self._load_choices()
         self.apply_filters()
 
-    def choose_export_file(self) -> Path | None:
+    def choose_export_file(self) -> BackgroundRun[Path] | None:
         """Ask where to save, then export the filtered trail there."""
         suggested = f"audit-{self.clinic.today().isoformat()}.csv"
         start = self.clinic.data_dir / suggested if self.clinic.data_dir else Path(suggested)
@@ -399,12 +417,15 @@ class AuditDialog(QDialog):
             return None
         return self.export_to(Path(name))
 
-    def export_to(self, path: Path) -> Path | None:
-        """Write the filtered trail to `path` as CSV (UTF-8); None, and a message, on failure."""
+    def export_to(self, path: Path) -> BackgroundRun[Path]:
+        """Write the filtered trail to `path` as CSV (UTF-8 with a byte order mark, so that
+        spreadsheets read accents right) on a worker thread; a message on failure."""
         self.message.show_message("")
 
+        filters = self.filters()
+
         def export() -> Path:
-            text = self.clinic.audit.export_csv(**self.filters())
+            text = self.clinic.audit.export_csv(**filters)
             try:
                 path.write_text(text, encoding="utf-8", newline="")
             except OSError as exc:
@@ -413,9 +434,13 @@ class AuditDialog(QDialog):
                 ) from exc
             return path
 
-        return run(
-            self, export, on_done=self._exported, on_error=self.message.show_error, busy=True
-        ).value
+        return run_in_background(
+            self,
+            export,
+            on_done=self._exported,
+            on_error=self.message.show_error,
+            progress="Exporting the audit trail…",
+        )
 
     def _exported(self, path: Path) -> None:
         log.info("audit trail exported")

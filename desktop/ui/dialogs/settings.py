@@ -84,7 +84,7 @@ class SettingsDialog(QDialog):
             ("Clinic &name", self.name, "Clinic name"),
             ("&Address", self.address, "Clinic address"),
             ("&Phone", self.phone, "Clinic phone"),
-            ("Pa&per size", self.paper, "Paper size"),
+            ("Paper si&ze", self.paper, "Paper size"),
         ):
             widget.setAccessibleName(accessible)
             label = QLabel(text)
@@ -112,8 +112,9 @@ class SettingsDialog(QDialog):
         self.idle.setObjectName("idleMinutes")
         self.idle.setAccessibleName("Lock the screen after this many idle minutes")
         self.idle.setRange(MIN_IDLE, MAX_IDLE)
-        self.idle.setSuffix(" minutes")
+        self.idle.valueChanged.connect(self._idle_suffix)
         self.idle.setValue(clinic.settings.idle_minutes())
+        self._idle_suffix(self.idle.value())
         security_tab = QWidget()
         security_form = QFormLayout(security_tab)
         idle_label = QLabel("&Lock the screen after")
@@ -214,6 +215,9 @@ class SettingsDialog(QDialog):
                 f"Saved. Clinic Intake opens {where} from its next start on this computer."
             )
 
+    def _idle_suffix(self, minutes: int) -> None:
+        self.idle.setSuffix(" minute" if minutes == 1 else " minutes")
+
     # Logo -------------------------------------------------------------------------------
 
     def _show_logo(self) -> None:
@@ -303,14 +307,14 @@ class SettingsDialog(QDialog):
         imported = run(
             self,
             lambda: self.clinic.seal.import_pkcs12(data, password),
-            on_done=lambda _info: self._seal_changed(""),
+            on_done=lambda _info: self._seal_changed("Seal imported; new documents use it."),
             on_error=self.seal_message.show_error,
             busy=True,
         )
         return imported.ok
 
     def _seal_changed(self, message: str) -> None:
-        self.seal_message.show_message(message)
+        self.seal_message.show_done(message)
         self._show_seal()
 
     def _export_certificate(self) -> None:

@@ -9,7 +9,6 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -24,8 +23,15 @@ from PySide6.QtWidgets import (
 
 from desktop.clinic import REVIEW_RESULTS, REVIEW_WEEKS, Clinic
 from desktop.models import Consultation, TestSpot
+from desktop.ui.common.permissions import refusal
 from desktop.ui.common.use_case import run
-from desktop.ui.common.widgets import FieldMessage, heading_label, hint_label
+from desktop.ui.common.widgets import (
+    ClinicianChoice,
+    DateField,
+    FieldMessage,
+    heading_label,
+    hint_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +43,35 @@ RESULT_LABELS = {
 }
 
 
-def _date_edit(value: date, minimum: date | None = None) -> QDateEdit:
-    edit = QDateEdit(QDate(value.year, value.month, value.day))
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
+def _date_edit(value: date, minimum: date | None = None) -> DateField:
+    edit = DateField(value)
     if minimum is not None:
         edit.setMinimumDate(QDate(minimum.year, minimum.month, minimum.day))
     return edit
 
 
-def _to_date(edit: QDateEdit) -> date:
-    d = edit.date()
-    return date(d.year(), d.month(), d.day())
+def _to_date(edit: DateField) -> date:
+    return edit.value()
+
+
+def refuse_up_front(
+    clinic: Clinic,
+    permission: str,
+    buttons: QDialogButtonBox,
+    inputs: tuple[QWidget, ...],
+    message: FieldMessage,
+) -> None:
+    """A user who may not save this form sees it greyed out, told why, before typing."""
+    why = refusal(clinic.session, permission)
+    if not why:
+        return
+    for w in inputs:
+        w.setEnabled(False)
+    save = buttons.button(QDialogButtonBox.StandardButton.Save)
+    if save is not None:
+        save.setEnabled(False)
+        save.setToolTip(why)
+    message.show_message(why)
 
 
 class RecordSpotDialog(QDialog):
@@ -103,6 +126,13 @@ class RecordSpotDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.resize(520, self.sizeHint().height())
+        refuse_up_front(
+            clinic,
+            "testspot.record",
+            buttons,
+            (self.consultation, self.site, self.done_on),
+            self.message,
+        )
 
     def _save(self) -> None:
         run(
@@ -158,9 +188,13 @@ class ReviewDialog(QDialog):
             self.results.addButton(button, i)
             result_box.addWidget(button)
         self.results.buttonToggled.connect(self._result_changed)
-        self.reviewer = QLineEdit()
+        self.reviewer = ClinicianChoice()
+        self.reviewer.setObjectName("reviewer")
         self.reviewer.setAccessibleName("Reviewer")
-        self.reviewer.setPlaceholderText("Clinician who looked at the spot")
+        self.reviewer.setToolTip("The clinician who looked at the spot")
+        user = clinic.session.signed_in
+        me = user.display_name if user is not None and "clinician" in user.roles else ""
+        self.reviewer.set_choices([u.display_name for u in clinic.accounts.clinicians()], me)
         self.on = _date_edit(clinic.today(), spot.done_on)
         self.on.setAccessibleName("Review date")
         self.notes = QPlainTextEdit()
@@ -203,6 +237,13 @@ class ReviewDialog(QDialog):
         layout.addWidget(self.notice)
         layout.addWidget(self.buttons)
         self.resize(560, self.sizeHint().height())
+        refuse_up_front(
+            clinic,
+            "testspot.review",
+            self.buttons,
+            (self.reviewer, self.on, self.notes, *self.results.buttons(), *self.weeks.buttons()),
+            self.message,
+        )
 
     def _result_changed(self) -> None:
         if self.chosen_result() == "depigmentation":
@@ -235,7 +276,7 @@ class ReviewDialog(QDialog):
                 self.spot.id,
                 week,
                 result,
-                self.reviewer.text(),
+                self.reviewer.name(),
                 on=_to_date(self.on),
                 notes=self.notes.toPlainText(),
             ),

@@ -36,6 +36,7 @@ class AccessPage(QWidget):
     granted = Signal()
     sign_out = Signal()
     database_chosen = Signal(str)  # first run: this computer now uses the clinic's server
+    switch_user = Signal()  # from the lock screen: someone else carries on with the open work
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,7 +80,9 @@ class AccessPage(QWidget):
         self.go.setDefault(True)
         self.go.clicked.connect(self.submit)
         self.out = QPushButton("S&witch user")
-        self.out.setToolTip("Sign out; the open draft stays saved for whoever started it")
+        self.out.setToolTip(
+            "Sign out so that a colleague can sign in and carry on with the open draft"
+        )
         self.out.clicked.connect(self._switch_user)
         self.use_server = QPushButton("Use the clinic's ser&ver instead…")
         self.use_server.setObjectName("useServer")
@@ -111,11 +114,11 @@ class AccessPage(QWidget):
         for key, text, widget in (
             ("clinic_name", "Clinic &name", self.clinic_name),
             ("clinic_address", "Clinic add&ress", self.clinic_address),
-            ("clinic_phone", "Clinic p&hone", self.clinic_phone),
+            ("clinic_phone", "Clinic phon&e", self.clinic_phone),
             ("username", "&User name", self.username),
-            ("display_name", "&Full name", self.display_name),
+            ("display_name", "Full na&me", self.display_name),
             ("password", "&Password", self.password),
-            ("password2", "Password &again", self.password2),
+            ("password2", "Password a&gain", self.password2),
         ):
             label = QLabel(text)
             label.setBuddy(widget)
@@ -164,7 +167,7 @@ class AccessPage(QWidget):
 
     def _switch_user(self) -> None:
         self.username.clear()
-        self.sign_out.emit()
+        self.switch_user.emit()
 
     def _show_row(self, key: str, shown: bool) -> None:
         label, widget = self._rows[key]
@@ -193,7 +196,7 @@ class AccessPage(QWidget):
                 "add colleagues' accounts later. There is no default password; choose at "
                 "least 10 characters."
             )
-            self.go.setText("&Create account and sign in")
+            self.go.setText("Create account and &sign in")
         elif unlock:
             user = clinic.session.signed_in
             name = user.display_name if user else ""

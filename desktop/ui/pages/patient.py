@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop.checklist import age_on
 from desktop.clinic import Clinic
 from desktop.models import Patient, TestSpot
+from desktop.ui.common.permissions import offer
 from desktop.ui.common.tables import (
     ConsultationRow,
     RecordTableModel,
@@ -49,7 +50,7 @@ class PatientPage(QWidget):
         self.patient: Patient | None = None
         self.setObjectName("patientPage")
 
-        self.back_button = QPushButton("← &Start screen")
+        self.back_button = QPushButton("← Start scr&een")
         self.back_button.clicked.connect(self.back)
         self.title = heading_label("New patient")
         self.subtitle = hint_label("")
@@ -61,6 +62,7 @@ class PatientPage(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a frame, never a Tab stop
         scroll.setWidget(self.form)
         QVBoxLayout(details).addWidget(scroll)
         details.setMinimumWidth(440)
@@ -75,21 +77,33 @@ class PatientPage(QWidget):
         self.start_button = QPushButton("Start &consultation")
         self.start_button.setObjectName("startConsultation")
         self.start_button.clicked.connect(self._start_consultation)
+        self.repeat_button = QPushButton("Start from last &visit")
+        self.repeat_button.setObjectName("startFromLast")
+        self.repeat_button.clicked.connect(self._start_from_last)
         self.open_button = QPushButton("&Open")
         self.open_button.clicked.connect(self._open_selected)
-        self.addendum_button = QPushButton("&Addendum to signed…")
-        self.addendum_button.setToolTip(
-            "A signed consultation cannot change; an addendum is a new draft that corrects it."
-        )
+        self.addendum_button = QPushButton("Addend&um to signed…")
+        self.addendum_button.setObjectName("addendum")
         self.addendum_button.clicked.connect(self._addendum)
+        self.discard_button = QPushButton("D&iscard draft…")
+        self.discard_button.setObjectName("discardDraft")
+        self.discard_button.clicked.connect(self._discard)
+        self.history_view.selectionModel().currentRowChanged.connect(
+            lambda *_: self._offer_actions()
+        )
         history_box = QGroupBox("Consultations")
         hl = QVBoxLayout(history_box)
         hl.addWidget(self.history_hint)
         hl.addWidget(self.history_view, 1)
         row = QHBoxLayout()
-        row.addWidget(self.start_button)
-        row.addWidget(self.open_button)
-        row.addWidget(self.addendum_button)
+        for button in (
+            self.start_button,
+            self.repeat_button,
+            self.open_button,
+            self.addendum_button,
+            self.discard_button,
+        ):
+            row.addWidget(button)
         row.addStretch(1)
         hl.addLayout(row)
 
@@ -97,9 +111,9 @@ class PatientPage(QWidget):
         self.spots_view = table_view(self.spots, "Test spots", stretch=0)
         self.spots_view.activated.connect(self._review_spot)
         self.spots_hint = hint_label("")
-        self.record_spot_button = QPushButton("Record &test spot…")
+        self.record_spot_button = QPushButton("&Record test spot…")
         self.record_spot_button.clicked.connect(self._record_spot)
-        self.review_spot_button = QPushButton("Record re&view…")
+        self.review_spot_button = QPushButton("Record revie&w…")
         self.review_spot_button.clicked.connect(self._review_spot)
         spots_box = QGroupBox("Test spots (reviews at 4 and 12 weeks)")
         sl = QVBoxLayout(spots_box)
@@ -129,16 +143,16 @@ class PatientPage(QWidget):
         layout.addLayout(head)
         layout.addLayout(body, 1)
 
+        # One explicit chain, in visual order: Tab visits every input once.
         set_tab_order(
             self.back_button,
-            self.form.edits["given_name"],
-        )
-        set_tab_order(
-            self.form.save_button,
+            *self.form.focus_order(),
             self.history_view,
             self.start_button,
+            self.repeat_button,
             self.open_button,
             self.addendum_button,
+            self.discard_button,
             self.spots_view,
             self.record_spot_button,
             self.review_spot_button,
@@ -149,6 +163,7 @@ class PatientPage(QWidget):
     def new_patient(self) -> None:
         self.patient = None
         self.form.load(None)
+        self.form.apply_permissions()
         self._show_header()
         self.history.set_records([])
         self.spots.set_records([])
@@ -193,12 +208,19 @@ class PatientPage(QWidget):
             for c in consultations
         ]
         self.history.set_records(rows)
+        self._offer_actions()
         drafts = sum(1 for c in consultations if c.state == "draft")
+        discarded = len(self.clinic.repeat_visits.discarded(self.patient.id))
+        set_aside = (
+            f" ({discarded} discarded draft{'s' if discarded != 1 else ''} kept in the records)"
+            if discarded
+            else ""
+        )
         self.history_hint.setText(
             f"{len(rows)} consultation{'s' if len(rows) != 1 else ''}, {drafts} draft"
-            f"{'s' if drafts != 1 else ''}. Enter or double-click opens one."
+            f"{'s' if drafts != 1 else ''}{set_aside}. Enter or double-click opens one."
             if rows
-            else "No consultations yet."
+            else f"No consultations yet{set_aside}."
         )
         spots = self.clinic.test_spots.for_patient(self.patient.id)
         self.spots.set_records(spots)
@@ -211,18 +233,54 @@ class PatientPage(QWidget):
         self.spots_hint.setStyleSheet("color: #8e0000; font-weight: bold;" if red else "")
 
     def _apply_permissions(self) -> None:
-        """Grey out what the signed-in role may not do (the core refuses it anyway)."""
-        can = self.clinic.session.can
-        for button, permission in (
-            (self.start_button, "consultation.edit"),
-            (self.addendum_button, "consultation.edit"),
-            (self.record_spot_button, "testspot.record"),
-            (self.review_spot_button, "testspot.review"),
-            (self.form.save_button, "patient.edit"),
+        """Grey out what the signed-in role may not do, saying why (the core refuses it too)."""
+        session = self.clinic.session
+        offer(self.record_spot_button, session, "testspot.record")
+        offer(self.review_spot_button, session, "testspot.review")
+        self.form.apply_permissions()
+        self._offer_actions()
+
+    def _offer_actions(self) -> None:
+        """Enable the consultation buttons that fit the selected row and the user's role."""
+        session = self.clinic.session
+        row = self._selected_row()
+        c = row.consultation if row is not None else None
+        offer(self.start_button, session, "consultation.edit", "A new, empty consultation.")
+        offer(self.open_button, session, "patient.view", "Open the selected consultation.")
+        if self.open_button.isEnabled() and c is None:
+            self.open_button.setEnabled(False)
+            self.open_button.setToolTip("Select a consultation in the list first.")
+        if (
+            offer(
+                self.repeat_button,
+                session,
+                "consultation.edit",
+                "A new consultation with the last one's procedure (next session) and answers, "
+                "each answer to confirm as still true.",
+            )
+            and not self.history.rowCount()
         ):
-            button.setEnabled(can(permission))
-            if not can(permission):
-                button.setToolTip("Your role does not allow this.")
+            self.repeat_button.setEnabled(False)
+            self.repeat_button.setToolTip("No earlier consultation to start from.")
+        for button, state, tip, wrong in (
+            (
+                self.addendum_button,
+                "signed",
+                "A signed consultation cannot change; an addendum is a new draft that "
+                "corrects it (you say why first).",
+                "Select a signed consultation to correct with an addendum.",
+            ),
+            (
+                self.discard_button,
+                "draft",
+                "Set the selected draft aside (a stray or duplicate): kept in the records and "
+                "the audit trail, hidden from lists. You say why first.",
+                "Select an unsigned draft to discard; signed consultations are never discarded.",
+            ),
+        ):
+            if offer(button, session, "consultation.edit", tip) and (c is None or c.state != state):
+                button.setEnabled(False)
+                button.setToolTip(wrong)
 
     def _saved(self, patient: Patient) -> None:
         self.patient = patient
@@ -241,9 +299,21 @@ class PatientPage(QWidget):
         patient = self.patient
         if patient is None:
             return
+        user = self.clinic.session.signed_in
+        me = user.display_name if user is not None and "clinician" in user.roles else ""
         run(
             self,
-            lambda: self.clinic.consultations.start(patient.id),
+            lambda: self.clinic.consultations.start(patient.id, clinician=me),
+            on_done=lambda c: self.open_consultation.emit(c.id),
+        )
+
+    def _start_from_last(self) -> None:
+        patient = self.patient
+        if patient is None:
+            return
+        run(
+            self,
+            lambda: self.clinic.repeat_visits.start_from_last(patient.id),
             on_done=lambda c: self.open_consultation.emit(c.id),
         )
 
@@ -257,11 +327,46 @@ class PatientPage(QWidget):
         if row is None or row.consultation.state != "signed":
             self.history_hint.setText("Select a signed consultation to correct with an addendum.")
             return
-        run(
+        original = row.consultation
+        from desktop.ui.dialogs.reason import ReasonDialog
+
+        def start(reason: str) -> None:
+            c = self.clinic.consultations.start_addendum(original.id, reason=reason)
+            self.open_consultation.emit(c.id)
+
+        ReasonDialog(
+            "addendumDialog",
+            "Addendum to a signed consultation",
+            f"The consultation of {original.date.isoformat()} is signed and stays as it is. "
+            "An addendum is a new draft that corrects it and names it. What needs correcting, "
+            "and why?",
+            "&Start addendum",
+            start,
             self,
-            lambda: self.clinic.consultations.start_addendum(row.consultation.id),
-            on_done=lambda c: self.open_consultation.emit(c.id),
-        )
+        ).open()
+
+    def _discard(self) -> None:
+        row = self._selected_row()
+        if row is None or row.consultation.state != "draft":
+            self.history_hint.setText("Select an unsigned draft to discard.")
+            return
+        draft = row.consultation
+        from desktop.ui.dialogs.reason import ReasonDialog
+
+        def discard(reason: str) -> None:
+            self.clinic.repeat_visits.discard(draft.id, reason, revision=draft.revision)
+            self.refresh()
+
+        ReasonDialog(
+            "discardDialog",
+            "Discard a draft",
+            f"The draft of {draft.date.isoformat()} is set aside: it leaves the lists but is "
+            "kept in the database and the audit trail, and can never be changed again. Why is "
+            "it not needed?",
+            "&Discard draft",
+            discard,
+            self,
+        ).open()
 
     def _record_spot(self) -> None:
         if self.patient is None:

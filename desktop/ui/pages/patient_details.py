@@ -25,6 +25,7 @@ from desktop.clinic import Clinic
 from desktop.clinic.patient_fields import LABELS, parse_date
 from desktop.errors import DuplicatePatient, IntakeError, StaleRecord, ValidationError
 from desktop.models import FITZPATRICK_TYPES, Patient
+from desktop.ui.common.permissions import refusal
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order
 
@@ -52,13 +53,16 @@ class PatientForm(QWidget):
         self.messages: dict[str, FieldMessage] = {}
         self.print_warnings: dict[str, FieldMessage] = {}
         self._checked.connect(self._show_unprintable)
+        self.inputs: list[QWidget] = []  # every input in visual order: the Tab order
+        self.read_only_notice = FieldMessage(warning=True)
+        self.read_only_notice.setObjectName("readOnlyNotice")
         self.age_hint = hint_label("")
         labels = {
             "given_name": ("&Given name", ""),
             "family_name": ("Fa&mily name", ""),
             "date_of_birth": ("&Date of birth", "YYYY-MM-DD or DD.MM.YYYY"),
-            "phone": ("P&hone", "e.g. +44 7700 900123"),
-            "email": ("E&mail", "name@example.com"),
+            "phone": ("&Phone", "e.g. +44 7700 900123"),
+            "email": ("Emai&l", "name@example.com"),
         }
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -89,7 +93,7 @@ class PatientForm(QWidget):
         self.fitzpatrick.currentIndexChanged.connect(lambda _i: self._edited("fitzpatrick"))
         self.messages["fitzpatrick"] = FieldMessage()
         self._add_row(
-            form, "&Skin type (Fitzpatrick)", self.fitzpatrick, self.messages["fitzpatrick"]
+            form, "S&kin type (Fitzpatrick)", self.fitzpatrick, self.messages["fitzpatrick"]
         )
 
         self.notes = QPlainTextEdit()
@@ -97,9 +101,10 @@ class PatientForm(QWidget):
         self.notes.setAccessibleName("Notes")
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(72)
-        notes_label = QLabel("N&otes")
+        notes_label = QLabel("&Notes")
         notes_label.setBuddy(self.notes)
         form.addRow(notes_label, self.notes)
+        self.inputs.append(self.notes)
 
         self.duplicate_box = QFrame()
         self.duplicate_box.setObjectName("duplicateWarning")
@@ -109,9 +114,9 @@ class PatientForm(QWidget):
         )
         self.duplicate_text = QLabel()
         self.duplicate_text.setWordWrap(True)
-        self.open_existing_button = QPushButton("Open &existing record")
+        self.open_existing_button = QPushButton("Open e&xisting record")
         self.open_existing_button.clicked.connect(self._open_existing)
-        self.different_button = QPushButton("This is a &different person")
+        self.different_button = QPushButton("&This is a different person")
         self.different_button.clicked.connect(lambda: self.save(allow_duplicate=True))
         dup_layout = QVBoxLayout(self.duplicate_box)
         dup_layout.addWidget(self.duplicate_text)
@@ -134,24 +139,29 @@ class PatientForm(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.read_only_notice)
         layout.addLayout(form)
         layout.addWidget(self.duplicate_box)
         layout.addWidget(self.form_message)
         layout.addLayout(buttons)
         layout.addStretch(1)
 
-        order: list[QWidget] = [*self.edits.values(), self.fitzpatrick, self.notes]
-        order += [self.save_button]
-        set_tab_order(*order)
+        set_tab_order(*self.focus_order())
 
-    @staticmethod
+    def focus_order(self) -> list[QWidget]:
+        """The form's Tab order: each input once, top to bottom, then the duplicate warning's
+        buttons (when shown) and Save."""
+        return [*self.inputs, self.open_existing_button, self.different_button, self.save_button]
+
     def _add_row(
+        self,
         form: QFormLayout,
         text: str,
         field: QWidget,
         message: FieldMessage,
         extra: QWidget | None = None,
     ) -> None:
+        self.inputs.append(field)
         label = QLabel(text)
         label.setBuddy(field)
         box = QVBoxLayout()
@@ -193,7 +203,7 @@ class PatientForm(QWidget):
         for message in self.messages.values():
             message.show_message("")
         self._warn_unprintable()
-        self.save_button.setText("&Save changes" if patient else "&Register patient")
+        self.save_button.setText("&Save changes" if patient else "Regi&ster patient")
         self.status.setText("")
 
     def values(self) -> dict[str, object]:
@@ -204,6 +214,18 @@ class PatientForm(QWidget):
 
     def focus_first(self) -> None:
         self.edits["given_name"].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def apply_permissions(self) -> None:
+        """A user who may not register or edit patients sees the form read-only, told so at
+        the top (never a form that only fails at Save)."""
+        why = refusal(self.clinic.session, "patient.edit")
+        for edit in self.edits.values():
+            edit.setReadOnly(bool(why))
+        self.notes.setReadOnly(bool(why))
+        self.fitzpatrick.setEnabled(not why)
+        self.save_button.setEnabled(not why)
+        self.save_button.setToolTip(why)
+        self.read_only_notice.show_message(f"Read-only: {why}" if why else "")
 
     # Inline validation ------------------------------------------------------------------
 

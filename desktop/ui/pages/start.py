@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models import Consultation, Patient
+from desktop.ui.common.permissions import offer
 from desktop.ui.common.tables import (
     ConsultationRow,
     RecordTableModel,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 150
+NEW_PATIENT_TIP = "Register a new patient (Ctrl+N)"
 
 
 class SearchBox(QLineEdit):
@@ -80,11 +82,11 @@ class StartScreen(QWidget):
         self.search.setPlaceholderText("Find a patient: name, phone or date of birth  (Ctrl+F)")
         self.search.setAccessibleName("Search patients")
         self.search.setClearButtonEnabled(True)
-        search_label = QLabel("&Find patient:")
+        search_label = QLabel("F&ind patient:")
         search_label.setBuddy(self.search)
         self.new_button = QPushButton("&New patient…")
         self.new_button.setObjectName("newPatientButton")
-        self.new_button.setToolTip("Register a new patient (Ctrl+N)")
+        self.new_button.setToolTip(NEW_PATIENT_TIP)
         self.new_button.clicked.connect(self.new_patient)
 
         self._timer = QTimer(self)
@@ -164,7 +166,13 @@ class StartScreen(QWidget):
     def set_clinic(self, clinic: Clinic) -> None:
         self.clinic = clinic
         self.setEnabled(True)
+        self.apply_permissions()
         self.refresh()
+
+    def apply_permissions(self) -> None:
+        """Offer "New patient" only to whoever may register patients, saying why otherwise."""
+        if self.clinic is not None:
+            offer(self.new_button, self.clinic.session, "patient.edit", NEW_PATIENT_TIP)
 
     def refresh(self) -> None:
         """Reload every list (cheap: a handful of indexed queries)."""

@@ -14,7 +14,13 @@ from desktop.audit import ChainReport
 from desktop.clinic import Clinic
 from desktop.ui.dialogs.audit import AuditDialog
 from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields, signed_in
-from tests.ui.conftest import choose, close_message_boxes, message_boxes, shown
+from tests.ui.conftest import choose, close_message_boxes, finish, message_boxes, shown
+
+
+def settled(qtbot: QtBot, dialog: AuditDialog) -> AuditDialog:
+    """Wait until the rows asked for last (read on a worker thread) are shown."""
+    qtbot.waitUntil(lambda: dialog.loading is None, timeout=10_000)
+    return dialog
 
 
 def column(dialog: AuditDialog, col: int) -> list[str]:
@@ -29,30 +35,36 @@ def test_the_audit_viewer_filters_by_action_user_patient_and_date(
     patient_id = clinic.settings.get("test_patient")
     dialog = AuditDialog(clinic)
     shown(qtbot, dialog)
+    settled(qtbot, dialog)
     everything = dialog.model.rowCount()
     assert everything == len(clinic.audit.entries())
     assert dialog.model.cell(everything - 1, 3) == "view audit"  # reading the trail is audited
     assert "sam" in [dialog.user.itemData(i) for i in range(dialog.user.count())]
 
     choose(dialog.action, "login")
+    settled(qtbot, dialog)
     logins = column(dialog, 3)
     assert logins and set(logins) == {"login"}
     assert column(dialog, 2) == ["owner", "sam", "owner"]
 
     choose(dialog.user, "sam")
+    settled(qtbot, dialog)
     assert column(dialog, 2) == ["sam"] and column(dialog, 3) == ["login"]
 
     choose(dialog.action, "view patient")
+    settled(qtbot, dialog)
     assert column(dialog, 3) == ["view patient", "view patient"]
 
     labels = [dialog.patient.itemText(i) for i in range(dialog.patient.count())]
     assert labels == ["All patients", "Ødegård, Zoë (1990-04-02)", "Żółć, Łukasz (1990-04-02)"]
     choose(dialog.patient, patient_id)  # patients are offered by name, filtered by ID
+    settled(qtbot, dialog)
     assert dialog.model.rowCount() == 1
     assert column(dialog, 5) == ["Żółć, Łukasz (1990-04-02)"]
     assert dialog.filters()["patient"] == patient_id
 
     dialog.clear_button.click()
+    settled(qtbot, dialog)
     assert dialog.model.rowCount() == everything
     assert dialog.filters() == {
         "user": "",
@@ -64,12 +76,16 @@ def test_the_audit_viewer_filters_by_action_user_patient_and_date(
 
     today = clock.now.date()  # the first day's rows drop out of a range starting today
     dialog.use_since.click()
+    settled(qtbot, dialog)
     assert dialog.since.isEnabled()
     dialog.since.setDate(QDate(today.year, today.month, today.day))
+    settled(qtbot, dialog)
     assert set(column(dialog, 1)) == {f"{today.isoformat()} 10:30:00"}
     dialog.use_until.click()
+    settled(qtbot, dialog)
     yesterday = today - timedelta(days=1)
     dialog.until.setDate(QDate(yesterday.year, yesterday.month, yesterday.day))
+    settled(qtbot, dialog)
     assert dialog.model.rowCount() == 0
     assert dialog.count.text().startswith("0 entries")
 
@@ -80,13 +96,16 @@ def test_the_audit_viewer_exports_the_filtered_rows_as_csv(
     clinic = busy_clinic
     dialog = AuditDialog(clinic)
     shown(qtbot, dialog)
+    settled(qtbot, dialog)
     dialog.set_filters(action="view patient")
+    settled(qtbot, dialog)
     expected = [int(seq) for seq in column(dialog, 0)]
     assert len(expected) == 3
 
     out = tmp_path / "audit.csv"
-    assert dialog.export_to(out) == out
-    with out.open(newline="", encoding="utf-8") as f:
+    finish(qtbot, dialog.export_to(out))  # on a worker thread
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfseq,")  # a BOM: Excel reads UTF-8
+    with out.open(newline="", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["seq"]) for r in rows] == expected
     assert {r["action"] for r in rows} == {"view patient"}
@@ -94,7 +113,7 @@ def test_the_audit_viewer_exports_the_filtered_rows_as_csv(
     assert all(len(r["hash"]) == 64 for r in rows)
     assert clinic.audit.entries(action="export")  # the export itself is audited
 
-    assert dialog.export_to(tmp_path / "missing" / "audit.csv") is None
+    finish(qtbot, dialog.export_to(tmp_path / "missing" / "audit.csv"))
     assert "Could not write" in dialog.message.text()
 
 
@@ -103,14 +122,17 @@ def test_verify_chain_shows_the_verdict(
 ) -> None:
     dialog = AuditDialog(busy_clinic)
     shown(qtbot, dialog)
+    settled(qtbot, dialog)
     before = dialog.model.rowCount()
-    dialog.verify_button.click()
-    assert dialog.verdict.isVisible() and "intact" in dialog.verdict.text()
+    dialog.verify_button.click()  # on a worker thread
+    qtbot.waitUntil(dialog.verdict.isVisible, timeout=10_000)
+    settled(qtbot, dialog)
+    assert "intact" in dialog.verdict.text()
     assert dialog.model.rowCount() == before + 1  # the check is recorded, and shown
 
     broken = ChainReport(False, 6, 7, "row 7: its content was altered")
     monkeypatch.setattr(busy_clinic.audit, "verify", lambda: broken)
-    dialog.verify()
+    finish(qtbot, dialog.verify())
     assert "BROKEN" in dialog.verdict.text() and "row 7" in dialog.verdict.text()
 
 
@@ -122,6 +144,7 @@ def test_a_long_trail_shows_its_newest_rows_and_offers_every_filter_value(
     monkeypatch.setattr(audit_dialog, "ROW_LIMIT", 3)
     dialog = AuditDialog(busy_clinic)
     shown(qtbot, dialog)
+    settled(qtbot, dialog)
     newest = [e.seq for e in busy_clinic.audit.entries()][-3:]
     assert [int(s) for s in column(dialog, 0)] == newest
     assert "the newest 3" in dialog.count.text()

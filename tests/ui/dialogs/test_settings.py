@@ -37,6 +37,12 @@ def test_settings_edit_the_profile_strict_mode_and_export_the_seal(
     pem = tmp_path / "seal.pem"
     assert dialog.export_certificate_to(pem)
     assert pem.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+    saved = dialog.seal_message
+    assert saved.text() == f"✔ Certificate saved to {pem}." and saved.done
+    assert "#1b5e20" in saved.styleSheet() and "#b00020" not in saved.styleSheet()  # green
+    assert not dialog.export_certificate_to(tmp_path / "missing" / "seal.pem")
+    assert "cannot be written" in saved.text() and not saved.done
+    assert "#b00020" in saved.styleSheet()  # a failure: red again
     info = clinic.seal.info()
     assert info is not None
     assert info.fingerprint_sha256[:2].upper() in dialog.seal_details.text()
@@ -57,7 +63,10 @@ def test_the_idle_lock_minutes_are_a_setting(qtbot: QtBot, clinic: Clinic) -> No
     assert dialog.idle.value() == 5  # the default
     assert (dialog.idle.minimum(), dialog.idle.maximum()) == (1, 60)
     settings_rows = len(clinic.audit.entries(action="settings"))
+    dialog.idle.setValue(1)
+    assert dialog.idle.text() == "1 minute"  # not "1 minutes"
     dialog.idle.setValue(12)
+    assert dialog.idle.text() == "12 minutes"
     dialog.save()
     assert clinic.settings.idle_minutes() == 12
     changed = clinic.audit.entries(action="settings")[settings_rows:]

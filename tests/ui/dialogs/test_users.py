@@ -145,6 +145,7 @@ def test_enter_never_closes_the_admin_dialogs(qtbot: QtBot, busy_clinic: Clinic)
     shown(qtbot, audit)
     patient_id = busy_clinic.settings.get("test_patient")
     choose(audit.patient, patient_id)
+    qtbot.waitUntil(lambda: audit.loading is None)  # the rows are read on a worker thread
     audit.table.setFocus()
     QTest.keyClick(audit.table, Qt.Key.Key_Return)  # Enter on a row keeps the dialog open
     assert audit.isVisible()
