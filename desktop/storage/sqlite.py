@@ -1,4 +1,4 @@
-"""The SQLite backend: one file (or memory), WAL, named migrations and FTS5 patient search."""
+"""The SQLite backend: one file (or memory), WAL, named migrations and indexed patient search."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from desktop.models import Patient
 from desktop.storage.connection import Connection
 from desktop.storage.file import FileIdentity, OpenLock, friendly_error, prepare_file
 from desktop.storage.rows import Row, patient_from_row
-from desktop.storage.search import fts_query
+from desktop.storage.search import SCAN_AT_MOST, TOP, Term, fold, name_words
 from desktop.storage.store import Params, Store
 
 log = logging.getLogger(__name__)
@@ -21,10 +21,19 @@ log = logging.getLogger(__name__)
 # The schema this code expects: the names of storage.migrations, in order (a test checks they
 # agree). Opening a database that has them all never loads sqlite-utils at all.
 MIGRATION_SET = "clinic_intake"
-SCHEMA = ("0001_core", "0002_signed_documents", "0003_accounts_audit", "0004_integrity")
+SCHEMA = (
+    "0001_core",
+    "0002_signed_documents",
+    "0003_accounts_audit",
+    "0004_integrity",
+    "0006_front_desk",
+)
 # "CLNI": the SQLite header's application id of a clinic database (set by 0004_integrity).
 APPLICATION_ID = 0x434C4E49
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's transaction
+# Checked whenever the database opens: the small tables that opening and signing in read. The
+# whole file (which grows with the clinic) is checked by every backup, in a worker.
+CHECKED_ON_OPEN = ("sqlite_schema", "_sqlite_migrations", "settings", "users")
 
 
 class SqliteStore(Store):
@@ -95,13 +104,31 @@ class SqliteStore(Store):
             conn.execute("PRAGMA synchronous = FULL")
 
     def _check(self) -> None:
-        result = [r[0] for r in self.db.conn.execute("PRAGMA quick_check").fetchall()]
-        if result != ["ok"]:
-            detail = "; ".join(str(r) for r in result[:3])
-            raise StorageError(
-                f"The database {self.label} is damaged ({detail}). Restore it from a backup "
-                "(python main.py --db PATH restore BACKUP)."
-            )
+        """A cheap check on open (milliseconds whatever the size): the schema and the small
+        tables that opening and signing in read. Damage elsewhere is reported when it is
+        read, and by the full check of every backup."""
+        tables = set(self.db.table_names())
+        for table in CHECKED_ON_OPEN:
+            if table != "sqlite_schema" and table not in tables:
+                continue
+            rows = self.db.conn.execute(f'PRAGMA quick_check("{table}")').fetchall()
+            result = [r[0] for r in rows]
+            if result != ["ok"]:
+                detail = "; ".join(str(r) for r in result[:3])
+                raise StorageError(
+                    f"The database {self.label} is damaged ({detail}). Restore it from a "
+                    "backup (python main.py --db PATH restore BACKUP)."
+                )
+
+    def integrity_problems(self) -> list[str]:
+        """The full integrity check of the open database (time grows with its size: run it
+        in a worker); an empty list means it is sound."""
+        try:
+            rows = self.db.conn.execute("PRAGMA integrity_check").fetchall()
+        except sqlite3.Error as exc:
+            return [str(exc)]
+        result = [str(r[0]) for r in rows]
+        return [] if result == ["ok"] else result
 
     def close(self) -> None:
         self._close_quietly()
@@ -179,34 +206,118 @@ class SqliteStore(Store):
         log.info("applying migrations %s to %s", ", ".join(pending) or "none", self.label)
         MIGRATIONS.apply(db)
 
-    def search_patients(self, text: str, limit: int) -> tuple[list[Patient], bool]:
-        """FTS5 over folded names, phones and birth dates; bm25-ranked up to `ranked_at_most`."""
-        ranked_at_most = self.patients.ranked_at_most
-        query = fts_query(text)
-        if query is None:
+    def search_patients(self, terms: list[Term], limit: int) -> tuple[list[Patient], bool]:
+        """Patients matching every term, over the `patient_keys` index (storage.search).
+
+        The most selective term drives: its index entries are read in order and each
+        patient is checked against the other terms on its own row. Up to `ranked_at_most`
+        matches are ranked; past that, or past SCAN_AT_MOST entries of the driving term,
+        the first `limit` matches in index order are returned as broad.
+        """
+        if not terms:
             rows = self.rows("SELECT * FROM patients ORDER BY updated DESC LIMIT ?", [limit])
             return [patient_from_row(r) for r in rows], False
-        # Newest first stops early, so this probe stays cheap however many patients match.
-        probe = self.rows(
-            "SELECT rowid FROM patients_fts WHERE patients_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-            [query, max(ranked_at_most, limit) + 1],
-        )
-        if len(probe) > ranked_at_most:
-            newest = [r["rowid"] for r in probe[:limit]]
-            marks = ", ".join("?" * len(newest))
-            rows = self.rows(
-                f"SELECT * FROM patients WHERE rowid IN ({marks}) ORDER BY rowid DESC", newest
+        ranked_at_most = self.patients.ranked_at_most
+        sizes = [self._term_size(t) for t in terms] if len(terms) > 1 else [0]
+        driver = min(range(len(terms)), key=sizes.__getitem__)
+        others = [t for i, t in enumerate(terms) if i != driver]
+        hits, broad = self._scan(terms[driver], others, max(ranked_at_most + 1, limit))
+        broad = broad or len(hits) > ranked_at_most
+        if not broad:
+            hits = self._ranked(hits, terms)
+        chosen = hits[:limit]
+        if not chosen:
+            return [], broad
+        marks = ", ".join("?" * len(chosen))
+        found = {
+            r["rowid"]: patient_from_row(r)
+            for r in self.rows(f"SELECT rowid, * FROM patients WHERE rowid IN ({marks})", chosen)
+        }
+        return [found[rowid] for rowid in chosen if rowid in found], broad
+
+    @staticmethod
+    def _parts(term: Term) -> list[tuple[str, list[str]]]:
+        """The index ranges of a term, in key order: (condition on `key`, parameters)."""
+        parts = [("key >= ? AND key < ?", [p, p + TOP]) for p in sorted(term.prefixes)]
+        if term.exact:
+            marks = ", ".join("?" * len(term.exact))
+            parts.append((f"key IN ({marks})", list(term.exact)))
+        return parts
+
+    def _term_size(self, term: Term) -> int:
+        """How many index entries a term matches, counted up to SCAN_AT_MOST."""
+        total = 0
+        for condition, params in self._parts(term):
+            rows = self.db.conn.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM patient_keys WHERE {condition} LIMIT ?)",
+                [*params, SCAN_AT_MOST],
             )
-            return [patient_from_row(r) for r in rows], True
-        # Rank inside FTS first (bm25), then fetch and order only the best `limit` rows.
-        rows = self.rows(
-            "SELECT patients.* FROM (SELECT rowid, rank FROM patients_fts "
-            "WHERE patients_fts MATCH ? ORDER BY rank LIMIT ?) AS hit "
-            "JOIN patients ON patients.rowid = hit.rowid "
-            "ORDER BY hit.rank, patients.family_name, patients.given_name",
-            [query, limit],
+            total += int(rows.fetchone()[0])
+        return total
+
+    @staticmethod
+    def _filter(terms: list[Term]) -> tuple[str, list[str]]:
+        """SQL that keeps a patient row only if every term matches one of its keys."""
+        clauses: list[str] = []
+        params: list[str] = []
+        for term in terms:
+            checks = ["instr(p.search_keys, ?) > 0"] * (len(term.prefixes) + len(term.exact))
+            params += [f'"{x}' for x in term.prefixes] + [f'"{x}"' for x in term.exact]
+            clauses.append("(" + " OR ".join(checks) + ")")
+        return "".join(f" AND {c}" for c in clauses), params
+
+    def _scan(self, driver: Term, others: list[Term], wanted: int) -> tuple[list[int], bool]:
+        """Up to `wanted` distinct matching patients (row ids) in index order, and whether
+        the scan stopped at SCAN_AT_MOST entries before the driving term's end."""
+        where, params = self._filter(others)
+        hits: list[int] = []
+        seen: set[int] = set()
+        budget = SCAN_AT_MOST
+        for condition, part in self._parts(driver):
+            cursor = self.db.conn.execute(
+                f"SELECT k.patient FROM (SELECT patient FROM patient_keys WHERE {condition} "
+                "ORDER BY key, patient DESC LIMIT ?) AS k "
+                "JOIN patients p ON p.rowid = k.patient WHERE 1" + where,
+                [*part, budget, *params],
+            )
+            for (rowid,) in cursor:
+                if rowid not in seen:
+                    seen.add(rowid)
+                    hits.append(rowid)
+                    if len(hits) >= wanted:
+                        cursor.close()
+                        return hits, False
+            cursor.close()
+            read = self._count_part(condition, part, budget)
+            if read >= budget:
+                return hits, True
+            budget -= read
+        return hits, False
+
+    def _count_part(self, condition: str, params: list[str], cap: int) -> int:
+        rows = self.db.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM patient_keys WHERE {condition} LIMIT ?)",
+            [*params, cap],
         )
-        return [patient_from_row(r) for r in rows], False
+        return int(rows.fetchone()[0])
+
+    def _ranked(self, hits: list[int], terms: list[Term]) -> list[int]:
+        """Whole-word matches first, then by family and given name (folded)."""
+        if not hits:
+            return hits
+        marks = ", ".join("?" * len(hits))
+        rows = self.db.conn.execute(
+            f"SELECT rowid, given_name, family_name FROM patients WHERE rowid IN ({marks})",
+            hits,
+        ).fetchall()
+        words = [t.word for t in terms]
+
+        def rank(row: tuple[int, str, str]) -> tuple[int, str, str, int]:
+            rowid, given, family = row
+            whole = len(set(words) & name_words(given, family))
+            return (-whole, fold(family), fold(given), -rowid)
+
+        return [r[0] for r in sorted(rows, key=rank)]
 
     def backup_to(self, dest: Path) -> None:
         """Copy the live database with SQLite's online backup API."""

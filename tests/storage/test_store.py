@@ -6,6 +6,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,8 @@ from desktop.storage import (
     MIGRATION_SET,
     SCHEMA,
     fold,
-    fts_query,
     integrity_errors,
+    parse_query,
 )
 from desktop.storage import (
     SqliteStore as Store,
@@ -26,14 +27,21 @@ from desktop.storage.migrations import MIGRATIONS
 from tests.conftest import ROOT, FakeClock, open_as_system, patient_fields, stable_vitiligo_answers
 
 FIXTURES = ROOT / "tests" / "fixtures"
-ALL_MIGRATIONS = ["0001_core", "0002_signed_documents", "0003_accounts_audit", "0004_integrity"]
+ALL_MIGRATIONS = [
+    "0001_core",
+    "0002_signed_documents",
+    "0003_accounts_audit",
+    "0004_integrity",
+    "0006_front_desk",
+]
 
 
 def test_migrations_from_empty_create_every_table(tmp_path: Path) -> None:
     store = Store(tmp_path / "new.sqlite")
     assert store.applied_migrations() == ALL_MIGRATIONS
     tables = set(store.db.table_names())
-    assert {"patients", "patients_fts", "consultations", "settings", "signatures"} <= tables
+    assert {"patients", "patient_keys", "consultations", "settings", "signatures"} <= tables
+    assert "patients_fts" not in tables
     assert {"documents", "test_spots", "test_spot_reviews"} <= tables
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -73,10 +81,16 @@ def test_fold_and_query_building() -> None:
     assert fold("Żółć") == "zolc"
     assert fold("Zoë Ødegård") == "zoe odegard"
     assert fold("Straße") == "strasse"
-    assert fts_query("o'brien") == '"o\'brien"*'
-    assert fts_query('smith-jones "x') == '"smith-jones"* "x"*'
-    assert fts_query("   ") is None
-    assert fts_query("- ' *") is None
+    assert fold("Siobhán O’Brien") == fold("siobhan o'brien") == "siobhan obrien"
+    assert fold("Smith-Jones") == fold("Smith – Jones") == "smith jones"
+    assert fold("An\u200dna\u00ad Smi\u200bth") == "anna smith"  # ZWJ, soft hyphen, ZWSP
+    today = date(2026, 11, 25)
+    words = [t.word for t in parse_query("o'brien smith-jones", day_first=None, today=today)]
+    assert words == ["obrien", "smithjones"]
+    assert parse_query("   ", day_first=None, today=today) == []
+    assert parse_query("- ' *", day_first=None, today=today) == []
+    (phone,) = parse_query("020 7946 0011", day_first=None, today=today)
+    assert phone.word == "02079460011"
 
 
 @pytest.mark.parametrize(
