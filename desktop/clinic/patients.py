@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from pathlib import Path
 
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.bindings import SignatureBindings
@@ -20,6 +21,7 @@ from desktop.clinic.patient_fields import (
     long_date,
     validate_patient,
 )
+from desktop.clinic.patient_import import ImportReport, ImportRow, PatientImporter
 from desktop.clinic.revisions import check_revision
 from desktop.clinic.session import Session
 from desktop.clinic.settings import read_input_rules
@@ -211,6 +213,33 @@ class Patients:
     def count(self) -> int:
         self._session.require("patient.view")
         return self._store.patients.count()
+
+    def import_csv(
+        self,
+        path: Path,
+        *,
+        dry_run: bool = False,
+        on_row: Callable[[ImportRow], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
+        """Import existing patients from a CSV file (UTF-8, a heading row; columns in
+        desktop.clinic.patient_import.HEADINGS, others ignored and reported).
+
+        Every row is read with the same rules as the patient form (and the clinic's phone
+        region and date order); a row that breaks one is refused with the reason, and a row
+        that looks like a registered patient (or an earlier row) is a duplicate and is not
+        imported. `dry_run` changes nothing and reports exactly that. A real run commits
+        every BATCH rows in one transaction with their audit entries, so a stop part-way
+        keeps whole batches and a second run reports those rows as duplicates. `on_row`
+        hears each row's outcome, `progress` (characters read, file size) each batch.
+        Raises ValidationError for a file that cannot be read as patients (nothing is
+        imported then). Time grows with the file: run it in a worker.
+        """
+        user = self._session.require("patient.edit")
+        importer = PatientImporter(
+            self._store, self._audit, self._clock, self.rules(), user.username
+        )
+        return importer.run(path, dry_run=dry_run, on_row=on_row, progress=progress)
 
 
 def duplicate_message(p: PatientFields, dupes: list[Patient]) -> str:
