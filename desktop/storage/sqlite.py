@@ -33,6 +33,9 @@ APPLICATION_ID = 0x434C4E49
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's transaction
 # Checked whenever the database opens: the small tables that opening and signing in read. The
 # whole file (which grows with the clinic) is checked by every backup, in a worker.
+# A broad search lists its newest matches when they are among this many newest patients (any
+# broad search of a few letters); a sparser one lists its first matches in index order.
+NEWEST_AT_MOST = 20_000
 CHECKED_ON_OPEN = ("sqlite_schema", "_sqlite_migrations", "settings", "users")
 
 
@@ -212,7 +215,8 @@ class SqliteStore(Store):
         The most selective term drives: its index entries are read in order and each
         patient is checked against the other terms on its own row. Up to `ranked_at_most`
         matches are ranked; past that, or past SCAN_AT_MOST entries of the driving term,
-        the first `limit` matches in index order are returned as broad.
+        the search is broad: the `limit` most recently registered matches when they are
+        among the NEWEST_AT_MOST newest patients, else the first matches in index order.
         """
         if not terms:
             rows = self.rows("SELECT * FROM patients ORDER BY updated DESC LIMIT ?", [limit])
@@ -223,9 +227,8 @@ class SqliteStore(Store):
         others = [t for i, t in enumerate(terms) if i != driver]
         hits, broad = self._scan(terms[driver], others, max(ranked_at_most + 1, limit))
         broad = broad or len(hits) > ranked_at_most
-        if not broad:
-            hits = self._ranked(hits, terms)
-        chosen = hits[:limit]
+        chosen = self._ranked(hits, terms)[:limit] if not broad else self._newest(terms, limit)
+        chosen = chosen or hits[:limit]
         if not chosen:
             return [], broad
         marks = ", ".join("?" * len(chosen))
@@ -293,6 +296,22 @@ class SqliteStore(Store):
                 return hits, True
             budget -= read
         return hits, False
+
+    def _newest(self, terms: list[Term], limit: int) -> list[int]:
+        """The `limit` most recently registered matches, if they are among the newest
+        NEWEST_AT_MOST patients (a broad search's matches are dense); else []."""
+        where, params = self._filter(terms)
+        rows = self.db.conn.execute(
+            "SELECT p.rowid FROM (SELECT rowid, search_keys FROM patients ORDER BY rowid DESC "
+            f"LIMIT ?) AS p WHERE 1{where} LIMIT ?",
+            [NEWEST_AT_MOST, *params, limit],
+        ).fetchall()
+        if len(rows) == limit:
+            return [r[0] for r in rows]
+        older = self.db.conn.execute(
+            "SELECT 1 FROM patients ORDER BY rowid DESC LIMIT 1 OFFSET ?", [NEWEST_AT_MOST]
+        ).fetchone()
+        return [] if older else [r[0] for r in rows]  # without older ones, these are all
 
     def _count_part(self, condition: str, params: list[str], cap: int) -> int:
         rows = self.db.conn.execute(

@@ -244,23 +244,38 @@ def test_record_ids_are_random_version_4_uuids() -> None:
         assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
 
 
-def test_a_search_too_broad_to_rank_lists_the_first_matches_alphabetically(
-    clinic: Clinic,
-) -> None:
+def test_a_search_too_broad_to_rank_lists_the_newest_matches(clinic: Clinic) -> None:
     clinic._store.patients.ranked_at_most = 3
     smiths = [
         clinic.patients.register(patient_fields(given_name=given, family_name="Smith")).id
-        for given in ("Eve", "Cara", "Anna", "Dev", "Ben")
+        for given in ("Anna", "Ben", "Cara", "Dev", "Eve")
     ]
     clinic.patients.register(patient_fields(given_name="Mei", family_name="Chen"))
-    alphabetical = [smiths[i] for i in (2, 4, 1, 3, 0)]  # Smith Anna, Ben, Cara, Dev, Eve
     broad = clinic.patients.find("smi", limit=2)
     assert broad.broad and broad.ranked_at_most == 3
-    assert [p.id for p in broad.patients] == alphabetical[:2]
+    assert [p.id for p in broad.patients] == smiths[::-1][:2]  # newest registered first
     narrow = clinic.patients.find("smith eve")
-    assert not narrow.broad and [p.id for p in narrow.patients] == [smiths[0]]
+    assert not narrow.broad and [p.id for p in narrow.patients] == [smiths[4]]
     assert not clinic.patients.find("chen").broad
-    assert [p.id for p in clinic.patients.search("smi")] == alphabetical  # the same, as a list
+    assert [p.id for p in clinic.patients.search("smi")] == smiths[::-1]  # the same, as a list
+
+
+def test_a_sparse_broad_search_lists_its_first_matches_alphabetically(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.storage import sqlite
+
+    monkeypatch.setattr(sqlite, "NEWEST_AT_MOST", 2)  # the matches are older than that
+    clinic._store.patients.ranked_at_most = 2
+    smiths = [
+        clinic.patients.register(patient_fields(given_name=given, family_name="Smith")).id
+        for given in ("Eve", "Cara", "Anna")
+    ]
+    for given in ("Mei", "Li"):
+        clinic.patients.register(patient_fields(given_name=given, family_name="Chen"))
+    broad = clinic.patients.find("smi", limit=2)
+    assert broad.broad
+    assert [p.id for p in broad.patients] == [smiths[2], smiths[1]]  # Smith Anna, Smith Cara
 
 
 def test_overview_gives_the_steps_status_in_one_call(clinic: Clinic) -> None:
