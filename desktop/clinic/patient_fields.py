@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -163,6 +164,8 @@ def _typed(value: object, field: str, *, multiline: bool = False) -> str:
 def _name(value: object, field: str) -> str:
     """One name part, "" when empty (whether one may be empty is `_names`' to say)."""
     text = " ".join(_typed(value, field).split())
+    if not "".join(c for c in text if unicodedata.category(c) != "Cf").strip():
+        return ""  # nothing visible (only zero-width characters)
     if len(text) > MAX_NAME:
         raise ValidationError(
             f"{LABELS[field]} is too long ({MAX_NAME} characters at most).", field

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from desktop.models import is_cjk
+from desktop.models import is_cjk, person_name
 
 __all__ = [
     "RANKED_AT_MOST",
@@ -118,8 +118,13 @@ def _compact(text: str) -> str:
 
 def name_key(given: str, family: str) -> str:
     """The name compared for duplicates: folded, run together, either order, so
-    "Siobhán O'Brien", "siobhan obrien" and "O’Brien Siobhan" agree."""
-    return "".join(sorted((_compact(given), _compact(family))))
+    "Siobhán O'Brien", "siobhan obrien" and "O’Brien Siobhan" agree. A Chinese, Japanese
+    or Korean name is run together as written (family name first), so 陈 + 美玲 and 陈美玲
+    typed in one field agree."""
+    parts = (_compact(given), _compact(family))
+    if all(is_cjk(c) for c in parts[0] + parts[1]):
+        return _compact(person_name(given, family))
+    return "".join(sorted(parts))
 
 
 def name_words(given: str, family: str) -> set[str]:
