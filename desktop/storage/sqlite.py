@@ -218,6 +218,12 @@ class SqliteStore(Store):
         the search is broad: the `limit` most recently registered matches when they are
         among the NEWEST_AT_MOST newest patients, else the first matches in index order.
         """
+        try:
+            return self._search(terms, limit)
+        except sqlite3.Error as exc:
+            raise friendly_error(exc, self.label) from exc
+
+    def _search(self, terms: list[Term], limit: int) -> tuple[list[Patient], bool]:
         if not terms:
             rows = self.rows("SELECT * FROM patients ORDER BY updated DESC LIMIT ?", [limit])
             return [patient_from_row(r) for r in rows], False
