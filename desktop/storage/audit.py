@@ -99,12 +99,16 @@ class AuditRepository:
         if until is not None:
             clauses.append("at < ?")
             params.append((until + timedelta(days=1)).isoformat())
-        sql = f"SELECT * FROM audit WHERE {' AND '.join(clauses)} ORDER BY seq DESC"
+        # Days alone walk the time index from the end of the range (the newest of those
+        # days); any other filter walks its own index, which ends in the row's number.
+        days_only = (since or until) and not (user or patient or action)
+        order = "at DESC, seq DESC" if days_only else "seq DESC"
+        sql = f"SELECT * FROM audit WHERE {' AND '.join(clauses)} ORDER BY {order}"
         if limit is not None and limit >= 0:
             sql += " LIMIT ?"
             params.append(limit)
         rows = self._store.rows(sql, params)
-        rows.reverse()
+        rows.sort(key=lambda r: int(r["seq"]))
         return [_entry(r) for r in rows]
 
     def stream(self) -> Iterator[AuditEntry]:

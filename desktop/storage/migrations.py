@@ -253,7 +253,7 @@ def m0006_front_desk(db: Database) -> None:
     the newest patients and for the audit viewer's filters."""
     for column in ("phone_e164", "address", "emergency_contact_name", "emergency_contact_phone"):
         db.execute(f"ALTER TABLE patients ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
-    db.execute("ALTER TABLE patients ADD COLUMN search_keys TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE patients ADD COLUMN search_keys TEXT NOT NULL DEFAULT '{}'")
     for trigger in ("patients_ai", "patients_ad", "patients_au"):
         db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     db.execute("DROP TABLE IF EXISTS patients_fts")
@@ -274,14 +274,14 @@ def m0006_front_desk(db: Database) -> None:
 
 
 def _patient_keys_triggers() -> list[str]:
-    """`patient_keys` follows each patient's `search_keys` (a JSON array of keys)."""
+    """`patient_keys` follows the keys in each patient's `search_keys` (storage.search.KEYS)."""
     insert = (
         "INSERT OR IGNORE INTO patient_keys (key, patient) "
-        "SELECT value, new.rowid FROM json_each(new.search_keys);"
+        "SELECT value, new.rowid FROM json_each(new.search_keys, '$.\"~k\"');"
     )
     delete = (
         "DELETE FROM patient_keys WHERE patient = old.rowid "
-        "AND key IN (SELECT value FROM json_each(old.search_keys));"
+        "AND key IN (SELECT value FROM json_each(old.search_keys, '$.\"~k\"'));"
     )
     return [
         f"CREATE TRIGGER patient_keys_ai AFTER INSERT ON patients BEGIN {insert} END",

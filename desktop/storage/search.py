@@ -17,6 +17,7 @@ prefix search finds it through the longer one.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -49,7 +50,7 @@ __all__ = [
 RANKED_AT_MOST = 500
 # The most index entries of the most selective typed word that one keystroke looks at; past
 # this the search is called broad (and its list is the matches found so far).
-SCAN_AT_MOST = 20_000
+SCAN_AT_MOST = 5_000
 
 PHONE_MARK = "#"
 DATE_MARK = "="
@@ -84,6 +85,7 @@ def _strips_marks(base: str) -> bool:
     return code < 0x0530 or 0x1E00 <= code <= 0x1FFF
 
 
+@functools.lru_cache(maxsize=4096)  # names repeat; a name is folded several ways per save
 def _fold(text: str, apostrophe: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     out: list[str] = []
@@ -179,7 +181,7 @@ def read_phone(text: str, region: str | None) -> PhoneReading:
     return PhoneReading(
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-        phonenumbers.region_code_for_number(number) or "",
+        phonenumbers.region_code_for_country_code(number.country_code or 0) or "",
     )
 
 
@@ -202,16 +204,30 @@ def phone_keys(e164: str, typed: str) -> set[str]:
         if digits.startswith("00"):
             keys.add(digits[2:])
         return {PHONE_MARK + k for k in keys if k}
+    digits = phone_digits(e164)
+    national = digits
+    for length in (1, 2, 3):  # country codes are prefix-free: the first one known is it
+        trunk = _trunk_prefix(digits[:length])
+        if trunk is not None:
+            national = digits[length:]
+            keys = {digits, national, trunk + national}
+            return {PHONE_MARK + k for k in keys if k}
+    return {PHONE_MARK + national}
+
+
+@functools.cache
+def _trunk_prefix(country_code: str) -> str | None:
+    """The prefix dialled before a national number at home (GB: "0", US: "1"... none: "")
+    for a country calling code, or None when `country_code` is not one."""
     import phonenumbers  # loaded on first use (~40 ms)
 
-    number = phonenumbers.parse(e164, None)
-    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    keys = {
-        phone_digits(e164),
-        phonenumbers.national_significant_number(number),
-        phone_digits(national.split(" ext.")[0]),
-    }
-    return {PHONE_MARK + k for k in keys if k}
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(country_code))
+    if not regions or country_code.startswith("0"):
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        int(country_code), regions[0]
+    )
+    return (metadata.national_prefix or "") if metadata is not None else ""
 
 
 def _pruned(keys: Iterable[str]) -> list[str]:
@@ -222,11 +238,32 @@ def _pruned(keys: Iterable[str]) -> list[str]:
     ]
 
 
+def sort_name(given: str, family: str) -> str:
+    """How a ranked list orders patients: folded family name, then given name (a Chinese,
+    Japanese or Korean name as written)."""
+    if all(is_cjk(c) for c in _compact(given) + _compact(family)):
+        return fold(person_name(given, family))
+    return f"{fold(family)} {fold(given)}".strip()
+
+
+# The `search_keys` column: {"~k": [keys], "~w": [whole words], "~s": sort name}. The field
+# names start with "~", which no typed word does, so looking for '"' + a typed prefix in the
+# column's text finds only keys and words (and every word starts some key).
+KEYS, WORDS, SORT = "~k", "~w", "~s"
+
+
 def search_keys(given: str, family: str, date_of_birth: date, phone_e164: str, phone: str) -> str:
-    """The `search_keys` column of a patient: its keys as a JSON array."""
+    """The `search_keys` column of a patient (see KEYS): its keys (`patient_keys` is filled
+    from them by triggers), the words of its name (whole-word matches rank first) and its
+    sort name."""
     keys = name_keys(given, family) | phone_keys(phone_e164, phone)
     keys.add(DATE_MARK + date_of_birth.isoformat())
-    return json.dumps(_pruned(keys), ensure_ascii=False, separators=(",", ":"))
+    column = {
+        KEYS: _pruned(keys),
+        WORDS: sorted(name_words(given, family)),
+        SORT: sort_name(given, family),
+    }
+    return json.dumps(column, ensure_ascii=False, separators=(",", ":"))
 
 
 # Typed queries -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from desktop.models import Patient
 from desktop.storage.connection import Connection
 from desktop.storage.file import FileIdentity, OpenLock, friendly_error, prepare_file
 from desktop.storage.rows import Row, patient_from_row
-from desktop.storage.search import SCAN_AT_MOST, TOP, Term, fold, name_words
+from desktop.storage.search import SCAN_AT_MOST, SORT, TOP, Term
 from desktop.storage.store import Params, Store
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,15 @@ SCHEMA = (
 )
 # "CLNI": the SQLite header's application id of a clinic database (set by 0004_integrity).
 APPLICATION_ID = 0x434C4E49
+CACHE_KIB = 32 * 1024  # page cache per connection: a large clinic's search index stays in memory
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's transaction
 # Checked whenever the database opens: the small tables that opening and signing in read. The
 # whole file (which grows with the clinic) is checked by every backup, in a worker.
 # A broad search lists its newest matches when they are among this many newest patients (any
 # broad search of a few letters); a sparser one lists its first matches in index order.
-NEWEST_AT_MOST = 20_000
+NEWEST_AT_MOST = 5_000
+# Choosing the most selective typed word counts each word's index entries up to this many.
+SIZED_AT_MOST = 2_000
 CHECKED_ON_OPEN = ("sqlite_schema", "_sqlite_migrations", "settings", "users")
 
 
@@ -105,6 +108,7 @@ class SqliteStore(Store):
         if self.path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     def _check(self) -> None:
         """A cheap check on open (milliseconds whatever the size): the schema and the small
@@ -233,15 +237,13 @@ class SqliteStore(Store):
         others = [t for i, t in enumerate(terms) if i != driver]
         hits, broad = self._scan(terms[driver], others, max(ranked_at_most + 1, limit))
         broad = broad or len(hits) > ranked_at_most
-        chosen = self._ranked(hits, terms)[:limit] if not broad else self._newest(terms, limit)
+        chosen = self._ranked(hits, terms, limit) if not broad else self._newest(terms, limit)
         chosen = chosen or hits[:limit]
         if not chosen:
             return [], broad
         marks = ", ".join("?" * len(chosen))
-        found = {
-            r["rowid"]: patient_from_row(r)
-            for r in self.rows(f"SELECT rowid, * FROM patients WHERE rowid IN ({marks})", chosen)
-        }
+        sql = f"SELECT rowid, * FROM patients WHERE rowid IN ({marks})"
+        found = {r["rowid"]: patient_from_row(r) for r in self.db.query(sql, chosen)}
         return [found[rowid] for rowid in chosen if rowid in found], broad
 
     @staticmethod
@@ -253,16 +255,17 @@ class SqliteStore(Store):
             parts.append((f"key IN ({marks})", list(term.exact)))
         return parts
 
+    def _count(self, condition: str, params: list[str], cap: int) -> int:
+        """Index entries in one range, counted up to `cap`."""
+        rows = self.db.conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM patient_keys WHERE {condition} LIMIT ?)",
+            [*params, cap],
+        )
+        return int(rows.fetchone()[0])
+
     def _term_size(self, term: Term) -> int:
-        """How many index entries a term matches, counted up to SCAN_AT_MOST."""
-        total = 0
-        for condition, params in self._parts(term):
-            rows = self.db.conn.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM patient_keys WHERE {condition} LIMIT ?)",
-                [*params, SCAN_AT_MOST],
-            )
-            total += int(rows.fetchone()[0])
-        return total
+        """How many index entries a term matches, counted up to SIZED_AT_MOST."""
+        return sum(self._count(c, p, SIZED_AT_MOST) for c, p in self._parts(term))
 
     @staticmethod
     def _filter(terms: list[Term]) -> tuple[str, list[str]]:
@@ -283,13 +286,19 @@ class SqliteStore(Store):
         seen: set[int] = set()
         budget = SCAN_AT_MOST
         for condition, part in self._parts(driver):
-            cursor = self.db.conn.execute(
-                f"SELECT k.patient FROM (SELECT patient FROM patient_keys WHERE {condition} "
-                "ORDER BY key, patient DESC LIMIT ?) AS k "
-                "JOIN patients p ON p.rowid = k.patient WHERE 1" + where,
-                [*part, budget, *params],
+            entries = (
+                f"SELECT patient FROM patient_keys WHERE {condition} "
+                "ORDER BY key, patient DESC LIMIT ?"
             )
+            if others:
+                sql = f"SELECT k.patient FROM ({entries}) AS k "
+                sql += "JOIN patients p ON p.rowid = k.patient WHERE 1" + where
+            else:
+                sql = entries
+            cursor = self.db.conn.execute(sql, [*part, budget, *params])
+            returned = 0
             for (rowid,) in cursor:
+                returned += 1
                 if rowid not in seen:
                     seen.add(rowid)
                     hits.append(rowid)
@@ -297,7 +306,7 @@ class SqliteStore(Store):
                         cursor.close()
                         return hits, False
             cursor.close()
-            read = self._count_part(condition, part, budget)
+            read = self._count(condition, part, budget) if others else returned
             if read >= budget:
                 return hits, True
             budget -= read
@@ -319,30 +328,19 @@ class SqliteStore(Store):
         ).fetchone()
         return [] if older else [r[0] for r in rows]  # without older ones, these are all
 
-    def _count_part(self, condition: str, params: list[str], cap: int) -> int:
-        rows = self.db.conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM patient_keys WHERE {condition} LIMIT ?)",
-            [*params, cap],
-        )
-        return int(rows.fetchone()[0])
-
-    def _ranked(self, hits: list[int], terms: list[Term]) -> list[int]:
-        """Whole-word matches first, then by family and given name (folded)."""
+    def _ranked(self, hits: list[int], terms: list[Term], limit: int) -> list[int]:
+        """The best `limit` of the hits: most typed words matching a whole word of the name
+        first, then by family and given name (folded)."""
         if not hits:
             return hits
+        whole = " + ".join(["(instr(search_keys, ?) > 0)"] * len(terms))
         marks = ", ".join("?" * len(hits))
         rows = self.db.conn.execute(
-            f"SELECT rowid, given_name, family_name FROM patients WHERE rowid IN ({marks})",
-            hits,
+            f"SELECT rowid FROM patients WHERE rowid IN ({marks}) ORDER BY {whole} DESC, "
+            f"json_extract(search_keys, '$.\"{SORT}\"'), rowid DESC LIMIT ?",
+            [*hits, *(f'"{t.word}"' for t in terms), limit],
         ).fetchall()
-        words = [t.word for t in terms]
-
-        def rank(row: tuple[int, str, str]) -> tuple[int, str, str, int]:
-            rowid, given, family = row
-            whole = len(set(words) & name_words(given, family))
-            return (-whole, fold(family), fold(given), -rowid)
-
-        return [r[0] for r in sorted(rows, key=rank)]
+        return [r[0] for r in rows]
 
     def backup_to(self, dest: Path) -> None:
         """Copy the live database with SQLite's online backup API."""
