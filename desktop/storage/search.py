@@ -29,9 +29,9 @@ from desktop.models import is_cjk, person_name
 
 __all__ = [
     "RANKED_AT_MOST",
-    "SCAN_AT_MOST",
     "PhoneReading",
     "Term",
+    "compound",
     "fold",
     "name_key",
     "name_keys",
@@ -48,9 +48,6 @@ __all__ = [
 # matches in the order of the index (alphabetically by the matching name) and the screen asks
 # for more letters.
 RANKED_AT_MOST = 500
-# The most index entries of the most selective typed word that one keystroke looks at; past
-# this the search is called broad (and its list is the matches found so far).
-SCAN_AT_MOST = 5_000
 
 PHONE_MARK = "#"
 DATE_MARK = "="
@@ -363,3 +360,13 @@ def _term(token: str, day_first: bool | None, today: date) -> Term | None:
     if not word:
         return None
     return Term(word, prefixes=(word,))
+
+
+def compound(terms: list[Term]) -> Term | None:
+    """Two or more typed name words as one name run together, in the typed order or reversed
+    ("anna smi" -> annasmi, smianna): the start of a whole-name key when the words but the
+    last are whole and adjacent in the name. None for fewer than two name words."""
+    words = [t.word for t in terms if t.prefixes == (t.word,)]
+    if len(words) < 2:
+        return None
+    return Term("".join(words), prefixes=("".join(words), "".join(reversed(words))))

@@ -13,7 +13,7 @@ from desktop.models import Patient
 from desktop.storage.connection import Connection
 from desktop.storage.file import FileIdentity, OpenLock, friendly_error, prepare_file
 from desktop.storage.rows import Row, patient_from_row
-from desktop.storage.search import SCAN_AT_MOST, SORT, TOP, Term
+from desktop.storage.search import SORT, TOP, Term, compound
 from desktop.storage.store import Params, Store
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,11 @@ CACHE_KIB = 32 * 1024  # page cache per connection: a large clinic's search inde
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's transaction
 # Checked whenever the database opens: the small tables that opening and signing in read. The
 # whole file (which grows with the clinic) is checked by every backup, in a worker.
-# A broad search lists its newest matches when they are among this many newest patients (any
-# broad search of a few letters); a sparser one lists its first matches in index order.
-NEWEST_AT_MOST = 5_000
-# Choosing the most selective typed word counts each word's index entries up to this many.
+# A typed word with fewer index entries than this drives a complete search; a search whose
+# every word is more common is broad.
 SIZED_AT_MOST = 2_000
+# A broad search lists its matches among this many newest patients.
+NEWEST_AT_MOST = 5_000
 CHECKED_ON_OPEN = ("sqlite_schema", "_sqlite_migrations", "settings", "users")
 
 
@@ -216,11 +216,16 @@ class SqliteStore(Store):
     def search_patients(self, terms: list[Term], limit: int) -> tuple[list[Patient], bool]:
         """Patients matching every term, over the `patient_keys` index (storage.search).
 
-        The most selective term drives: its index entries are read in order and each
-        patient is checked against the other terms on its own row. Up to `ranked_at_most`
-        matches are ranked; past that, or past SCAN_AT_MOST entries of the driving term,
-        the search is broad: the `limit` most recently registered matches when they are
-        among the NEWEST_AT_MOST newest patients, else the first matches in index order.
+        Each term's index entries are counted (up to SIZED_AT_MOST). The most selective
+        term, if it has fewer, drives: its entries are read and each patient is checked
+        against the other terms on its own row, so the result is complete; up to
+        `ranked_at_most` matches are ranked, more are broad and listed newest first. When
+        every term is that common, name words are matched as a name written in that order
+        or reversed, all but the last word whole ("anna smi": Anna Smith, Smith Anna, Anna
+        Smithers; not Anna Maria Smith), if that is
+        selective; else the search is broad and lists the newest matches among the
+        NEWEST_AT_MOST newest patients (one common word alone: its first matches in index
+        order when those are too few). The work per call is bounded whatever the size.
         """
         try:
             return self._search(terms, limit)
@@ -231,20 +236,30 @@ class SqliteStore(Store):
         if not terms:
             rows = self.rows("SELECT * FROM patients ORDER BY updated DESC LIMIT ?", [limit])
             return [patient_from_row(r) for r in rows], False
-        ranked_at_most = self.patients.ranked_at_most
-        sizes = [self._term_size(t) for t in terms] if len(terms) > 1 else [0]
-        driver = min(range(len(terms)), key=sizes.__getitem__)
-        others = [t for i, t in enumerate(terms) if i != driver]
-        hits, broad = self._scan(terms[driver], others, max(ranked_at_most + 1, limit))
-        broad = broad or len(hits) > ranked_at_most
-        chosen = self._ranked(hits, terms, limit) if not broad else self._newest(terms, limit)
-        chosen = chosen or hits[:limit]
-        if not chosen:
-            return [], broad
-        marks = ", ".join("?" * len(chosen))
+        sizes = [self._term_size(t) for t in terms]
+        best = min(range(len(terms)), key=sizes.__getitem__)
+        driver: Term | None = terms[best] if sizes[best] < SIZED_AT_MOST else None
+        if driver is None:
+            pair = compound(terms)  # very common words: matched as a name written so
+            if pair is not None and self._term_size(pair) < SIZED_AT_MOST:
+                driver = pair
+        if driver is not None:
+            hits = self._scan(driver, [t for t in terms if t is not driver])
+            if len(hits) <= self.patients.ranked_at_most:
+                return self._fetch(self._ranked(hits, terms, limit)), False
+            return self._fetch(sorted(hits, reverse=True)[:limit]), True  # the newest
+        chosen = self._newest(terms, limit)
+        if len(terms) == 1 and len(chosen) < limit:  # sparse among the newest
+            chosen = self._first(terms[0], limit)
+        return self._fetch(chosen), True
+
+    def _fetch(self, rowids: list[int]) -> list[Patient]:
+        if not rowids:
+            return []
+        marks = ", ".join("?" * len(rowids))
         sql = f"SELECT rowid, * FROM patients WHERE rowid IN ({marks})"
-        found = {r["rowid"]: patient_from_row(r) for r in self.db.query(sql, chosen)}
-        return [found[rowid] for rowid in chosen if rowid in found], broad
+        found = {r["rowid"]: patient_from_row(r) for r in self.db.query(sql, rowids)}
+        return [found[rowid] for rowid in rowids if rowid in found]
 
     @staticmethod
     def _parts(term: Term) -> list[tuple[str, list[str]]]:
@@ -278,55 +293,50 @@ class SqliteStore(Store):
             clauses.append("(" + " OR ".join(checks) + ")")
         return "".join(f" AND {c}" for c in clauses), params
 
-    def _scan(self, driver: Term, others: list[Term], wanted: int) -> tuple[list[int], bool]:
-        """Up to `wanted` distinct matching patients (row ids) in index order, and whether
-        the scan stopped at SCAN_AT_MOST entries before the driving term's end."""
+    def _scan(self, driver: Term, others: list[Term]) -> list[int]:
+        """Every patient (row id) matching the driving term (fewer than SIZED_AT_MOST index
+        entries) and the others, in index order."""
         where, params = self._filter(others)
         hits: list[int] = []
         seen: set[int] = set()
-        budget = SCAN_AT_MOST
         for condition, part in self._parts(driver):
-            entries = (
-                f"SELECT patient FROM patient_keys WHERE {condition} "
-                "ORDER BY key, patient DESC LIMIT ?"
-            )
+            sql = f"SELECT patient FROM patient_keys WHERE {condition}"
             if others:
-                sql = f"SELECT k.patient FROM ({entries}) AS k "
+                sql = f"SELECT k.patient FROM ({sql}) AS k "
                 sql += "JOIN patients p ON p.rowid = k.patient WHERE 1" + where
-            else:
-                sql = entries
-            cursor = self.db.conn.execute(sql, [*part, budget, *params])
-            returned = 0
-            for (rowid,) in cursor:
-                returned += 1
+            for (rowid,) in self.db.conn.execute(sql, [*part, *params]):
                 if rowid not in seen:
                     seen.add(rowid)
                     hits.append(rowid)
-                    if len(hits) >= wanted:
-                        cursor.close()
-                        return hits, False
-            cursor.close()
-            read = self._count(condition, part, budget) if others else returned
-            if read >= budget:
-                return hits, True
-            budget -= read
-        return hits, False
+        return hits
+
+    def _first(self, term: Term, limit: int) -> list[int]:
+        """The first `limit` patients matching one term, in index order (alphabetically by
+        the matching name, newest first among equals)."""
+        hits: list[int] = []
+        for condition, part in self._parts(term):
+            rows = self.db.conn.execute(
+                f"SELECT patient FROM patient_keys WHERE {condition} "
+                "ORDER BY key, patient DESC LIMIT ?",
+                [*part, limit * 4],
+            )
+            for (rowid,) in rows:
+                if rowid not in hits:
+                    hits.append(rowid)
+            if len(hits) >= limit:
+                break
+        return hits[:limit]
 
     def _newest(self, terms: list[Term], limit: int) -> list[int]:
-        """The `limit` most recently registered matches, if they are among the newest
-        NEWEST_AT_MOST patients (a broad search's matches are dense); else []."""
+        """The most recently registered matches among the newest NEWEST_AT_MOST patients
+        (up to `limit`, newest first)."""
         where, params = self._filter(terms)
         rows = self.db.conn.execute(
             "SELECT p.rowid FROM (SELECT rowid, search_keys FROM patients ORDER BY rowid DESC "
             f"LIMIT ?) AS p WHERE 1{where} LIMIT ?",
             [NEWEST_AT_MOST, *params, limit],
         ).fetchall()
-        if len(rows) == limit:
-            return [r[0] for r in rows]
-        older = self.db.conn.execute(
-            "SELECT 1 FROM patients ORDER BY rowid DESC LIMIT 1 OFFSET ?", [NEWEST_AT_MOST]
-        ).fetchone()
-        return [] if older else [r[0] for r in rows]  # without older ones, these are all
+        return [r[0] for r in rows]
 
     def _ranked(self, hits: list[int], terms: list[Term], limit: int) -> list[int]:
         """The best `limit` of the hits: most typed words matching a whole word of the name

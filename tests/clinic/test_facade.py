@@ -260,13 +260,13 @@ def test_a_search_too_broad_to_rank_lists_the_newest_matches(clinic: Clinic) -> 
     assert [p.id for p in clinic.patients.search("smi")] == smiths[::-1]  # the same, as a list
 
 
-def test_a_sparse_broad_search_lists_its_first_matches_alphabetically(
+def test_a_common_word_sparse_among_the_newest_lists_its_first_matches_alphabetically(
     clinic: Clinic, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from desktop.storage import sqlite
 
-    monkeypatch.setattr(sqlite, "NEWEST_AT_MOST", 2)  # the matches are older than that
-    clinic._store.patients.ranked_at_most = 2
+    monkeypatch.setattr(sqlite, "SIZED_AT_MOST", 2)  # "smi" counts as a very common word
+    monkeypatch.setattr(sqlite, "NEWEST_AT_MOST", 2)  # and its matches are older than that
     smiths = [
         clinic.patients.register(patient_fields(given_name=given, family_name="Smith")).id
         for given in ("Eve", "Cara", "Anna")
@@ -276,6 +276,27 @@ def test_a_sparse_broad_search_lists_its_first_matches_alphabetically(
     broad = clinic.patients.find("smi", limit=2)
     assert broad.broad
     assert [p.id for p in broad.patients] == [smiths[2], smiths[1]]  # Smith Anna, Smith Cara
+
+
+def test_two_very_common_words_match_as_a_name_in_either_order(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.storage import sqlite
+
+    monkeypatch.setattr(sqlite, "SIZED_AT_MOST", 5)  # each word alone has 6 index entries
+    monkeypatch.setattr(sqlite, "NEWEST_AT_MOST", 1)
+    others = [("Anna", f) for f in ("Nowak", "Kim", "Lee", "Park")]
+    for given, family in others + [(g, "Smith") for g in ("Ben", "Cy", "Di", "Ed")]:
+        clinic.patients.register(patient_fields(given_name=given, family_name=family))
+    wanted = clinic.patients.register(patient_fields(given_name="Anna", family_name="Smith"))
+    swapped = clinic.patients.register(  # the same name to the duplicate check: confirmed
+        patient_fields(given_name="Smith", family_name="Anna", date_of_birth="1970-01-01"),
+        allow_duplicate=True,
+    )
+    for typed in ("anna smith", "smith anna", "anna smi"):
+        found = clinic.patients.find(typed)
+        assert {p.id for p in found.patients} == {wanted.id, swapped.id}, typed
+        assert not found.broad
 
 
 def test_overview_gives_the_steps_status_in_one_call(clinic: Clinic) -> None:
