@@ -62,10 +62,8 @@ class AuditTrail:
             labels[typed] = _label(found[0]) if found else f"{typed} (no such patient)"
         order = read_input_rules(self._store).date_order
         day_first = None if order is None else order == "day-first"
-        matches, _ = self._store.patients.find(
-            typed, limit, day_first=day_first, today=date.today()
-        )
-        for p in matches:
+        matches = self._store.patients.find(typed, limit, day_first=day_first, today=date.today())
+        for p in matches.patients:
             labels.setdefault(p.id, _label(p))
         return labels
 

@@ -28,19 +28,23 @@ from desktop.clinic.settings import read_input_rules
 from desktop.errors import DuplicatePatient
 from desktop.models import Patient, new_id, person_name
 from desktop.storage import Store, read_phone
-from desktop.storage.search import phone_key
+from desktop.storage.search import Order, phone_key
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class PatientSearch:
-    """A page of search results; `broad`: more than `ranked_at_most` matched (or the search
-    stopped early), and `patients` are the first matches alphabetically, not ranked."""
+    """A page of search results. `broad`: more than `ranked_at_most` matched, or the words
+    are too common to search completely: type more. `order` says what the list is (the
+    screen words its hint by it): "recent" (nothing typed: recently updated patients),
+    "ranked" (every match, best first), "newest" (a broad search's most recently registered
+    matches) or "alphabetical" (a broad search's first matches by name)."""
 
     patients: list[Patient]
     broad: bool
     ranked_at_most: int
+    order: Order = "ranked"
 
 
 class Patients:
@@ -205,10 +209,9 @@ class Patients:
         typed = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
         order = self.rules().date_order
         day_first = None if order is None else order == "day-first"
-        patients, broad = self._store.patients.find(
-            typed, limit, day_first=day_first, today=self._today()
-        )
-        return PatientSearch(patients, broad, self._store.patients.ranked_at_most)
+        found = self._store.patients.find(typed, limit, day_first=day_first, today=self._today())
+        ranked_at_most = self._store.patients.ranked_at_most
+        return PatientSearch(found.patients, found.broad, ranked_at_most, found.order)
 
     def count(self) -> int:
         self._session.require("patient.view")

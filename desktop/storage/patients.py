@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from desktop.errors import NotFound
 from desktop.models import Patient
 from desktop.storage.rows import patient_from_row, patient_to_row, upsert
-from desktop.storage.search import RANKED_AT_MOST, PhoneReading, name_key, parse_query
+from desktop.storage.search import RANKED_AT_MOST, Found, PhoneReading, name_key, parse_query
 
 if TYPE_CHECKING:
     from desktop.storage.store import Store
@@ -61,17 +61,11 @@ class PatientRepository:
         )
         return [patient_from_row(r) for r in rows]
 
-    def find(
-        self, text: str, limit: int = 50, *, day_first: bool | None, today: date
-    ) -> tuple[list[Patient], bool]:
-        """Patients matching every typed word (storage.search.parse_query), and whether the
-        search was too broad to rank.
-
-        Up to `ranked_at_most` matches are ranked (whole-word matches first, then by family
-        and given name); a broader search returns the first `limit` matches in the index's
-        order (alphabetically by the matching name or number). No word: the `limit` most
-        recently updated patients.
-        """
+    def find(self, text: str, limit: int = 50, *, day_first: bool | None, today: date) -> Found:
+        """Patients matching every typed word (storage.search.parse_query; SqliteStore.
+        search_patients says how): up to `ranked_at_most` matches are ranked (whole-word
+        matches first, then by family and given name); a broader search lists its newest
+        matches. No word: the `limit` most recently updated patients."""
         terms = parse_query(text, day_first=day_first, today=today)
         return self._store.search_patients(terms, limit)
 

@@ -24,11 +24,13 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
-from desktop.models import is_cjk, person_name
+from desktop.models import Patient, is_cjk, person_name
 
 __all__ = [
     "RANKED_AT_MOST",
+    "Found",
     "PhoneReading",
     "Term",
     "compound",
@@ -264,6 +266,20 @@ def search_keys(given: str, family: str, date_of_birth: date, phone_e164: str, p
 
 
 # Typed queries -------------------------------------------------------------------------------
+
+Order = Literal["recent", "ranked", "newest", "alphabetical"]
+
+
+@dataclass(frozen=True)
+class Found:
+    """A page of search results. `order`: "recent" (nothing typed: the most recently updated),
+    "ranked" (every match, best first), or for a `broad` search (too many matches to rank, or
+    words too common to search completely) "newest" (the most recently registered matches)
+    or "alphabetical" (the first matches by name)."""
+
+    patients: list[Patient]
+    broad: bool
+    order: Order
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from desktop.models import Patient
 from desktop.storage.connection import Connection
 from desktop.storage.file import FileIdentity, OpenLock, friendly_error, prepare_file
 from desktop.storage.rows import Row, patient_from_row
-from desktop.storage.search import SORT, TOP, Term, compound
+from desktop.storage.search import SORT, TOP, Found, Term, compound
 from desktop.storage.store import Params, Store
 
 log = logging.getLogger(__name__)
@@ -213,7 +213,7 @@ class SqliteStore(Store):
         log.info("applying migrations %s to %s", ", ".join(pending) or "none", self.label)
         MIGRATIONS.apply(db)
 
-    def search_patients(self, terms: list[Term], limit: int) -> tuple[list[Patient], bool]:
+    def search_patients(self, terms: list[Term], limit: int) -> Found:
         """Patients matching every term, over the `patient_keys` index (storage.search).
 
         Each term's index entries are counted (up to SIZED_AT_MOST). The most selective
@@ -232,10 +232,10 @@ class SqliteStore(Store):
         except sqlite3.Error as exc:
             raise friendly_error(exc, self.label) from exc
 
-    def _search(self, terms: list[Term], limit: int) -> tuple[list[Patient], bool]:
+    def _search(self, terms: list[Term], limit: int) -> Found:
         if not terms:
             rows = self.rows("SELECT * FROM patients ORDER BY updated DESC LIMIT ?", [limit])
-            return [patient_from_row(r) for r in rows], False
+            return Found([patient_from_row(r) for r in rows], False, "recent")
         sizes = [self._term_size(t) for t in terms]
         best = min(range(len(terms)), key=sizes.__getitem__)
         driver: Term | None = terms[best] if sizes[best] < SIZED_AT_MOST else None
@@ -246,12 +246,12 @@ class SqliteStore(Store):
         if driver is not None:
             hits = self._scan(driver, [t for t in terms if t is not driver])
             if len(hits) <= self.patients.ranked_at_most:
-                return self._fetch(self._ranked(hits, terms, limit)), False
-            return self._fetch(sorted(hits, reverse=True)[:limit]), True  # the newest
+                return Found(self._fetch(self._ranked(hits, terms, limit)), False, "ranked")
+            return Found(self._fetch(sorted(hits, reverse=True)[:limit]), True, "newest")
         chosen = self._newest(terms, limit)
         if len(terms) == 1 and len(chosen) < limit:  # sparse among the newest
-            chosen = self._first(terms[0], limit)
-        return self._fetch(chosen), True
+            return Found(self._fetch(self._first(terms[0], limit)), True, "alphabetical")
+        return Found(self._fetch(chosen), True, "newest")
 
     def _fetch(self, rowids: list[int]) -> list[Patient]:
         if not rowids:

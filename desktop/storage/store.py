@@ -8,14 +8,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from desktop.models import Patient
 from desktop.storage.accounts import UserRepository
 from desktop.storage.audit import AuditRepository
 from desktop.storage.consultations import ConsultationRepository
 from desktop.storage.documents import DocumentRepository
 from desktop.storage.patients import PatientRepository
 from desktop.storage.rows import Row
-from desktop.storage.search import Term
+from desktop.storage.search import Found, Term
 from desktop.storage.settings import SettingsRepository
 from desktop.storage.signatures import SignatureRepository
 from desktop.storage.test_spots import TestSpotRepository
@@ -91,9 +90,9 @@ class Store(abc.ABC):
         """Rows one at a time (memory flat in the result's size)."""
 
     @abc.abstractmethod
-    def search_patients(self, terms: list[Term], limit: int) -> tuple[list[Patient], bool]:
-        """Patients matching every term (storage.search), and whether the search was too
-        broad to rank; no term: the most recently updated patients."""
+    def search_patients(self, terms: list[Term], limit: int) -> Found:
+        """Patients matching every term (storage.search); no term: the most recently
+        updated patients."""
 
     @abc.abstractmethod
     def integrity_problems(self) -> list[str]:

@@ -254,8 +254,10 @@ def test_a_search_too_broad_to_rank_lists_the_newest_matches(clinic: Clinic) -> 
     broad = clinic.patients.find("smi", limit=2)
     assert broad.broad and broad.ranked_at_most == 3
     assert [p.id for p in broad.patients] == smiths[::-1][:2]  # newest registered first
+    assert broad.order == "newest" and clinic.patients.find("").order == "recent"
     narrow = clinic.patients.find("smith eve")
     assert not narrow.broad and [p.id for p in narrow.patients] == [smiths[4]]
+    assert narrow.order == "ranked"
     assert not clinic.patients.find("chen").broad
     assert [p.id for p in clinic.patients.search("smi")] == smiths[::-1]  # the same, as a list
 
@@ -274,7 +276,7 @@ def test_a_common_word_sparse_among_the_newest_lists_its_first_matches_alphabeti
     for given in ("Mei", "Li"):
         clinic.patients.register(patient_fields(given_name=given, family_name="Chen"))
     broad = clinic.patients.find("smi", limit=2)
-    assert broad.broad
+    assert broad.broad and broad.order == "alphabetical"
     assert [p.id for p in broad.patients] == [smiths[2], smiths[1]]  # Smith Anna, Smith Cara
 
 
