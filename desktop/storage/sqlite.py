@@ -37,6 +37,8 @@ BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's transacti
 # A typed word with fewer index entries than this drives a complete search; a search whose
 # every word is more common is broad.
 SIZED_AT_MOST = 2_000
+# Common words are intersected through the index when each has at most this many entries.
+INTERSECTED_AT_MOST = 10_000
 # A broad search lists its matches among this many newest patients.
 NEWEST_AT_MOST = 5_000
 CHECKED_ON_OPEN = ("sqlite_schema", "_sqlite_migrations", "settings", "users")
@@ -243,8 +245,10 @@ class SqliteStore(Store):
             pair = compound(terms)  # very common words: matched as a name written so
             if pair is not None and self._term_size(pair) < SIZED_AT_MOST:
                 driver = pair
-        if driver is not None:
-            hits = self._scan(driver, [t for t in terms if t is not driver])
+        hits = self._scan(driver, [t for t in terms if t is not driver]) if driver else None
+        if hits is None and len(terms) > 1:
+            hits = self._intersect(terms)
+        if hits is not None:
             if len(hits) <= self.patients.ranked_at_most:
                 return Found(self._fetch(self._ranked(hits, terms, limit)), False, "ranked")
             return Found(self._fetch(sorted(hits, reverse=True)[:limit]), True, "newest")
@@ -278,9 +282,10 @@ class SqliteStore(Store):
         )
         return int(rows.fetchone()[0])
 
-    def _term_size(self, term: Term) -> int:
-        """How many index entries a term matches, counted up to SIZED_AT_MOST."""
-        return sum(self._count(c, p, SIZED_AT_MOST) for c, p in self._parts(term))
+    def _term_size(self, term: Term, cap: int | None = None) -> int:
+        """How many index entries a term matches, counted up to `cap` (SIZED_AT_MOST)."""
+        cap = SIZED_AT_MOST if cap is None else cap
+        return sum(self._count(c, p, cap) for c, p in self._parts(term))
 
     @staticmethod
     def _filter(terms: list[Term]) -> tuple[str, list[str]]:
@@ -309,6 +314,41 @@ class SqliteStore(Store):
                     seen.add(rowid)
                     hits.append(rowid)
         return hits
+
+    def _ids(self, term: Term) -> set[int]:
+        """The patients matching one term (row ids)."""
+        ids: set[int] = set()
+        for condition, part in self._parts(term):
+            rows = self.db.conn.execute(f"SELECT patient FROM patient_keys WHERE {condition}", part)
+            ids.update(r[0] for r in rows)
+        return ids
+
+    def _intersect(self, terms: list[Term]) -> list[int] | None:
+        """Every patient matching all terms, from the index entries of those terms that have
+        at most INTERSECTED_AT_MOST (a few thousand patients left over are then checked
+        against the others on their rows); None when that cannot be done within bounds."""
+        counts = [self._term_size(t, INTERSECTED_AT_MOST + 1) for t in terms]
+        small = sorted(
+            (i for i, n in enumerate(counts) if n <= INTERSECTED_AT_MOST), key=counts.__getitem__
+        )
+        if not small:
+            return None
+        found = self._ids(terms[small[0]])
+        for i in small[1:]:
+            found &= self._ids(terms[i])
+        rest = [t for i, t in enumerate(terms) if i not in small]
+        if not rest:
+            return sorted(found)
+        if len(found) > SIZED_AT_MOST:
+            return None
+        return self._matching(sorted(found), rest)
+
+    def _matching(self, rowids: list[int], terms: list[Term]) -> list[int]:
+        """Those of the patients (row ids) that match every term (on their own rows)."""
+        where, params = self._filter(terms)
+        marks = ", ".join("?" * len(rowids))
+        sql = f"SELECT p.rowid FROM patients p WHERE p.rowid IN ({marks}){where}"
+        return [r[0] for r in self.db.conn.execute(sql, [*rowids, *params])]
 
     def _first(self, term: Term, limit: int) -> list[int]:
         """The first `limit` patients matching one term, in index order (alphabetically by

@@ -301,6 +301,29 @@ def test_two_very_common_words_match_as_a_name_in_either_order(
         assert not found.broad
 
 
+def test_common_words_that_are_not_a_name_are_intersected_through_the_index(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.storage import sqlite
+
+    monkeypatch.setattr(sqlite, "SIZED_AT_MOST", 2)  # "anna" and "1990" are both common
+    monkeypatch.setattr(sqlite, "NEWEST_AT_MOST", 1)
+    for i, born in enumerate(["1990-01-01", "1991-01-01", "1990-02-02", "1992-03-03"]):
+        clinic.patients.register(
+            patient_fields(given_name="Anna", family_name=f"N{i}x", date_of_birth=born)
+        )
+    for born in ("1990-05-05", "1990-06-06"):
+        clinic.patients.register(
+            patient_fields(given_name="Ben", family_name=f"B{born}", date_of_birth=born)
+        )
+    found = clinic.patients.find("anna 1990")
+    assert sorted(p.family_name for p in found.patients) == ["N0x", "N2x"]
+    assert not found.broad and found.order == "ranked"
+    monkeypatch.setattr(sqlite, "INTERSECTED_AT_MOST", 2)  # now too common to intersect
+    found = clinic.patients.find("anna 1990")
+    assert found.broad and found.order == "newest"  # among the newest patient: none
+
+
 def test_overview_gives_the_steps_status_in_one_call(clinic: Clinic) -> None:
     pid = clinic.patients.register(patient_fields()).id
     cid = clinic.consultations.start(pid).id
