@@ -218,16 +218,16 @@ class SqliteStore(Store):
     def search_patients(self, terms: list[Term], limit: int) -> Found:
         """Patients matching every term, over the `patient_keys` index (storage.search).
 
-        Each term's index entries are counted (up to SIZED_AT_MOST). The most selective
-        term, if it has fewer, drives: its entries are read and each patient is checked
-        against the other terms on its own row, so the result is complete; up to
-        `ranked_at_most` matches are ranked, more are broad and listed newest first. When
-        every term is that common, name words are matched as a name written in that order
-        or reversed, all but the last word whole ("anna smi": Anna Smith, Smith Anna, Anna
-        Smithers; not Anna Maria Smith), if that is
-        selective; else the search is broad and lists the newest matches among the
-        NEWEST_AT_MOST newest patients (one common word alone: its first matches in index
-        order when those are too few). The work per call is bounded whatever the size.
+        A term with fewer than SIZED_AT_MOST index entries drives: its entries are read and
+        each patient is checked against the other terms on its own row. When every term is
+        more common: name words run together as written or reversed, all but the last whole
+        ("anna smi": Anna Smith, Smith Anna, Anna Smithers; not Anna Maria Smith), drive if
+        that is selective; else the entries of the terms with at most INTERSECTED_AT_MOST
+        are intersected. Those searches are complete: up to `ranked_at_most` matches are
+        ranked, more are broad and listed newest first. Otherwise the search is broad and
+        lists its matches among the NEWEST_AT_MOST newest patients (one common word alone:
+        its first matches in index order when those are too few). The work per call is
+        bounded whatever the number of patients.
         """
         try:
             return self._search(terms, limit)
