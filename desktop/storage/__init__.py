@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.storage.file import integrity_errors
+from desktop.storage.schema import MIGRATION_SET, SCHEMA
 from desktop.storage.search import (
     RANKED_AT_MOST,
     PhoneReading,
@@ -13,7 +14,7 @@ from desktop.storage.search import (
     parse_query,
     read_phone,
 )
-from desktop.storage.sqlite import MIGRATION_SET, SCHEMA, SqliteStore
+from desktop.storage.sqlite import SqliteStore
 from desktop.storage.store import Store
 
 __all__ = [

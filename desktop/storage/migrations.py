@@ -7,7 +7,7 @@ from datetime import date
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from desktop.storage.sqlite import APPLICATION_ID
+from desktop.storage.schema import APPLICATION_ID
 
 MIGRATIONS = Migrations("clinic_intake")  # storage.MIGRATION_SET and storage.SCHEMA name these
 

@@ -14,25 +14,12 @@ from desktop.models import Patient
 from desktop.storage.connection import Connection
 from desktop.storage.file import FileIdentity, OpenLock, friendly_error, prepare_file
 from desktop.storage.rows import Row, patient_from_row
+from desktop.storage.schema import APPLICATION_ID, MIGRATION_SET, SCHEMA
 from desktop.storage.search import SORT, TOP, Found, Term, compound
 from desktop.storage.store import Params, Store
 
 log = logging.getLogger(__name__)
 
-# The schema this code expects: the names of storage.migrations, in order (a test checks they
-# agree). Opening a database that has them all never loads sqlite-utils at all.
-MIGRATION_SET = "clinic_intake"
-SCHEMA = (
-    "0001_core",
-    "0002_signed_documents",
-    "0003_accounts_audit",
-    "0004_integrity",
-    "0005_seal_in_database",
-    "0006_front_desk",
-    "0007_repeat_visits",
-)
-# "CLNI": the SQLite header's application id of a clinic database (set by 0004_integrity).
-APPLICATION_ID = 0x434C4E49
 CACHE_KIB = 32 * 1024  # page cache per connection: a large clinic's search index stays in memory
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's transaction
 # Checked whenever the database opens: the small tables that opening and signing in read. The
