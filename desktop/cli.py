@@ -106,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="fill an empty database with a demo clinic (synthetic patients, signed PDFs)",
     )
     p.add_argument("--out", type=Path, metavar="DIR", help="also write the signed PDFs here")
+    p = sub.add_parser(
+        "import",
+        help="import existing patients from a CSV file (--dry-run first to see what changes)",
+        description="Import patients from a CSV file (UTF-8, a heading row; the columns are in "
+        "the README). Prints one line per row: new, duplicate (not imported) or refused (with "
+        "the reason). Exit 0 when every row was new, 1 when some were duplicates or refused, "
+        "2 when the file cannot be used (nothing imported).",
+    )
+    p.add_argument("csv_file", type=Path, metavar="FILE.csv")
+    p.add_argument(
+        "--dry-run", action="store_true", help="change nothing; list what an import would do"
+    )
     return parser
 
 
@@ -355,6 +367,39 @@ def cmd_audit(args: argparse.Namespace, stdin: TextIO) -> int:
     return EXIT_INVALID
 
 
+def cmd_import(args: argparse.Namespace, stdin: TextIO) -> int:
+    from desktop.text import printable
+
+    def row(r: Any) -> None:
+        who = printable(r.name) or "(no name)"
+        _out(f"line {r.line}: {r.outcome}: {who}; {printable(r.detail)}")
+
+    def progress(done: int, total: int) -> None:
+        if total and sys.stderr.isatty():
+            sys.stderr.write(f"\r{done * 100 // total:3d}% read")
+            sys.stderr.flush()
+
+    clinic = open_clinic(args)
+    try:
+        report = clinic.patients.import_csv(
+            args.csv_file, dry_run=args.dry_run, on_row=row, progress=progress
+        )
+    finally:
+        if sys.stderr.isatty():
+            sys.stderr.write("\n")
+        clinic.close()
+    if report.ignored:
+        ignored = ", ".join(printable(h) for h in report.ignored)
+        _out(f"columns ignored (not patient details this program knows): {ignored}")
+    verb = "would be imported" if report.dry_run else "imported"
+    tail = " (dry run: nothing changed)" if report.dry_run else ""
+    _out(
+        f"{report.rows} rows: {report.new} {verb}, {report.duplicates} duplicates (not "
+        f"imported), {report.refused} refused{tail}"
+    )
+    return EXIT_OK if report.new == report.rows else EXIT_INVALID
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "assess": cmd_assess,
     "backup": cmd_backup,
@@ -364,4 +409,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "print": cmd_print,
     "demo": cmd_demo,
     "audit": cmd_audit,
+    "import": cmd_import,
 }

@@ -65,8 +65,44 @@ DECISIONS: tuple[Decision, ...] = ("proceed", "caution", "defer")
 FITZPATRICK_TYPES: tuple[str, ...] = ("I", "II", "III", "IV", "V", "VI")
 
 
+def is_cjk(ch: str) -> bool:
+    """Chinese, Japanese or Korean script (Han, kana, Hangul): names written without spaces."""
+    code = ord(ch)
+    return (
+        0x3040 <= code <= 0x30FF  # hiragana, katakana
+        or 0x3400 <= code <= 0x4DBF  # Han extension A
+        or 0x4E00 <= code <= 0x9FFF  # Han
+        or 0xF900 <= code <= 0xFAFF  # Han compatibility
+        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
+        or 0x1100 <= code <= 0x11FF  # Hangul jamo
+        or 0x3130 <= code <= 0x318F  # Hangul compatibility jamo
+        or 0x31F0 <= code <= 0x31FF  # katakana extension
+        or 0x20000 <= code <= 0x3FFFF  # Han extensions B and later
+    )
+
+
+def person_name(given: str, family: str) -> str:
+    """A name as printed: "Given Family"; the one name alone when the other is empty (a
+    mononym); family name first without a space when both are written in Chinese, Japanese
+    or Korean characters (陈 + 美玲 -> 陈美玲, 山田 + 太郎 -> 山田太郎)."""
+    given, family = given.strip(), family.strip()
+    if given and family and all(is_cjk(c) for c in given + family):
+        return family + given
+    return " ".join(part for part in (given, family) if part)
+
+
 @dataclass(frozen=True)
 class Patient:
+    """A registered patient.
+
+    Names: at least one of `given_name` and `family_name` is set; a person with a single
+    name (a mononym) has it in either field and the other empty, and it prints alone
+    (`full_name`). `phone` is what is shown and printed: the international form when the
+    number was understood ("+44 20 7946 0011", also held as E.164 in `phone_e164`), or the
+    text as typed when it was not (`phone_e164` empty; nothing typed is ever dropped).
+    `address` is free text over several lines, as on the consent form.
+    """
+
     id: str
     given_name: str
     family_name: str
@@ -80,10 +116,24 @@ class Patient:
     updated: datetime | None = None
     revision: int = 1  # grows by one with every saved change (stale saves are refused)
     updated_by: str = ""  # user name of whoever saved the current revision
+    phone_e164: str = ""  # "+442079460011", or "" when the number was kept as typed
+    address: str = ""
+    emergency_contact_name: str = ""
+    emergency_contact_phone: str = ""
 
     @property
     def full_name(self) -> str:
-        return f"{self.given_name} {self.family_name}".strip()
+        """The name as printed on sheets (see `person_name`)."""
+        return person_name(self.given_name, self.family_name)
+
+    @property
+    def listed_name(self) -> str:
+        """The name in an alphabetical list: "Family, Given", or the one name alone, or the
+        full name for a Chinese, Japanese or Korean name (family name first already)."""
+        given, family = self.given_name.strip(), self.family_name.strip()
+        if not given or not family or self.full_name == family + given:
+            return self.full_name
+        return f"{family}, {given}"
 
 
 @dataclass(frozen=True)

@@ -432,3 +432,55 @@ def test_print_through_a_real_cups_queue(signed_db: tuple[Path, str, str], tmp_p
     unknown = run("--db", str(db), "print", consent_id, "--printer", "No-such-queue", home=tmp_path)
     assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
     assert "printers here: " in unknown.stderr and printer in unknown.stderr
+
+
+IMPORT_CSV = (
+    "First name,Surname,DOB,Mobile,Address,Chart number\n"
+    'Siobhán,O\'Brien,30.11.1985,+44 20 7946 0011,"1 High Street\nLondon",A-17\n'
+    "Siobhan,O’Brien,1985-11-30,+44 20 7946 0011,,A-18\n"
+    "Anna,Smith,12/01/2008,,,A-19\n"
+    ",,1990-01-01,,,A-20\n"
+    ",陈美玲,1979-06-15,,,A-21\n"
+)
+
+
+def test_import_command_dry_run_then_real_run(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.sqlite"
+    csv_file = tmp_path / "patients.csv"
+    csv_file.write_text(IMPORT_CSV, encoding="utf-8")
+    dry = run("--db", str(db), "import", str(csv_file), "--dry-run", home=tmp_path)
+    assert dry.returncode == 1, dry.stderr  # some rows are not new
+    lines = dry.stdout.splitlines()
+    assert lines[0] == "line 2: new: Siobhán O'Brien; born 30 November 1985"
+    assert (
+        lines[1]
+        == "line 4: duplicate: Siobhan O’Brien; born 30 November 1985; same person as line 2"
+    )
+    assert lines[2].startswith("line 5: refused: Anna Smith; Date of birth: '12/01/2008' could be")
+    assert lines[3].startswith("line 6: refused: (no name); A name is required")
+    assert lines[4] == "line 7: new: 陈美玲; born 15 June 1979"
+    assert "columns ignored (not patient details this program knows): Chart number" in lines
+    assert lines[-1].endswith(
+        "2 would be imported, 1 duplicates (not imported), 2 refused (dry run: nothing changed)"
+    )
+    from tests.conftest import open_as_system
+
+    clinic = open_as_system(db)
+    assert clinic.patients.count() == 0
+    clinic.close()
+    real = run("--db", str(db), "import", str(csv_file), home=tmp_path)
+    assert real.returncode == 1, real.stderr
+    assert real.stdout.splitlines()[-1] == (
+        "5 rows: 2 imported, 1 duplicates (not imported), 2 refused"
+    )
+    clinic = open_as_system(db)
+    (siobhan,) = clinic.patients.search("obrien")
+    assert siobhan.address == "1 High Street\nLondon" and siobhan.phone_e164 == "+442079460011"
+    assert [p.full_name for p in clinic.patients.search("美玲")] == ["陈美玲"]
+    clinic.close()
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes(
+        "given_name,family_name,date_of_birth\nJosé,Núñez,1990-01-01\n".encode("latin-1")
+    )
+    refused = run("--db", str(db), "import", str(bad), home=tmp_path)
+    assert refused.returncode == 2 and "CSV UTF-8" in refused.stderr

@@ -9,7 +9,9 @@ from desktop.audit import AuditEntry, ChainReport, verify_chain
 from desktop.clinic.anchors import AuditAlarm
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.session import Session
+from desktop.clinic.settings import read_input_rules
 from desktop.errors import Conflict, ValidationError
+from desktop.models import Patient
 from desktop.storage import Store
 
 CSV_BOM = "\ufeff"
@@ -49,8 +51,28 @@ class AuditTrail:
         self._session.require("audit.view")
         return self._store.audit.values("user"), self._store.audit.values("action")
 
+    def find_patients(self, text: str, limit: int = 20) -> dict[str, str]:
+        """The viewer's patient filter: patient ID -> "Family, Given (date of birth)" for the
+        patients matching what was typed (the front desk's patient search: name, phone, date
+        of birth), and for a patient ID typed whole that the trail names (a patient whose
+        record is gone shows as "(no such patient)"). Bounded whatever the trail's size."""
+        self._session.require("audit.view")
+        labels: dict[str, str] = {}
+        typed = text.strip()
+        if typed and " " not in typed and self._store.audit.names_patient(typed):
+            found = self._store.patients.existing([typed])
+            labels[typed] = _label(found[0]) if found else f"{typed} (no such patient)"
+        order = read_input_rules(self._store).date_order
+        day_first = None if order is None else order == "day-first"
+        matches = self._store.patients.find(typed, limit, day_first=day_first, today=date.today())
+        for p in matches.patients:
+            labels.setdefault(p.id, _label(p))
+        return labels
+
     def patients(self) -> dict[str, str]:
-        """Patient ID -> "Family, Given (date of birth)" for every patient the trail names."""
+        """Patient ID -> "Family, Given (date of birth)" for every patient the trail names.
+
+        Grows with the clinic (every patient ever seen): screens use `find_patients`."""
         self._session.require("audit.view")
         labels: dict[str, str] = {}
         for r in self._store.audit.patients():
@@ -60,6 +82,12 @@ class AuditTrail:
                 name = f"{r['family_name']}, {r['given_name']}"
                 labels[r["id"]] = f"{name} ({r['date_of_birth']})"
         return labels
+
+    def patient_label(self, patient_id: str) -> str:
+        """How the viewer names a patient it filters by (see find_patients)."""
+        self._session.require("audit.view")
+        found = self._store.patients.existing([patient_id])
+        return _label(found[0]) if found else f"{patient_id} (no such patient)"
 
     def export_csv(
         self,
@@ -137,3 +165,7 @@ class AuditTrail:
                 "acknowledge audit alarm", "audit", finding=alarm.reason,
                 found_at=alarm.found_at, note=note,
             )  # fmt: skip
+
+
+def _label(p: Patient) -> str:
+    return f"{p.listed_name} ({p.date_of_birth.isoformat()})"

@@ -1,4 +1,5 @@
-"""Clinic settings: the profile that heads every sheet, strict mode, the idle lock, demo flags."""
+"""Clinic settings: the profile heading every sheet, strict mode, the idle lock, how the front desk
+writes phones and dates, demo flags."""
 
 from __future__ import annotations
 
@@ -7,15 +8,18 @@ from typing import Any
 
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.limits import check_length
+from desktop.clinic.patient_fields import DATE_ORDERS, DateOrder, InputRules
 from desktop.clinic.seal import Seal
 from desktop.clinic.session import Session
 from desktop.errors import ValidationError
 from desktop.models import FIELD_LIMITS, ClinicProfile
-from desktop.storage import Store
+from desktop.storage import Store, read_phone
 
 PROFILE_KEY = "clinic_profile"
 IDLE_KEY = "idle_lock_minutes"
 DEFAULT_IDLE_MINUTES = 5
+PHONE_REGION_KEY = "phone_region"
+DATE_ORDER_KEY = "date_order"
 
 
 def read_profile(store: Store) -> ClinicProfile:
@@ -29,6 +33,21 @@ def read_profile(store: Store) -> ClinicProfile:
         demo=bool(store.settings.get("demo", False)),
         strict_mode=bool(store.settings.get("strict_mode", False)),
     )
+
+
+def read_input_rules(store: Store) -> InputRules:
+    """The clinic's phone region and date order, as set (see InputRules)."""
+    region = str(store.settings.get(PHONE_REGION_KEY, "") or "")
+    order = store.settings.get(DATE_ORDER_KEY)
+    return InputRules(region, order if order in DATE_ORDERS else None)
+
+
+def phone_regions() -> list[str]:
+    """Every region the phone library knows (ISO 3166 codes, sorted): the choices for the
+    clinic's phone region."""
+    import phonenumbers
+
+    return sorted(phonenumbers.SUPPORTED_REGIONS)
 
 
 class Settings:
@@ -114,6 +133,51 @@ class Settings:
         with self._store.transaction():
             self._store.settings.set(IDLE_KEY, int(minutes))
             self._audit.record("settings", "setting:idle_lock_minutes", value=int(minutes))
+
+    def input_rules(self) -> InputRules:
+        """How the front desk writes phones and dates here (phone region, date order)."""
+        return read_input_rules(self._store)
+
+    def phone_regions(self) -> list[str]:
+        return phone_regions()
+
+    def set_phone_region(self, region: str) -> int:
+        """Set the country of phone numbers typed without a country code (ISO 3166 code such
+        as "GB"; "" clears it). Numbers already kept as typed that this region makes whole
+        gain their E.164 form, so they are found however they are typed (what is shown
+        stays as typed); returns how many. Raises ValidationError for an unknown region.
+        Scales with the number of patients: run it in a worker."""
+        self._session.require("settings")
+        region = region.strip().upper()
+        if region and region not in phone_regions():
+            raise ValidationError(
+                f"'{region}' is not a country code the phone library knows; use a two-letter "
+                "ISO 3166 code such as GB, IE, US or DE.",
+                "phone_region",
+            )
+        with self._store.transaction():
+            self._store.settings.set(PHONE_REGION_KEY, region)
+            understood = 0
+            if region:
+                understood = self._store.patients.reread_phones(lambda t: read_phone(t, region))
+            self._audit.record(
+                "settings", f"setting:{PHONE_REGION_KEY}", value=region, understood=understood
+            )
+        return understood
+
+    def set_date_order(self, order: DateOrder | None) -> None:
+        """How this clinic writes slash dates: "day-first" (12/01/2008 is 12 January),
+        "month-first" (January 12), or None (a slash date that could be either is refused
+        and must be typed as 2008-01-12 or 12.01.2008). Raises ValidationError otherwise."""
+        self._session.require("settings")
+        if order is not None and order not in DATE_ORDERS:
+            raise ValidationError(
+                "The date order is day-first (DD/MM/YYYY) or month-first (MM/DD/YYYY).",
+                "date_order",
+            )
+        with self._store.transaction():
+            self._store.settings.set(DATE_ORDER_KEY, order)
+            self._audit.record("settings", f"setting:{DATE_ORDER_KEY}", value=order)
 
     def is_demo(self) -> bool:
         return bool(self._store.settings.get("demo", False))

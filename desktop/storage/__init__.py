@@ -6,22 +6,32 @@ from pathlib import Path
 
 from desktop.storage.file import integrity_errors
 from desktop.storage.postgres import is_server_url
-from desktop.storage.search import RANKED_AT_MOST, fold, fts_query, phone_search_text
-from desktop.storage.sqlite import MIGRATION_SET, SCHEMA, SqliteStore
+from desktop.storage.schema import MIGRATION_SET, SCHEMA
+from desktop.storage.search import (
+    RANKED_AT_MOST,
+    PhoneReading,
+    fold,
+    name_key,
+    parse_query,
+    read_phone,
+)
+from desktop.storage.sqlite import SqliteStore
 from desktop.storage.store import Store
 
 __all__ = [
     "MIGRATION_SET",
     "RANKED_AT_MOST",
     "SCHEMA",
+    "PhoneReading",
     "SqliteStore",
     "Store",
     "fold",
-    "fts_query",
     "integrity_errors",
     "is_server_url",
+    "name_key",
     "open_store",
-    "phone_search_text",
+    "parse_query",
+    "read_phone",
 ]
 
 

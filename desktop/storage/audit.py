@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from desktop.audit import GENESIS, AuditEntry, entry_hash
@@ -50,19 +50,30 @@ class AuditRepository:
         return _entry(rows[0]) if rows else None
 
     def values(self, column: str) -> list[str]:
-        """Every distinct user or action the trail holds, sorted."""
+        """Every distinct user or action the trail holds, sorted: one index step per value
+        (not a pass over the whole trail)."""
         if column not in ("user", "action"):
             raise ValueError(f"not an audit column to list: {column}")
-        rows = self._store.rows(f'SELECT DISTINCT "{column}" AS v FROM audit ORDER BY v')
+        rows = self._store.rows(
+            f'WITH RECURSIVE v(x) AS (SELECT min("{column}") FROM audit UNION ALL '
+            f'SELECT (SELECT min("{column}") FROM audit WHERE "{column}" > v.x) FROM v '
+            "WHERE v.x IS NOT NULL) SELECT x AS v FROM v WHERE x IS NOT NULL"
+        )
         return [str(r["v"]) for r in rows]
 
     def patients(self) -> list[Row]:
-        """Every patient the trail names: id, given and family name, date of birth."""
+        """Every patient the trail names: id, given and family name, date of birth (grows
+        with the clinic: the viewer's filter uses `names_patient` and a patient search)."""
         return self._store.rows(
             "SELECT DISTINCT a.patient AS id, p.given_name, p.family_name, p.date_of_birth "
             "FROM audit a LEFT JOIN patients p ON p.id = a.patient WHERE a.patient != '' "
             "ORDER BY p.family_name, p.given_name, a.patient"
         )
+
+    def names_patient(self, patient_id: str) -> bool:
+        """Whether any entry concerns the patient (one index step)."""
+        rows = self._store.rows("SELECT 1 AS x FROM audit WHERE patient = ? LIMIT 1", [patient_id])
+        return bool(rows)
 
     def entries(
         self,
@@ -81,19 +92,45 @@ class AuditRepository:
             if value:
                 clauses.append(f'"{column}" = ?')
                 params.append(value)
+        # Times are ISO text starting with the local date: a day's range is a text range.
         if since is not None:
-            clauses.append("substr(at, 1, 10) >= ?")
+            clauses.append("at >= ?")
             params.append(since.isoformat())
         if until is not None:
-            clauses.append("substr(at, 1, 10) <= ?")
-            params.append(until.isoformat())
-        sql = f"SELECT * FROM audit WHERE {' AND '.join(clauses)} ORDER BY seq DESC"
+            clauses.append("at < ?")
+            params.append((until + timedelta(days=1)).isoformat())
+        # Days alone walk the time index from the end of the range (the newest of those
+        # days); any other filter walks its own index, which ends in the row's number.
+        days_only = (since or until) and not (user or patient or action)
+        order = "at DESC, seq DESC" if days_only else "seq DESC"
+        sql = f"SELECT * FROM audit WHERE {' AND '.join(clauses)} ORDER BY {order}"
         if limit is not None and limit >= 0:
             sql += " LIMIT ?"
             params.append(limit)
         rows = self._store.rows(sql, params)
-        rows.reverse()
+        rows.sort(key=lambda r: int(r["seq"]))
         return [_entry(r) for r in rows]
+
+    def link_problems(self) -> list[str]:
+        """Whether the trail's rows link up as a chain: numbered 1, 2, 3... and each row's
+        `prev_hash` the `hash` of the row before (audit verify also recomputes every hash).
+        Reads the whole trail in the database: run it in a worker. A line when they do
+        not, none when they do."""
+        rows = self._store.rows(
+            "SELECT count(*) AS n, min(seq) AS first FROM (SELECT seq, prev_hash, "
+            "lag(seq) OVER w AS seq_before, lag(hash) OVER w AS hash_before FROM audit "
+            "WINDOW w AS (ORDER BY seq)) AS a WHERE CASE WHEN seq_before IS NULL "
+            "THEN seq <> 1 OR prev_hash <> ? ELSE seq <> seq_before + 1 OR "
+            "prev_hash <> hash_before END",
+            [GENESIS],
+        )
+        n, first = rows[0]["n"], rows[0]["first"]
+        if not n:
+            return []
+        return [
+            f"the audit trail does not link up at {n} row(s), the first at number {first} "
+            "(a row missing, moved or changed): run audit verify"
+        ]
 
     def stream(self) -> Iterator[AuditEntry]:
         """Every entry in chain order, one at a time (memory flat in the trail's size)."""

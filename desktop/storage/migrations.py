@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from desktop.storage.sqlite import APPLICATION_ID
+from desktop.storage.schema import APPLICATION_ID
 
 MIGRATIONS = Migrations("clinic_intake")  # storage.MIGRATION_SET and storage.SCHEMA name these
 
@@ -279,6 +281,79 @@ def m0005_seal_in_database(db: Database) -> None:
             "ON seal_certificates BEGIN SELECT RAISE(ABORT, "
             "'the seal certificate history is append-only'); END"
         )
+
+
+@MIGRATIONS(name="0006_front_desk")
+def m0006_front_desk(db: Database) -> None:
+    """Address, emergency contact and the E.164 phone on patients; patient search over one
+    index of folded name, phone and birth-date keys (replacing full-text search); indexes for
+    the newest patients and for the audit viewer's filters."""
+    for column in ("phone_e164", "address", "emergency_contact_name", "emergency_contact_phone"):
+        db.execute(f"ALTER TABLE patients ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE patients ADD COLUMN search_keys TEXT NOT NULL DEFAULT '{}'")
+    for trigger in ("patients_ai", "patients_ad", "patients_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS patients_fts")
+    db.execute(
+        "CREATE TABLE patient_keys (key TEXT NOT NULL, patient INTEGER NOT NULL, "
+        "PRIMARY KEY (key, patient DESC)) WITHOUT ROWID"
+    )
+    for statement in _patient_keys_triggers():
+        db.execute(statement)
+    _refill_search_columns(db)
+    db.execute("CREATE INDEX patients_updated ON patients (updated)")
+    # The viewer lists a user's, an action's or a day's newest entries: each index ends in
+    # the row's number (seq), so the newest come first without sorting the trail.
+    db.execute("DROP INDEX audit_user")
+    db.execute("CREATE INDEX audit_user ON audit (user)")
+    db.execute("CREATE INDEX audit_action ON audit (action)")
+    db.execute("CREATE INDEX audit_at ON audit (at)")
+
+
+def _patient_keys_triggers() -> list[str]:
+    """`patient_keys` follows the keys in each patient's `search_keys` (storage.search.KEYS)."""
+    insert = (
+        "INSERT OR IGNORE INTO patient_keys (key, patient) "
+        "SELECT value, new.rowid FROM json_each(new.search_keys, '$.\"~k\"');"
+    )
+    delete = (
+        "DELETE FROM patient_keys WHERE patient = old.rowid "
+        "AND key IN (SELECT value FROM json_each(old.search_keys, '$.\"~k\"'));"
+    )
+    return [
+        f"CREATE TRIGGER patient_keys_ai AFTER INSERT ON patients BEGIN {insert} END",
+        f"CREATE TRIGGER patient_keys_ad AFTER DELETE ON patients BEGIN {delete} END",
+        "CREATE TRIGGER patient_keys_au AFTER UPDATE OF search_keys ON patients "
+        f"WHEN old.search_keys IS NOT new.search_keys BEGIN {delete} {insert} END",
+    ]
+
+
+def _refill_search_columns(db: Database, batch: int = 5000) -> None:
+    """Recompute every patient's search columns with today's folding. A phone typed with
+    its country code gains its E.164 form; what is shown and printed stays as it was."""
+    from desktop.storage.search import name_key, phone_key, read_phone, search_keys
+
+    conn = db.conn
+    last = -1
+    while True:
+        rows = conn.execute(
+            "SELECT rowid, given_name, family_name, date_of_birth, phone FROM patients "
+            "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+            [last, batch],
+        ).fetchall()
+        if not rows:
+            return
+        updates = []
+        for rowid, given, family, dob, phone in rows:
+            e164 = read_phone(phone, None).e164
+            keys = search_keys(given, family, date.fromisoformat(dob), e164, phone)
+            updates.append((e164, name_key(given, family), phone_key(e164, phone), keys, rowid))
+        conn.executemany(
+            "UPDATE patients SET phone_e164 = ?, search_name = ?, search_phone = ?, "
+            "search_keys = ? WHERE rowid = ?",
+            updates,
+        )
+        last = rows[-1][0]
 
 
 @MIGRATIONS(name="0007_repeat_visits")

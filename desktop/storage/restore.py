@@ -16,7 +16,7 @@ from pathlib import Path
 from desktop.audit import AuditEntry, ChainReport, verify_chain
 from desktop.errors import StorageError
 from desktop.storage.file import integrity_errors
-from desktop.storage.sqlite import APPLICATION_ID, MIGRATION_SET, SCHEMA
+from desktop.storage.schema import APPLICATION_ID, MIGRATION_SET, SCHEMA
 
 # Objects SQLite makes itself (statistics, autoincrement counters): data, not code.
 _INTERNAL = "sqlite_%"

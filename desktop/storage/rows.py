@@ -18,7 +18,7 @@ from desktop.models import (
     TestSpot,
     TestSpotReview,
 )
-from desktop.storage.search import fold, phone_search_text
+from desktop.storage.search import name_key, phone_key, search_keys
 
 __all__ = [
     "Row",
@@ -50,23 +50,33 @@ def _answers_json(answers: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def patient_to_row(patient: Patient) -> Row:
-    """The patients row of `patient`, with its folded search columns."""
+    """The patients row of `patient`, with its search columns: `search_name` and
+    `search_phone` compare duplicates (storage.search.name_key, phone_key); `search_keys`
+    feeds the `patient_keys` index (kept in step by triggers)."""
+    p = patient
     return {
-        "id": patient.id,
-        "given_name": patient.given_name,
-        "family_name": patient.family_name,
-        "date_of_birth": patient.date_of_birth.isoformat(),
-        "phone": patient.phone,
-        "email": patient.email,
-        "fitzpatrick": patient.fitzpatrick,
-        "notes": patient.notes,
-        "demo": int(patient.demo),
-        "search_name": fold(patient.full_name),
-        "search_phone": phone_search_text(patient.phone),
-        "created": iso(patient.created),
-        "updated": iso(patient.updated),
-        "revision": patient.revision,
-        "updated_by": patient.updated_by,
+        "id": p.id,
+        "given_name": p.given_name,
+        "family_name": p.family_name,
+        "date_of_birth": p.date_of_birth.isoformat(),
+        "phone": p.phone,
+        "phone_e164": p.phone_e164,
+        "email": p.email,
+        "fitzpatrick": p.fitzpatrick,
+        "notes": p.notes,
+        "address": p.address,
+        "emergency_contact_name": p.emergency_contact_name,
+        "emergency_contact_phone": p.emergency_contact_phone,
+        "demo": int(p.demo),
+        "search_name": name_key(p.given_name, p.family_name),
+        "search_phone": phone_key(p.phone_e164, p.phone),
+        "search_keys": search_keys(
+            p.given_name, p.family_name, p.date_of_birth, p.phone_e164, p.phone
+        ),
+        "created": iso(p.created),
+        "updated": iso(p.updated),
+        "revision": p.revision,
+        "updated_by": p.updated_by,
     }
 
 
@@ -129,6 +139,10 @@ def patient_from_row(r: Row) -> Patient:
         updated=_dt(r["updated"]),
         revision=int(r.get("revision", 1)),
         updated_by=r.get("updated_by") or "",
+        phone_e164=r.get("phone_e164") or "",
+        address=r.get("address") or "",
+        emergency_contact_name=r.get("emergency_contact_name") or "",
+        emergency_contact_phone=r.get("emergency_contact_phone") or "",
     )
 
 

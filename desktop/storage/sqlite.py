@@ -1,4 +1,4 @@
-"""The SQLite backend: one file (or memory), WAL, named migrations and FTS5 patient search."""
+"""The SQLite backend: one file (or memory), WAL, named migrations and indexed patient search."""
 
 from __future__ import annotations
 
@@ -11,29 +11,28 @@ from pathlib import Path
 from typing import Any
 
 from desktop.errors import Conflict, StorageError
-from desktop.models import Patient
 from desktop.storage.connection import Connection
 from desktop.storage.file import FileIdentity, OpenLock, friendly_error, prepare_file
-from desktop.storage.rows import Row, patient_from_row
-from desktop.storage.search import fts_query
+from desktop.storage.key_search import Dialect, KeySearch
+from desktop.storage.rows import Row
+from desktop.storage.schema import APPLICATION_ID, DERIVED_TABLES, MIGRATION_SET, SCHEMA
+from desktop.storage.search import KEYS, SORT, Found, Term
 from desktop.storage.store import Params, Store
 
 log = logging.getLogger(__name__)
 
-# The schema this code expects: the names of storage.migrations, in order (a test checks they
-# agree). Opening a database that has them all never loads sqlite-utils at all.
-MIGRATION_SET = "clinic_intake"
-SCHEMA = (
-    "0001_core",
-    "0002_signed_documents",
-    "0003_accounts_audit",
-    "0004_integrity",
-    "0005_seal_in_database",
-    "0007_repeat_visits",
-)
-# "CLNI": the SQLite header's application id of a clinic database (set by 0004_integrity).
-APPLICATION_ID = 0x434C4E49
+CACHE_KIB = 32 * 1024  # page cache per connection: a large clinic's search index stays in memory
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's transaction
+# Checked whenever the database opens: the small tables that opening and signing in read. The
+# whole file (which grows with the clinic) is checked by every backup, in a worker.
+CHECKED_ON_OPEN = ("sqlite_schema", "_sqlite_migrations", "settings", "users")
+# How patient search (storage.key_search) is written for SQLite.
+DIALECT = Dialect(
+    row_id="rowid",
+    contains="instr({}, ?) > 0",
+    sort_name=f"json_extract({{}}, '$.\"{SORT}\"')",
+    keys_of=f"json_each(p.search_keys, '$.\"{KEYS}\"') AS e",
+)
 
 
 class SqliteStore(Store):
@@ -47,6 +46,7 @@ class SqliteStore(Store):
         # One connection, used from the window's thread and from workers in turn: every use
         # of it holds this lock (a transaction for its whole length).
         self._using = threading.RLock()
+        self._keys = KeySearch(DIALECT, self._values, self._dict_rows)
         try:
             if path is not None:
                 prepare_file(path)
@@ -105,15 +105,38 @@ class SqliteStore(Store):
         if self.path is not None:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     def _check(self) -> None:
-        result = [r[0] for r in self.db.conn.execute("PRAGMA quick_check").fetchall()]
-        if result != ["ok"]:
-            detail = "; ".join(str(r) for r in result[:3])
-            raise StorageError(
-                f"The database {self.label} is damaged ({detail}). Restore it from a backup "
-                "(python main.py --db PATH restore BACKUP)."
-            )
+        """A cheap check on open (milliseconds whatever the size): the schema and the small
+        tables that opening and signing in read. Damage elsewhere is reported when it is
+        read, and by the full check of every backup."""
+        tables = set(self.db.table_names())
+        for table in CHECKED_ON_OPEN:
+            if table != "sqlite_schema" and table not in tables:
+                continue
+            rows = self.db.conn.execute(f'PRAGMA quick_check("{table}")').fetchall()
+            result = [r[0] for r in rows]
+            if result != ["ok"]:
+                detail = "; ".join(str(r) for r in result[:3])
+                raise StorageError(
+                    f"The database {self.label} is damaged ({detail}). Restore it from a "
+                    "backup (python main.py --db PATH restore BACKUP)."
+                )
+
+    def integrity_problems(self) -> list[str]:
+        """The full integrity check of the open database, then whether the patient search
+        index holds each patient's keys and the audit trail's rows link up (time grows with
+        its size: run it in a worker); an empty list means it is sound."""
+        try:
+            with self._using:
+                rows = self.db.conn.execute("PRAGMA integrity_check").fetchall()
+                result = [str(r[0]) for r in rows]
+                if result != ["ok"]:
+                    return result
+                return self._keys.index_problems() + self.audit.link_problems()
+        except sqlite3.Error as exc:
+            return [str(exc)]
 
     def close(self) -> None:
         self._close_quietly()
@@ -207,45 +230,35 @@ class SqliteStore(Store):
         log.info("applying migrations %s to %s", ", ".join(pending) or "none", self.label)
         MIGRATIONS.apply(db)
 
-    def search_patients(self, text: str, limit: int) -> tuple[list[Patient], bool]:
-        """FTS5 over folded names, phones and birth dates; bm25-ranked up to `ranked_at_most`."""
-        ranked_at_most = self.patients.ranked_at_most
-        query = fts_query(text)
-        if query is None:
-            rows = self.rows("SELECT * FROM patients ORDER BY updated DESC LIMIT ?", [limit])
-            return [patient_from_row(r) for r in rows], False
-        # Newest first stops early, so this probe stays cheap however many patients match.
-        probe = self.rows(
-            "SELECT rowid FROM patients_fts WHERE patients_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-            [query, max(ranked_at_most, limit) + 1],
-        )
-        if len(probe) > ranked_at_most:
-            newest = [r["rowid"] for r in probe[:limit]]
-            marks = ", ".join("?" * len(newest))
-            rows = self.rows(
-                f"SELECT * FROM patients WHERE rowid IN ({marks}) ORDER BY rowid DESC", newest
-            )
-            return [patient_from_row(r) for r in rows], True
-        # Rank inside FTS first (bm25), then fetch and order only the best `limit` rows.
-        rows = self.rows(
-            "SELECT patients.* FROM (SELECT rowid, rank FROM patients_fts "
-            "WHERE patients_fts MATCH ? ORDER BY rank LIMIT ?) AS hit "
-            "JOIN patients ON patients.rowid = hit.rowid "
-            "ORDER BY hit.rank, patients.family_name, patients.given_name",
-            [query, limit],
-        )
-        return [patient_from_row(r) for r in rows], False
+    def search_patients(self, terms: list[Term], limit: int) -> Found:
+        """Patients matching every term, over the `patient_keys` index (storage.key_search
+        says how; the work per call is bounded whatever the number of patients)."""
+        try:
+            with self._using:  # several reads that must see one state of the index
+                return self._keys.search(terms, limit, self.patients.ranked_at_most)
+        except sqlite3.Error as exc:
+            raise friendly_error(exc, self.label) from exc
+
+    def _values(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        return self.db.conn.execute(sql, params).fetchall()
+
+    def _dict_rows(self, sql: str, params: list[Any]) -> list[Row]:
+        return list(self.db.query(sql, params))
 
     def tables(self) -> list[str]:
-        """The clinic's tables: not the migrations' own, not full-text indexes and their
-        shadow tables."""
+        """The clinic's tables: not the migrations' own, not search indexes (the patient
+        key index, schema.DERIVED_TABLES; full-text indexes and their shadow tables)."""
         with self._using:
             rows = self.db.conn.execute(
                 "SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'table' "
                 "AND name NOT LIKE 'sqlite_%' AND name <> '_sqlite_migrations' ORDER BY name"
             ).fetchall()
         virtual = [n for n, sql in rows if sql.upper().startswith("CREATE VIRTUAL TABLE")]
-        return [n for n, _ in rows if not any(n == v or n.startswith(v + "_") for v in virtual)]
+        return [
+            n
+            for n, _ in rows
+            if n not in DERIVED_TABLES and not any(n == v or n.startswith(v + "_") for v in virtual)
+        ]
 
     def copy_columns(self, table: str) -> list[str]:
         with self._using:

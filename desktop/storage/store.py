@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from desktop.models import Patient
 from desktop.storage.accounts import UserRepository
 from desktop.storage.audit import AuditRepository
 from desktop.storage.consultations import ConsultationRepository
@@ -16,6 +15,7 @@ from desktop.storage.documents import DocumentRepository
 from desktop.storage.patients import PatientRepository
 from desktop.storage.rows import Row
 from desktop.storage.seal import SealRepository
+from desktop.storage.search import Found, Term
 from desktop.storage.settings import SettingsRepository
 from desktop.storage.signatures import SignatureRepository
 from desktop.storage.test_spots import TestSpotRepository
@@ -105,8 +105,14 @@ class Store(abc.ABC):
         """Rows one at a time (memory flat in the result's size)."""
 
     @abc.abstractmethod
-    def search_patients(self, text: str, limit: int) -> tuple[list[Patient], bool]:
-        """Patients matching every typed word, and whether the search was too broad to rank."""
+    def search_patients(self, terms: list[Term], limit: int) -> Found:
+        """Patients matching every term (storage.search); no term: the most recently
+        updated patients."""
+
+    @abc.abstractmethod
+    def integrity_problems(self) -> list[str]:
+        """The full integrity check of the database (slow on a large one: run it in a
+        worker); an empty list means it is sound."""
 
     @abc.abstractmethod
     def close(self) -> None: ...

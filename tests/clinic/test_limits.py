@@ -200,7 +200,7 @@ def test_the_preview_marks_undrawable_characters_and_signing_refuses(clinic: Cli
     assert preview.undrawable == (NO_GLYPH,)
     assert "U+E000" in preview.warning
     assert preview.pdf.startswith(b"%PDF")
-    plain = clinic.documents.preview(ready(clinic, family_name="Lee"), "consent")
+    plain = clinic.documents.preview(ready(clinic, given_name="Mei", family_name="Lee"), "consent")
     assert (plain.undrawable, plain.warning) == ((), "")
     sign_all(clinic, cid)
     with pytest.raises(ValidationError, match="U\\+E000"):

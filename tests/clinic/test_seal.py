@@ -500,10 +500,21 @@ class Kill:
 
 
 def kill_at_random(child: subprocess.Popen[str], rng: random.Random, longest: float) -> Kill:
-    time.sleep(rng.uniform(0.0, longest))
+    """SIGKILL the child at a random moment of its work: once it has started a random number
+    of steps (so the machine's speed cannot let it finish first), then after a random pause
+    of up to a few milliseconds (anywhere inside that step or the next)."""
+    assert child.stdout is not None
+    wanted = rng.randint(1, 60)
+    seen: list[str] = []
+    while sum(line.startswith("start ") for line in seen) < wanted:
+        line = child.stdout.readline()
+        if not line:
+            break
+        seen.append(line.rstrip("\n"))
+    time.sleep(rng.uniform(0.0, longest / 100))
     os.kill(child.pid, signal.SIGKILL)
     out, err = child.communicate(timeout=60)
-    lines = out.split("\n")
+    lines = seen + out.split("\n")
     assert child.returncode == -signal.SIGKILL, f"{child.returncode}: {lines[-5:]} {err}"
     started = [int(x.split()[1]) for x in lines if x.startswith("start ")]
     done = {int(x.split()[1]) for x in lines if x.startswith("done ")}

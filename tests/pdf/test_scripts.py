@@ -35,9 +35,10 @@ NAMES = {
     "Arabic": ("فاطمة", "الزهراء"),
     "Arabic with a lam-alef ligature": ("علاء", "بلال"),
     "Hebrew": ("שרה", "כהן"),
-    "Chinese": ("陈", "美玲"),
-    "Japanese": ("山田", "さくら"),
-    "Korean": ("김", "민지"),
+    # (given name, family name): these print family name first, without a space
+    "Chinese": ("美玲", "陈"),
+    "Japanese": ("さくら", "山田"),
+    "Korean": ("민지", "김"),
     "Devanagari": ("प्रिया", "शर्मा"),
     "Thai": ("สมชาย", "ใจดี"),
 }
@@ -47,7 +48,7 @@ def sheet(given: str, family: str, **changes: Any) -> tuple[DocumentContent, Cli
     case = minor_amber_case()
     case["patient"] = replace(case["patient"], given_name=given, family_name=family)
     guardian, clinician = case["signatures"]
-    case["signatures"] = (replace(guardian, signer_name=f"{given} {family}"), clinician)
+    case["signatures"] = (replace(guardian, signer_name=case["patient"].full_name), clinician)
     case.update(changes)
     content = compose_consent(template("consent"), document_id="CONS-2026-0001", **case)
     return content, case["profile"]
@@ -101,7 +102,8 @@ def test_every_character_is_a_real_glyph(rendered: dict[str, bytes], label: str)
 
 @pytest.mark.parametrize("label", list(NAMES))
 def test_the_name_reads_back_in_logical_order(rendered: dict[str, bytes], label: str) -> None:
-    name = unicodedata.normalize("NFC", " ".join(NAMES[label]))
+    given, family = NAMES[label]
+    name = unicodedata.normalize("NFC", sheet(given, family)[0].patient_name)
     text = readable(pdftotext(rendered[label]))
     # the details table, the subtitle, the guardian's signature (the running header may be cut)
     assert text.count(unicodedata.normalize("NFKC", name)) >= 3, text[:400]
@@ -186,7 +188,7 @@ def test_undrawable_lists_what_no_font_has() -> None:
 
 
 def test_a_sheet_with_an_undrawable_character_is_refused_by_name() -> None:
-    content, profile = sheet("陈", "美玲")
+    content, profile = sheet("美玲", "陈")
     with pytest.raises(UndrawableText) as caught:
         render_pdf(content, profile, fonts=NO_FALLBACK)
     message = str(caught.value)
@@ -195,10 +197,10 @@ def test_a_sheet_with_an_undrawable_character_is_refused_by_name() -> None:
 
 
 def test_a_preview_marks_undrawable_characters_with_their_code() -> None:
-    content, profile = sheet("陈", "美玲")
+    content, profile = sheet("美玲", "陈")
     pdf = render_pdf(content, profile, fonts=NO_FALLBACK, mark_undrawable=True)
     text = pdftotext(pdf)
-    assert "[U+9648] [U+7F8E][U+73B2]" in text
+    assert "[U+9648][U+7F8E][U+73B2]" in text  # family name first, no space
     assert boxes(pdf) == []
 
 

@@ -76,9 +76,10 @@ def test_upgrade_from_pg_0001_keeps_every_row(pg_server: PgServer, clock: FakeCl
         for pid, given, family in (("p1", "Łukasz", "Żółć"), ("p2", "Anna", "Smith-Jones")):
             cur.execute(
                 "INSERT INTO patients (id, given_name, family_name, date_of_birth, search_name, "
-                "created, updated) VALUES (%s, %s, %s, '1990-04-02', %s, %s, %s)",
+                "phone, created, updated) VALUES (%s, %s, %s, '1990-04-02', %s, %s, %s, %s)",
                 [pid, given, family, f"{given} {family}".lower().replace("ł", "l")
                  .replace("ż", "z").replace("ó", "o").replace("ć", "c"),
+                 "+44 20 7946 0011" if pid == "p2" else "",
                  "2026-11-01T09:00:00+01:00", "2026-11-01T09:00:00+01:00"],
             )  # fmt: skip
         cur.execute(
@@ -92,6 +93,13 @@ def test_upgrade_from_pg_0001_keeps_every_row(pg_server: PgServer, clock: FakeCl
         assert clinic._store.applied_migrations() == list(migrations.SCHEMA)
         assert clinic.patients.count() == 2
         assert [p.family_name for p in clinic.patients.search("zolc")] == ["Żółć"]
+        # pg_0006_front_desk recomputed the search columns with today's folding and filled
+        # the key index: hyphenated names, the phone as dialled at home, dates in any form.
+        for typed in ("smith jon", "smithjones", "020 7946", "1990-04", "02.04.1990"):
+            found = [p.id for p in clinic.patients.search(typed)]
+            assert found == (["p2", "p1"] if "1990" in typed else ["p2"]), typed  # by family
+        assert clinic.patients.get("p2").phone_e164 == "+442079460011"
+        assert clinic._store.integrity_problems() == []
         (c,) = clinic.consultations.for_patient("p1")
         assert c.revision == 1 and c.state == "draft"
         assert clinic.settings.get("clinic_id")

@@ -13,6 +13,7 @@ import pytest
 
 from desktop.storage import SqliteStore, open_store
 from desktop.storage.postgres.migrations import PG_ONLY_COLUMNS
+from desktop.storage.schema import DERIVED_TABLES
 from desktop.storage.transfer import TABLES
 
 TYPES = {"TEXT": "text", "INTEGER": {"integer", "bigint"}, "REAL": "double precision",
@@ -23,7 +24,7 @@ def _sqlite_schema() -> tuple[dict[str, dict[str, tuple[str, bool]]], set[str], 
     store = SqliteStore(None)
     conn: sqlite3.Connection = store.db.conn
     tables: dict[str, dict[str, tuple[str, bool]]] = {}
-    for table in store.tables():
+    for table in [*store.tables(), *DERIVED_TABLES]:
         info = conn.execute(f'PRAGMA table_info("{table}")').fetchall()
         # A primary key column is NOT NULL in PostgreSQL whatever SQLite's flag says.
         tables[table] = {r[1]: (r[2].upper(), bool(r[3] or r[5])) for r in info}
@@ -35,7 +36,6 @@ def _sqlite_schema() -> tuple[dict[str, dict[str, tuple[str, bool]]], set[str], 
         )
     }
     triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    triggers = {t for t in triggers if not t.startswith("patients_a")}  # the FTS index's own
     store.close()
     return tables, indexes, triggers
 
@@ -93,6 +93,28 @@ def test_every_index_and_trigger_has_its_twin_by_name(
     }  # fmt: skip
 
 
-def test_the_copy_order_covers_every_table() -> None:
+def test_the_copy_order_covers_every_table_but_the_ones_the_database_fills() -> None:
     sqlite_tables, _, _ = _sqlite_schema()
-    assert set(TABLES) == set(sqlite_tables)
+    assert set(TABLES) == set(sqlite_tables) - DERIVED_TABLES
+
+
+def test_the_patient_key_index_compares_byte_wise_as_sqlite_does(pg_url: str) -> None:
+    """A typed prefix is one range of the index only if keys sort by code point, as SQLite's
+    BINARY collation sorts them (a language's collation sorts "o'b" and "ob" together)."""
+    open_store(pg_url).close()
+    with psycopg.connect(pg_url) as conn:
+        (collation,) = conn.execute(
+            "SELECT c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
+            "WHERE a.attrelid = 'patient_keys'::regclass AND a.attname = 'key'"
+        ).fetchone() or ("",)
+        (definition,) = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'patient_keys_key'"
+        ).fetchone() or ("",)
+        # Beyond the Basic Multilingual Plane sorts last, as in SQLite.
+        (order,) = conn.execute(
+            'SELECT array_agg(k ORDER BY k COLLATE "C") FROM unnest(%s::text[]) AS k',
+            [["z", "\U0001f600", "é", "陈", "#0", "=1"]],
+        ).fetchone() or ([],)
+    assert collation == "C"
+    assert "UNIQUE" in definition and "(key, patient DESC)" in definition
+    assert order == sorted(["z", "\U0001f600", "é", "陈", "#0", "=1"])

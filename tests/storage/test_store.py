@@ -6,18 +6,19 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from desktop.clinic import Clinic
-from desktop.errors import StorageError
+from desktop.errors import DuplicatePatient, StorageError
 from desktop.storage import (
     MIGRATION_SET,
     SCHEMA,
     fold,
-    fts_query,
     integrity_errors,
+    parse_query,
 )
 from desktop.storage import (
     SqliteStore as Store,
@@ -32,6 +33,7 @@ ALL_MIGRATIONS = [
     "0003_accounts_audit",
     "0004_integrity",
     "0005_seal_in_database",
+    "0006_front_desk",
     "0007_repeat_visits",
 ]
 
@@ -40,7 +42,8 @@ def test_migrations_from_empty_create_every_table(tmp_path: Path) -> None:
     store = Store(tmp_path / "new.sqlite")
     assert store.applied_migrations() == ALL_MIGRATIONS
     tables = set(store.db.table_names())
-    assert {"patients", "patients_fts", "consultations", "settings", "signatures"} <= tables
+    assert {"patients", "patient_keys", "consultations", "settings", "signatures"} <= tables
+    assert "patients_fts" not in tables
     assert {"documents", "test_spots", "test_spot_reviews"} <= tables
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -80,10 +83,16 @@ def test_fold_and_query_building() -> None:
     assert fold("Żółć") == "zolc"
     assert fold("Zoë Ødegård") == "zoe odegard"
     assert fold("Straße") == "strasse"
-    assert fts_query("o'brien") == '"o\'brien"*'
-    assert fts_query('smith-jones "x') == '"smith-jones"* "x"*'
-    assert fts_query("   ") is None
-    assert fts_query("- ' *") is None
+    assert fold("Siobhán O’Brien") == fold("siobhan o'brien") == "siobhan obrien"
+    assert fold("Smith-Jones") == fold("Smith – Jones") == "smith jones"
+    assert fold("An\u200dna\u00ad Smi\u200bth") == "anna smith"  # ZWJ, soft hyphen, ZWSP
+    today = date(2026, 11, 25)
+    words = [t.word for t in parse_query("o'brien smith-jones", day_first=None, today=today)]
+    assert words == ["obrien", "smithjones"]
+    assert parse_query("   ", day_first=None, today=today) == []
+    assert parse_query("- ' *", day_first=None, today=today) == []
+    (phone,) = parse_query("020 7946 0011", day_first=None, today=today)
+    assert phone.word == "02079460011"
 
 
 @pytest.mark.parametrize(
@@ -241,3 +250,69 @@ def test_an_up_to_date_database_opens_without_sqlite_utils(tmp_path: Path) -> No
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_upgrade_from_schema_0004_keeps_every_row_and_finds_what_staff_type(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    old = tmp_path / "clinic.sqlite"
+    shutil.copy(FIXTURES / "schema-0004.sqlite", old)
+    raw = sqlite3.connect(old)
+    before = raw.execute("SELECT id, given_name, family_name, phone FROM patients").fetchall()
+    trail = raw.execute("SELECT count(*) FROM audit").fetchone()[0]
+    raw.close()
+    assert len(before) == 4 and trail >= 5
+    clinic = open_as_system(old, clock)
+    assert clinic._store.applied_migrations() == ALL_MIGRATIONS
+    assert "patients_fts" not in clinic._store.db.table_names()
+    assert clinic.patients.count() == 4
+    for pid, given, family, phone in before:  # what is shown and printed is unchanged
+        p = clinic._store.patients.get(pid)
+        assert (p.given_name, p.family_name, p.phone) == (given, family, phone)
+    for typed, family in [
+        ("obrien", "O'Brien"),
+        ("smithjones", "Smith-Jones"),
+        ("美玲", "陈"),
+        ("020 7946 0011", "O'Brien"),  # stored as +44 20 7946 0011: now an E.164 key
+        ("07700900123", "Smith-Jones"),  # no region yet: its digits as typed
+        ("zolc 1990", "Żółć"),
+    ]:
+        assert [p.family_name for p in clinic.patients.search(typed)] == [family], typed
+    assert clinic._store.patients.get(before[1][0]).phone_e164 == "+442079460011"
+    with pytest.raises(DuplicatePatient):
+        clinic.patients.register(
+            patient_fields(given_name="Siobhan", family_name="O’Brien", date_of_birth="1985-11-30")
+        )
+    (draft,) = clinic.consultations.for_patient(before[0][0])
+    assert draft.answers == {"V1": "no"}
+    assert clinic.audit.verify().intact
+    # The upgraded file backs up and restores (its schema is what the migrations make).
+    backup = clinic.backups.backup(tmp_path / "backup.sqlite")
+    clinic.backups.restore(backup)
+    assert clinic.patients.count() == 4
+    clinic.close()
+
+
+def test_damage_outside_the_small_tables_is_found_when_read_and_by_every_backup(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """Opening checks only what opening reads (a full check grows with the clinic); a damaged
+    patient index is reported the moment it is read, and a backup refuses to copy it."""
+    path = tmp_path / "clinic.sqlite"
+    clinic = open_as_system(path, clock)
+    for i in range(300):
+        clinic.patients.register(patient_fields(given_name=f"Name{i}", family_name=f"Family{i}"))
+    root = clinic._store.rows("SELECT rootpage FROM sqlite_master WHERE name = 'patient_keys'")
+    clinic.close()
+    page = root[0]["rootpage"]
+    data = bytearray(path.read_bytes())
+    data[(page - 1) * 4096 : page * 4096 - 100] = b"\xa5" * (4096 - 100)
+    path.write_bytes(bytes(data))
+    clinic = open_as_system(path, clock)  # opens: the damage is not where opening reads
+    with pytest.raises(StorageError, match="damaged"):
+        clinic.patients.search("name1")
+    assert clinic._store.integrity_problems()
+    with pytest.raises(StorageError, match="integrity check"):
+        clinic.backups.backup(tmp_path / "backup.sqlite")
+    assert not (tmp_path / "backup.sqlite").exists()
+    clinic.close()

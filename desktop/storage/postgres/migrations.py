@@ -3,7 +3,7 @@
 Each migration names the SQLite migration it mirrors (`twin`): after both sets are applied,
 the tables hold the same columns with the same types and the same triggers and indexes by
 name (tests/storage/test_postgres_schema.py checks it). What only PostgreSQL has is listed in
-PG_ONLY_COLUMNS: the registration order (SQLite's rowid) and the search vector.
+PG_ONLY_COLUMNS: the registration order (SQLite's rowid).
 
 Column types map as: TEXT -> text COLLATE "C" (byte order, as SQLite sorts), INTEGER ->
 integer (bigint for the audit's sequence), REAL -> double precision, BLOB -> bytea. Dates and
@@ -21,18 +21,16 @@ trigger, and test_postgres.py the missing twin. Keys a repository inserts must b
 app (as the audit's `seq` is, under the write lock), not left to SQLite's INTEGER PRIMARY KEY
 rowid: a PostgreSQL identity column is not copied by a move and a serial would fall behind.
 
-The later SQLite migrations map as follows (0005 and 0007 are on main and have their twins):
+The later SQLite migrations map as follows (each has its twin):
 - 0005_seal_in_database -> pg_0005_seal_in_database: seal_certificates (its seq given by the
   app), seal (one row), the history append-only (and not truncatable); both in TABLES.
-- 0006_front_desk -> pg_0006_front_desk: ALTER TABLE patients ADD COLUMN for each new column
-  (address, emergency contact, the E.164 phone and search columns) with the mapped types and
-  defaults. A stored generated column's expression cannot be altered on PostgreSQL 15: drop
-  search_vector (and patients_search) and add it again over the new search columns, e.g.
-  to_tsvector('simple', search_name || ' ' || search_phone || ' ' || date_of_birth || ' ' ||
-  <new search text>). CJK: whatever units SQLite indexes (characters or bigrams written by the
-  app into a search column) go into that expression the same way; the search tests run on both
-  backends and show any difference.
-- 0007_repeat_visits -> pg_0007_repeat_visits (done): the new consultation columns, the
+- 0006_front_desk -> pg_0006_front_desk: the new patient columns; the full-text vector
+  (search_vector, a stored generated column, and its GIN index) is dropped as SQLite's FTS5
+  table is, for `patient_keys` (key, patient) with a unique B-tree on (key, patient DESC) in
+  the "C" collation, filled from `search_keys` by statement-level triggers; the search
+  columns are recomputed in Python with storage.search (the same folding as SQLite's); the
+  audit viewer's indexes end in `seq`, as SQLite's end in the rowid.
+- 0007_repeat_visits -> pg_0007_repeat_visits: the new consultation columns, the
   consultations_state index and the three triggers, by the same names.
 """
 
@@ -46,6 +44,7 @@ from dataclasses import dataclass
 import psycopg
 
 __all__ = [
+    "FUNCTIONS",
     "MIGRATIONS",
     "MIGRATIONS_TABLE",
     "MIGRATION_SET",
@@ -62,7 +61,7 @@ T = 'TEXT COLLATE "C"'  # every text column sorts and compares byte-wise, as SQL
 
 # Columns PostgreSQL keeps that the SQLite schema has no twin of (SQLite's rowid is implicit).
 PG_ONLY_COLUMNS: dict[str, frozenset[str]] = {
-    "patients": frozenset({"row_seq", "search_vector"}),
+    "patients": frozenset({"row_seq"}),
 }
 
 Cursor = psycopg.Cursor[tuple[object, ...]]
@@ -368,6 +367,120 @@ def _pg_0005_seal_in_database(cur: Cursor) -> None:
     _refuse_truncate(cur, "seal_certificates", message)
 
 
+def _pg_0006_front_desk(cur: Cursor) -> None:
+    """Address, emergency contact and the E.164 phone on patients; patient search over one
+    index of folded name, phone and birth-date keys (`patient_keys`, filled from each
+    patient's `search_keys` by triggers), replacing the full-text vector; indexes for the
+    audit viewer's filters (each ends in the row's number, as SQLite's end in the rowid)."""
+    for column in ("phone_e164", "address", "emergency_contact_name", "emergency_contact_phone"):
+        cur.execute(f"ALTER TABLE patients ADD COLUMN {column} {T} NOT NULL DEFAULT ''")
+    cur.execute(f"ALTER TABLE patients ADD COLUMN search_keys {T} NOT NULL DEFAULT '{{}}'")
+    # The full-text vector (and its GIN index) over the old search columns gives way to the
+    # key index, as SQLite's FTS5 table does; so do the phone and birth-date indexes that
+    # only the old search read.
+    cur.execute("DROP INDEX IF EXISTS patients_search")
+    cur.execute("ALTER TABLE patients DROP COLUMN IF EXISTS search_vector")
+    cur.execute("DROP INDEX IF EXISTS patients_phone")
+    cur.execute("DROP INDEX IF EXISTS patients_dob")
+    # The most recently updated patients, newest registration first among equal times (as
+    # SQLite's index on `updated` ends in the rowid).
+    cur.execute("DROP INDEX patients_updated")
+    cur.execute("CREATE INDEX patients_updated ON patients (updated, row_seq)")
+    # (key, patient) byte-wise: a typed prefix is one range of it; newest first among equal
+    # keys, as SQLite's PRIMARY KEY (key, patient DESC).
+    cur.execute(f"CREATE TABLE patient_keys (key {T} NOT NULL, patient BIGINT NOT NULL)")
+    cur.execute("CREATE UNIQUE INDEX patient_keys_key ON patient_keys (key, patient DESC)")
+    cur.execute("CREATE INDEX patient_keys_patient ON patient_keys (patient)")
+    for statement in _patient_keys_triggers():
+        cur.execute(statement)
+    _refill_search_columns(cur)
+    # The audit viewer lists a user's, an action's or a day's newest entries.
+    cur.execute("DROP INDEX audit_user")
+    cur.execute('CREATE INDEX audit_user ON audit ("user", seq)')
+    cur.execute("CREATE INDEX audit_action ON audit (action, seq)")
+    cur.execute("CREATE INDEX audit_at ON audit (at, seq)")
+    cur.execute("DROP INDEX audit_patient")
+    cur.execute("CREATE INDEX audit_patient ON audit (patient, seq)")
+
+
+# The keys of a patient row in a trigger's transition table (storage.search.KEYS).
+_KEYS_OF = "jsonb_array_elements_text({}.search_keys::jsonb -> '~k') AS e(key)"
+
+
+def _patient_keys_triggers() -> list[str]:
+    """`patient_keys` follows the keys in each patient's `search_keys`: once per statement
+    over all the rows it changed (a move's COPY of a million patients is one insert)."""
+    new_keys = f"SELECT DISTINCT e.key, n.row_seq FROM new_rows n, {_KEYS_OF.format('n')}"
+    old_keys = f"SELECT DISTINCT e.key, o.row_seq FROM old_rows o, {_KEYS_OF.format('o')}"
+    insert = "INSERT INTO patient_keys (key, patient) {} ON CONFLICT DO NOTHING;"
+    delete = (
+        "DELETE FROM patient_keys k USING ({}) AS d (key, patient) "
+        "WHERE k.key = d.key AND k.patient = d.patient;"
+    )
+    bodies = {
+        "insert": insert.format(new_keys),
+        "delete": delete.format(old_keys),
+        # An update changes only the keys that differ (a new phone keeps the name's keys).
+        "update": delete.format(f"{old_keys} EXCEPT {new_keys}")
+        + "\n"
+        + insert.format(f"{new_keys} EXCEPT {old_keys}"),
+    }
+    statements = []
+    for event, body in bodies.items():
+        statements.append(
+            f"CREATE FUNCTION clinic_patient_keys_{event}() RETURNS trigger LANGUAGE plpgsql "
+            f"AS $$ BEGIN {body} RETURN NULL; END $$"
+        )
+    tables = {
+        "insert": "NEW TABLE AS new_rows",
+        "delete": "OLD TABLE AS old_rows",
+        "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    }
+    for name, event in (("ai", "insert"), ("ad", "delete"), ("au", "update")):
+        statements.append(
+            f"CREATE TRIGGER patient_keys_{name} AFTER {event.upper()} ON patients "
+            f"REFERENCING {tables[event]} FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION clinic_patient_keys_{event}()"
+        )
+    return statements
+
+
+def _refill_search_columns(cur: Cursor, batch: int = 5000) -> None:
+    """Recompute every patient's search columns with today's folding (storage.search, as
+    SQLite's 0006_front_desk does). A phone typed with its country code gains its E.164
+    form; what is shown and printed stays as it was."""
+    from datetime import date
+
+    from desktop.storage.search import name_key, phone_key, read_phone, search_keys
+
+    last = -1
+    while True:
+        cur.execute(
+            "SELECT row_seq, given_name, family_name, date_of_birth, phone FROM patients "
+            "WHERE row_seq > %s ORDER BY row_seq LIMIT %s",
+            [last, batch],
+        )
+        rows = cur.fetchall()
+        if not rows:
+            return
+        columns: list[list[object]] = [[], [], [], [], []]
+        for seq, *text in rows:
+            given, family, dob, phone = (str(v) for v in text)
+            e164 = read_phone(phone, None).e164
+            keys = search_keys(given, family, date.fromisoformat(dob), e164, phone)
+            values = (seq, e164, name_key(given, family), phone_key(e164, phone), keys)
+            for column, value in zip(columns, values, strict=True):
+                column.append(value)
+        cur.execute(
+            "UPDATE patients p SET phone_e164 = u.e164, search_name = u.name, "
+            "search_phone = u.phone, search_keys = u.keys FROM unnest(%s::bigint[], "
+            "%s::text[], %s::text[], %s::text[], %s::text[]) AS u (seq, e164, name, phone, keys) "
+            "WHERE p.row_seq = u.seq",
+            columns,
+        )
+        last = int(str(rows[-1][0]))
+
+
 DISCARDED = "a discarded draft cannot be changed; start a new consultation instead"
 
 
@@ -399,9 +512,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("pg_0003_accounts_audit", "0003_accounts_audit", _pg_0003_accounts_audit),
     Migration("pg_0004_integrity", "0004_integrity", _pg_0004_integrity),
     Migration("pg_0005_seal_in_database", "0005_seal_in_database", _pg_0005_seal_in_database),
+    Migration("pg_0006_front_desk", "0006_front_desk", _pg_0006_front_desk),
     Migration("pg_0007_repeat_visits", "0007_repeat_visits", _pg_0007_repeat_visits),
 )
 SCHEMA = tuple(m.name for m in MIGRATIONS)
+# The functions the migrations create (the triggers' bodies), dropped with the tables when a
+# restore builds the schema anew.
+FUNCTIONS = (
+    "clinic_refuse()",
+    "clinic_refuse_if_signed()",
+    "clinic_patient_keys_insert()",
+    "clinic_patient_keys_delete()",
+    "clinic_patient_keys_update()",
+)
 
 
 def applied(cur: Cursor) -> list[str] | None:

@@ -17,11 +17,12 @@ from psycopg import pq
 from psycopg.rows import dict_row, tuple_row
 
 from desktop.errors import IntakeError, StorageError
-from desktop.models import Patient
+from desktop.storage.key_search import Dialect, KeySearch
 from desktop.storage.postgres import migrations, server
 from desktop.storage.postgres.dialect import translate
-from desktop.storage.rows import Row, patient_from_row
-from desktop.storage.search import fold
+from desktop.storage.rows import Row
+from desktop.storage.schema import DERIVED_TABLES
+from desktop.storage.search import KEYS, SORT, Found, Term
 from desktop.storage.store import Params, Store
 
 __all__ = ["PostgresStore"]
@@ -40,12 +41,22 @@ IDLE_IN_TRANSACTION_TIMEOUT = "120s"
 CLOSING_POLLS = 10
 WRITE_LOCK = 0x434C4E49_0001  # "CLNI" 1
 MIGRATE_LOCK = 0x434C4E49_0002
+# The `amcheck` functions a full check uses where the server's administrator installed them
+# (README, 'Several computers').
+AMCHECK_BTREE = "bt_index_check(regclass, boolean)"
+AMCHECK_HEAP = "verify_heapam(regclass, boolean, boolean, text, bigint, bigint)"
 
-# The typed words as a prefix query: PostgreSQL's own parser splits them ('smith-jones' ->
-# smith-jones, smith, jones) exactly as it split the stored name, phone and birth date.
-_QUERY = (
-    "(SELECT string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') "
-    "|| ''':*', ' & ')::tsquery FROM unnest(to_tsvector('simple'::regconfig, %s)))"
+# How patient search (storage.key_search) is written for PostgreSQL: text columns are "C"
+# collated (byte-wise, as SQLite compares), and a value out of JSON is given that collation.
+DIALECT = Dialect(
+    row_id="row_seq",
+    contains="strpos({}, ?) > 0",
+    sort_name=f"(({{}}::json) ->> '{SORT}') COLLATE \"C\"",
+    keys_of=(
+        'LATERAL (SELECT j.value COLLATE "C" AS value FROM '
+        f"jsonb_array_elements_text(p.search_keys::jsonb -> '{KEYS}') AS j (value)) AS e"
+    ),
+    arrays=True,
 )
 
 
@@ -75,6 +86,7 @@ class PostgresStore(Store):
         self.label = server.label(url)
         self._user = self.params.get("user", "")
         self._using = threading.RLock()
+        self._keys = KeySearch(DIALECT, self._search_values, self._search_rows)
         self._depth = 0
         self.clinic_id: str | None = None
         self._conn: psycopg.Connection[Row] | None = None
@@ -361,39 +373,114 @@ class PostgresStore(Store):
 
     # Search -----------------------------------------------------------------------------
 
-    def search_patients(self, text: str, limit: int) -> tuple[list[Patient], bool]:
-        """Every typed word as a prefix of a word of the folded name, the phone or the birth
-        date (GIN index); ranked up to `ranked_at_most` matches, else the newest."""
-        ranked_at_most = self.patients.ranked_at_most
-        words = [fold(t) for t in text.split()]
-        words = [w for w in words if any(c.isalnum() for c in w)]
-        if not words:
-            rows = self.rows("SELECT * FROM patients ORDER BY updated DESC LIMIT ?", [limit])
-            return [patient_from_row(r) for r in rows], False
-        typed = " ".join(words)
-        probe = self.native_rows(
-            f"SELECT row_seq FROM patients WHERE search_vector @@ {_QUERY} "
-            "ORDER BY row_seq DESC LIMIT %s",
-            [typed, max(ranked_at_most, limit) + 1],
+    def search_patients(self, terms: list[Term], limit: int) -> Found:
+        """Patients matching every term, over the `patient_keys` index: the same algorithm
+        and SQL as SQLite's (storage.key_search), so both give the same patients in the same
+        order; each typed prefix is one range of the "C"-collated B-tree on the keys."""
+        with self._using:
+            try:
+                return self._keys.search(terms, limit, self.patients.ranked_at_most)
+            except psycopg.Error as exc:
+                raise self._error(exc, saving=self._depth > 0) from exc
+
+    def _search_values(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        # Never a prepared statement: each range is planned for its own bounds (a generic
+        # plan cannot tell a range of ten keys from one of a million).
+        conn = self._conn_for_statement()
+        with conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(translate(sql), params, prepare=False)
+            return cur.fetchall()
+
+    def _search_rows(self, sql: str, params: list[Any]) -> list[Row]:
+        conn = self._conn_for_statement()
+        return conn.execute(translate(sql), params, prepare=False).fetchall()
+
+    # Checks -----------------------------------------------------------------------------
+
+    def integrity_problems(self) -> list[str]:
+        """The full check of the clinic database (reads every table: run it in a worker);
+        an empty list means it is sound. Every table and B-tree index is checked against its
+        rows with the server's `amcheck` where the administrator installed it for this
+        database (README, 'Several computers'); then the patient search index against the
+        patients' keys, the audit trail's links, invalid indexes, and switched-off triggers
+        (the refusals that keep signed records and the audit trail unchanged)."""
+        with self._using:
+            try:
+                problems = self._amcheck_problems()
+                problems += self._catalog_problems()
+                problems += self._keys.index_problems()
+                problems += self.audit.link_problems()
+            except psycopg.Error as exc:
+                problems = [f"the check could not finish: {str(exc).strip()}"]
+            return problems
+
+    def _amcheck_problems(self) -> list[str]:
+        """What the server's `amcheck` finds wrong in the clinic's tables and B-tree indexes
+        (nothing when the administrator did not install it for this database: logged)."""
+        (can,) = self.native_rows(
+            "SELECT coalesce(has_function_privilege(to_regprocedure(%s), 'EXECUTE'), false) "
+            "AS btree, coalesce(has_function_privilege(to_regprocedure(%s), 'EXECUTE'), false) "
+            "AS heap",
+            [AMCHECK_BTREE, AMCHECK_HEAP],
         )
-        if len(probe) > ranked_at_most:
-            newest = [r["row_seq"] for r in probe[:limit]]
-            rows = self.native_rows(
-                "SELECT * FROM patients WHERE row_seq = ANY(%s) ORDER BY row_seq DESC", [newest]
+        if not (can["btree"] and can["heap"]):
+            log.info("amcheck is not installed for %s: tables and indexes not checked", self.label)
+        problems: list[str] = []
+        ours = self.tables() + sorted(DERIVED_TABLES)
+        if can["heap"]:
+            for table in ours:
+                for r in self.native_rows(
+                    "SELECT blkno, offnum, msg FROM verify_heapam(%s::regclass, "
+                    "check_toast => true) LIMIT 3",
+                    [table],
+                ):
+                    problems.append(f"{table}: page {r['blkno']}, row {r['offnum']}: {r['msg']}")
+        if can["btree"]:
+            indexes = self.native_rows(
+                "SELECT c.relname AS name FROM pg_index i "
+                "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN pg_am a ON a.oid = c.relam WHERE t.relname = ANY(%s) AND "
+                "t.relnamespace = current_schema()::regnamespace AND a.amname = 'btree' "
+                "AND i.indisvalid ORDER BY 1",
+                [ours],
             )
-            return [patient_from_row(r) for r in rows], True
-        rows = self.native_rows(
-            f"WITH q AS (SELECT {_QUERY} AS q) SELECT p.* FROM patients p, q "
-            "WHERE p.search_vector @@ q.q "
-            "ORDER BY ts_rank(p.search_vector, q.q) DESC, p.family_name, p.given_name, p.row_seq "
-            "LIMIT %s",
-            [typed, limit],
-        )
-        return [patient_from_row(r) for r in rows], False
+            for r in indexes:
+                try:
+                    # Every row of the table is looked up in the index (heapallindexed).
+                    self.native_rows("SELECT bt_index_check(%s::regclass, true)", [r["name"]])
+                except (psycopg.errors.IndexCorrupted, psycopg.errors.DataCorrupted) as exc:
+                    problems.append(f"index {r['name']}: {str(exc).strip()}")
+        return problems
+
+    def _catalog_problems(self) -> list[str]:
+        problems = []
+        for r in self.native_rows(
+            "SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND NOT i.indisvalid "
+            "ORDER BY 1"
+        ):
+            problems.append(
+                f"index {r['name']} is not valid (a failed rebuild): rebuild it with REINDEX"
+            )
+        for r in self.native_rows(
+            "SELECT t.tgname AS name, c.relname AS tab FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND "
+            "t.tgenabled = 'D' AND c.relnamespace = current_schema()::regnamespace ORDER BY 1"
+        ):
+            problems.append(
+                f"trigger {r['name']} on {r['tab']} is switched off: what it refuses or keeps "
+                "in step is not enforced; switch it on (ALTER TABLE ... ENABLE TRIGGER)"
+            )
+        return problems
 
     # Moving, backing up, restoring ------------------------------------------------------
 
     def tables(self) -> list[str]:
+        """The clinic's tables: not the migrations' own, not the patient key index
+        (schema.DERIVED_TABLES)."""
+        return [t for t in self._all_tables() if t not in DERIVED_TABLES]
+
+    def _all_tables(self) -> list[str]:
         rows = self.native_rows(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
             "AND tablename <> %s ORDER BY tablename",
@@ -478,10 +565,10 @@ class PostgresStore(Store):
         try:
             with conn.cursor(row_factory=tuple_row) as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", [MIGRATE_LOCK])
-                tables = [*self.tables(), migrations.MIGRATIONS_TABLE]
+                tables = [*self._all_tables(), migrations.MIGRATIONS_TABLE]
                 cur.execute("DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables)
                             + " CASCADE")  # fmt: skip
-                cur.execute("DROP FUNCTION IF EXISTS clinic_refuse(), clinic_refuse_if_signed()")
+                cur.execute(f"DROP FUNCTION IF EXISTS {', '.join(migrations.FUNCTIONS)}")
                 migrations.apply(cur, _now())
         except psycopg.Error as exc:
             raise self._error(exc) from exc

@@ -1,0 +1,301 @@
+"""Bulk import of existing patients from a CSV file: a dry run that lists what would change, and
+a real run in audited batches."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Literal, TextIO
+
+from desktop.clinic.audit_log import AuditLog
+from desktop.clinic.patient_fields import (
+    FIELDS,
+    InputRules,
+    PatientFields,
+    long_date,
+    validate_patient,
+)
+from desktop.errors import ValidationError
+from desktop.models import Patient, new_id, person_name
+from desktop.storage import Store, name_key
+from desktop.storage.search import phone_key
+
+log = logging.getLogger(__name__)
+
+BATCH = 500  # rows per transaction in a real run
+
+# Column headings understood (compared in lower case, with _ and - read as spaces).
+HEADINGS: dict[str, tuple[str, ...]] = {
+    "given_name": ("given name", "first name", "firstname", "forename", "given names"),
+    "family_name": ("family name", "last name", "lastname", "surname"),
+    "date_of_birth": ("date of birth", "dob", "birth date", "birthdate", "born"),
+    "phone": ("phone", "telephone", "tel", "mobile", "phone number"),
+    "email": ("email", "e mail", "email address"),
+    "fitzpatrick": ("fitzpatrick", "skin type", "fitzpatrick skin type"),
+    "notes": ("notes", "note", "comments"),
+    "address": ("address", "postal address", "home address"),
+    "emergency_contact_name": ("emergency contact", "emergency contact name", "next of kin"),
+    "emergency_contact_phone": (
+        "emergency contact phone",
+        "emergency phone",
+        "next of kin phone",
+    ),
+}
+
+Outcome = Literal["new", "duplicate", "refused"]
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    """What happens (or would happen) to one row: `line` is its line in the file (the
+    heading is line 1), `detail` says who it is, whom it duplicates, or why it is refused."""
+
+    line: int
+    outcome: Outcome
+    name: str
+    detail: str
+    patient_id: str = ""  # the new patient (real run), or the one a duplicate matches
+
+
+@dataclass
+class ImportReport:
+    """The whole run: the columns read, those ignored, and the count of each outcome."""
+
+    file: str
+    dry_run: bool
+    columns: dict[str, str] = field(default_factory=dict)  # heading -> patient field
+    ignored: tuple[str, ...] = ()
+    new: int = 0
+    duplicates: int = 0
+    refused: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.new + self.duplicates + self.refused
+
+
+def _heading(text: str) -> str:
+    return " ".join(text.replace("\ufeff", "").replace("_", " ").replace("-", " ").lower().split())
+
+
+_KNOWN = {_heading(h): f for f, names in HEADINGS.items() for h in (*names, f)}
+
+
+def map_columns(headings: list[str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """(heading -> field, headings ignored). Raises ValidationError when the date of birth
+    or both names are missing, or two columns mean the same field."""
+    columns: dict[str, str] = {}
+    ignored: list[str] = []
+    for heading in headings:
+        name = _KNOWN.get(_heading(heading))
+        if name is None:
+            ignored.append(heading)
+        elif name in columns.values():
+            raise ValidationError(
+                f"Two columns hold the {name.replace('_', ' ')}: keep one of them (the second "
+                f"is '{heading}')."
+            )
+        else:
+            columns[heading] = name
+    fields = set(columns.values())
+    if "date_of_birth" not in fields or not fields & {"given_name", "family_name"}:
+        raise ValidationError(
+            "The file needs a heading row with at least a date of birth column and a given "
+            "name or family name column (e.g. given_name, family_name, date_of_birth); see "
+            "the README for every column understood."
+        )
+    return columns, tuple(ignored)
+
+
+def _check_text(path: Path) -> int:
+    """Refuse a file that is not UTF-8 text before anything is imported; returns its size."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                try:
+                    chunk.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    if exc.start < len(chunk) - 4:  # not just a character cut by the chunk
+                        raise
+    except UnicodeDecodeError:
+        raise ValidationError(
+            f"{path.name} is not UTF-8 text. In the spreadsheet, save it as “CSV UTF-8” and "
+            "import that file."
+        ) from None
+    except OSError as exc:
+        raise ValidationError(f"Cannot read {path}: {exc.strerror}.") from exc
+    return size
+
+
+def _dialect(first_line: str) -> str:
+    """The delimiter of the heading row: comma, semicolon (European spreadsheets) or tab."""
+    return max(",;\t", key=first_line.count)
+
+
+class _Lines:
+    """The file's lines, counting the characters read (for progress)."""
+
+    def __init__(self, f: TextIO) -> None:
+        self._f = f
+        self.read = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._f:
+            self.read += len(line)
+            yield line
+
+
+class PatientImporter:
+    """Reads a CSV file of patients into the clinic (see Patients.import_csv)."""
+
+    def __init__(
+        self,
+        store: Store,
+        audit: AuditLog,
+        clock: Callable[[], datetime],
+        rules: InputRules,
+        user: str,
+    ) -> None:
+        self._store = store
+        self._audit = audit
+        self._clock = clock
+        self._rules = rules
+        self._user = user
+
+    def run(
+        self,
+        path: Path,
+        *,
+        dry_run: bool,
+        on_row: Callable[[ImportRow], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        batch: int = BATCH,
+    ) -> ImportReport:
+        size = _check_text(path)
+        report = ImportReport(path.name, dry_run)
+        seen: dict[int, int] = {}  # a dry run's rows, to find duplicates inside the file
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            lines = _Lines(f)
+            first = f.readline()
+            f.seek(0)
+            reader = csv.reader(lines, delimiter=_dialect(first))
+            headings = next(reader, None)
+            if headings is None:
+                raise ValidationError(f"{path.name} is empty.")
+            report.columns, report.ignored = map_columns(headings)
+            fields = [report.columns.get(h) for h in headings]
+            today = self._clock().date()
+            done = False
+            while not done:
+                # A real run commits each batch with its audit entries; a dry run writes nothing.
+                with contextlib.nullcontext() if dry_run else self._store.transaction():
+                    for _ in range(batch):
+                        line = reader.line_num + 1  # where the record starts
+                        cells = next(reader, None)
+                        if cells is None:
+                            done = True
+                            break
+                        if not any(c.strip() for c in cells):
+                            continue  # an empty line
+                        row = self._row(line, cells, fields, today, dry_run, seen)
+                        self._count(report, row)
+                        if on_row is not None:
+                            on_row(row)
+                    if done and not dry_run:
+                        self._audit.record(
+                            "import patients", f"file:{path.name}", new=report.new,
+                            duplicates=report.duplicates, refused=report.refused,
+                        )  # fmt: skip
+                if progress is not None:
+                    progress(size if done else min(lines.read, size), size)
+        if dry_run:
+            with self._store.transaction():
+                self._audit.record(
+                    "import patients (dry run)", f"file:{path.name}", new=report.new,
+                    duplicates=report.duplicates, refused=report.refused,
+                )  # fmt: skip
+        log.info(
+            "import of %s%s: %d new, %d duplicates, %d refused", path.name,
+            " (dry run)" if dry_run else "", report.new, report.duplicates, report.refused,
+        )  # fmt: skip
+        return report
+
+    @staticmethod
+    def _count(report: ImportReport, row: ImportRow) -> None:
+        if row.outcome == "new":
+            report.new += 1
+        elif row.outcome == "duplicate":
+            report.duplicates += 1
+        else:
+            report.refused += 1
+
+    def _row(
+        self,
+        line: int,
+        cells: list[str],
+        fields: list[str | None],
+        today: date,
+        dry_run: bool,
+        seen: dict[int, int],
+    ) -> ImportRow:
+        if len(cells) > len(fields):
+            return ImportRow(line, "refused", "", "it has more cells than the heading row")
+        raw: Mapping[str, str] = {f: c for f, c in zip(fields, cells, strict=False) if f}
+        name = person_name(raw.get("given_name", ""), raw.get("family_name", ""))
+        try:
+            valid = validate_patient(raw, today, self._rules)
+        except ValidationError as exc:
+            return ImportRow(line, "refused", name, exc.message)
+        name = person_name(valid.given_name, valid.family_name)
+        born = f"born {long_date(valid.date_of_birth)}"
+        dupes = self._store.patients.same_person(
+            valid.given_name,
+            valid.family_name,
+            valid.date_of_birth,
+            phone_key(valid.phone_e164, valid.phone),
+        )
+        if dupes:
+            d = dupes[0]
+            detail = f"{born}; already registered as {d.full_name}, born " + long_date(
+                d.date_of_birth
+            )
+            return ImportRow(line, "duplicate", name, detail, d.id)
+        if dry_run:
+            earlier = self._earlier(valid, line, seen)
+            if earlier:
+                return ImportRow(line, "duplicate", name, f"{born}; same person as line {earlier}")
+            return ImportRow(line, "new", name, born)
+        return ImportRow(line, "new", name, born, self._save(valid, line))
+
+    @staticmethod
+    def _earlier(p: PatientFields, line: int, seen: dict[int, int]) -> int:
+        """The earlier line of the same person in this file (dry run), or 0."""
+        key = name_key(p.given_name, p.family_name)
+        phone = phone_key(p.phone_e164, p.phone)
+        marks = [hash((key, p.date_of_birth))] + ([hash((key, phone))] if phone else [])
+        for mark in marks:
+            if mark in seen:
+                return seen[mark]
+        for mark in marks:
+            seen[mark] = line
+        return 0
+
+    def _save(self, valid: PatientFields, line: int) -> str:
+        now = self._clock()
+        patient = Patient(
+            id=new_id(), created=now, updated=now, updated_by=self._user, **vars(valid)
+        )
+        self._store.patients.save(patient)
+        self._audit.record(
+            "create patient", f"patient:{patient.id}", patient.id, source="import", line=line
+        )
+        return patient.id
+
+
+__all__ = ["BATCH", "FIELDS", "HEADINGS", "ImportReport", "ImportRow", "PatientImporter"]
