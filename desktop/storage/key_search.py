@@ -163,18 +163,23 @@ class KeySearch:
 
     def _scan(self, driver: Term, others: list[Term]) -> list[int]:
         """Every patient (registration number) matching the driving term (fewer than
-        SIZED_AT_MOST index entries) and the others."""
-        entries, params = self._entries(driver)
-        if others:
-            where, more = self._filter(others)
-            sql = (
-                f"SELECT DISTINCT k.patient FROM ({entries}) AS k JOIN patients p "
-                f"ON p.{self._d.row_id} = k.patient WHERE 1 = 1{where}"
-            )
-            params += more
-        else:
-            sql = f"SELECT DISTINCT patient FROM ({entries}) AS k"
-        return [int(r[0]) for r in self._values(sql, params)]
+        SIZED_AT_MOST index entries) and the others: each range joined to the patients on
+        its own (a patient found through two keys is kept once)."""
+        where, more = self._filter(others)
+        arms: list[str] = []
+        params: list[Any] = []
+        for condition, part in self._parts(driver):
+            if others:
+                arms.append(
+                    "SELECT k.patient FROM patient_keys k JOIN patients p "
+                    f"ON p.{self._d.row_id} = k.patient WHERE {condition}{where}"
+                )
+                params += [*part, *more]
+            else:
+                arms.append(f"SELECT patient FROM patient_keys WHERE {condition}")
+                params += part
+        rows = self._values(" UNION ALL ".join(arms), params)
+        return list(dict.fromkeys(int(r[0]) for r in rows))
 
     def _intersect(self, terms: list[Term]) -> list[int] | None:
         """Every patient matching all terms, from the index entries of those terms that have
@@ -240,13 +245,15 @@ class KeySearch:
 
     def _newest(self, terms: list[Term], limit: int) -> list[Patient]:
         """The most recently registered matches among the newest NEWEST_AT_MOST patients
-        (up to `limit`, newest first)."""
+        (up to `limit`, newest first). The newest patients are read newest first and the
+        reading stops at the `limit`th match (no ordering of the matches in between, which
+        would have every one of those patients checked)."""
         where, params = self._filter(terms)
         n = self._d.row_id
         rows = self._rows(
             f"SELECT * FROM patients WHERE {n} IN (SELECT p.{n} FROM (SELECT {n}, search_keys "
-            f"FROM patients ORDER BY {n} DESC LIMIT ?) AS p WHERE 1 = 1{where} "
-            f"ORDER BY p.{n} DESC LIMIT ?) ORDER BY {n} DESC",
+            f"FROM patients ORDER BY {n} DESC LIMIT ?) AS p WHERE 1 = 1{where} LIMIT ?) "
+            f"ORDER BY {n} DESC",
             [NEWEST_AT_MOST, *params, limit],
         )
         return [patient_from_row(r) for r in rows]

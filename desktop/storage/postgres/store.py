@@ -41,8 +41,7 @@ IDLE_IN_TRANSACTION_TIMEOUT = "120s"
 CLOSING_POLLS = 10
 WRITE_LOCK = 0x434C4E49_0001  # "CLNI" 1
 MIGRATE_LOCK = 0x434C4E49_0002
-# The `amcheck` functions a full check uses where the server's administrator installed them
-# (README, 'Several computers').
+# The `amcheck` functions the full check uses where the server's administrator installed them.
 AMCHECK_BTREE = "bt_index_check(regclass, boolean)"
 AMCHECK_HEAP = "verify_heapam(regclass, boolean, boolean, text, bigint, bigint)"
 
@@ -400,10 +399,12 @@ class PostgresStore(Store):
     def integrity_problems(self) -> list[str]:
         """The full check of the clinic database (reads every table: run it in a worker);
         an empty list means it is sound. Every table and B-tree index is checked against its
-        rows with the server's `amcheck` where the administrator installed it for this
-        database (README, 'Several computers'); then the patient search index against the
-        patients' keys, the audit trail's links, invalid indexes, and switched-off triggers
-        (the refusals that keep signed records and the audit trail unchanged)."""
+        rows with the server's `amcheck` where the server's administrator installed it in
+        this database and let the clinic's role run it (`CREATE EXTENSION amcheck; GRANT
+        EXECUTE ON FUNCTION` AMCHECK_BTREE, AMCHECK_HEAP `TO clinic`); then the patient search
+        index against the patients' keys, the audit trail's links, invalid indexes, and
+        switched-off triggers (the refusals that keep signed records and the audit trail
+        unchanged)."""
         with self._using:
             try:
                 problems = self._amcheck_problems()
