@@ -134,8 +134,10 @@ class AssessmentView(QWidget):
         review_layout = QHBoxLayout(self.review_row)
         review_layout.setContentsMargins(0, 0, 0, 0)
         self.review_text = QLabel()
+        self.review_text.setObjectName("pendingReviewText")
         self.review_text.setWordWrap(True)
         self.review_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.review_text.setStyleSheet(f"color: {tone('not_today').fg};")
         self.review_button = QPushButton("Record the &4-week review…")
         self.review_button.setObjectName("recordPendingReview")
         self.review_button.clicked.connect(self._review_waiting_spot)
@@ -254,6 +256,8 @@ class AssessmentView(QWidget):
         )
         offer(self.spot_button, self.clinic.session, "testspot.record")
         self._show_waiting_spot(consultation, a, locked)
+        if self.waiting_spot is not None:
+            self.spot_row.hide()  # the spot done already is the one to look at, not a new one
 
     def _show_waiting_spot(self, c: Consultation, a: Assessment | None, locked: bool) -> None:
         """When the rule that waits for a test spot's 4-week review fired: the spot, and the

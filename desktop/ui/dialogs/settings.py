@@ -136,11 +136,9 @@ class SettingsDialog(QDialog):
         form.addRow(
             "",
             hint_label(
-                "How the front desk types phone numbers and dates. Numbers without a country "
-                "code are read as numbers of the phone region, so a patient is found however "
-                "the number is typed (setting it rereads the numbers stored so far). With a "
-                "date order, 12/01/2008 is read that way; without one, a date that could be "
-                "either must be typed as 2008-01-12 or 12.01.2008."
+                "A number without a country code is read as one of the phone region (the "
+                "numbers stored so far are reread). A slash date is read in the date order; "
+                "without one, type 2008-01-12 or 12.01.2008."
             ),
         )
 
@@ -224,7 +222,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        self.resize(640, 460)
+        self.resize(640, max(460, self.sizeHint().height()))
 
     def _idle_suffix(self, minutes: int) -> None:
         self.idle.setSuffix(" minute" if minutes == 1 else " minutes")

@@ -300,9 +300,9 @@ class PatientPage(QWidget):
         if flag.consultations:
             n = len(flag.consultations)
             lines.append(
-                f"{n} signed consultation{'s were' if n > 1 else ' was'} signed before this "
-                "was known. A signed record stays as it is: correct "
-                f"{'each' if n > 1 else 'it'} with an addendum."
+                f"{n} consultation{'s were' if n > 1 else ' was'} signed before this was "
+                f"known. A signed record stays as it is: correct {'each' if n > 1 else 'it'} "
+                "with an addendum."
             )
         else:
             lines.append("No signed consultation was signed without knowing it.")
@@ -323,7 +323,7 @@ class PatientPage(QWidget):
             self._banner_rows.addWidget(open_button, row, 1)
             self._banner_rows.addWidget(addendum, row, 2)
             self.banner_buttons += [open_button, addendum]
-        self._banner_rows.setColumnStretch(0, 1)
+        self._banner_rows.setColumnStretch(3, 1)  # the buttons beside their consultation
         self.spot_banner.setAccessibleName(" ".join(lines))
         self.spot_banner.show()
         self._chain()

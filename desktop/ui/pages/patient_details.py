@@ -104,6 +104,12 @@ class PatientForm(QWidget):
         self.fitzpatrick = QComboBox()
         self.fitzpatrick.setObjectName("fitzpatrick")
         self.fitzpatrick.setAccessibleName("Fitzpatrick skin type")
+        # Narrower than its longest description (shown whole in the open list): the form
+        # fits its column without a horizontal scroll bar.
+        self.fitzpatrick.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.fitzpatrick.setMinimumContentsLength(18)
         self.fitzpatrick.addItem("Not recorded", None)
         for label, value in self._fitzpatrick_items():
             self.fitzpatrick.addItem(label, value)

@@ -199,6 +199,7 @@ def test_a_waiting_test_spot_offers_its_4_week_review_from_the_assessment(
     page.go_to_step(ASSESSMENT)
     view = page.assessment
     assert view.review_row.isVisible()
+    assert not view.spot_row.isVisible()  # the spot done already is the one to look at
     assert "left jawline" in view.review_text.text()
     assert spot.done_on.isoformat() in view.review_text.text()
     QTest.mouseClick(view.review_button, Qt.MouseButton.LeftButton)

@@ -295,7 +295,7 @@ def test_a_depigmented_test_spot_shows_a_banner_with_the_consultations_it_concer
     text = page.spot_banner_text.text()
     assert "vitiligo outcome is RED" in text
     assert "left jawline, done 2026-11-25: depigmentation at the 4-week review (2026-12-23)" in text
-    assert "1 signed consultation was signed before this was known" in text
+    assert "1 consultation was signed before this was known" in text
     assert "addendum" in text
     open_button, addendum = page.banner_buttons
     # Tab reaches the banner's buttons between the header and the form.
