@@ -284,12 +284,11 @@ class PatientPage(QWidget):
         """The banner for a depigmented test spot: the spots, and a row per signed
         consultation it concerns (signed before it was known) to open or correct."""
         self.flag = flag
-        for button in self.banner_buttons:
-            button.deleteLater()
         self.banner_buttons = []
         while (item := self._banner_rows.takeAt(0)) is not None:
             widget = item.widget()
             if widget is not None:
+                widget.hide()
                 widget.deleteLater()
         if flag is None:
             self.spot_banner.hide()

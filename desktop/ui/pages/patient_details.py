@@ -32,10 +32,10 @@ from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order
 
 log = logging.getLogger(__name__)
 
-# One-line inputs, in the order the form shows them (the address goes after the email).
+# One-line inputs, in the order the form shows them: the address (several lines) comes
+# between these two groups, the skin type and the notes after them.
 CONTACT_FIELDS = ("given_name", "family_name", "date_of_birth", "phone", "email")
 EMERGENCY_FIELDS = ("emergency_contact_name", "emergency_contact_phone")
-TEXT_FIELDS = CONTACT_FIELDS + EMERGENCY_FIELDS
 NAME_FIELDS = {"given_name": "The given name", "family_name": "The family name"}
 PHONE_FIELDS = ("phone", "emergency_contact_phone")
 # Each input's label (with its Alt shortcut) and placeholder.
