@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from datetime import date
 
 from desktop.audit import AuditEntry, ChainReport, verify_chain
@@ -15,6 +16,7 @@ from desktop.models import Patient
 from desktop.storage import Store
 
 CSV_BOM = "\ufeff"
+LABEL_BATCH = 500  # patient IDs read per query when labelling the rows on screen
 
 
 class AuditTrail:
@@ -69,25 +71,21 @@ class AuditTrail:
             labels.setdefault(p.id, _label(p))
         return labels
 
-    def patients(self) -> dict[str, str]:
-        """Patient ID -> "Family, Given (date of birth)" for every patient the trail names.
-
-        Grows with the clinic (every patient ever seen): screens use `find_patients`."""
+    def patient_labels(self, patient_ids: Iterable[str]) -> dict[str, str]:
+        """How the viewer names the patients of the entries it shows: patient ID -> label
+        (as find_patients; an ID whose record is gone: "(no such patient)"). Reads only the
+        patients asked about, in batches: bounded by the rows on screen."""
         self._session.require("audit.view")
-        labels: dict[str, str] = {}
-        for r in self._store.audit.patients():
-            if r["family_name"] is None:
-                labels[r["id"]] = f"{r['id']} (no such patient)"
-            else:
-                name = f"{r['family_name']}, {r['given_name']}"
-                labels[r["id"]] = f"{name} ({r['date_of_birth']})"
+        wanted = sorted({pid for pid in patient_ids if pid})
+        labels = {pid: f"{pid} (no such patient)" for pid in wanted}
+        for start in range(0, len(wanted), LABEL_BATCH):
+            for p in self._store.patients.existing(wanted[start : start + LABEL_BATCH]):
+                labels[p.id] = _label(p)
         return labels
 
     def patient_label(self, patient_id: str) -> str:
         """How the viewer names a patient it filters by (see find_patients)."""
-        self._session.require("audit.view")
-        found = self._store.patients.existing([patient_id])
-        return _label(found[0]) if found else f"{patient_id} (no such patient)"
+        return self.patient_labels([patient_id])[patient_id]
 
     def export_csv(
         self,

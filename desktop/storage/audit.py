@@ -61,15 +61,6 @@ class AuditRepository:
         )
         return [str(r["v"]) for r in rows]
 
-    def patients(self) -> list[Row]:
-        """Every patient the trail names: id, given and family name, date of birth (grows
-        with the clinic: the viewer's filter uses `names_patient` and a patient search)."""
-        return self._store.rows(
-            "SELECT DISTINCT a.patient AS id, p.given_name, p.family_name, p.date_of_birth "
-            "FROM audit a LEFT JOIN patients p ON p.id = a.patient WHERE a.patient != '' "
-            "ORDER BY p.family_name, p.given_name, a.patient"
-        )
-
     def names_patient(self, patient_id: str) -> bool:
         """Whether any entry concerns the patient (one index step)."""
         rows = self._store.rows("SELECT 1 AS x FROM audit WHERE patient = ? LIMIT 1", [patient_id])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -215,8 +216,13 @@ class MainWindow(QMainWindow):
         self._locked_page = current if current is not self.access else None
         self.clinic.session.lock()
         self._close_dialogs()
+        self._forget_search()
         self._show_access("unlock")
         log.info("screen locked")
+
+    def ask_sign_out(self) -> None:
+        """Sign out from the menu: patient details typed and not saved are asked about first."""
+        self._leave(self.sign_out)
 
     def sign_out(self) -> None:
         if self._clinic is None:
@@ -225,8 +231,17 @@ class MainWindow(QMainWindow):
         self._locked_page = None
         self._resume = None
         self._close_dialogs()
+        self._forget_search()
+        if self._patient_page is not None and self._patient_page.form.has_unsaved_changes():
+            log.info("patient details not saved were dropped at sign-out")
+            self._patient_page.form.discard_changes()
         self.clinic.session.logout()
         self._show_access("login")
+
+    def _forget_search(self) -> None:
+        """The next person at the screen must not see what the last one searched for."""
+        if self._start is not None:
+            self._start.clear_search()
 
     def switch_user(self) -> None:
         """From the lock screen: sign out; whoever signs in next lands on the open draft."""
@@ -342,7 +357,7 @@ class MainWindow(QMainWindow):
         self.preview_action = self._action("Print pre&view…", "Ctrl+Shift+P", self.preview_current)
         self.settings_action = self._action("S&ettings…", "Ctrl+,", self.open_settings)
         self.lock_action = self._action("&Lock screen", "Ctrl+L", self.lock_screen)
-        self.sign_out_action = self._action("Sign &out", None, self.sign_out)
+        self.sign_out_action = self._action("Sign &out", None, self.ask_sign_out)
         self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
         self.about_action = self._action("&About Clinic Intake", None, self.about)
         self.admin = AdminActions(self)
@@ -384,7 +399,19 @@ class MainWindow(QMainWindow):
 
     # Navigation -------------------------------------------------------------------------
 
+    def _leave(self, then: Callable[[], object]) -> None:
+        """Run `then` (which shows another page), once the patient page, if it is the one
+        shown, has had its unsaved details saved or discarded (it asks); never if cancelled."""
+        page = self._patient_page
+        if page is not None and self.stack.currentWidget() is page:
+            page.confirm_leave(then)
+        else:
+            then()
+
     def show_start(self) -> None:
+        self._leave(self._show_start)
+
+    def _show_start(self) -> None:
         self.save_open_draft()
         self.start.refresh()
         self.stack.setCurrentWidget(self.start)
@@ -418,6 +445,9 @@ class MainWindow(QMainWindow):
         return self._consultation_page
 
     def new_patient(self) -> None:
+        self._leave(self._new_patient)
+
+    def _new_patient(self) -> None:
         self.save_open_draft()
         page = self.patient_page()
         page.new_patient()
@@ -425,12 +455,18 @@ class MainWindow(QMainWindow):
         page.focus_first_field()
 
     def show_patient(self, patient_id: str) -> None:
+        self._leave(lambda: self._show_patient(patient_id))
+
+    def _show_patient(self, patient_id: str) -> None:
         self.save_open_draft()
         page = self.patient_page()
         page.load(patient_id)
         self.stack.setCurrentWidget(page)
 
     def show_consultation(self, consultation_id: str) -> None:
+        self._leave(lambda: self._show_consultation(consultation_id))
+
+    def _show_consultation(self, consultation_id: str) -> None:
         self.save_open_draft()
         page = self.consultation_page()
         with busy_cursor():
@@ -466,7 +502,14 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from desktop.ui.dialogs.settings import SettingsDialog
 
-        run(self, lambda: SettingsDialog(self.clinic, self), on_done=lambda d: d.open(), busy=True)
+        def opened(dialog: SettingsDialog) -> None:
+            dialog.accepted.connect(lambda: self._settings_saved(dialog.outcome))
+            dialog.open()
+
+        run(self, lambda: SettingsDialog(self.clinic, self), on_done=opened, busy=True)
+
+    def _settings_saved(self, outcome: str) -> None:
+        self.statusBar().showMessage(outcome or "Settings saved.", STATUS_MS)
 
     def _current_documents_page(self) -> ConsultationPage | None:
         page = self._consultation_page
@@ -502,6 +545,15 @@ class MainWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        page = self._patient_page
+        if (
+            page is not None
+            and self.stack.currentWidget() is page
+            and page.form.has_unsaved_changes()
+        ):
+            event.ignore()  # asked first; closed once saved or discarded
+            page.confirm_leave(self.close)
+            return
         self._idle_timer.stop()
         self.save_open_draft()
         super().closeEvent(event)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from desktop.clinic import Clinic
+from desktop.clinic import Clinic, audit_trail
 from desktop.errors import Conflict, OtherClinic, PermissionDenied, ValidationError
 from tests.clinic.test_documents import STROKES
 from tests.conftest import (
@@ -251,18 +251,23 @@ def test_a_limited_audit_view_shows_the_newest_rows_and_an_export_has_them_all(
     assert len(csv.splitlines()) == 1 + 6
 
 
-def test_the_audit_names_its_patients_for_the_administrator(staffed: Clinic) -> None:
+def test_the_audit_names_its_patients_for_the_administrator(
+    staffed: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = staffed.patients.register(patient_fields())
     second = staffed.patients.register(patient_fields(given_name="Zoë", family_name="Ødegård"))
     staffed.patients.get(first.id)
-    assert staffed.audit.patients() == {
+    monkeypatch.setattr(audit_trail, "LABEL_BATCH", 2)  # several batches for three IDs
+    assert staffed.audit.patient_labels([first.id, second.id, first.id, "gone", ""]) == {
         second.id: "Ødegård, Zoë (1990-04-02)",
         first.id: "Żółć, Łukasz (1990-04-02)",
+        "gone": "gone (no such patient)",
     }
+    assert staffed.audit.patient_label(second.id) == "Ødegård, Zoë (1990-04-02)"
     staffed.session.logout()
     staffed.session.login("frontdesk", PASSWORDS["front_desk"])
     with pytest.raises(PermissionDenied):
-        staffed.audit.patients()
+        staffed.audit.patient_labels([first.id])
 
 
 @pytest.fixture

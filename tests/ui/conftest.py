@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from pytestqt.qtbot import QtBot
+from shiboken6 import Shiboken
 
 from desktop.clinic import Clinic
 from desktop.clinic.printing import Printer, PrintJob
@@ -31,9 +32,12 @@ from desktop.ui.consultation.checklist import ChecklistForm
 from desktop.ui.consultation.pad import SignaturePad
 from desktop.ui.main_window import MainWindow
 
-# The offscreen platform cannot pass window size hints on and says so at WARNING level whenever
-# a window's minimum/maximum size changes; that is not a fault of ours (xcb has no such message).
-OFFSCREEN_NOISE = r"This plugin does not support propagateSizeHints\(\)"
+# The offscreen platform cannot pass window size hints on, raise a window or grab the keyboard
+# (a popup list does both), and says so at WARNING level; that is not a fault of ours (xcb has
+# no such messages).
+OFFSCREEN_NOISE = (
+    r"This plugin does not support (propagateSizeHints\(\)|raise\(\)|grabbing the keyboard)"
+)
 UI_DIR = Path(__file__).parent
 
 
@@ -79,14 +83,17 @@ def window(
     qtbot: QtBot, clinic: Clinic, log_path: Path, printers: FakePrinters
 ) -> Iterator[MainWindow]:
     w = MainWindow(log_path, clinic=clinic, printers=printers)
-    qtbot.addWidget(w)
     w.resize(1280, 800)
     w.show()
     qtbot.waitExposed(w)
     w.activateWindow()  # window shortcuts (Ctrl+F, Ctrl+N, Ctrl+P) need the active window
     qtbot.waitActive(w)
     yield w
+    page = w._patient_page
+    if page is not None:  # a test may end with details typed: closing would ask about them
+        page.form.discard_changes()
     w.close()
+    w.deleteLater()
 
 
 def answer(form: ChecklistForm, answers: dict[str, Any]) -> None:
@@ -155,9 +162,18 @@ def shown(qtbot: QtBot, dialog: QWidget) -> None:
 
 
 def finish(qtbot: QtBot, job: BackgroundRun[Any] | None, timeout: int = 30_000) -> None:
-    """Wait until a use case run on a worker thread has been reported on the UI thread."""
+    """Wait until a use case run on a worker thread has been reported on the UI thread.
+
+    A slot of ours hears `finished` (a signal blocker of pytest-qt would still hold the run
+    when it deletes itself afterwards: "shared QObject was deleted directly", then a crash).
+    """
     assert job is not None
-    qtbot.waitSignal(job.finished, timeout=timeout).wait()
+    reported: list[bool] = []
+    if Shiboken.isValid(job) and job.running:
+        job.finished.connect(lambda: reported.append(True))
+    else:
+        reported.append(True)  # reported already
+    qtbot.waitUntil(lambda: bool(reported), timeout=timeout)
 
 
 def tab_walk(start: QWidget, presses: int, *, back: bool = False) -> list[QWidget | None]:

@@ -113,12 +113,16 @@ def test_the_patient_form_takes_a_name_and_a_birth_date_typed_with_tabs(
         e["date_of_birth"],
         e["phone"],
         e["email"],
+        form.address,
+        e["emergency_contact_name"],
+        e["emergency_contact_phone"],
         form.fitzpatrick,
         form.notes,
         form.save_button,
     ]
     seen = tab_walk(page.back_button, len(expected) - 1)
     assert seen == expected, focus_names(seen)
+    assert tab_walk(form.save_button, len(expected) - 1, back=True) == expected[::-1]
     form.save_button.click()
     assert page.patient is not None
     more = [

@@ -23,11 +23,13 @@ _ROOT = QModelIndex()
 
 @dataclass(frozen=True)
 class Column(Generic[T]):
-    """One column: its header, its text, and optionally the tone key that colours the cell."""
+    """One column: its header, its text, optionally the tone key that colours the cell and
+    a tooltip (default: the text, for cells cut short)."""
 
     header: str
     text: Callable[[T], str]
     tone: Callable[[T], str | None] | None = None
+    tip: Callable[[T], str] | None = None
 
 
 class RecordTableModel(QAbstractTableModel, Generic[T]):
@@ -64,6 +66,8 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
             return None
         item = self._rows[index.row()]
         column = self._columns[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and column.tip is not None:
+            return column.tip(item) or column.text(item)
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return column.text(item)
         if role == Qt.ItemDataRole.AccessibleTextRole:
@@ -91,11 +95,38 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
 # Row records that join a consultation with what a list needs to show -------------------------
 
 
+# A patient whose test spot lost pigment is marked wherever a list names them.
+FLAG_MARK = "✖ "
+FLAG_TIP = (
+    "A test spot of this patient showed depigmentation: the vitiligo outcome is RED. Open "
+    "the patient to see the signed consultations it concerns."
+)
+
+
+def flagged_name(name: str, flagged: bool) -> str:
+    """`name` with the depigmented-test-spot mark when `flagged`."""
+    return f"{FLAG_MARK}{name}" if flagged else name
+
+
+def name_column(header: str, name: Callable[[T], str], flagged: Callable[[T], bool]) -> Column[T]:
+    """A column naming the patient, marked (symbol, red, tooltip) for a flagged patient."""
+    return Column(
+        header,
+        lambda r: flagged_name(name(r), flagged(r)),
+        lambda r: "red" if flagged(r) else None,
+        lambda r: FLAG_TIP if flagged(r) else "",
+    )
+
+
 @dataclass(frozen=True)
 class ConsultationRow:
+    """A consultation in a list, with its patient's name, its sealed documents (history) and
+    whether its patient has a depigmented test spot (`flagged`)."""
+
     consultation: Consultation
     patient_name: str
     documents: tuple[Document, ...] = ()
+    flagged: bool = False
 
 
 def _decision(r: ConsultationRow) -> str:
@@ -139,7 +170,7 @@ def consultation_columns(
     if with_date:
         cols.append(Column("Date", lambda r: fmt_date(r.consultation.date)))
     if with_patient:
-        cols.append(Column("Patient", lambda r: r.patient_name))
+        cols.append(name_column("Patient", lambda r: r.patient_name, lambda r: r.flagged))
     if history:
         cols.append(Column("Procedure", _procedure))
     cols.append(Column("Clinician", lambda r: r.consultation.clinician or "—"))
@@ -160,9 +191,15 @@ def _tone_of(r: ConsultationRow, kind: str) -> str | None:
     return a.vitiligo if kind == "vitiligo" else a.general
 
 
-def patient_columns() -> list[Column[Patient]]:
+def _nobody(_record: object) -> bool:
+    return False
+
+
+def patient_columns(flagged: Callable[[Patient], bool] = _nobody) -> list[Column[Patient]]:
+    """Patients found: the name as listed ("Family, Given"; a single name alone; a Chinese,
+    Japanese or Korean name as written), marked when `flagged`."""
     return [
-        Column("Name", lambda p: f"{p.family_name}, {p.given_name}"),
+        name_column("Name", lambda p: p.listed_name, flagged),
         Column("Date of birth", lambda p: fmt_date(p.date_of_birth)),
         Column("Phone", lambda p: p.phone or "—"),
     ]
@@ -201,9 +238,9 @@ def document_columns() -> list[Column[Document]]:
     ]
 
 
-def due_review_columns() -> list[Column[DueReview]]:
+def due_review_columns(flagged: Callable[[DueReview], bool] = _nobody) -> list[Column[DueReview]]:
     return [
-        Column("Patient", lambda d: d.patient.full_name),
+        name_column("Patient", lambda d: d.patient.full_name, flagged),
         Column("Test spot", lambda d: f"{d.spot.site} (done {fmt_date(d.spot.done_on)})"),
         Column("Review", lambda d: f"{d.week}-week"),
         Column(

@@ -1,4 +1,5 @@
-"""The live assessment: outcomes in colour and words, fired rules with sources, the override."""
+"""The live assessment: outcomes in colour and words beside the limited-evidence note, fired
+rules with sources, the override; every text from the consultation's own checklist version."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,10 +23,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.checklist import ChecklistDefinition
-from desktop.checklist.roles import DIAGNOSED_VITILIGO, PIGMENTATION_RISK, RISK_MARKERS
+from desktop.checklist.roles import (
+    DIAGNOSED_VITILIGO,
+    PIGMENTATION_RISK,
+    RISK_MARKERS,
+    TEST_SPOT_PENDING,
+)
 from desktop.clinic import MIN_OVERRIDE_REASON, Clinic
 from desktop.errors import IntakeError
-from desktop.models import DECISIONS, Assessment, Consultation, FiredRule
+from desktop.models import DECISIONS, Assessment, Consultation, FiredRule, TestSpot
 from desktop.ui.common.permissions import offer
 from desktop.ui.common.tones import tone
 from desktop.ui.common.use_case import run
@@ -63,22 +70,50 @@ class AssessmentView(QWidget):
     go_to_question = Signal(str)
     override_changed = Signal()
     record_test_spot = Signal()
+    record_review = Signal(object)  # the test spot whose 4-week review is awaited
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clinic = clinic
-        self.definition = clinic.checklist
+        self.definition = clinic.checklist  # the shown consultation's own version
         self.consultation: Consultation | None = None
+        self.waiting_spot: TestSpot | None = None
 
         self.vitiligo = OutcomeBadge("Vitiligo")
         self.general = OutcomeBadge("General safety")
         self.decision = OutcomeBadge("Decision")
+        # The evidence behind the outcomes is limited: said beside them, not under the sources.
+        self.evidence = QFrame()
+        self.evidence.setObjectName("evidenceNote")
+        self.evidence.setStyleSheet(
+            "QFrame#evidenceNote { background: #eceff1; border: 1px solid #90a4ae;"
+            " border-radius: 4px; } QLabel { color: #37474f; background: transparent; }"
+        )
+        self.evidence_title = QLabel("ℹ Limited evidence")
+        self.evidence_title.setStyleSheet("font-weight: bold;")
+        self.evidence_text = QLabel()
+        self.evidence_text.setObjectName("evidenceText")
+        self.evidence_text.setWordWrap(True)
+        self.evidence_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.evidence_text.setStyleSheet("font-size: 9pt;")
+        evidence_layout = QVBoxLayout(self.evidence)
+        evidence_layout.setContentsMargins(10, 6, 10, 6)
+        evidence_layout.setSpacing(2)
+        evidence_layout.addWidget(self.evidence_title)
+        evidence_layout.addWidget(self.evidence_text, 1)
         badges = QHBoxLayout()
         for b in (self.vitiligo, self.general, self.decision):
-            badges.addWidget(b, 1)
+            badges.addWidget(b, 4)
+        badges.addWidget(self.evidence, 5)
         self.figures = QLabel()
         self.figures.setObjectName("assessmentFigures")
         self.figures.setWordWrap(True)
+        self.vida_note = QLabel()
+        self.vida_note.setObjectName("vidaNote")
+        self.vida_note.setWordWrap(True)
+        self.vida_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.vida_note.setStyleSheet("color: #5f6b73; font-size: 9pt;")
+        self.vida_note.hide()
 
         self.spot_row = QWidget()
         spot_layout = QHBoxLayout(self.spot_row)
@@ -92,6 +127,24 @@ class AssessmentView(QWidget):
         spot_layout.addWidget(self.spot_text, 1)
         spot_layout.addWidget(self.spot_button)
 
+        # A test spot done before this consultation whose 4-week review is not recorded: the
+        # treatment waits for it; the review can be recorded late, dated when it was done.
+        self.review_row = QWidget()
+        self.review_row.setObjectName("pendingReview")
+        review_layout = QHBoxLayout(self.review_row)
+        review_layout.setContentsMargins(0, 0, 0, 0)
+        self.review_text = QLabel()
+        self.review_text.setObjectName("pendingReviewText")
+        self.review_text.setWordWrap(True)
+        self.review_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.review_text.setStyleSheet(f"color: {tone('not_today').fg};")
+        self.review_button = QPushButton("Record the &4-week review…")
+        self.review_button.setObjectName("recordPendingReview")
+        self.review_button.clicked.connect(self._review_waiting_spot)
+        review_layout.addWidget(self.review_text, 1)
+        review_layout.addWidget(self.review_button)
+        self.review_row.hide()
+
         self.details = QTextBrowser()
         self.details.setObjectName("firedRules")
         self.details.setAccessibleName("Fired rules and their sources")
@@ -103,8 +156,7 @@ class AssessmentView(QWidget):
         self.override_state.setWordWrap(True)
         self.override_decision = QComboBox()
         self.override_decision.setAccessibleName("Override decision")
-        for d in DECISIONS:
-            self.override_decision.addItem(self.definition.outcome("decision", d).label, d)
+        self._fill_decisions()
         self.override_reason = QPlainTextEdit()
         self.override_reason.setObjectName("overrideReason")
         self.override_reason.setAccessibleName("Reason for the override")
@@ -155,16 +207,32 @@ class AssessmentView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(badges)
         layout.addWidget(self.figures)
+        layout.addWidget(self.vida_note)
         layout.addWidget(self.spot_row)
+        layout.addWidget(self.review_row)
         layout.addWidget(self.details, 1)
         layout.addWidget(self.override_box)
 
+    def _fill_decisions(self) -> None:
+        """The override's choices, named as the shown consultation's checklist names them."""
+        chosen = self.override_decision.currentData()
+        self.override_decision.clear()
+        for d in DECISIONS:
+            self.override_decision.addItem(self.definition.outcome("decision", d).label, d)
+        self.override_decision.setCurrentIndex(max(self.override_decision.findData(chosen), 0))
+
     # Showing ----------------------------------------------------------------------------
 
-    def show_assessment(self, flow: ConsultationFlow) -> None:
-        """Show the assessment in force (or what is missing) and the override's state."""
+    def show_assessment(self, flow: ConsultationFlow, definition: ChecklistDefinition) -> None:
+        """Show the assessment in force (or what is missing) and the override's state, in
+        the words of `definition`, the consultation's own checklist version."""
         consultation = flow.consultation
         self.consultation = consultation
+        if definition is not self.definition:
+            self.definition = definition
+            self._fill_decisions()
+        self.evidence_text.setText(definition.evidence_note)
+        self.evidence.setAccessibleName(f"Limited evidence: {definition.evidence_note}")
         a = flow.assessment
         locked = flow.signed
         if a is None:
@@ -187,6 +255,43 @@ class AssessmentView(QWidget):
             a is not None and any(a.has(r) for r in spot_rules) and a.vitiligo != "red"
         )
         offer(self.spot_button, self.clinic.session, "testspot.record")
+        self._show_waiting_spot(consultation, a, locked)
+        if self.waiting_spot is not None:
+            self.spot_row.hide()  # the spot done already is the one to look at, not a new one
+
+    def _show_waiting_spot(self, c: Consultation, a: Assessment | None, locked: bool) -> None:
+        """When the rule that waits for a test spot's 4-week review fired: the spot, and the
+        review to record (the oldest first, when several wait)."""
+        d = self.definition
+        pending = (
+            d.plays(TEST_SPOT_PENDING) and a is not None and a.has(d.rule_id(TEST_SPOT_PENDING))
+        )
+        waiting = (
+            [
+                s
+                for s in self.clinic.test_spots.for_patient(c.patient_id)
+                if s.done_on < c.date and s.review(4) is None
+            ]
+            if pending and not locked
+            else []
+        )
+        self.waiting_spot = min(waiting, key=lambda s: s.done_on) if waiting else None
+        self.review_row.setVisible(self.waiting_spot is not None)
+        spot = self.waiting_spot
+        if spot is None:
+            return
+        others = len(waiting) - 1
+        self.review_text.setText(
+            f"✖ The test spot at {spot.site} (done {spot.done_on.isoformat()}) has no 4-week "
+            "review recorded: treatment waits for its result. Record the review, even late, "
+            "with the day it was done."
+            + (f" {others} more test spot{'s' if others > 1 else ''} wait too." if others else "")
+        )
+        offer(self.review_button, self.clinic.session, "testspot.review")
+
+    def _review_waiting_spot(self) -> None:
+        if self.waiting_spot is not None:
+            self.record_review.emit(self.waiting_spot)
 
     def _show_incomplete(self, flow: ConsultationFlow) -> None:
         missing = flow.missing
@@ -194,6 +299,7 @@ class AssessmentView(QWidget):
             badge.set_outcome(None, "pending", pending_text(flow, self.definition, section))
         self.decision.set_outcome(None, "pending", "Complete the checklist to see the decision.")
         self.figures.setText("")
+        self.vida_note.hide()
         question = self.definition.question
         unconfirmed = set(flow.to_confirm)
         items = "".join(
@@ -229,6 +335,8 @@ class AssessmentView(QWidget):
             f"Age: <b>{a.age}</b> · Strict mode: <b>{'on' if a.strict else 'off'}</b> · "
             f"Checklist {html.escape(a.checklist_id)} {html.escape(a.checklist_version)}"
         )
+        self.vida_note.setText(f"VIDA: {d.vida.note}" if a.vida is not None else "")
+        self.vida_note.setVisible(a.vida is not None and bool(d.vida.note))
         self.details.setHtml(self._rules_html(a))
 
     def _rules_html(self, a: Assessment) -> str:
@@ -247,10 +355,7 @@ class AssessmentView(QWidget):
             refs = "<br>".join(f"[{n}] {html.escape(d.sources.get(n, ''))}" for n in cited)
             parts.append(f"<h3>Sources</h3><p>{refs}</p>")
         tags = " · ".join(f"[{k}] {html.escape(v)}" for k, v in d.basis_tags.items())
-        parts.append(
-            f"<p style='color:#5f6b73'>Basis tags: {tags}</p>"
-            f"<p style='color:#5f6b73'><i>{html.escape(d.evidence_note)}</i></p>"
-        )
+        parts.append(f"<p style='color:#5f6b73'>Basis tags: {tags}</p>")
         return "".join(parts)
 
     def _rule_html(self, f: FiredRule) -> str:

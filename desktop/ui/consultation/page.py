@@ -1,4 +1,5 @@
-"""The consultation: a guided flow of steps, autosaved on every change."""
+"""The consultation: a guided flow of steps, autosaved on every change, shown with the
+checklist version the consultation was started (or moved) under."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -19,11 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.checklist import age_on
+from desktop.checklist import ChecklistDefinition, age_on
 from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
 from desktop.errors import IntakeError, StaleRecord
-from desktop.models import Consultation, Document, Patient
+from desktop.models import Consultation, Document, Patient, TestSpot
 from desktop.ui.common.permissions import offer, refusal
 from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.use_case import run
@@ -85,6 +87,9 @@ class ConsultationPage(QWidget):
         self.consultation: Consultation | None = None
         self.flow: ConsultationFlow | None = None
         self.patient: Patient | None = None
+        # The open consultation's own checklist version, and a form built per version used.
+        self.definition: ChecklistDefinition = clinic.checklist
+        self._forms: dict[tuple[str, str], ChecklistForm] = {}
         self._removed_roles: set[str] = set()  # signatures the user removed on purpose
         self._saved_entries: dict[str, str] = {}  # the form as last loaded or saved
         self.setObjectName("consultationPage")
@@ -108,6 +113,24 @@ class ConsultationPage(QWidget):
         self.notice = FieldMessage(warning=True)
         self.notice.setObjectName("consultationNotice")
         self.notice.setAccessibleName("Notice")
+        # A draft on an older checklist version: offered the move to the newest.
+        self.upgrade_bar = QFrame()
+        self.upgrade_bar.setObjectName("upgradeBar")
+        self.upgrade_bar.setStyleSheet(
+            "QFrame#upgradeBar { background: #eef5fb; border: 1px solid #9cc3e6;"
+            " border-left: 5px solid #0b4f8a; border-radius: 4px; }"
+            " QLabel { color: #0b4f8a; background: transparent; border: none; }"
+        )
+        self.upgrade_text = QLabel()
+        self.upgrade_text.setWordWrap(True)
+        self.upgrade_button = QPushButton()
+        self.upgrade_button.setObjectName("moveChecklist")
+        self.upgrade_button.clicked.connect(self.ask_upgrade)
+        upgrade_row = QHBoxLayout(self.upgrade_bar)
+        upgrade_row.setContentsMargins(8, 4, 4, 4)
+        upgrade_row.addWidget(self.upgrade_text, 1)
+        upgrade_row.addWidget(self.upgrade_button)
+        self.upgrade_bar.hide()
 
         self.steps = QListWidget()
         self.steps.setObjectName("steps")
@@ -133,12 +156,12 @@ class ConsultationPage(QWidget):
         self._save_timer.setInterval(TYPING_SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self._save)
         self.procedure.changed.connect(self._typed)
-        self.checklist = ChecklistForm(clinic.checklist)
-        self.checklist.answers_changed.connect(lambda _a: self._save())
+        self.checklist = self._form(self.definition)
         self.assessment = AssessmentView(clinic)
         self.assessment.go_to_question.connect(self.go_to_question)
         self.assessment.override_changed.connect(self._reload)
         self.assessment.record_test_spot.connect(self._record_test_spot)
+        self.assessment.record_review.connect(self._record_review)
         self.signatures = SignaturesStep(clinic, shown=self._shown_sha256)
         self.signatures.changed.connect(self._reload)
         self.signatures.removed.connect(self._removed_roles.add)
@@ -189,8 +212,29 @@ class ConsultationPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(self.notice)
+        layout.addWidget(self.upgrade_bar)
         layout.addLayout(body, 1)
-        set_tab_order(self.back_button, self.steps)
+        set_tab_order(self.back_button, self.upgrade_button, self.steps)
+
+    def _form(self, definition: ChecklistDefinition) -> ChecklistForm:
+        """The checklist form of `definition`'s version (built once per version)."""
+        key = (definition.id, definition.version)
+        form = self._forms.get(key)
+        if form is None:
+            form = ChecklistForm(definition)
+            form.answers_changed.connect(lambda _a: self._save())
+            self._forms[key] = form
+        return form
+
+    def _use_checklist(self, definition: ChecklistDefinition) -> None:
+        """Show the form of the open consultation's own checklist version."""
+        self.definition = definition
+        form = self._form(definition)
+        if form is self.checklist:
+            return
+        self.stack.removeWidget(self.checklist)
+        self.stack.insertWidget(CHECKLIST, form)
+        self.checklist = form
 
     # Loading ----------------------------------------------------------------------------
 
@@ -204,9 +248,10 @@ class ConsultationPage(QWidget):
         c = overview.consultation
         self.patient = self.clinic.patients.get(c.patient_id)
         self.procedure.load(c)
+        self._use_checklist(self.clinic.consultations.checklist_for(c))
         self.checklist.set_answers(c.answers, c.unconfirmed)
         fitz = self.patient.fitzpatrick
-        skin_type = self.checklist.questions.get(self.clinic.checklist.question_id(SKIN_TYPE))
+        skin_type = self.checklist.questions.get(self.definition.question_id(SKIN_TYPE))
         if skin_type is not None:
             skin_type.set_extra(f"Patient record: type {fitz}." if fitz else "")
         signed = c.state == "signed"
@@ -243,6 +288,7 @@ class ConsultationPage(QWidget):
         self.flow = flow = ConsultationFlow(overview)
         self.consultation = overview.consultation
         self._show_header()
+        self._show_upgrade(overview)
         self._update_steps()
         self.shown.emit()
         return flow
@@ -262,7 +308,11 @@ class ConsultationPage(QWidget):
         state = "signed" if c.state == "signed" else "draft (autosaved)"
         self.subtitle.setText(
             f"born {p.date_of_birth.isoformat()}, age {age_on(p.date_of_birth, c.date)} · "
-            f"{c.date.isoformat()} · {state}"
+            f"{c.date.isoformat()} · checklist {c.checklist_version} · {state}"
+        )
+        self.subtitle.setToolTip(
+            f"Checklist {c.checklist_id}, version {c.checklist_version}: this consultation is "
+            "assessed, printed and shown with that version."
         )
         today = self.clinic.today()
         if c.date != today:
@@ -341,7 +391,7 @@ class ConsultationPage(QWidget):
     def entries(self) -> dict[str, str]:
         """What the form shows now, label -> value as read (for the not-saved list)."""
         shown: dict[str, str] = self.procedure.entries()
-        questions = {q.id: q for q in self.clinic.checklist.questions}
+        questions = {q.id: q for q in self.definition.questions}
         for qid, value in self.checklist.answers().items():
             q = questions.get(qid)
             if q is None or value in (None, ""):
@@ -416,13 +466,13 @@ class ConsultationPage(QWidget):
         if flow is None or self.patient is None:
             return
         if index == ASSESSMENT:
-            self.assessment.show_assessment(flow)
+            self.assessment.show_assessment(flow, self.definition)
         elif index == PREVIEW:
             self.preview_step().show_for(flow.consultation)
         elif index == SIGNATURES:
             self.signatures.show_for(flow, self.patient)
         elif index == SIGN:
-            self.sign_step().show_for(flow)
+            self.sign_step().show_for(flow, self.definition)
 
     def preview_step(self) -> ConsentPreview:
         if self._preview is None:
@@ -458,6 +508,96 @@ class ConsultationPage(QWidget):
             text = flow.label(i)
             item.setText(text)
             item.setToolTip(text.replace("\n", " · "))
+
+    # Moving a draft to the newest checklist ----------------------------------------------
+
+    def _show_upgrade(self, overview: ConsultationOverview) -> None:
+        """Offer the move to the newest checklist while the draft is on an older one."""
+        newest = overview.newer_checklist
+        self.upgrade_bar.setVisible(newest is not None)
+        if newest is None:
+            return
+        c = overview.consultation
+        self.upgrade_text.setText(
+            f"This draft uses checklist {c.checklist_version}; version {newest} is newer. A "
+            "draft may move to it (its answers carry over); once signed it stays on its version."
+        )
+        self.upgrade_button.setText(f"Move to checklist {newest}…")
+        offer(
+            self.upgrade_button,
+            self.clinic.session,
+            "consultation.edit",
+            "Carry the answers over to the newest checklist and answer its new questions.",
+        )
+
+    def ask_upgrade(self) -> QMessageBox | None:
+        """Say what moving the draft to the newest checklist does; move it once confirmed."""
+        flow, c = self.flow, self.consultation
+        if flow is None or c is None or flow.overview.newer_checklist is None:
+            return None
+        self.flush()
+        newest = self.clinic.checklist
+        known = {q.id for q in self.definition.questions}
+        added = [q for q in newest.questions if q.id not in known]
+        details = [
+            "Every answer given carries over unchanged."
+            + (
+                f" Checklist {newest.version} asks {len(added)} more question"
+                f"{'s' if len(added) != 1 else ''} ({', '.join(q.id for q in added)}): the "
+                "assessment shows again once they are answered."
+                if added
+                else ""
+            )
+        ]
+        if c.override is not None:
+            details.append("The clinician's override is cleared: a clinician decides again.")
+        if flow.overview.signatures:
+            details.append(
+                "The signatures captured so far no longer stand (the sheets change): sign again."
+            )
+        buttons = QMessageBox.StandardButton
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Move to the newest checklist",
+            f"Move this draft from checklist {c.checklist_version} to {newest.version}?",
+            buttons.Cancel,
+            self.window(),
+        )
+        box.setObjectName("moveChecklist")
+        box.setInformativeText("\n".join(details))
+        move = box.addButton(f"&Move to {newest.version}", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(move)
+        box.setEscapeButton(buttons.Cancel)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(lambda b: self.upgrade() if b is move else None)
+        box.open()
+        return box
+
+    def upgrade(self) -> None:
+        """Move the open draft to the newest checklist, then go to its first missing question."""
+        c = self.consultation
+        if c is None:
+            return
+        self._save_timer.stop()
+        moved = run(
+            self,
+            lambda: self.clinic.consultations.upgrade_checklist(c.id, revision=c.revision),
+            on_error=self._not_moved,
+        )
+        if not moved.ok:
+            return
+        self.load(c.id)
+        flow = self.flow
+        if flow is not None and flow.missing:
+            self.go_to_question(flow.missing[0])
+        self.notice.show_message("")
+
+    def _not_moved(self, exc: IntakeError) -> None:
+        if isinstance(exc, StaleRecord):
+            self._changed_elsewhere(exc)
+        else:
+            self.notice.show_error(exc)
 
     # Other actions ----------------------------------------------------------------------
 
@@ -514,6 +654,14 @@ class ConsultationPage(QWidget):
 
         dialog = RecordSpotDialog(self.clinic, [c], c.id, self)
         dialog.finished.connect(lambda _r: self._reload())  # a result may reassess the draft
+        dialog.open()
+
+    def _record_review(self, spot: TestSpot) -> None:
+        """Record the 4-week review a test spot still waits for (late: dated when done)."""
+        from desktop.ui.dialogs.spots import ReviewDialog
+
+        dialog = ReviewDialog(self.clinic, spot, 4, self)
+        dialog.finished.connect(lambda _r: self._reload())  # the review reassesses the draft
         dialog.open()
 
     def _shown_sha256(self) -> str | None:

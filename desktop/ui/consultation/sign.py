@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.checklist import ChecklistDefinition
 from desktop.clinic import Clinic
 from desktop.clinic.printing import Paper, Printer, PrintReceipt
 from desktop.errors import IntakeError
@@ -136,7 +137,9 @@ class SignStep(QWidget):
         layout.addLayout(left, 4)
         layout.addWidget(self.viewer, 5)
 
-    def show_for(self, flow: ConsultationFlow) -> None:
+    def show_for(self, flow: ConsultationFlow, definition: ChecklistDefinition) -> None:
+        """Show the consultation's readiness (decisions named by `definition`, its own
+        checklist version) or its sealed documents, the first of them in the viewer."""
         consultation = flow.consultation
         self.consultation = consultation
         signed = consultation.state == "signed"
@@ -152,8 +155,9 @@ class SignStep(QWidget):
         self.ready_box.setTitle("Status" if signed else "Before signing")
         self.viewer.setVisible(bool(docs))
         if docs:
+            # The reset list has no current row: selecting the first shows it in the viewer
+            # (read, and audited as viewed, once).
             self.documents_view.selectRow(0)
-            self._show_selected()
         for b in (self.print_button, self.preview_button, self.open_button, self.save_button):
             b.setEnabled(bool(docs))
         self.docs_hint.setText(
@@ -161,14 +165,14 @@ class SignStep(QWidget):
             if docs
             else "Documents appear here once the consultation is signed."
         )
-        self.readiness.setText(self._readiness(flow))
+        self.readiness.setText(self._readiness(flow, definition))
 
-    def _readiness(self, flow: ConsultationFlow) -> str:
+    def _readiness(self, flow: ConsultationFlow, definition: ChecklistDefinition) -> str:
         c = flow.consultation
         if flow.signed:
             when = c.signed_at.strftime("%Y-%m-%d %H:%M") if c.signed_at else ""
             return f"<b>✔ Signed and sealed {when}.</b> This record can no longer be changed."
-        lines = flow.readiness(self.clinic.checklist)
+        lines = flow.readiness(definition)
         return "<br>".join(
             f"<span style='color:{'#1b5e20' if ok else '#8e0000'}'>{'✔' if ok else '✖'}</span> "
             f"{html.escape(text)}{'' if ok else ' — <b>missing</b>'}"
@@ -232,11 +236,12 @@ class SignStep(QWidget):
         return self.documents.record(row if row is not None else 0)
 
     def _document_name(self, doc: Document) -> str:
-        """A file name for a copy the user saves: 'consent-Żółć-2026-11-30-3b0028f0'."""
+        """A file name for a copy the user saves: 'consent-Łukasz-Żółć-2026-11-30-3b0028f0'
+        (a single name alone: 'consent-Suharto-…')."""
         c = self.consultation
-        patient = self.clinic.patients.get(c.patient_id).family_name if c else "patient"
+        patient = file_part(self.clinic.patients.get(c.patient_id).full_name) if c else ""
         date = c.date.isoformat() if c else ""
-        return f"{doc.kind}-{patient}-{date}-{doc.id[:8]}"
+        return "-".join(x for x in (doc.kind, patient or "patient", date, doc.id[:8]) if x)
 
     def print_document(self) -> None:
         """Ask the print service for its printers (on a worker), then show the print dialog."""
@@ -346,6 +351,13 @@ class SignStep(QWidget):
     def _saved(self, path: Path | None) -> None:
         if path is not None:
             self.docs_hint.setText(f"A copy of the sealed original was saved to {path}")
+
+
+def file_part(name: str) -> str:
+    """`name` as part of a file name: letters and digits of any script kept, apostrophes
+    and hyphens too, anything else (spaces, slashes, colons) a single hyphen."""
+    kept = "".join(c if c.isalnum() or c in "'-" else "-" for c in name)
+    return "-".join(part for part in kept.split("-") if part)
 
 
 class SealedPreview(QDialog):

@@ -9,12 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QDate,
+    QModelIndex,
     QObject,
     Qt,
+    QTimer,
 )
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -24,6 +28,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -43,6 +48,12 @@ log = logging.getLogger(__name__)
 
 # The newest entries shown at once: 10,000 open in a fraction of a second; CSV exports them all.
 ROW_LIMIT = 10_000
+# The patient filter: patients offered for what was typed, and the pause before searching.
+PATIENT_MATCHES = 20
+PATIENT_SEARCH_DELAY_MS = 200
+PATIENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+# What one read of the trail gives: the entries, and the labels of the patients they name.
+Rows = tuple[list[AuditEntry], dict[str, str]]
 
 
 def fmt_at(at: str) -> str:
@@ -54,7 +65,8 @@ def fmt_at(at: str) -> str:
 
 
 class AuditModel(RecordTableModel[AuditEntry]):
-    """Audit entries, one a row, oldest first (the order of the chain); patients by name."""
+    """Audit entries, one a row, oldest first (the order of the chain); patients by name
+    (`patients`: the labels of the patients of the rows shown)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         self.patients: dict[str, str] = {}
@@ -83,10 +95,13 @@ def _pydate(q: QDate) -> date:
 class AuditDialog(QDialog):
     """Browse the audit trail by user, patient, action and date range.
 
-    The constructor reads the trail, so it raises PermissionDenied for a user without
-    "audit.view"; the caller shows that message. "Verify chain" shows `clinic.audit.verify()`'s
-    verdict; "Export CSV…" writes `clinic.audit.export_csv(**filters)` (see `export_to`).
-    Both are themselves audited, so the table refreshes afterwards.
+    The patient filter is a search (`clinic.audit.find_patients`: name, phone, date of birth
+    or a patient ID typed whole) whose matches drop down to choose from: bounded, however
+    many patients the trail names. The constructor reads the trail, so it raises
+    PermissionDenied for a user without "audit.view"; the caller shows that message.
+    "Verify chain" shows `clinic.audit.verify()`'s verdict; "Export CSV…" writes
+    `clinic.audit.export_csv(**filters)` (see `export_to`). Both are themselves audited, so
+    the table refreshes afterwards.
     """
 
     def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
@@ -98,7 +113,7 @@ class AuditDialog(QDialog):
         self.setSizeGripEnabled(True)
         self.resize(1000, 620)
         self._asked = 0  # reads of the trail requested; only the newest one is shown
-        self.loading: BackgroundRun[list[AuditEntry]] | None = None
+        self.loading: BackgroundRun[Rows] | None = None
 
         self.user = QComboBox()
         self.user.setObjectName("auditUser")
@@ -108,10 +123,30 @@ class AuditDialog(QDialog):
         self.action.setObjectName("auditAction")
         self.action.setAccessibleName("Filter by action")
         self.action.setMinimumContentsLength(16)
-        self.patient = QComboBox()
+        self.patient = QLineEdit()
         self.patient.setObjectName("auditPatient")
         self.patient.setAccessibleName("Filter by patient")
-        self.patient.setMinimumContentsLength(24)
+        self.patient.setPlaceholderText("All patients: type a name, phone, birth date or ID")
+        self.patient.setClearButtonEnabled(True)
+        self.patient.setMinimumWidth(self.patient.fontMetrics().averageCharWidth() * 34)
+        self.patient_id = ""  # the patient chosen from the matches; "" for all patients
+        self.patient_matches = QStandardItemModel(self)
+        self.completer = QCompleter(self.patient_matches, self)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer.setWidget(self.patient)
+        self.completer.setMaxVisibleItems(10)
+        chosen = self.completer.activated[QModelIndex]  # type: ignore[index]  # an overload
+        chosen.connect(self._patient_chosen)
+        self.patient_hint = QLabel()
+        self.patient_hint.setObjectName("auditPatientHint")
+        self.patient_hint.setStyleSheet("color: #5f6b73; font-size: 9pt;")
+        self.patient_hint.hide()
+        self._patient_timer = QTimer(self)
+        self._patient_timer.setSingleShot(True)
+        self._patient_timer.setInterval(PATIENT_SEARCH_DELAY_MS)
+        self._patient_timer.timeout.connect(self.search_patients)
+        self.patient.textEdited.connect(self._patient_typed)
+        self.patient.returnPressed.connect(self._patient_entered)
         today = clinic.today()
         self.use_since = QCheckBox("&From")
         self.use_since.setObjectName("useSince")
@@ -132,6 +167,7 @@ class AuditDialog(QDialog):
             label.setBuddy(widget)
             filters.addWidget(label, 0, column * 2)
             filters.addWidget(widget, 0, column * 2 + 1)
+        filters.addWidget(self.patient_hint, 1, 5)
         filters.setColumnStretch(5, 1)
         dates = QHBoxLayout()
         dates.addWidget(self.use_since)
@@ -215,7 +251,7 @@ class AuditDialog(QDialog):
         )
 
         self._load_choices()
-        for combo in (self.user, self.action, self.patient):
+        for combo in (self.user, self.action):
             combo.currentIndexChanged.connect(self.apply_filters)
         for box, edit in ((self.use_since, self.since), (self.use_until, self.until)):
             box.toggled.connect(edit.setEnabled)
@@ -236,17 +272,14 @@ class AuditDialog(QDialog):
         return edit
 
     def _load_choices(self) -> None:
-        """Offer every user, action and patient the whole trail names (and every account)."""
+        """Offer every user and action the whole trail names (and every account)."""
         users, actions = self.clinic.audit.choices()
         names = set(users)
         if self.clinic.session.can("users"):
             names |= {u.username for u in self.clinic.accounts.list()}
-        self.model.patients = self.clinic.audit.patients()
-        patients = dict(sorted(self.model.patients.items(), key=lambda kv: kv[1].casefold()))
         for combo, everyone, values in (
             (self.user, "All users", {u: u for u in sorted(names)}),
             (self.action, "All actions", {a: a for a in actions}),
-            (self.patient, "All patients", patients),
         ):
             current = combo.currentData()
             combo.blockSignals(True)
@@ -257,6 +290,72 @@ class AuditDialog(QDialog):
             combo.setCurrentIndex(max(combo.findData(current), 0))
             combo.blockSignals(False)
 
+    # The patient filter ----------------------------------------------------------------
+
+    def _patient_typed(self, _text: str) -> None:
+        """Typing searches again after a pause; a patient chosen before no longer filters."""
+        if self.patient_id:
+            self.patient_id = ""
+            self.apply_filters()
+        self._patient_timer.start()
+
+    def search_patients(self) -> None:
+        """Offer the patients matching what was typed, to choose one from (bounded: at
+        most PATIENT_MATCHES, through the patient search's index)."""
+        self._patient_timer.stop()
+        text = self.patient.text().strip()
+        self.patient_matches.clear()
+        if not text:
+            self.patient_hint.hide()
+            self._hide_matches()
+            return
+        found = run(
+            self,
+            lambda: self.clinic.audit.find_patients(text, PATIENT_MATCHES),
+            on_error=self.message.show_error,
+        ).value
+        for patient_id, label in (found or {}).items():
+            item = QStandardItem(label)
+            item.setData(patient_id, PATIENT_ID_ROLE)
+            item.setToolTip(patient_id)
+            self.patient_matches.appendRow(item)
+        if found:
+            more = " (the first ones: type more to narrow)" if len(found) >= PATIENT_MATCHES else ""
+            self.patient_hint.setText(
+                f"{len(found)} match{'es' if len(found) != 1 else ''}{more}: choose one "
+                "(↓ and Enter, or click)."
+            )
+            self.completer.complete()
+        else:
+            self.patient_hint.setText(f"No patient matches “{text}”.")
+            self._hide_matches()
+        self.patient_hint.show()
+
+    def _hide_matches(self) -> None:
+        popup = self.completer.popup()
+        if popup is not None:
+            popup.hide()
+
+    def _patient_entered(self) -> None:
+        """Enter in the field: choose the first match (searching first if need be)."""
+        if self.patient_id or not self.patient.text().strip():
+            return
+        if self._patient_timer.isActive() or not self.patient_matches.rowCount():
+            self.search_patients()
+        if self.patient_matches.rowCount():
+            self._patient_chosen(self.patient_matches.index(0, 0))
+
+    def _patient_chosen(self, index: QModelIndex) -> None:
+        patient_id = str(index.data(PATIENT_ID_ROLE) or "")
+        if not patient_id:
+            return
+        self._patient_timer.stop()
+        self._hide_matches()
+        self.patient_id = patient_id
+        self.patient.setText(str(index.data(Qt.ItemDataRole.DisplayRole)))
+        self.patient_hint.hide()
+        self.apply_filters()
+
     # Filters ----------------------------------------------------------------------------
 
     def filters(self) -> dict[str, Any]:
@@ -264,7 +363,7 @@ class AuditDialog(QDialog):
         return {
             "user": str(self.user.currentData() or ""),
             "action": str(self.action.currentData() or ""),
-            "patient": str(self.patient.currentData() or ""),
+            "patient": self.patient_id,
             "since": _pydate(self.since.date()) if self.use_since.isChecked() else None,
             "until": _pydate(self.until.date()) if self.use_until.isChecked() else None,
         }
@@ -281,10 +380,14 @@ class AuditDialog(QDialog):
         """Set every filter at once (a value not offered yet is added to its list)."""
         for w in self.filter_widgets:
             w.blockSignals(True)
-        for combo, value in ((self.user, user), (self.action, action), (self.patient, patient)):
+        for combo, value in ((self.user, user), (self.action, action)):
             if value and combo.findData(value) < 0:
                 combo.addItem(value, value)
             combo.setCurrentIndex(max(combo.findData(value), 0))
+        self._patient_timer.stop()
+        self.patient_id = patient
+        self.patient.setText(self.clinic.audit.patient_label(patient) if patient else "")
+        self.patient_hint.hide()
         for box, edit, day in (
             (self.use_since, self.since, since),
             (self.use_until, self.until, until),
@@ -300,17 +403,23 @@ class AuditDialog(QDialog):
     def clear_filters(self) -> None:
         self.set_filters()
 
-    def apply_filters(self) -> BackgroundRun[list[AuditEntry]]:
+    def apply_filters(self) -> BackgroundRun[Rows]:
         """Read the trail again with the current filters, on a worker thread (up to ROW_LIMIT
         rows); only the newest request's rows are shown."""
         self.message.show_message("")
         self._asked += 1
         asked, filters = self._asked, self.filters()
         self.count.setText("Reading the audit trail…")
+        audit = self.clinic.audit
+
+        def read() -> Rows:
+            entries = audit.entries(**filters, limit=ROW_LIMIT)
+            return entries, audit.patient_labels(e.patient for e in entries)
+
         job = run_in_background(
             self,
-            lambda: self.clinic.audit.entries(**filters, limit=ROW_LIMIT),
-            on_done=lambda entries: self._show_entries(entries, asked),
+            read,
+            on_done=lambda found: self._show_entries(*found, asked),
             on_error=self.message.show_error,
             progress="Reading the audit trail…",
         )
@@ -318,13 +427,16 @@ class AuditDialog(QDialog):
         job.finished.connect(lambda: self._loaded(job))
         return job
 
-    def _loaded(self, job: BackgroundRun[list[AuditEntry]]) -> None:
+    def _loaded(self, job: BackgroundRun[Rows]) -> None:
         if self.loading is job:
             self.loading = None
 
-    def _show_entries(self, entries: list[AuditEntry], asked: int) -> None:
+    def _show_entries(
+        self, entries: list[AuditEntry], patients: dict[str, str], asked: int
+    ) -> None:
         if asked != self._asked:
             return  # the filters changed meanwhile: a newer read follows
+        self.model.patients = patients
         self.model.set_records(entries)
         self.table.scrollToBottom()
         shown = f"{len(entries):,} entr{'y' if len(entries) == 1 else 'ies'}"

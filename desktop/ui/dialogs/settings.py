@@ -1,4 +1,5 @@
-"""Settings: the clinic profile and paper, strict mode, the automatic lock and the seal."""
+"""Settings: the clinic profile and paper, how the front desk writes phones and dates, strict
+mode, the automatic lock and the seal."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -30,13 +31,27 @@ from PySide6.QtWidgets import (
 from desktop.checklist.roles import RISK_MARKERS
 from desktop.clinic import Clinic
 from desktop.errors import IntakeError, StorageError
-from desktop.ui.common.use_case import run
+from desktop.ui.common.use_case import BackgroundRun, run, run_in_background
 from desktop.ui.common.widgets import FieldMessage, hint_label
 
 log = logging.getLogger(__name__)
 
 MAX_LOGO_BYTES = 2_000_000
 MIN_IDLE, MAX_IDLE = 1, 60
+NO_REGION = "Not set: numbers typed without a country code are kept as typed"
+DATE_ORDERS: tuple[tuple[str, str | None], ...] = (
+    ("Not set: a slash date that could be either is refused", None),
+    ("Day first: 12/01/2008 is 12 January 2008", "day-first"),
+    ("Month first: 12/01/2008 is 1 December 2008", "month-first"),
+)
+
+
+def region_name(code: str) -> str:
+    """'United Kingdom (GB)': a phone region's country name (as Qt knows it) and its code."""
+    territory = QLocale.codeToTerritory(code)
+    if territory == QLocale.Country.AnyTerritory:
+        return code
+    return f"{QLocale.territoryToString(territory)} ({code})"
 
 
 class SettingsDialog(QDialog):
@@ -78,6 +93,24 @@ class SettingsDialog(QDialog):
         logo_row.addStretch(1)
         self._show_logo()
 
+        # How the front desk writes phone numbers and dates (read by every patient form).
+        rules = clinic.settings.input_rules()
+        self.phone_region = QComboBox()
+        self.phone_region.setObjectName("phoneRegion")
+        self.phone_region.addItem(NO_REGION, "")
+        for name, code in sorted(
+            (region_name(code), code) for code in clinic.settings.phone_regions()
+        ):
+            self.phone_region.addItem(name, code)
+        self.phone_region.setCurrentIndex(max(self.phone_region.findData(rules.phone_region), 0))
+        self.date_order = QComboBox()
+        self.date_order.setObjectName("dateOrder")
+        for text, order in DATE_ORDERS:
+            self.date_order.addItem(text, order)
+        self.date_order.setCurrentIndex(max(self.date_order.findData(rules.date_order), 0))
+        self.outcome = ""  # what saving did that the window reports once the dialog closes
+        self.saving: BackgroundRun[int] | None = None
+
         clinic_tab = QWidget()
         form = QFormLayout(clinic_tab)
         for text, widget, accessible in (
@@ -92,6 +125,22 @@ class SettingsDialog(QDialog):
             form.addRow(label, widget)
         form.addRow("Logo (PNG)", logo_row)
         form.addRow("", hint_label("The name, address, phone and logo head every document."))
+        for text, widget, accessible in (
+            ("Phone &region", self.phone_region, "Phone region of numbers without a country code"),
+            ("&Date order", self.date_order, "How the clinic writes slash dates"),
+        ):
+            widget.setAccessibleName(accessible)
+            label = QLabel(text)
+            label.setBuddy(widget)
+            form.addRow(label, widget)
+        form.addRow(
+            "",
+            hint_label(
+                "A number without a country code is read as one of the phone region (the "
+                "numbers stored so far are reread). A slash date is read in the date order; "
+                "without one, type 2008-01-12 or 12.01.2008."
+            ),
+        )
 
         self.strict = QCheckBox("&Strict mode: flag a single vitiligo risk marker as amber")
         self.strict.setChecked(profile.strict_mode)
@@ -163,7 +212,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(checklist_tab, "Chec&klist")
         self.tabs.addTab(security_tab, "Sec&urity")
         self.tabs.addTab(seal_tab, "Clinic s&eal")
-        self.tabs.addTab(self._database_tab(), "&Database")
+        self.tabs.addTab(self._database_tab(), "Data&base")
         self.message = FieldMessage()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -174,7 +223,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
-        self.resize(640, 460)
+        self.resize(640, max(460, self.sizeHint().height()))
 
     # Database ---------------------------------------------------------------------------
 
@@ -357,8 +406,45 @@ class SettingsDialog(QDialog):
             "logo_png": self.logo_png,
         }
 
-    def save(self) -> None:
-        run(self, self._store, on_done=lambda _none: self.accept(), on_error=self._refused)
+    def save(self) -> BackgroundRun[int] | None:
+        """Store every setting; a new phone region rereads the stored numbers on a worker
+        thread (it grows with the patients), after which the dialog closes. Returns that
+        run, if any."""
+        if self.saving is not None or not run(self, self._store, on_error=self._refused).ok:
+            return None
+        region = str(self.phone_region.currentData() or "")
+        if region == self.clinic.settings.input_rules().phone_region:
+            self.accept()
+            return None
+        self.message.show_message("")
+        self.setEnabled(False)  # nothing else is changed meanwhile
+        settings = self.clinic.settings
+        self.saving = run_in_background(
+            self,
+            lambda: settings.set_phone_region(region),
+            on_done=lambda understood: self._region_set(region, understood),
+            on_error=self._refused,
+            progress="Reading the stored phone numbers with the new phone region…",
+        )
+        self.saving.finished.connect(self._saving_ended)
+        return self.saving
+
+    def _saving_ended(self) -> None:
+        self.saving = None
+        self.setEnabled(True)
+
+    def _region_set(self, region: str, understood: int) -> None:
+        if not region:
+            self.outcome = "Phone region cleared: numbers without a country code are kept as typed."
+        else:
+            self.outcome = f"Phone region set to {region_name(region)}."
+            if understood:
+                self.outcome += (
+                    f" {understood} stored number{'s' if understood != 1 else ''} without a "
+                    "country code can now be found however they are typed."
+                )
+        log.info("phone region changed; %d stored numbers understood", understood)
+        self.accept()
 
     def _store(self) -> None:
         settings = self.clinic.settings
@@ -367,6 +453,9 @@ class SettingsDialog(QDialog):
             settings.set_strict_mode(self.strict.isChecked())
         if self.idle.value() != settings.idle_minutes():
             settings.set_idle_minutes(self.idle.value())
+        order = self.date_order.currentData()
+        if order != settings.input_rules().date_order:
+            settings.set_date_order(order)
 
     def _refused(self, exc: IntakeError) -> None:
         self.message.show_error(exc)

@@ -1,13 +1,20 @@
-"""The patient page: details form, consultation history with outcomes, and test spots."""
+"""The patient page: details form, consultation history with outcomes, test spots, and a
+banner when a test spot lost pigment."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -15,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.checklist import age_on
-from desktop.clinic import Clinic
-from desktop.models import Patient, TestSpot
+from desktop.clinic import Clinic, SpotFlag
+from desktop.models import Consultation, Patient, TestSpot
 from desktop.ui.common.permissions import offer
 from desktop.ui.common.tables import (
     ConsultationRow,
@@ -54,6 +61,35 @@ class PatientPage(QWidget):
         self.back_button.clicked.connect(self.back)
         self.title = heading_label("New patient")
         self.subtitle = hint_label("")
+        self.contact = QLabel()
+        self.contact.setObjectName("patientContact")
+        self.contact.setAccessibleName("Address and emergency contact")
+        self.contact.setWordWrap(True)
+        self.contact.setTextFormat(Qt.TextFormat.PlainText)
+        self.contact.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.contact.hide()
+
+        # A test spot that lost pigment: the spots, and the signed consultations it concerns.
+        self.flag: SpotFlag | None = None
+        self.spot_banner = QFrame()
+        self.spot_banner.setObjectName("spotBanner")
+        self.spot_banner.setStyleSheet(
+            "QFrame#spotBanner { background: #fdecea; border: 1px solid #8e0000;"
+            " border-left: 6px solid #8e0000; border-radius: 4px; }"
+            " QLabel { color: #8e0000; background: transparent; border: none; }"
+        )
+        self.spot_banner_text = QLabel()
+        self.spot_banner_text.setObjectName("spotBannerText")
+        self.spot_banner_text.setWordWrap(True)
+        self.spot_banner_text.setTextFormat(Qt.TextFormat.PlainText)
+        self._banner_rows = QGridLayout()
+        self._banner_rows.setContentsMargins(0, 0, 0, 0)
+        self.banner_buttons: list[QPushButton] = []
+        banner_layout = QVBoxLayout(self.spot_banner)
+        banner_layout.setContentsMargins(10, 6, 10, 6)
+        banner_layout.addWidget(self.spot_banner_text)
+        banner_layout.addLayout(self._banner_rows)
+        self.spot_banner.hide()
 
         self.form = PatientForm(clinic)
         self.form.saved.connect(self._saved)
@@ -141,11 +177,17 @@ class PatientPage(QWidget):
         body.addWidget(self.records, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(head)
+        layout.addWidget(self.contact)
+        layout.addWidget(self.spot_banner)
         layout.addLayout(body, 1)
+        self._chain()
 
-        # One explicit chain, in visual order: Tab visits every input once.
+    def _chain(self) -> None:
+        """One explicit chain, in visual order: Tab visits every input once (the banner's
+        buttons, when shown, between the header and the form)."""
         set_tab_order(
             self.back_button,
+            *self.banner_buttons,
             *self.form.focus_order(),
             self.history_view,
             self.start_button,
@@ -167,6 +209,7 @@ class PatientPage(QWidget):
         self._show_header()
         self.history.set_records([])
         self.spots.set_records([])
+        self._show_flag(None)
         self.records.setEnabled(False)
         self.history_hint.setText("Register the patient first; then start a consultation.")
         self.spots_hint.setText("")
@@ -187,6 +230,7 @@ class PatientPage(QWidget):
         if p is None:
             self.title.setText("New patient")
             self.subtitle.setText("Fields are checked as you type.")
+            self.contact.hide()
             return
         age = age_on(p.date_of_birth, self.clinic.today())
         self.title.setText(p.full_name)
@@ -194,6 +238,9 @@ class PatientPage(QWidget):
             f"born {p.date_of_birth.isoformat()} (age {age})"
             + (f" · Fitzpatrick {p.fitzpatrick}" if p.fitzpatrick else "")
         )
+        text = contact_summary(p)
+        self.contact.setText(text)
+        self.contact.setVisible(bool(text))
 
     def refresh(self) -> None:
         if self.patient is None:
@@ -224,6 +271,7 @@ class PatientPage(QWidget):
         )
         spots = self.clinic.test_spots.for_patient(self.patient.id)
         self.spots.set_records(spots)
+        self._show_flag(self.clinic.test_spots.flags([self.patient.id]).get(self.patient.id))
         red = [s for s in spots if s.depigmented]
         self.spots_hint.setText(
             "✖ Depigmentation was recorded at a test spot: the vitiligo outcome is RED."
@@ -231,6 +279,125 @@ class PatientPage(QWidget):
             else (f"{len(spots)} test spot(s)." if spots else "No test spots recorded.")
         )
         self.spots_hint.setStyleSheet("color: #8e0000; font-weight: bold;" if red else "")
+
+    def _show_flag(self, flag: SpotFlag | None) -> None:
+        """The banner for a depigmented test spot: the spots, and a row per signed
+        consultation it concerns (signed before it was known) to open or correct."""
+        self.flag = flag
+        self.banner_buttons = []
+        while (item := self._banner_rows.takeAt(0)) is not None:
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        if flag is None:
+            self.spot_banner.hide()
+            self._chain()
+            return
+        lines = ["✖ Depigmentation at a test spot: this patient's vitiligo outcome is RED."]
+        lines += [f"• {spot_text(s)}" for s in flag.spots]
+        if flag.consultations:
+            n = len(flag.consultations)
+            lines.append(
+                f"{n} consultation{'s were' if n > 1 else ' was'} signed before this was "
+                f"known. A signed record stays as it is: correct {'each' if n > 1 else 'it'} "
+                "with an addendum."
+            )
+        else:
+            lines.append("No signed consultation was signed without knowing it.")
+        self.spot_banner_text.setText("\n".join(lines))
+        for row, c in enumerate(flag.consultations):
+            label = QLabel(self._consultation_text(c))
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            open_button = QPushButton("Open")
+            open_button.setObjectName(f"flagOpen_{c.id}")
+            open_button.setAccessibleName(f"Open the consultation of {c.date.isoformat()}")
+            open_button.clicked.connect(lambda _c=False, cid=c.id: self.open_consultation.emit(cid))
+            addendum = QPushButton("Addendum…")
+            addendum.setObjectName(f"flagAddendum_{c.id}")
+            addendum.setAccessibleName(f"Addendum to the consultation of {c.date.isoformat()}")
+            addendum.clicked.connect(lambda _c=False, con=c: self._flag_addendum(con))
+            offer(addendum, self.clinic.session, "consultation.edit", "Correct it in a new draft.")
+            self._banner_rows.addWidget(label, row, 0)
+            self._banner_rows.addWidget(open_button, row, 1)
+            self._banner_rows.addWidget(addendum, row, 2)
+            self.banner_buttons += [open_button, addendum]
+        self._banner_rows.setColumnStretch(3, 1)  # the buttons beside their consultation
+        self.spot_banner.setAccessibleName(" ".join(lines))
+        self.spot_banner.show()
+        self._chain()
+
+    def _consultation_text(self, c: Consultation) -> str:
+        decision = c.decision
+        label = ""
+        if decision is not None:
+            label = self.clinic.consultations.checklist_for(c).outcome("decision", decision).label
+        return f"Consultation of {c.date.isoformat()}, signed" + (f": {label}" if label else "")
+
+    def _flag_addendum(self, c: Consultation) -> None:
+        flag = self.flag
+        spots = "; ".join(spot_text(s) for s in flag.spots) if flag is not None else ""
+        self._start_addendum(
+            c,
+            f"Test spot result since this consultation: {spots}. The vitiligo outcome is red."
+            if spots
+            else "",
+        )
+
+    # Leaving ----------------------------------------------------------------------------
+
+    def confirm_leave(self, then: Callable[[], object]) -> None:
+        """Go on with `then` (leaving this page) unless the patient form holds changes not
+        saved; then ask first: Save (and go on once saved), Discard, or Cancel (stay)."""
+        form = self.form
+        if not form.has_unsaved_changes():
+            then()
+            return
+        p = self.patient
+        if p is None:
+            text = "The new patient is not registered yet."
+        else:
+            text = (
+                f"Changes to {p.full_name}'s details are not saved: "
+                + ", ".join(form.changed_fields())
+                + "."
+            )
+        buttons = QMessageBox.StandardButton
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Unsaved patient details",
+            text,
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            self.window(),
+        )
+        box.setObjectName("unsavedPatient")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText(
+            "Save them now, discard them, or cancel to stay here and go on editing."
+        )
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setDefaultButton(buttons.Save)
+        box.setEscapeButton(buttons.Cancel)
+        box.button(buttons.Save).setText("&Save" if p is not None else "&Register")
+        box.button(buttons.Discard).setText("&Discard")
+
+        def chosen(button: QAbstractButton) -> None:
+            which = box.standardButton(button)
+            if which == buttons.Save:
+                if form.save() is not None:
+                    then()
+                # else: the form says what to correct (or that the patient is registered
+                # already), and the page stays
+            elif which == buttons.Discard:
+                log.info("unsaved patient details discarded on leaving the page")
+                form.discard_changes()
+                then()
+            else:
+                form.setFocus(Qt.FocusReason.OtherFocusReason)
+
+        box.buttonClicked.connect(chosen)
+        box.open()
 
     def _apply_permissions(self) -> None:
         """Grey out what the signed-in role may not do, saying why (the core refuses it too)."""
@@ -301,20 +468,24 @@ class PatientPage(QWidget):
             return
         user = self.clinic.session.signed_in
         me = user.display_name if user is not None and "clinician" in user.roles else ""
-        run(
-            self,
-            lambda: self.clinic.consultations.start(patient.id, clinician=me),
-            on_done=lambda c: self.open_consultation.emit(c.id),
+        self.confirm_leave(
+            lambda: run(
+                self,
+                lambda: self.clinic.consultations.start(patient.id, clinician=me),
+                on_done=lambda c: self.open_consultation.emit(c.id),
+            )
         )
 
     def _start_from_last(self) -> None:
         patient = self.patient
         if patient is None:
             return
-        run(
-            self,
-            lambda: self.clinic.repeat_visits.start_from_last(patient.id),
-            on_done=lambda c: self.open_consultation.emit(c.id),
+        self.confirm_leave(
+            lambda: run(
+                self,
+                lambda: self.clinic.repeat_visits.start_from_last(patient.id),
+                on_done=lambda c: self.open_consultation.emit(c.id),
+            )
         )
 
     def _open_selected(self) -> None:
@@ -327,14 +498,20 @@ class PatientPage(QWidget):
         if row is None or row.consultation.state != "signed":
             self.history_hint.setText("Select a signed consultation to correct with an addendum.")
             return
-        original = row.consultation
+        self._start_addendum(row.consultation)
+
+    def _start_addendum(self, original: Consultation, suggested: str = "") -> None:
+        """Ask why (`suggested` fills the reason, to edit), then open the new draft."""
+        self.confirm_leave(lambda: self._ask_addendum(original, suggested))
+
+    def _ask_addendum(self, original: Consultation, suggested: str) -> None:
         from desktop.ui.dialogs.reason import ReasonDialog
 
         def start(reason: str) -> None:
             c = self.clinic.consultations.start_addendum(original.id, reason=reason)
             self.open_consultation.emit(c.id)
 
-        ReasonDialog(
+        dialog = ReasonDialog(
             "addendumDialog",
             "Addendum to a signed consultation",
             f"The consultation of {original.date.isoformat()} is signed and stays as it is. "
@@ -343,7 +520,10 @@ class PatientPage(QWidget):
             "&Start addendum",
             start,
             self,
-        ).open()
+        )
+        if suggested:
+            dialog.reason.setPlainText(suggested)
+        dialog.open()
 
     def _discard(self) -> None:
         row = self._selected_row()
@@ -399,3 +579,26 @@ class PatientPage(QWidget):
         dialog = ReviewDialog(self.clinic, spot, week, self)
         dialog.finished.connect(lambda _r: self.refresh())
         dialog.open()
+
+
+def contact_summary(p: Patient) -> str:
+    """The address on one line and the emergency contact, for the page header ("" when
+    neither is recorded)."""
+    parts: list[str] = []
+    if p.address:
+        parts.append("Address: " + ", ".join(p.address.splitlines()))
+    contact = ", ".join(x for x in (p.emergency_contact_name, p.emergency_contact_phone) if x)
+    if contact:
+        parts.append(f"Emergency contact: {contact}")
+    return "   ·   ".join(parts)
+
+
+def spot_text(s: TestSpot) -> str:
+    """A depigmented test spot in words: its site, when it was done, the review(s) that
+    found depigmentation."""
+    found = [
+        f"{r.week}-week review ({r.reviewed_on.isoformat()})"
+        for r in s.reviews
+        if r.result == "depigmentation"
+    ]
+    return f"{s.site}, done {s.done_on.isoformat()}: depigmentation at the " + " and ".join(found)

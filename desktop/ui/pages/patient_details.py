@@ -1,9 +1,11 @@
-"""The patient details form: inline validation as you type, and the duplicate-patient warning."""
+"""The patient details form: inline validation as you type, what a typed date or phone number
+was read as, the duplicate-patient warning, and unsaved changes kept track of."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import date
 
 from PySide6.QtCore import Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
@@ -19,11 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.checklist import age_on
 from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
-from desktop.clinic.patient_fields import LABELS, parse_date
-from desktop.errors import DuplicatePatient, IntakeError, StaleRecord, ValidationError
+from desktop.clinic.patient_fields import FIELDS, LABELS
+from desktop.errors import DuplicatePatient, IntakeError, StaleRecord
 from desktop.models import FITZPATRICK_TYPES, Patient
 from desktop.ui.common.permissions import refusal
 from desktop.ui.common.use_case import run
@@ -31,12 +32,33 @@ from desktop.ui.common.widgets import FieldMessage, hint_label, set_tab_order
 
 log = logging.getLogger(__name__)
 
-TEXT_FIELDS = ("given_name", "family_name", "date_of_birth", "phone", "email")
+# One-line inputs, in the order the form shows them: the address (several lines) comes
+# between these two groups, the skin type and the notes after them.
+CONTACT_FIELDS = ("given_name", "family_name", "date_of_birth", "phone", "email")
+EMERGENCY_FIELDS = ("emergency_contact_name", "emergency_contact_phone")
 NAME_FIELDS = {"given_name": "The given name", "family_name": "The family name"}
+PHONE_FIELDS = ("phone", "emergency_contact_phone")
+# Each input's label (with its Alt shortcut) and placeholder.
+FIELD_LABELS = {
+    "given_name": ("&Given name", ""),
+    "family_name": ("Fa&mily name", "Leave empty for a person with a single name"),
+    "date_of_birth": ("Date of &birth", "YYYY-MM-DD or DD.MM.YYYY"),
+    "phone": ("&Phone", "e.g. +44 7700 900123"),
+    "email": ("Emai&l", "name@example.com"),
+    "address": ("A&ddress", ""),
+    "emergency_contact_name": ("Emergenc&y contact", "Name, and who they are (e.g. sister)"),
+    "emergency_contact_phone": ("Emergency contact's phone", "e.g. +44 7700 900456"),
+}
+UNDERSTOOD_STYLE = "color: #0b4f8a; font-size: 9pt;"
 
 
 class PatientForm(QWidget):
-    """Register or edit one patient; emits `saved` with the stored record."""
+    """Register or edit one patient; emits `saved` with the stored record.
+
+    Every field of desktop.clinic.patient_fields.FIELDS has an input and an inline message
+    under it; under the date of birth and the phone numbers, what the typed text was read as
+    (`understood`). `has_unsaved_changes` compares the inputs with the record last loaded.
+    """
 
     saved = Signal(object)
     open_existing = Signal(str)
@@ -48,63 +70,59 @@ class PatientForm(QWidget):
         self.patient: Patient | None = None
         self._touched: set[str] = set()
         self._duplicate_ids: tuple[str, ...] = ()
+        self._loaded: dict[str, object] = {}  # the inputs as last loaded or saved
+        self._loading = False
 
         self.edits: dict[str, QLineEdit] = {}
-        self.messages: dict[str, FieldMessage] = {}
+        self.messages: dict[str, FieldMessage] = {}  # one per field, in visual order
         self.print_warnings: dict[str, FieldMessage] = {}
+        self.understood: dict[str, QLabel] = {}
         self._checked.connect(self._show_unprintable)
         self.inputs: list[QWidget] = []  # every input in visual order: the Tab order
         self.read_only_notice = FieldMessage(warning=True)
         self.read_only_notice.setObjectName("readOnlyNotice")
-        self.age_hint = hint_label("")
-        labels = {
-            "given_name": ("&Given name", ""),
-            "family_name": ("Fa&mily name", ""),
-            "date_of_birth": ("&Date of birth", "YYYY-MM-DD or DD.MM.YYYY"),
-            "phone": ("&Phone", "e.g. +44 7700 900123"),
-            "email": ("Emai&l", "name@example.com"),
-        }
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
-        for name in TEXT_FIELDS:
-            text, placeholder = labels[name]
-            edit = QLineEdit()
-            edit.setObjectName(name)
-            edit.setPlaceholderText(placeholder)
-            edit.setAccessibleName(text.replace("&", ""))
-            edit.textEdited.connect(lambda _t, n=name: self._edited(n))
-            edit.editingFinished.connect(lambda n=name: self._left(n))
-            self.edits[name] = edit
-            self.messages[name] = FieldMessage()
-            extra: QWidget | None = self.age_hint if name == "date_of_birth" else None
-            if name in NAME_FIELDS:  # a warning, not an error: the name is stored as written
-                extra = self.print_warnings[name] = FieldMessage(warning=True)
-                extra.setObjectName(f"{name}_print_warning")
-            self._add_row(form, text, edit, self.messages[name], extra)
-        self.edits["date_of_birth"].textChanged.connect(self._show_age)
+        for name in CONTACT_FIELDS:
+            self._add_line(form, name)
+        self.edits["date_of_birth"].textChanged.connect(lambda _t: self._show_understood())
+
+        self.address = QPlainTextEdit()
+        self.address.setObjectName("address")
+        self.address.setAccessibleName(LABELS["address"])
+        self.address.setTabChangesFocus(True)
+        self.address.setFixedHeight(60)
+        self.address.textChanged.connect(lambda: self._edited("address"))
+        self._add_row(form, FIELD_LABELS["address"][0], self.address, "address")
+
+        for name in EMERGENCY_FIELDS:
+            self._add_line(form, name)
+        for name in PHONE_FIELDS:
+            self.edits[name].textChanged.connect(lambda _t: self._show_understood())
 
         self.fitzpatrick = QComboBox()
         self.fitzpatrick.setObjectName("fitzpatrick")
         self.fitzpatrick.setAccessibleName("Fitzpatrick skin type")
+        # Narrower than its longest description (shown whole in the open list): the form
+        # fits its column without a horizontal scroll bar.
+        self.fitzpatrick.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.fitzpatrick.setMinimumContentsLength(18)
         self.fitzpatrick.addItem("Not recorded", None)
         for label, value in self._fitzpatrick_items():
             self.fitzpatrick.addItem(label, value)
         self.fitzpatrick.currentIndexChanged.connect(lambda _i: self._edited("fitzpatrick"))
-        self.messages["fitzpatrick"] = FieldMessage()
-        self._add_row(
-            form, "S&kin type (Fitzpatrick)", self.fitzpatrick, self.messages["fitzpatrick"]
-        )
+        self._add_row(form, "S&kin type (Fitzpatrick)", self.fitzpatrick, "fitzpatrick")
 
         self.notes = QPlainTextEdit()
         self.notes.setObjectName("notes")
         self.notes.setAccessibleName("Notes")
         self.notes.setTabChangesFocus(True)
         self.notes.setFixedHeight(72)
-        notes_label = QLabel("&Notes")
-        notes_label.setBuddy(self.notes)
-        form.addRow(notes_label, self.notes)
-        self.inputs.append(self.notes)
+        self.notes.textChanged.connect(lambda: self._edited("notes"))
+        self._add_row(form, "&Notes", self.notes, "notes")
 
         self.duplicate_box = QFrame()
         self.duplicate_box.setObjectName("duplicateWarning")
@@ -147,30 +165,63 @@ class PatientForm(QWidget):
         layout.addStretch(1)
 
         set_tab_order(*self.focus_order())
+        self._loaded = self.values()
 
     def focus_order(self) -> list[QWidget]:
         """The form's Tab order: each input once, top to bottom, then the duplicate warning's
         buttons (when shown) and Save."""
         return [*self.inputs, self.open_existing_button, self.different_button, self.save_button]
 
+    def _add_line(self, form: QFormLayout, name: str) -> None:
+        """A one-line input with its message (and, for names, the unprintable-character
+        warning; for dates and phones, what was understood)."""
+        text, placeholder = FIELD_LABELS[name]
+        edit = QLineEdit()
+        edit.setObjectName(name)
+        edit.setPlaceholderText(placeholder)
+        edit.setAccessibleName(LABELS[name])
+        edit.textEdited.connect(lambda _t, n=name: self._edited(n))
+        edit.editingFinished.connect(lambda n=name: self._left(n))
+        self.edits[name] = edit
+        extra: QWidget | None = None
+        if name in NAME_FIELDS:  # a warning, not an error: the name is stored as written
+            extra = self.print_warnings[name] = FieldMessage(warning=True)
+            extra.setObjectName(f"{name}_print_warning")
+        elif name == "date_of_birth" or name in PHONE_FIELDS:
+            extra = self.understood[name] = hint_label("")
+            extra.setObjectName(f"{name}_understood")
+            extra.setStyleSheet(UNDERSTOOD_STYLE)
+            extra.hide()
+        self._add_row(form, text, edit, name, extra)
+
     def _add_row(
         self,
         form: QFormLayout,
         text: str,
         field: QWidget,
-        message: FieldMessage,
+        name: str,
         extra: QWidget | None = None,
     ) -> None:
         self.inputs.append(field)
+        self.messages[name] = FieldMessage()
         label = QLabel(text)
         label.setBuddy(field)
         box = QVBoxLayout()
         box.setSpacing(2)
         box.addWidget(field)
-        box.addWidget(message)
+        box.addWidget(self.messages[name])
         if extra is not None:
             box.addWidget(extra)
         form.addRow(label, box)
+
+    def widget(self, name: str) -> QWidget:
+        """The input of the field `name` (desktop.clinic.patient_fields.FIELDS)."""
+        others: dict[str, QWidget] = {
+            "address": self.address,
+            "fitzpatrick": self.fitzpatrick,
+            "notes": self.notes,
+        }
+        return self.edits.get(name) or others[name]
 
     def _fitzpatrick_items(self) -> list[tuple[str, str]]:
         """Type and description, taken from the checklist's own skin-type question."""
@@ -188,29 +239,46 @@ class PatientForm(QWidget):
         self._duplicate_ids = ()
         self.duplicate_box.hide()
         self.form_message.show_message("")
-        values = {
-            "given_name": patient.given_name if patient else "",
-            "family_name": patient.family_name if patient else "",
-            "date_of_birth": patient.date_of_birth.isoformat() if patient else "",
-            "phone": patient.phone if patient else "",
-            "email": patient.email if patient else "",
-        }
-        for name, edit in self.edits.items():
-            edit.setText(values[name])
-        index = self.fitzpatrick.findData(patient.fitzpatrick if patient else None)
-        self.fitzpatrick.setCurrentIndex(max(index, 0))
-        self.notes.setPlainText(patient.notes if patient else "")
+        self._loading = True
+        try:
+            for name, edit in self.edits.items():
+                value = getattr(patient, name) if patient else ""
+                edit.setText(value.isoformat() if isinstance(value, date) else str(value))
+            index = self.fitzpatrick.findData(patient.fitzpatrick if patient else None)
+            self.fitzpatrick.setCurrentIndex(max(index, 0))
+            self.address.setPlainText(patient.address if patient else "")
+            self.notes.setPlainText(patient.notes if patient else "")
+        finally:
+            self._loading = False
         for message in self.messages.values():
             message.show_message("")
         self._warn_unprintable()
+        self._show_understood()
         self.save_button.setText("&Save changes" if patient else "Regi&ster patient")
         self.status.setText("")
+        self._loaded = self.values()
 
     def values(self) -> dict[str, object]:
+        """Every field as typed (desktop.clinic.patient_fields.FIELDS)."""
         fields: dict[str, object] = {n: e.text() for n, e in self.edits.items()}
         fields["fitzpatrick"] = self.fitzpatrick.currentData() or ""
+        fields["address"] = self.address.toPlainText()
         fields["notes"] = self.notes.toPlainText()
-        return fields
+        return {name: fields[name] for name in FIELDS}
+
+    def has_unsaved_changes(self) -> bool:
+        """Whether the inputs differ from the record as last loaded or saved (for a new
+        patient: whether anything was typed)."""
+        return self.values() != self._loaded
+
+    def discard_changes(self) -> None:
+        """Show the record as last loaded or saved again (a new patient: an empty form)."""
+        self.load(self.patient)
+
+    def changed_fields(self) -> list[str]:
+        """The labels of the fields that differ from the record as loaded, in form order."""
+        now = self.values()
+        return [LABELS[n] for n in FIELDS if now[n] != self._loaded.get(n)]
 
     def focus_first(self) -> None:
         self.edits["given_name"].setFocus(Qt.FocusReason.OtherFocusReason)
@@ -221,6 +289,7 @@ class PatientForm(QWidget):
         why = refusal(self.clinic.session, "patient.edit")
         for edit in self.edits.values():
             edit.setReadOnly(bool(why))
+        self.address.setReadOnly(bool(why))
         self.notes.setReadOnly(bool(why))
         self.fitzpatrick.setEnabled(not why)
         self.save_button.setEnabled(not why)
@@ -230,6 +299,8 @@ class PatientForm(QWidget):
     # Inline validation ------------------------------------------------------------------
 
     def _edited(self, name: str) -> None:
+        if self._loading:
+            return  # filled by load(), not typed
         if name != "date_of_birth" or len(self.edits[name].text().strip()) >= 8:
             self._touched.add(name)
         self.status.setText("")
@@ -243,17 +314,41 @@ class PatientForm(QWidget):
             self._touched.add(name)
             self.validate()
 
+    def _shown(self, name: str) -> bool:
+        """Whether `name`'s message shows: once the field was typed in (or left); a missing
+        name also once the other name field was (the message waits on the given name)."""
+        if name in self._touched:
+            return True
+        return name == "given_name" and "family_name" in self._touched
+
     def validate(self, *, everything: bool = False) -> dict[str, str]:
         """Show the core's message under each touched field; returns all current problems."""
         errors = self.clinic.patients.field_errors(self.values())
         for name, message in self.messages.items():
-            shown = everything or name in self._touched
-            message.show_message(errors.get(name, "") if shown else "")
-            widget = self.edits.get(name)
-            if widget is not None:
-                widget.setAccessibleDescription(errors.get(name, "") if shown else "")
+            shown = everything or self._shown(name)
+            text = errors.get(name, "") if shown else ""
+            message.show_message(text)
+            self.widget(name).setAccessibleDescription(text)
         self._warn_unprintable()
         return errors
+
+    def _show_understood(self) -> None:
+        """Under the date of birth, the date as read ("1 December 2008, age 17"); under each
+        phone, the number as read ("+44 20 7946 0011 (GB)") or why it is kept as typed. Read
+        with the clinic's date order and phone region; nothing while the field is empty or
+        not a date or phone (the message under it says why, once typed)."""
+        patients = self.clinic.patients
+        for name, label in self.understood.items():
+            text = self.edits[name].text().strip()
+            if not text:
+                seen = ""
+            elif name == "date_of_birth":
+                seen = patients.understood_date(text)
+                seen = f"Read as {seen}" if seen else ""
+            else:
+                seen = patients.understood_phone(text)
+            label.setText(seen)
+            label.setVisible(bool(seen))
 
     def _warn_unprintable(self) -> None:
         """Under each name, the characters no font on this computer prints on a sheet: the
@@ -285,13 +380,6 @@ class PatientForm(QWidget):
             else ""
         )
 
-    def _show_age(self, text: str) -> None:
-        try:
-            born = parse_date(text)
-            self.age_hint.setText(f"Age today: {age_on(born, self.clinic.today())}")
-        except (ValidationError, ValueError):
-            self.age_hint.setText("")
-
     # Saving -----------------------------------------------------------------------------
 
     def _save_clicked(self) -> None:
@@ -302,8 +390,7 @@ class PatientForm(QWidget):
         errors = self.validate(everything=True)
         if errors:
             first = next(n for n in self.messages if n in errors)
-            widget = self.edits.get(first, self.fitzpatrick)
-            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.widget(first).setFocus(Qt.FocusReason.OtherFocusReason)
             self.form_message.show_message("Please correct the fields marked in red.")
             return None
         self.form_message.show_message("")
@@ -371,4 +458,5 @@ class PatientForm(QWidget):
 
     def _open_existing(self) -> None:
         if self._duplicate_ids:
+            self._loaded = self.values()  # the registered record was chosen over what was typed
             self.open_existing.emit(self._duplicate_ids[0])

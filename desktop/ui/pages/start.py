@@ -1,4 +1,5 @@
-"""The start screen: today's consultations, open drafts, test-spot reviews due, patient search."""
+"""The start screen: today's consultations, open drafts, test-spot reviews due, patient search;
+patients with a depigmented test spot marked in every list."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from desktop.ui.common.tables import (
 from desktop.ui.common.widgets import heading_label, hint_label, selected_row, table_view
 
 if TYPE_CHECKING:
-    from desktop.clinic import Clinic, DueReview
+    from desktop.clinic import Clinic, DueReview, PatientSearch
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,11 @@ class StartScreen(QWidget):
         self.search.textChanged.connect(self._timer.start)
         self.search.returnPressed.connect(self._open_first_result)
 
-        self.patients = RecordTableModel[Patient](patient_columns(), self)
+        # Patients (of the lists on screen) with a depigmented test spot: marked in each list.
+        self.flagged: set[str] = set()
+        self.patients = RecordTableModel[Patient](
+            patient_columns(lambda p: p.id in self.flagged), self
+        )
         self.patient_view = table_view(self.patients, "Patients found", stretch=0)
         self.patient_view.activated.connect(self._patient_activated)
         self.search.down_pressed.connect(self._focus_results)
@@ -116,7 +121,9 @@ class StartScreen(QWidget):
         self.drafts_view.activated.connect(self._draft_activated)
         self.drafts_hint = hint_label("")
 
-        self.due_model: RecordTableModel[DueReview] = RecordTableModel(due_review_columns(), self)
+        self.due_model: RecordTableModel[DueReview] = RecordTableModel(
+            due_review_columns(lambda d: d.patient.id in self.flagged), self
+        )
         self.due_view = table_view(self.due_model, "Test-spot reviews due", stretch=1)
         self.due_view.activated.connect(self._due_activated)
         self.due_hint = hint_label("")
@@ -183,10 +190,14 @@ class StartScreen(QWidget):
         today = self.clinic.today()
         self.title.setText(f"Today, {today.strftime('%A %d %B %Y')}")
         clinic = self.clinic
+        on_today, drafts = clinic.consultations.on(today), clinic.consultations.drafts()
+        due = clinic.test_spots.due_reviews()
+        listed = [c.patient_id for c in (*on_today, *drafts)] + [d.patient.id for d in due]
+        self.flagged = set(clinic.test_spots.flags(listed))
         names: dict[str, str] = {}
-        self.today_model.set_records(self._rows(clinic, clinic.consultations.on(today), names))
-        self.drafts_model.set_records(self._rows(clinic, clinic.consultations.drafts(), names))
-        self.due_model.set_records(self.clinic.test_spots.due_reviews())
+        self.today_model.set_records(self._rows(clinic, on_today, names))
+        self.drafts_model.set_records(self._rows(clinic, drafts, names))
+        self.due_model.set_records(due)
         self._hint(self.today_hint, self.today_model.rowCount(), "consultation", "today")
         self._hint(self.drafts_hint, self.drafts_model.rowCount(), "open draft", "")
         overdue = sum(1 for d in self.due_model.records() if d.overdue)
@@ -195,13 +206,15 @@ class StartScreen(QWidget):
             self.due_hint.setText(f"{self.due_hint.text()}, {overdue} overdue")
         self.run_search()
 
-    @staticmethod
     def _rows(
-        clinic: Clinic, consultations: list[Consultation], names: dict[str, str]
+        self, clinic: Clinic, consultations: list[Consultation], names: dict[str, str]
     ) -> list[ConsultationRow]:
         missing = {c.patient_id for c in consultations} - names.keys()
         names.update(clinic.patients.names(missing))
-        return [ConsultationRow(c, names[c.patient_id]) for c in consultations]
+        return [
+            ConsultationRow(c, names[c.patient_id], flagged=c.patient_id in self.flagged)
+            for c in consultations
+        ]
 
     @staticmethod
     def _hint(label: QLabel, count: int, noun: str, suffix: str) -> None:
@@ -217,20 +230,19 @@ class StartScreen(QWidget):
         text = self.search.text().strip()
         result = self.clinic.patients.find(text)
         found = result.patients
+        self.flagged |= set(self.clinic.test_spots.flags(p.id for p in found))
         self.patients.set_records(found)
-        if result.broad:
-            self.patients_hint.setText(
-                f"More than {result.ranked_at_most} patients match “{text}”; the {len(found)} most "
-                "recently registered are shown. Type more of the name, or the date of birth."
-            )
-        elif text:
-            self.patients_hint.setText(
-                f"{len(found)} found for “{text}”. Enter opens the first; ↓ moves into the list."
-                if found
-                else f"No patient matches “{text}”. Check the spelling, or register a new patient."
-            )
-        else:
-            self.patients_hint.setText("Recently updated patients. Type to search.")
+        self.patients_hint.setText(search_hint(text, result))
+
+    def clear_search(self) -> None:
+        """Forget the search and its results (a sign-out or a lock: the next person to see
+        the screen must not see what was looked up)."""
+        self._timer.stop()
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.patients.set_records([])
+        self.patients_hint.setText("")
 
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -268,3 +280,27 @@ class StartScreen(QWidget):
         if row is not None:
             due = self.due_model.record(row)
             self.review_spot.emit(due.spot, due.week)
+
+
+def search_hint(text: str, result: PatientSearch) -> str:
+    """What the list under the search field is, worded by how it was made (`result.order`),
+    and what to type next."""
+    found = result.patients
+    n = len(found)
+    more = "Type more of the name, or the full date of birth."
+    if result.broad:
+        if not found:
+            return (
+                f"“{text}” is too common to search completely, and none of the most recently "
+                "registered patients match it: type more of the name or the full date of birth."
+            )
+        many = f"Too many patients match “{text}” to list them all"
+        if result.order == "alphabetical":
+            return f"{many}; the first {n} by name are shown. {more}"
+        return f"{many}; the {n} most recently registered of them are shown. {more}"
+    if result.order == "recent" or not text:
+        return "Recently updated patients. Type to search." if found else "No patients yet."
+    if not found:
+        return f"No patient matches “{text}”. Check the spelling, or register a new patient."
+    best = ", best matches first" if n > 1 else ""
+    return f"{n} found for “{text}”{best}. Enter opens the first; ↓ moves into the list."

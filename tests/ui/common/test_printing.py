@@ -293,7 +293,7 @@ def test_save_a_copy_writes_the_sealed_original_which_verifies(
     assert saved.read_bytes() == clinic.documents.pdf(consent.id)  # byte for byte
     report = clinic.documents.verify(saved.read_bytes())
     assert report.valid and report.document == consent
-    assert asked[0].endswith(f"consent-Żółć-2026-11-25-{consent.id[:8]}.pdf")
+    assert asked[0].endswith(f"consent-Łukasz-Żółć-2026-11-25-{consent.id[:8]}.pdf")
     assert str(saved) in step.docs_hint.text()
     assert not list(tmp_path.glob(".*.part"))
 

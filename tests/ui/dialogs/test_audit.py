@@ -7,14 +7,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from desktop.audit import ChainReport
 from desktop.clinic import Clinic
 from desktop.ui.dialogs.audit import AuditDialog
 from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields, signed_in
-from tests.ui.conftest import choose, close_message_boxes, finish, message_boxes, shown
+from tests.ui.conftest import (
+    choose,
+    close_message_boxes,
+    finish,
+    message_boxes,
+    shown,
+    type_text,
+)
 
 
 def settled(qtbot: QtBot, dialog: AuditDialog) -> AuditDialog:
@@ -55,13 +63,35 @@ def test_the_audit_viewer_filters_by_action_user_patient_and_date(
     settled(qtbot, dialog)
     assert column(dialog, 3) == ["view patient", "view patient"]
 
-    labels = [dialog.patient.itemText(i) for i in range(dialog.patient.count())]
-    assert labels == ["All patients", "Ødegård, Zoë (1990-04-02)", "Żółć, Łukasz (1990-04-02)"]
-    choose(dialog.patient, patient_id)  # patients are offered by name, filtered by ID
+    assert set(column(dialog, 5)) == {"Żółć, Łukasz (1990-04-02)", "Ødegård, Zoë (1990-04-02)"}
+    type_text(dialog.patient, "zol")  # a search, not a list of every patient the trail names
+    popup = dialog.completer.popup()
+    qtbot.waitUntil(popup.isVisible, timeout=3000)
+    matches = dialog.patient_matches
+    assert [matches.item(r).text() for r in range(matches.rowCount())] == [
+        "Żółć, Łukasz (1990-04-02)"
+    ]
+    QTest.keyClick(popup, Qt.Key.Key_Down)
+    QTest.keyClick(popup, Qt.Key.Key_Return)  # chosen from the matches, filtered by ID
     settled(qtbot, dialog)
+    assert dialog.patient.text() == "Żółć, Łukasz (1990-04-02)" and not popup.isVisible()
     assert dialog.model.rowCount() == 1
     assert column(dialog, 5) == ["Żółć, Łukasz (1990-04-02)"]
     assert dialog.filters()["patient"] == patient_id
+
+    QTest.keyClick(dialog.patient, Qt.Key.Key_Backspace)  # typing again: no patient chosen
+    settled(qtbot, dialog)
+    assert dialog.filters()["patient"] == "" and dialog.model.rowCount() == 2
+    dialog.patient.clear()
+    type_text(dialog.patient, "nobody")
+    qtbot.waitUntil(dialog.patient_hint.isVisible, timeout=3000)
+    assert "No patient matches" in dialog.patient_hint.text()
+    dialog.patient.clear()
+    type_text(dialog.patient, patient_id)  # a patient ID typed whole, then Enter at once
+    QTest.keyClick(dialog.patient, Qt.Key.Key_Return)
+    settled(qtbot, dialog)
+    assert dialog.filters()["patient"] == patient_id
+    assert dialog.patient.text() == "Żółć, Łukasz (1990-04-02)"
 
     dialog.clear_button.click()
     settled(qtbot, dialog)

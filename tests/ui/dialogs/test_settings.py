@@ -6,11 +6,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
+from desktop.clinic.patient_fields import InputRules
 from desktop.ui.dialogs.settings import SettingsDialog
-from tests.ui.conftest import message_boxes
+from desktop.ui.main_window import MainWindow
+from tests.conftest import patient_fields
+from tests.ui.conftest import choose, finish, message_boxes
 
 
 def test_settings_edit_the_profile_strict_mode_and_export_the_seal(
@@ -71,3 +76,57 @@ def test_the_idle_lock_minutes_are_a_setting(qtbot: QtBot, clinic: Clinic) -> No
     assert clinic.settings.idle_minutes() == 12
     changed = clinic.audit.entries(action="settings")[settings_rows:]
     assert [e.target for e in changed] == ["setting:clinic_profile", "setting:idle_lock_minutes"]
+
+
+def test_the_phone_region_and_date_order_are_chosen_and_numbers_reread_on_a_worker(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic
+) -> None:
+    kept = clinic.patients.register(patient_fields(phone="020 7946 0011"))
+    assert kept.phone_e164 == ""  # no region yet: kept as typed, found only as typed
+    window.open_settings()
+    dialog = window.findChild(SettingsDialog)
+    assert isinstance(dialog, SettingsDialog)
+    qtbot.waitExposed(dialog)
+    assert dialog.phone_region.currentData() == "" and dialog.date_order.currentData() is None
+    regions = [dialog.phone_region.itemText(i) for i in range(dialog.phone_region.count())]
+    assert "United Kingdom (GB)" in regions and "Poland (PL)" in regions
+    assert regions[1:] == sorted(regions[1:])  # by country name, as people look for them
+    dialog.date_order.setFocus()
+    QTest.keyClick(dialog.date_order, Qt.Key.Key_Down)  # keys, as a receptionist would
+    QTest.keyClick(dialog.date_order, Qt.Key.Key_Down)
+    assert dialog.date_order.currentData() == "month-first"
+    dialog.phone_region.setFocus()
+    QTest.keyClicks(dialog.phone_region, "Pola")  # the combo finds a country by its name
+    assert dialog.phone_region.currentData() == "PL"
+    choose(dialog.phone_region, "GB")
+
+    save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+    QTest.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert dialog.saving is not None  # the numbers are reread on a worker thread
+    finish(qtbot, dialog.saving)
+    assert not dialog.isVisible()
+    assert clinic.settings.input_rules() == InputRules("GB", "month-first")
+    assert clinic.patients.get(kept.id).phone_e164 == "+442079460011"
+    assert window.statusBar().currentMessage() == (
+        "Phone region set to United Kingdom (GB). 1 stored number without a country code can "
+        "now be found however they are typed."
+    )
+
+    again = SettingsDialog(clinic)  # the current values are shown
+    qtbot.addWidget(again)
+    assert again.phone_region.currentData() == "GB"
+    assert again.date_order.currentData() == "month-first"
+    choose(again.phone_region, "")
+    job = again.save()
+    finish(qtbot, job)
+    assert clinic.settings.input_rules().phone_region == ""
+    assert "cleared" in again.outcome
+
+
+def test_an_unchanged_phone_region_is_not_reread(qtbot: QtBot, clinic: Clinic) -> None:
+    dialog = SettingsDialog(clinic)
+    qtbot.addWidget(dialog)
+    assert dialog.save() is None  # nothing slow to do: saved at once
+    assert not clinic.audit.entries(action="settings", limit=-1) or all(
+        "phone_region" not in e.target for e in clinic.audit.entries(action="settings")
+    )

@@ -14,7 +14,7 @@ from desktop.ui.dialogs.audit import AuditDialog
 from desktop.ui.dialogs.forms import MISMATCH
 from desktop.ui.dialogs.users import NewUserDialog, ResetPasswordDialog, RolesDialog, UsersDialog
 from tests.conftest import OWNER_PASSWORD
-from tests.ui.conftest import SAM_PASSWORD, choose, shown
+from tests.ui.conftest import SAM_PASSWORD, shown
 
 
 def test_the_users_dialog_creates_an_account(qtbot: QtBot, clinic: Clinic) -> None:
@@ -144,7 +144,9 @@ def test_enter_never_closes_the_admin_dialogs(qtbot: QtBot, busy_clinic: Clinic)
     audit = AuditDialog(busy_clinic)
     shown(qtbot, audit)
     patient_id = busy_clinic.settings.get("test_patient")
-    choose(audit.patient, patient_id)
+    QTest.keyClicks(audit.patient, patient_id)
+    QTest.keyClick(audit.patient, Qt.Key.Key_Return)  # Enter in the patient search chooses
+    assert audit.isVisible() and audit.filters()["patient"] == patient_id
     qtbot.waitUntil(lambda: audit.loading is None)  # the rows are read on a worker thread
     audit.table.setFocus()
     QTest.keyClick(audit.table, Qt.Key.Key_Return)  # Enter on a row keeps the dialog open

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from desktop.clinic import Clinic
+from desktop.clinic import Clinic, PatientSearch
+from desktop.models import Patient
+from desktop.storage.search import Order
 from desktop.ui.main_window import MainWindow
+from desktop.ui.pages.start import search_hint
 from tests.conftest import FakeClock, patient_fields, stable_vitiligo_answers
+from tests.ui.conftest import SAM_PASSWORD
+from tests.ui.test_main_window import sign_in
 
 
 def test_due_and_overdue_test_spot_reviews_are_listed(
@@ -58,7 +64,8 @@ def test_a_broad_search_says_to_type_more(qtbot: QtBot, window: MainWindow, clin
         clinic.patients.register(patient_fields(given_name=given, family_name="Smith"))
     window.show_start()
     QTest.keyClicks(window.start.search, "sm")
-    qtbot.waitUntil(lambda: "More than 2" in window.start.patients_hint.text(), timeout=2000)
+    qtbot.waitUntil(lambda: "Too many" in window.start.patients_hint.text(), timeout=2000)
+    assert "most recently registered" in window.start.patients_hint.text()
     assert "Type more" in window.start.patients_hint.text()
     names = [window.start.patients.index(r, 0).data() for r in range(3)]
     assert names == ["Smith, Cara", "Smith, Ben", "Smith, Anna"]  # newest registered first
@@ -90,3 +97,109 @@ def test_the_demo_banner_shows_on_a_demo_database(
     window.refresh_title()
     assert window.start.demo_banner.isVisible()
     assert "DEMO" in window.windowTitle()
+
+
+def test_lists_name_patients_as_listed_single_and_cjk_names_included(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic
+) -> None:
+    clinic.patients.register(patient_fields())
+    clinic.patients.register(patient_fields(given_name="", family_name="Suharto"))
+    clinic.patients.register(patient_fields(given_name="Teuku", family_name=""))
+    clinic.patients.register(patient_fields(given_name="美玲", family_name="陈"))
+    window.show_start()
+    names = {window.start.patients.cell(r, 0) for r in range(window.start.patients.rowCount())}
+    assert names == {"Żółć, Łukasz", "Suharto", "Teuku", "陈美玲"}  # never ", Teuku"
+
+
+@pytest.mark.parametrize(
+    ("text", "found", "broad", "order", "expected"),
+    [
+        ("", 2, False, "recent", "Recently updated patients. Type to search."),
+        ("", 0, False, "recent", "No patients yet."),
+        ("smi", 2, False, "ranked", "2 found for “smi”, best matches first. Enter opens"),
+        ("smi", 1, False, "ranked", "1 found for “smi”. Enter opens the first"),
+        ("zzz", 0, False, "ranked", "No patient matches “zzz”. Check the spelling"),
+        ("a", 2, True, "newest", "the 2 most recently registered of them are shown. Type more"),
+        ("a", 2, True, "alphabetical", "the first 2 by name are shown. Type more of the name"),
+        ("a b", 0, True, "newest", "type more of the name or the full date of birth."),
+    ],
+)
+def test_the_search_hint_is_worded_by_how_the_list_was_made(
+    text: str, found: int, broad: bool, order: Order, expected: str
+) -> None:
+    patients = [Patient(f"p{i}", "Anna", "Smith", date(1990, 1, 1)) for i in range(found)]
+    hint = search_hint(text, PatientSearch(patients, broad, 500, order))
+    assert expected in hint
+    if broad and found:
+        assert hint.startswith(f"Too many patients match “{text}” to list them all")
+
+
+def test_a_broad_search_with_nothing_to_show_says_what_to_type(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window.show_start()
+    # Words too common to search completely, none among the newest patients (storage decides).
+    monkeypatch.setattr(
+        clinic.patients, "find", lambda text, limit=50: PatientSearch([], True, 500, "newest")
+    )
+    QTest.keyClicks(window.start.search, "an sm")
+    qtbot.waitUntil(lambda: "too common" in window.start.patients_hint.text(), timeout=2000)
+    assert window.start.patients_hint.text().endswith(
+        "type more of the name or the full date of birth."
+    )
+    assert window.start.patients.rowCount() == 0
+
+
+def test_the_next_user_does_not_see_the_last_search(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic
+) -> None:
+    clinic.accounts.create("sam", "Sam Reyes", ("front_desk",), SAM_PASSWORD)
+    for given in ("Anna", "Ben"):
+        clinic.patients.register(patient_fields(given_name=given, family_name="Smith"))
+    clinic.patients.register(patient_fields(given_name="Zoë", family_name="Ødegård"))
+    window.show_start()
+    start = window.start
+    QTest.keyClicks(start.search, "odeg")
+    qtbot.waitUntil(lambda: start.patients.rowCount() == 1, timeout=2000)
+    window.sign_out_action.trigger()  # File ▸ Sign out
+    assert window.stack.currentWidget() is window.access
+    assert start.search.text() == "" and start.patients.rowCount() == 0
+    assert "odeg" not in start.patients_hint.text()
+    sign_in(window, "sam", SAM_PASSWORD)
+    assert window.stack.currentWidget() is start and start.search.text() == ""
+    listed = [start.patients.cell(r, 0) for r in range(start.patients.rowCount())]
+    assert len(listed) == 3  # the recently updated patients, not the last search
+
+    QTest.keyClicks(start.search, "odeg")
+    qtbot.waitUntil(lambda: start.patients.rowCount() == 1, timeout=2000)
+    window.lock_screen()  # a lock hides it too
+    assert start.search.text() == "" and start.patients.rowCount() == 0
+
+
+def test_a_patient_whose_test_spot_lost_pigment_is_marked_in_the_lists(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic, clock: FakeClock
+) -> None:
+    flagged = clinic.patients.register(patient_fields())
+    other = clinic.patients.register(patient_fields(given_name="Zoë", family_name="Ødegård"))
+    c = clinic.consultations.start(flagged.id, on=clock.now.date() - timedelta(weeks=5))
+    clinic.consultations.start(other.id)  # a draft of today, not flagged
+    spot = clinic.test_spots.record(c.id, "left jawline", c.date)
+    clinic.test_spots.review(spot.id, 4, "depigmentation", "Dr Ada Lovelace")
+    clinic.test_spots.record(c.id, "right jawline", c.date)  # its reviews are due
+    window.show_start()
+    start = window.start
+    drafts = {start.drafts_model.cell(r, 1) for r in range(start.drafts_model.rowCount())}
+    assert drafts == {"✖ Łukasz Żółć", "Zoë Ødegård"}
+    due = {start.due_model.cell(r, 0) for r in range(start.due_model.rowCount())}
+    assert due == {"✖ Łukasz Żółć"}
+    QTest.keyClicks(start.search, "zolc")
+    qtbot.waitUntil(lambda: start.patients.rowCount() == 1, timeout=2000)
+    cell = start.patients.index(0, 0)
+    assert cell.data() == "✖ Żółć, Łukasz"
+    assert "depigmentation" in cell.data(Qt.ItemDataRole.ToolTipRole)
+    assert cell.data(Qt.ItemDataRole.BackgroundRole).color().name() == "#fdecea"  # red
+    start.search.clear()
+    QTest.keyClicks(start.search, "odeg")
+    qtbot.waitUntil(lambda: start.patients_hint.text().startswith("1 found for “odeg”"))
+    assert start.patients.cell(0, 0) == "Ødegård, Zoë"
+    assert start.patients.index(0, 0).data(Qt.ItemDataRole.BackgroundRole) is None
