@@ -19,7 +19,6 @@ from desktop.storage import SqliteStore, Store, integrity_errors, open_store
 from desktop.storage.restore import BackupFacts
 
 if TYPE_CHECKING:
-    from desktop.storage.restore import BackupFacts
     from desktop.storage.transfer import TransferReport
 
 log = logging.getLogger(__name__)
@@ -152,11 +151,12 @@ class Backups:
                 f"{src} cannot be restored: its audit trail is broken ({facts.chain.reason})."
                 " Nothing was changed."
             )
-        if not other_clinic and not self._same_clinic(facts.clinic_id, facts.first_audit_hash):
+        other = None if other_clinic else self._other_history(facts)
+        if other is not None:
             raise OtherClinic(
-                f"{src} is a backup of another clinic (or one this database cannot "
-                "recognise). Restoring it replaces every patient and record here. Nothing "
-                "was changed; confirm that this is what you want to restore it."
+                f"{src} {other}. Restoring it replaces every patient and record here. "
+                "Nothing was changed; to restore it all the same, confirm it (in the window, "
+                "or with --other-clinic on the command line)."
             )
 
     def _restore_server(self, src: Path, other_clinic: bool) -> Path:
@@ -240,12 +240,31 @@ class Backups:
         finally:
             restored.close()
 
-    def _same_clinic(self, clinic_id: str | None, first_audit_hash: str | None) -> bool:
+    def _other_history(self, facts: BackupFacts) -> str | None:
+        """Why the backup is not an earlier state of this clinic's own records, or None.
+
+        The same clinic (its identity, or before identities were kept, its trail's first
+        entry) whose audit trail is a beginning of ours: anything else needs confirming.
+        """
         here = self._store.settings.get("clinic_id")
-        if clinic_id is not None and here is not None:
-            return bool(clinic_id == here)
-        first = self._store.audit.first()
-        return first is not None and first.hash == first_audit_hash
+        if facts.clinic_id is not None and here is not None:
+            same = facts.clinic_id == here
+        else:
+            first = self._store.audit.first()
+            same = first is not None and first.hash == facts.first_audit_hash
+        if not same:
+            return "is a backup of another clinic (or one this database cannot recognise)"
+        if facts.trail_end is not None:
+            count, digest = facts.trail_end
+            ours = self._store.audit.at(count)
+            if ours is None or ours.hash != digest:
+                return (
+                    f"is of this clinic, but its audit trail is not how this database's trail "
+                    f"began (its row {count} differs): it was altered, or it comes from before "
+                    "an earlier restore, and what was recorded here since would be kept only "
+                    "in the copy set aside"
+                )
+        return None
 
 
 def _sync_folder(folder: Path) -> None:

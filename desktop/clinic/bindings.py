@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.checklists import Checklists
 from desktop.clinic.settings import read_profile
-from desktop.models import Consultation, DocumentKind, Signature
+from desktop.models import ClinicProfile, Consultation, DocumentKind, Patient, Signature, TestSpot
 from desktop.storage import Store
 
 VOID_REASON = "the sheet's content changed after they signed"
+
+
+@dataclass(frozen=True)
+class SheetInputs:
+    """What a consultation's sheets print besides the consultation: read once, so that what
+    is sealed is exactly what the signatures were checked against."""
+
+    profile: ClinicProfile
+    patient: Patient
+    test_spots: tuple[TestSpot, ...]
 
 
 def kinds_for(c: Consultation) -> tuple[DocumentKind, ...]:
@@ -29,19 +41,29 @@ class SignatureBindings:
         self._audit = audit
         self._checklists = checklists
 
-    def content_sha256(self, c: Consultation) -> str | None:
-        """The hash of what `c`'s sheets ask their signers to agree to; None while the
-        checklist is incomplete (there are no sheets to sign yet)."""
+    def snapshot(self, c: Consultation) -> SheetInputs:
+        """Everything besides `c` that its sheets print, read now."""
+        return SheetInputs(
+            profile=read_profile(self._store),
+            patient=self._store.patients.get(c.patient_id),
+            test_spots=tuple(self._store.test_spots.for_patient(c.patient_id)),
+        )
+
+    def content_sha256(self, c: Consultation, inputs: SheetInputs | None = None) -> str | None:
+        """The hash of what `c`'s sheets ask their signers to agree to (printed from
+        `inputs`, default: as stored now); None while the checklist is incomplete (there are
+        no sheets to sign yet)."""
         if c.assessment is None:
             return None
         from desktop.clinic import sheets
 
+        inputs = inputs or self.snapshot(c)
         return sheets.signable_sha256(
             kinds_for(c),
-            profile=read_profile(self._store),
-            patient=self._store.patients.get(c.patient_id),
+            profile=inputs.profile,
+            patient=inputs.patient,
             consultation=c,
-            test_spots=self._store.test_spots.for_patient(c.patient_id),
+            test_spots=inputs.test_spots,
             checklist=self._checklists.of(c),
         )
 

@@ -419,12 +419,14 @@ class Consultations:
         return replace(c, assessment=assessment, override=override)
 
     def reassess_drafts(self, patient_id: str) -> None:
-        """Reassess every open draft of a patient (after a test spot or its review changed);
-        a draft whose assessment is unchanged is left as it is."""
+        """Reassess every open draft of a patient (after their details, a test spot or its
+        review changed); a draft whose assessment is unchanged keeps its revision, but any
+        signature taken on a sheet that now reads differently is voided either way."""
         with self._store.transaction():
             for draft in self._store.consultations.drafts(patient_id):
                 again = self.reassessed(draft)
                 if again.assessment == draft.assessment and again.override == draft.override:
+                    self._bindings.void_stale(draft)
                     continue
                 saved = self._save(again)
                 if saved.assessment is not None:

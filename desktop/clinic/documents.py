@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from desktop.auth import User
 from desktop.clinic.audit_log import AuditLog
-from desktop.clinic.bindings import SignatureBindings, kinds_for
+from desktop.clinic.bindings import SheetInputs, SignatureBindings, kinds_for
 from desktop.clinic.checklists import Checklists
 from desktop.clinic.consultations import Consultations
 from desktop.clinic.limits import check_length
@@ -212,7 +212,12 @@ class Documents:
         return kinds_for(self._store.consultations.get(consultation_id))
 
     def _compose(
-        self, c: Consultation, kind: DocumentKind, document_id: str, now: datetime
+        self,
+        c: Consultation,
+        kind: DocumentKind,
+        document_id: str,
+        now: datetime,
+        inputs: SheetInputs,
     ) -> tuple[Template, DocumentContent]:
         if c.assessment is None:
             raise ValidationError("Complete the checklist before making documents.")
@@ -225,20 +230,15 @@ class Documents:
 
         return sheets.compose(
             kind,
-            profile=read_profile(self._store),
-            patient=self._store.patients.get(c.patient_id),
+            profile=inputs.profile,
+            patient=inputs.patient,
             consultation=c,
             signatures=self._store.signatures.for_consultation(c.id),
-            test_spots=self._store.test_spots.for_patient(c.patient_id),
+            test_spots=inputs.test_spots,
             checklist=self._checklists.of(c),
             document_id=document_id,
             now=now,
         )
-
-    def _render(self, content: DocumentContent) -> bytes:
-        from desktop.clinic import sheets
-
-        return sheets.render(content, read_profile(self._store))
 
     def undrawable(self, text: str) -> tuple[str, ...]:
         """The characters of `text` that no font on this computer prints on a sheet, each
@@ -265,12 +265,12 @@ class Documents:
 
         self._session.require("patient.view")
         c = self._store.consultations.get(consultation_id)
-        _, content = self._compose(c, kind, f"PREVIEW-{c.id[:8]}", self._clock())
-        shown = self._bindings.content_sha256(c)
+        inputs = self._bindings.snapshot(c)
+        _, content = self._compose(c, kind, f"PREVIEW-{c.id[:8]}", self._clock(), inputs)
+        shown = self._bindings.content_sha256(c, inputs)
         assert shown is not None  # composing succeeded, so the checklist is complete
-        profile = read_profile(self._store)
-        chars, warning = sheets.sheet_unprintable(content, profile)
-        pdf = sheets.render(content, profile, mark_undrawable=True)  # checked just above
+        chars, warning = sheets.sheet_unprintable(content, inputs.profile)
+        pdf = sheets.render(content, inputs.profile, mark_undrawable=True)  # checked above
         return SheetPreview(pdf, shown, c.revision, chars, warning)
 
     def sign(self, consultation_id: str) -> list[Document]:
@@ -286,6 +286,11 @@ class Documents:
         c, signatures = self._ready_to_sign(consultation_id)
         from desktop.clinic import sheets
 
+        # What the sheets print is read once: the signatures are checked against it, the
+        # sheets are rendered from it, and the commit below refuses if it changed meanwhile.
+        inputs = self._bindings.snapshot(c)
+        signed_content = self._bindings.content_sha256(c, inputs)
+        self._refuse_unless_signed_on(c, signatures, signed_content)
         material = self._seal.material()
         now = self._clock()
         signed = replace(c, state="signed", signed_at=now, updated=now)
@@ -293,8 +298,10 @@ class Documents:
         with sheets.gc_paused():
             for kind in kinds_for(c):
                 doc_id = str(uuid.uuid4())
-                tpl, content = self._compose(signed, kind, doc_id, now)
-                rendered.append((kind, doc_id, tpl, content, self._render(content)))
+                tpl, content = self._compose(signed, kind, doc_id, now, inputs)
+                rendered.append(
+                    (kind, doc_id, tpl, content, sheets.render(content, inputs.profile))
+                )
             seals = sheets.seal(
                 [(pdf_bytes, f"{kind} {doc_id}") for kind, doc_id, _, _, pdf_bytes in rendered],
                 material,
@@ -315,7 +322,7 @@ class Documents:
         docs = [d for d, _, _ in made]
         with self._store.transaction():
             # Rendering and sealing ran outside the lock: store only what was sealed from
-            # the consultation and signatures as they still are.
+            # the consultation, signatures and sheet content as they still are.
             latest = self._consultations.draft(c.id)
             check_revision(self._store, c.revision, latest)
             if self._store.signatures.for_consultation(c.id) != signatures:
@@ -323,12 +330,36 @@ class Documents:
                     "A signature changed while the documents were being sealed; nothing was "
                     "stored. Check the signatures and sign again."
                 )
-            self._store.documents.seal_consultation(replace(signed, revision=c.revision + 1), made)
-            self._audit.record(
-                "sign", f"consultation:{c.id}", c.patient_id, documents=[d.id for d in docs]
+            changed = self._bindings.content_sha256(latest) != signed_content
+            if not changed:
+                self._store.documents.seal_consultation(
+                    replace(signed, revision=c.revision + 1), made
+                )
+                self._audit.record(
+                    "sign", f"consultation:{c.id}", c.patient_id, documents=[d.id for d in docs]
+                )
+        if changed:  # e.g. the clinic's details, changed on another computer meanwhile
+            with self._store.transaction():
+                voided = self._bindings.void_stale(self._consultations.draft(c.id))
+            raise ValidationError(
+                "What the sheet says changed while it was being sealed, so nothing was stored "
+                f"and the signatures of {' and '.join(voided) or 'the signers'} no longer "
+                "stand: show the sheet again and ask them to sign again."
             )
         log.info("consultation %s signed: %d documents sealed", c.id, len(made))
         return docs
+
+    def _refuse_unless_signed_on(
+        self, c: Consultation, signatures: Sequence[Signature], content: str | None
+    ) -> None:
+        stale = [s.role for s in signatures if s.content_sha256 != content]
+        if stale:
+            with self._store.transaction():
+                self._bindings.void_stale(c)
+            raise ValidationError(
+                "The sheet changed after " + " and ".join(stale) + " signed, so their "
+                "signature no longer stands; they must see the sheet again and sign again."
+            )
 
     def _ready_to_sign(self, consultation_id: str) -> tuple[Consultation, list[Signature]]:
         """The draft and its signatures if it can be sealed now; ValidationError saying
@@ -338,9 +369,15 @@ class Documents:
         c = self._consultations.draft(consultation_id)
         current = self._consultations.current_assessment(c)
         if c.assessment != current:
+            assert c.assessment is not None  # current_assessment refused an incomplete one
+            why = (
+                f"the patient's date of birth changed their age on the day to {current.age}"
+                if current.age != c.assessment.age
+                else "a test spot's result changed what the checklist finds"
+            )
             raise ValidationError(
-                "The assessment is out of date (a test spot review changed it); review the "
-                "assessment step again before signing."
+                f"The assessment is out of date ({why}); review the assessment step again "
+                "before signing."
             )
         if not c.clinician:
             raise ValidationError("Name the clinician responsible for this consultation.")

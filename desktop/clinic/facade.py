@@ -148,9 +148,11 @@ class Clinic:
         self.settings = Settings(store, self.session, log, self.seal)
         self.accounts = Accounts(store, self.session, log, self.settings, self.clock)
         bindings = SignatureBindings(store, log, self.checklists)
-        self.patients = Patients(store, self.session, log, self.clock, bindings)
         self.consultations = Consultations(
             store, self.session, log, self.clock, self.checklists, bindings
+        )
+        self.patients = Patients(
+            store, self.session, log, self.clock, self.consultations.reassess_drafts
         )
         self.repeat_visits = RepeatVisits(
             store, self.session, log, self.clock, self.consultations, lambda: self.checklist

@@ -10,7 +10,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 from desktop.clinic.audit_log import AuditLog
-from desktop.clinic.bindings import SignatureBindings
 from desktop.clinic.patient_fields import (
     FIELDS,
     InputRules,
@@ -50,8 +49,9 @@ class PatientSearch:
 class Patients:
     """The clinic's patients under the signed-in user's permissions (views are audited).
 
-    A change to a patient's record voids signatures captured on sheets that showed the
-    older details (`bindings`). What the front desk types is read with the clinic's phone
+    A change to a patient's record reassesses their open drafts (`reassess_drafts`: the
+    age may have changed) and so voids signatures captured on sheets that showed the older
+    details. What the front desk types is read with the clinic's phone
     region and date order (Settings).
     """
 
@@ -61,13 +61,13 @@ class Patients:
         session: Session,
         audit: AuditLog,
         clock: Callable[[], datetime],
-        bindings: SignatureBindings,
+        reassess_drafts: Callable[[str], None],
     ) -> None:
         self._store = store
         self._session = session
         self._audit = audit
         self._clock = clock
-        self._bindings = bindings
+        self._reassess_drafts = reassess_drafts
 
     def _today(self) -> date:
         return self._clock().date()
@@ -162,8 +162,9 @@ class Patients:
             self._audit.record(
                 "update patient", f"patient:{patient.id}", patient.id, fields=changed
             )
-            for draft in self._store.consultations.drafts(patient_id):
-                self._bindings.void_stale(draft)
+            # A new date of birth changes the age each draft is assessed at, and anything
+            # printed voids the signatures taken on the older sheets.
+            self._reassess_drafts(patient_id)
         log.info("patient %s updated", patient.id)
         return patient
 

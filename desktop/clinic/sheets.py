@@ -223,5 +223,17 @@ def signable_sha256(
         assert isinstance(blocks, list)
         data["blocks"] = [b for b in blocks if b.get("kind") != "signatures"]
         parts.append(data)
-    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    heading = {  # printed on every page by the PDF's furniture, not in the content
+        "clinic": profile.name,
+        "address": profile.address,
+        "phone": profile.phone,
+        "logo": hashlib.sha256(profile.logo_png).hexdigest() if profile.logo_png else "",
+        "demo": profile.demo,
+    }
+    canonical = json.dumps(
+        {"heading": heading, "sheets": parts},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -349,7 +349,7 @@ def _register_subset(cand: _Candidate, chars: frozenset[str]) -> str | None:
         digest = hashlib.sha1("".join(sorted(chars)).encode("utf-8")).hexdigest()[:10]
         name = _font_name(cand.face, f"-{digest}")
         try:
-            data = _truetype_subset(cand.face, chars)
+            data = _truetype_subset(cand.face, chars, postscript_name=name)
             pdfmetrics.registerFont(TTFont(name, io.BytesIO(data)))
         except Exception:  # a font that cannot be converted is skipped like a missing one
             log.warning("The font %s cannot be converted; it is not used", cand.face.path)
@@ -362,9 +362,13 @@ def _register_subset(cand: _Candidate, chars: frozenset[str]) -> str | None:
         return name
 
 
-def _truetype_subset(face: Face, chars: Iterable[str]) -> bytes:
+def _truetype_subset(face: Face, chars: Iterable[str], postscript_name: str = "") -> bytes:
     """HarfBuzz cuts the font down to `chars` (with what shaping them needs); fontTools turns
-    the cubic CFF outlines into quadratic TrueType ones (within 1/1000 em)."""
+    the cubic CFF outlines into quadratic TrueType ones (within 1/1000 em).
+
+    `postscript_name` renames the subset: reportlab keeps one face per PostScript name, so
+    two subsets of one font under the font's own name would share the first one's glyphs.
+    """
     import uharfbuzz as hb
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -380,6 +384,11 @@ def _truetype_subset(face: Face, chars: Iterable[str]) -> bytes:
     if cut is None:
         raise ValueError(f"{face.path}: HarfBuzz could not subset it")
     font = FTFont(io.BytesIO(cut.blob.data), recalcTimestamp=False)  # same input, same bytes
+    if postscript_name:
+        names: Any = font["name"]
+        for record in names.names:
+            if record.nameID in (4, 6):
+                record.string = postscript_name
     if "CFF " not in font:
         out = io.BytesIO()
         font.save(out)

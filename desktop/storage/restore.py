@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
 import sqlite3
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +20,11 @@ from desktop.errors import StorageError
 from desktop.storage.file import integrity_errors
 from desktop.storage.schema import APPLICATION_ID, MIGRATION_SET, SCHEMA
 
-# Objects SQLite makes itself (statistics, autoincrement counters): data, not code.
-_INTERNAL = "sqlite_%"
+# Objects SQLite makes itself (statistics, autoincrement counters): data, not code. In LIKE
+# an underscore matches any character: it is escaped, so "sqliteXevil" is not one of them.
+_NOT_INTERNAL = "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+# No statement of the check may run longer than this (a hostile copy must not hang it).
+STATEMENT_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -31,17 +36,18 @@ class BackupFacts:
     clinic_id: str | None  # None before 0004_integrity
     first_audit_hash: str | None  # the trail's first entry: the same clinic's history
     chain: ChainReport
+    trail_end: tuple[int, str] | None  # (rows, last hash) of its audit trail
 
 
 def _schema(conn: sqlite3.Connection) -> set[tuple[str, str, str, str]]:
     rows = conn.execute(
-        "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master WHERE name NOT LIKE ?",
-        [_INTERNAL],
+        f"SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master WHERE {_NOT_INTERNAL}"
     )
     return {(r[0], r[1], r[2], " ".join(str(r[3]).split())) for r in rows}
 
 
-def expected_schema(level: int) -> set[tuple[str, str, str, str]]:
+@functools.cache
+def expected_schema(level: int) -> frozenset[tuple[str, str, str, str]]:
     """The schema objects the first `level` migrations produce (tables, indexes, triggers,
     views, with their SQL)."""
     from sqlite_utils import Database
@@ -53,19 +59,20 @@ def expected_schema(level: int) -> set[tuple[str, str, str, str]]:
         db = Database(conn)
         stop = SCHEMA[level] if level < len(SCHEMA) else None
         MIGRATIONS.apply(db, stop_before=stop)
-        return _schema(conn)
+        return frozenset(_schema(conn))
     finally:
         conn.close()
 
 
 @contextlib.contextmanager
-def _private_copy(src: Path) -> Iterator[Path]:
-    """A copy of `src` with its write-ahead log (if one lies beside it), in a private folder.
+def _private_copy(src: Path, beside: Path) -> Iterator[Path]:
+    """A copy of `src` with its write-ahead log (if one lies beside it), in a private folder
+    inside `beside` (the database's own folder: one disk to have room on).
 
     SQLite applies the log when the copy is opened, so rows still in `-wal` count; the
     original and its log are only read.
     """
-    with tempfile.TemporaryDirectory(prefix="clinic-restore-") as folder:
+    with tempfile.TemporaryDirectory(prefix=".restore-", dir=beside) as folder:
         copy = Path(folder) / "backup.sqlite"
         shutil.copyfile(src, copy)
         wal = src.with_name(src.name + "-wal")
@@ -91,11 +98,14 @@ def check_backup(src: Path, folder: Path) -> BackupFacts:
         raise _refuse(src, "it is not a regular file")
     if info.st_size == 0:
         raise _refuse(src, "it is empty")
-    fd, name = tempfile.mkstemp(prefix=".restore-", suffix=".sqlite", dir=folder)
+    try:
+        fd, name = tempfile.mkstemp(prefix=".restore-", suffix=".sqlite", dir=folder)
+    except OSError as exc:
+        raise _refuse(src, f"the copy cannot be made beside the database ({exc.strerror})") from exc
     os.close(fd)
     target = Path(name)
     try:
-        with _private_copy(src) as copy:
+        with _private_copy(src, folder) as copy:
             source = sqlite3.connect(copy)
             dest = sqlite3.connect(target)
             try:
@@ -107,6 +117,13 @@ def check_backup(src: Path, folder: Path) -> BackupFacts:
                 dest.close()
                 source.close()
         return _facts(src, target)
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        raise _refuse(
+            src,
+            f"the copy to check could not be written ({exc.strerror}); free some space on the "
+            f"disk holding {folder} (it needs twice the backup's size)",
+        ) from exc
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -121,46 +138,73 @@ def _facts(src: Path, copy: Path) -> BackupFacts:
     if problems:
         raise _refuse(src, problems[0])
     conn = sqlite3.connect(f"file:{copy}?mode=ro", uri=True)
+    started = time.monotonic()
+    conn.set_progress_handler(lambda: int(time.monotonic() - started > STATEMENT_SECONDS), 10_000)
     try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        if app_id not in (0, APPLICATION_ID):
-            raise _refuse(src, "it is a database of another application")
-        applied = tuple(
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
-                [MIGRATION_SET],
-            )
-        )
-        if not applied or applied != SCHEMA[: len(applied)]:
-            unknown = [n for n in applied if n not in SCHEMA]
-            if unknown:
-                raise _refuse(src, f"it comes from a newer version (schema {unknown[-1]})")
-            raise _refuse(src, "its schema history is not one this program made")
-        if (app_id == APPLICATION_ID) != ("0004_integrity" in applied):
-            raise _refuse(src, "its application id does not match its schema")
-        found, expected = _schema(conn), expected_schema(len(applied))
-        extra, missing = sorted(found - expected), sorted(expected - found)
-        if extra or missing:
-            what = (
-                f"it holds a {extra[0][0]} '{extra[0][1]}' that a clinic database does not have"
-                if extra
-                else f"its {missing[0][0]} '{missing[0][1]}' is missing or altered"
-            )
-            raise _refuse(src, what)
-        clinic_id = None
-        if "0004_integrity" in applied:
-            row = conn.execute("SELECT value FROM settings WHERE key = 'clinic_id'").fetchone()
-            clinic_id = str(json.loads(row[0])) if row else None
-        first, chain = None, ChainReport(True, 0)
-        if "0003_accounts_audit" in applied:
-            first = conn.execute("SELECT hash FROM audit WHERE seq = 1").fetchone()
-            chain = verify_chain(_entries(conn))
+        return _checked(src, copy, conn)
+    except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc):
+            raise _refuse(src, "checking it takes too long (it is not a clinic database)") from exc
+        raise _refuse(src, f"it cannot be read ({exc})") from exc
     except sqlite3.Error as exc:
         raise _refuse(src, f"it cannot be read ({exc})") from exc
     finally:
         conn.close()
-    return BackupFacts(copy, applied, clinic_id, first[0] if first else None, chain)
+
+
+def _checked(src: Path, copy: Path, conn: sqlite3.Connection) -> BackupFacts:
+    """The facts of the copy, read only after its schema proved to be ours: no query runs on
+    anything but our own tables (a view or trigger in the copy is refused unread)."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    if app_id not in (0, APPLICATION_ID):
+        raise _refuse(
+            src, "it is a database of another application; choose a backup made by Clinic Intake"
+        )
+    found = _schema(conn)
+    full = expected_schema(len(SCHEMA))
+    history = [o for o in full if o[1] == "_sqlite_migrations"]
+    if not history or not set(history) <= found:
+        raise _refuse(src, "it is not a clinic database (it has no schema history of ours)")
+    applied = tuple(
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+            [MIGRATION_SET],
+        )
+    )
+    if not applied or applied != SCHEMA[: len(applied)]:
+        unknown = [n for n in applied if n not in SCHEMA]
+        if unknown:
+            raise _refuse(
+                src,
+                f"it comes from a newer version of Clinic Intake (schema {unknown[-1]}); "
+                "restore it with that version",
+            )
+        raise _refuse(src, "its schema history is not one this program made")
+    if (app_id == APPLICATION_ID) != ("0004_integrity" in applied):
+        raise _refuse(src, "its application id does not match its schema")
+    expected = expected_schema(len(applied))
+    extra, missing = sorted(found - expected), sorted(expected - found)
+    if extra or missing:
+        kind, name = (extra or missing)[0][:2]
+        article = "an" if kind[0] in "aeiou" else "a"
+        what = (
+            f"it holds {article} {kind} '{name}' that a clinic database does not have"
+            if extra
+            else f"its {kind} '{name}' is missing or altered"
+        )
+        raise _refuse(src, what)
+    clinic_id = None
+    if "0004_integrity" in applied:
+        row = conn.execute("SELECT value FROM settings WHERE key = 'clinic_id'").fetchone()
+        clinic_id = str(json.loads(row[0])) if row else None
+    first, chain, end = None, ChainReport(True, 0), None
+    if "0003_accounts_audit" in applied:
+        first = conn.execute("SELECT hash FROM audit WHERE seq = 1").fetchone()
+        chain = verify_chain(_entries(conn))
+        last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        end = (int(last[0]), str(last[1])) if last else None
+    return BackupFacts(copy, applied, clinic_id, first[0] if first else None, chain, end)
 
 
 def _entries(conn: sqlite3.Connection) -> Iterator[AuditEntry]:

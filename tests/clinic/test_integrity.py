@@ -136,20 +136,23 @@ def test_the_patient_signs_only_once_a_clinician_is_named(clinic: Clinic) -> Non
     assert clinic.documents.signatures(cid) == []
 
 
-def test_a_consultation_changed_while_sealing_is_not_stored(clinic: Clinic) -> None:
+def test_a_consultation_changed_while_sealing_is_not_stored(
+    clinic: Clinic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.clinic import sheets
+
     cid = ready(clinic)
     sign_all(clinic, cid)
-    documents = clinic.documents
-    original = documents._render  # type: ignore[attr-defined]
+    original = sheets.render
 
-    def render_then_change(content: object) -> bytes:
-        data = original(content)
+    def render_then_change(content: object, profile: object, **kw: object) -> bytes:
+        data = original(content, profile, **kw)  # type: ignore[arg-type]
         c = clinic._store.consultations.get(cid)
         clinic._store.consultations.save(replace(c, revision=c.revision + 1))
         return data
 
-    documents._render = render_then_change  # type: ignore[attr-defined]
+    monkeypatch.setattr(sheets, "render", render_then_change)
     with pytest.raises(StaleRecord):
-        documents.sign(cid)
+        clinic.documents.sign(cid)
     assert clinic.consultations.get(cid).state == "draft"
     assert clinic.documents.for_consultation(cid) == []

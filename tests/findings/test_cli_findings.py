@@ -98,11 +98,6 @@ def test_audit_verify_of_a_missing_database_creates_nothing(tmp_path: Path) -> N
     assert one_line_error(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="restoring another clinic's backup is refused without naming --other-clinic, the "
-    "only way to confirm it from the command line",
-)
 def test_another_clinics_backup_names_the_option_that_confirms_it(db: Path, tmp_path: Path) -> None:
     other = tmp_path / "other.sqlite"
     clinic = signed_in(Clinic.open(other, hasher=FAST_HASHER))

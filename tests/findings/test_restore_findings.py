@@ -1,4 +1,4 @@
-"""Restores that should be refused and are not (each marked xfail until it is fixed)."""
+"""Restores that must be refused: hostile copies, altered trails, a full disk, endless views."""
 
 from __future__ import annotations
 
@@ -22,11 +22,6 @@ def _raw(path: Path, script: str) -> None:
     conn.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the schema comparison leaves out names LIKE 'sqlite_%', where '_' matches any "
-    "character: a trigger named sqliteXgrant passes and runs after the restore",
-)
 def test_a_trigger_named_like_an_internal_object_is_refused(
     disk_clinic: Clinic, tmp_path: Path
 ) -> None:
@@ -67,11 +62,6 @@ def _rehash_from(path: Path, seq: int) -> None:
     conn.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a same-clinic backup whose trail was rewritten and re-hashed is accepted, and the "
-    "entries recorded since the backup are silently not carried over (carried: 0)",
-)
 def test_a_backup_whose_trail_differs_from_ours_is_refused(
     disk_clinic: Clinic, tmp_path: Path
 ) -> None:
@@ -83,11 +73,6 @@ def test_a_backup_whose_trail_differs_from_ours_is_refused(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the backup's _sqlite_migrations is queried before its schema is compared: a view "
-    "there with an endless recursive query hangs the restore (and fills the temp folder)",
-)
 def test_a_backup_with_an_endless_view_is_refused_promptly(tmp_path: Path) -> None:
     db = tmp_path / "clinic.sqlite"
     clinic = signed_in(Clinic.open(db, hasher=FAST_HASHER))
@@ -107,11 +92,6 @@ def test_a_backup_with_an_endless_view_is_refused_promptly(tmp_path: Path) -> No
     assert one_line_error(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the private copy of the backup goes to the temporary folder first; when that is "
-    "full (seen on a 20 MB tmpfs as TMPDIR) the OSError escapes: a traceback and exit 1",
-)
 def test_a_full_temporary_folder_during_restore_says_what_to_do(
     disk_clinic: Clinic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
