@@ -69,10 +69,12 @@ class Backups:
             if problems:
                 raise StorageError(f"The backup copy failed its integrity check: {problems[0]}.")
             tmp.chmod(0o600)
+            # Recorded first: a copy of every record never exists without its audit entry
+            # (a database that cannot record it gets no copy either).
+            self._audit.record("backup", f"file:{dest.name}")
             tmp.replace(dest)
         finally:
             tmp.unlink(missing_ok=True)
-        self._audit.record("backup", f"file:{dest.name}")
         log.info("backup written to %s", dest)
         return dest
 

@@ -24,7 +24,7 @@ from desktop.clinic.seal import Seal
 from desktop.clinic.session import Session
 from desktop.clinic.settings import Settings, read_profile
 from desktop.clinic.test_spots import TestSpots
-from desktop.storage import Store, open_store
+from desktop.storage import SqliteStore, Store, open_store
 
 if TYPE_CHECKING:
     from desktop.checklist import ChecklistDefinition
@@ -98,8 +98,11 @@ class Clinic:
             from desktop import paths
 
             workstation_dir = paths.data_dir() / "anchors"
+        store = open_store(path)
+        if isinstance(store, SqliteStore):
+            store.sweep()  # copies a killed backup or restore left beside it
         return cls(
-            open_store(path),
+            store,
             data_dir=path.parent,
             clock=clock,
             actor=actor,

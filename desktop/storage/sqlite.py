@@ -12,7 +12,13 @@ from pathlib import Path
 from desktop.errors import Conflict, StorageError
 from desktop.models import Patient
 from desktop.storage.connection import Connection
-from desktop.storage.file import FileIdentity, OpenLock, friendly_error, prepare_file
+from desktop.storage.file import (
+    FileIdentity,
+    OpenLock,
+    friendly_error,
+    prepare_file,
+    remove_copy,
+)
 from desktop.storage.rows import Row, patient_from_row
 from desktop.storage.schema import APPLICATION_ID, MIGRATION_SET, SCHEMA
 from desktop.storage.search import SORT, TOP, Found, Term, compound
@@ -65,6 +71,22 @@ class SqliteStore(Store):
             self._close_quietly()
             raise
         super().__init__()
+
+    def sweep(self) -> None:
+        """Remove what a backup or restore killed part-way left beside the database (copies
+        of every record): only when no other program has it open, so none is in use."""
+        path = self.path
+        if path is None or self._open_lock is None or not self._open_lock.try_alone():
+            return
+        try:
+            for leftover in path.parent.glob(".restore-*"):
+                remove_copy(leftover)
+            for leftover in path.parent.glob(".backup-*"):
+                remove_copy(leftover)
+            for leftover in path.parent.glob(f"{path.name}.audit-anchor.*.tmp"):
+                leftover.unlink(missing_ok=True)
+        finally:
+            self._open_lock.share()
 
     def _close_quietly(self) -> None:
         if hasattr(self, "db"):
