@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -147,15 +148,27 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
         return EXIT_USAGE
 
 
-def open_clinic(args: argparse.Namespace) -> Any:
-    """Open the database as the operating-system user, whose actions are audited as such."""
+def open_clinic(args: argparse.Namespace, *, existing: bool = False) -> Any:
+    """Open the database as the operating-system user, whose actions are audited as such.
+
+    `existing`: the command reads a clinic (verify, print, backup, restore, audit, move-to):
+    a database file that does not exist is an error (a mistyped path), never a new clinic.
+    """
     from desktop.clinic import Clinic, saved_database, system_actor
 
     target = args.db or saved_database()
     if target is None:
         target = default_db()
+        if existing and not target.is_file():
+            raise ValidationError(
+                f"there is no clinic database at {target}; give its path or server with --db"
+            )
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(target.parent, 0o700)
+    elif existing and isinstance(target, Path) and not target.is_file():
+        raise ValidationError(
+            f"there is no clinic database at {target}; check the path given with --db"
+        )
     return Clinic.open(target, actor=system_actor())
 
 
@@ -166,22 +179,68 @@ def _out(line: str) -> None:
 # assess -----------------------------------------------------------------------------------
 
 
+def read_file(path: Path, what: str, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes; ValidationError (one line)
+    for a pipe, device or folder, a larger file, or one that cannot be read. A pipe is
+    refused without being opened: nothing waits on it."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise ValidationError(f"cannot read {path}: {exc.strerror}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise ValidationError(f"{path} is not a file (a pipe, device or folder)")
+    if info.st_size > limit:
+        raise ValidationError(
+            f"{path} is {info.st_size:,} bytes, too large to be {what} (at most {limit:,})"
+        )
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise ValidationError(f"cannot read {path}: {exc.strerror}") from exc
+    if len(data) > limit:
+        raise ValidationError(f"{path} grew while it was read; try again")
+    return data
+
+
+MAX_PDF = 50_000_000  # a sealed sheet is about 100 kB; a scanned copy a few MB
+MAX_JSON = 10_000_000  # a checklist request is a few kB
+
+
 def _read_input(file: str, stdin: TextIO) -> str:
     if file == "-":
-        return stdin.read()
+        text = stdin.read(MAX_JSON + 1)
+        if len(text) > MAX_JSON:
+            raise ValidationError(f"the input is larger than {MAX_JSON:,} characters")
+        return text.removeprefix("\ufeff")
+    data = read_file(Path(file), "a checklist request", MAX_JSON)
     try:
-        return Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read {file}: {exc}") from exc
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{file} is not UTF-8 text (byte {exc.start})") from exc
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (the later value would silently win)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValidationError(f"'{key}' is given twice; give each field and answer once")
+        out[key] = value
+    return out
 
 
 def _parse_date(value: object, where: str) -> date:
-    if not isinstance(value, str):
-        raise ValidationError(f"{where} must be a date string like 2026-11-25")
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValidationError(f"{where} must be a date written like 2026-11-25")
     try:
         return date.fromisoformat(value)
     except ValueError:
         raise ValidationError(f"{where}: '{value}' is not a date like 2026-11-25") from None
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+OLDEST_AGE = 120  # as registration: an older date of birth is a typing error
 
 
 def assess_request(text: str) -> dict[str, Any]:
@@ -194,15 +253,15 @@ def assess_request(text: str) -> dict[str, Any]:
     from desktop.clinic import load_checklist
 
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise ValidationError(
             f"input is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
     except RecursionError:
         raise ValidationError("input is nested too deeply to be a checklist") from None
-    except ValueError as exc:  # e.g. a number of thousands of digits
-        raise ValidationError(f"input holds a value that cannot be read ({exc})") from None
+    except ValueError:  # e.g. a number of thousands of digits
+        raise ValidationError("input holds a number too long to be an answer") from None
     if not isinstance(data, dict):
         raise ValidationError("input must be a JSON object with date, patient and answers")
     fields = ("date", "patient", "answers", "strict", "test_spots", "checklist_version")
@@ -224,6 +283,11 @@ def assess_request(text: str) -> dict[str, Any]:
             f"patient.date_of_birth {dob.isoformat()} is after the consultation date "
             f"{on.isoformat()}"
         )
+    if on.year - dob.year > OLDEST_AGE:
+        raise ValidationError(
+            f"patient.date_of_birth {dob.isoformat()} makes the patient older than "
+            f"{OLDEST_AGE}; check the year"
+        )
     answers = data.get("answers")
     if not isinstance(answers, dict):
         raise ValidationError("'answers' must be an object of question IDs to answers")
@@ -234,6 +298,11 @@ def assess_request(text: str) -> dict[str, Any]:
     if version is not None and not isinstance(version, str):
         raise ValidationError("'checklist_version' must be a version like 2026.12.1")
     spots = spots_from_json(data.get("test_spots", []))
+    late = [i for i, s in enumerate(spots) if s.done > on]
+    if late:
+        raise ValidationError(
+            f"test_spots[{late[0]}].done is after the consultation date {on.isoformat()}"
+        )
     definition = load_checklist(version=version)
     result = assess(definition, answers, AssessContext(on, dob, strict=strict, test_spots=spots))
     return assessment_to_json(result)
@@ -249,7 +318,7 @@ def cmd_assess(args: argparse.Namespace, stdin: TextIO) -> int:
 
 
 def cmd_backup(args: argparse.Namespace, stdin: TextIO) -> int:
-    clinic = open_clinic(args)
+    clinic = open_clinic(args, existing=True)
     try:
         dest = clinic.backups.backup(args.dest)
     finally:
@@ -259,7 +328,7 @@ def cmd_backup(args: argparse.Namespace, stdin: TextIO) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, stdin: TextIO) -> int:
-    clinic = open_clinic(args)
+    clinic = open_clinic(args, existing=True)
     try:
         kept = clinic.backups.restore(args.src, other_clinic=args.other_clinic)
     finally:
@@ -269,7 +338,7 @@ def cmd_restore(args: argparse.Namespace, stdin: TextIO) -> int:
 
 
 def cmd_move_to(args: argparse.Namespace, stdin: TextIO) -> int:
-    clinic = open_clinic(args)
+    clinic = open_clinic(args, existing=True)
     try:
         _out(f"Copying {clinic.label} ...")
         report = clinic.backups.move_to(args.target, progress=lambda line: _out(f"  {line}"))
@@ -289,13 +358,10 @@ def cmd_move_to(args: argparse.Namespace, stdin: TextIO) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, stdin: TextIO) -> int:
-    try:
-        data = args.pdf.read_bytes()
-    except OSError as exc:
-        raise ValidationError(f"cannot read {args.pdf}: {exc.strerror}") from exc
+    data = read_file(args.pdf, "a sealed sheet", MAX_PDF)
     if not data.startswith(b"%PDF-"):
         raise ValidationError(f"{args.pdf} is not a PDF file")
-    clinic = open_clinic(args)
+    clinic = open_clinic(args, existing=True)
     try:
         report = clinic.documents.verify(data)
     finally:
@@ -304,20 +370,21 @@ def cmd_verify(args: argparse.Namespace, stdin: TextIO) -> int:
     return EXIT_OK if report.valid else EXIT_INVALID
 
 
-_DOCUMENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_DOCUMENT_ID = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE
+)
 
 
 def cmd_print(args: argparse.Namespace, stdin: TextIO) -> int:
     source: str | bytes = args.source
     path = Path(args.source)
     if path.exists() or not _DOCUMENT_ID.match(args.source):
-        try:
-            source = path.read_bytes()
-        except OSError as exc:
-            raise ValidationError(f"cannot read {path}: {exc.strerror}") from exc
+        source = read_file(path, "a sealed sheet", MAX_PDF)
         if not source.startswith(b"%PDF-"):
             raise ValidationError(f"{path} is not a PDF file")
-    clinic = open_clinic(args)
+    else:
+        source = args.source.lower()  # document IDs are stored in lower case
+    clinic = open_clinic(args, existing=True)
     try:
         receipt = clinic.documents.print_document(
             source, args.printer, copies=args.copies, paper=args.paper
@@ -355,7 +422,7 @@ def cmd_demo(args: argparse.Namespace, stdin: TextIO) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, stdin: TextIO) -> int:
-    clinic = open_clinic(args)
+    clinic = open_clinic(args, existing=True)
     try:
         report = clinic.audit.verify()
     finally:

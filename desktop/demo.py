@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import os
 import random
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -229,7 +230,10 @@ def fill_demo(
             if out is not None:
                 path = out / f"{patient.family_name}-{c.date.isoformat()}-{doc.kind}.pdf"
                 path = path.with_name(path.name.replace(" ", "_").replace("'", ""))
-                path.write_bytes(clinic.documents.pdf(doc.id))
+                # patients' documents, even invented ones: readable by this user only
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(clinic.documents.pdf(doc.id))
                 summary.pdfs.append(path)
 
     # Signed: green proceed, amber with a clean test spot, red referral, minor with guardian.

@@ -27,6 +27,33 @@ def printable(text: str) -> str:
     return "".join(out)
 
 
+# Invisible characters a name legitimately holds: the joiners that shape Persian and Indic
+# scripts (ZWNJ, ZWJ) and the variation selectors of some CJK names.
+_SHAPING = frozenset("\u200c\u200d") | frozenset(chr(c) for c in range(0xFE00, 0xFE10))
+MAX_MARKS = 4  # combining marks on one letter: Vietnamese needs 2; more is not writing
+
+
+def without_invisible(value: str) -> str:
+    """`value` without invisible characters (zero-width spaces, soft hyphens, tags) other
+    than the joiners some scripts need: a name is stored, printed and compared as it reads."""
+    return "".join(ch for ch in value if unicodedata.category(ch) != "Cf" or ch in _SHAPING)
+
+
+def name_problem(value: str) -> str | None:
+    """Why `value` (already clean text) cannot be a person's name, or None: more than
+    MAX_MARKS accents stacked on one letter (no language writes that)."""
+    marks = 0
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category in ("Mn", "Me"):
+            marks += 1
+            if marks > MAX_MARKS:
+                return "has more accents on one letter than any language uses; type it again"
+        else:
+            marks = 0
+    return None
+
+
 def text_problem(value: object, *, multiline: bool = False) -> str | None:
     """Why `value` cannot be stored as text typed by a person, or None when it can.
 

@@ -125,6 +125,11 @@ class AuditTrail:
         """
         self._session.require("audit.view")
         report = verify_chain(self._store.audit.stream(), self._audit.anchor())
+        if report.intact and report.count == 0 and self._store.users.count():
+            # A clinic is set up with audited entries: none at all means they were removed.
+            report = ChainReport(
+                False, 0, 1, "the trail is empty although the clinic has user accounts"
+            )
         if not report.intact:
             self._audit.raise_alarm(report.reason, report.broken_seq or report.count + 1)
         else:

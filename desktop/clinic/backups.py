@@ -81,10 +81,12 @@ class Backups:
             if store.server:
                 self._check_as_restore_would(tmp, dest.parent)
             tmp.chmod(0o600)
+            # Recorded first: a copy of every record never exists without its audit entry
+            # (a database that cannot record it gets no copy either).
+            self._audit.record("backup", f"file:{dest.name}")
             tmp.replace(dest)
         finally:
             tmp.unlink(missing_ok=True)
-        self._audit.record("backup", f"file:{dest.name}")
         log.info("backup written to %s", dest)
         return dest
 

@@ -24,7 +24,7 @@ from desktop.clinic.seal import Seal
 from desktop.clinic.session import Session
 from desktop.clinic.settings import Settings, read_profile
 from desktop.clinic.test_spots import TestSpots
-from desktop.storage import Store, open_store
+from desktop.storage import SqliteStore, Store, open_store
 
 if TYPE_CHECKING:
     from desktop.checklist import ChecklistDefinition
@@ -107,6 +107,8 @@ class Clinic:
             workstation_dir = paths.data_dir() / "anchors"
         store = open_store(target)
         try:
+            if isinstance(store, SqliteStore):
+                store.sweep()  # copies a killed backup or restore left beside it
             if data_dir is None and store.path is not None:
                 data_dir = store.path.parent
             return cls(

@@ -12,7 +12,7 @@ from typing import Literal
 from desktop.errors import ValidationError
 from desktop.models import FITZPATRICK_TYPES
 from desktop.storage import PhoneReading, read_phone
-from desktop.text import nfc, text_problem
+from desktop.text import name_problem, nfc, text_problem, without_invisible
 
 MAX_AGE_YEARS = 120
 MAX_NAME = 100
@@ -172,7 +172,10 @@ def _name(value: object, field: str) -> str:
         )
     if text and not any(c.isalpha() for c in text):
         raise ValidationError(f"{LABELS[field]} must contain letters.", field=field)
-    return text
+    problem = name_problem(text)
+    if problem is not None:
+        raise ValidationError(f"{LABELS[field]} {problem}.", field=field)
+    return without_invisible(text)
 
 
 def _names(raw: Mapping[str, object]) -> tuple[str, str]:

@@ -3,9 +3,12 @@ a real run in audited batches."""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import logging
+import os
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,6 +31,10 @@ from desktop.storage.search import phone_key
 log = logging.getLogger(__name__)
 
 BATCH = 500  # rows per transaction in a real run
+MAX_FILE_BYTES = 500_000_000  # a CSV larger than this is split before it is imported
+# A cell may hold more than csv's default 131,072 characters: it is read, then refused by the
+# field's own limit with a message (csv would end the whole import with an error instead).
+csv.field_size_limit(max(csv.field_size_limit(), 16_000_000))
 
 # Column headings understood (compared in lower case, with _ and - read as spaces).
 HEADINGS: dict[str, tuple[str, ...]] = {
@@ -113,16 +120,23 @@ def map_columns(headings: list[str]) -> tuple[dict[str, str], tuple[str, ...]]:
 
 
 def _check_text(path: Path) -> int:
-    """Refuse a file that is not UTF-8 text before anything is imported; returns its size."""
+    """Refuse a file that is not UTF-8 text (or not a file of a sensible size) before
+    anything is imported; returns its size."""
     try:
-        size = path.stat().st_size
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValidationError(f"{path} is not a file (a pipe, device or folder).")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ValidationError(
+                f"{path.name} is {info.st_size // 1_000_000} MB; import at most "
+                f"{MAX_FILE_BYTES // 1_000_000} MB at a time (split the file)."
+            )
+        size = info.st_size
+        decoder = codecs.getincrementaldecoder("utf-8")()
         with path.open("rb") as f:
             while chunk := f.read(1 << 20):
-                try:
-                    chunk.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    if exc.start < len(chunk) - 4:  # not just a character cut by the chunk
-                        raise
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)  # a character cut off at the very end
     except UnicodeDecodeError:
         raise ValidationError(
             f"{path.name} is not UTF-8 text. In the spreadsheet, save it as “CSV UTF-8” and "
@@ -192,12 +206,20 @@ class PatientImporter:
             fields = [report.columns.get(h) for h in headings]
             today = self._clock().date()
             done = False
+            stopped: tuple[int, csv.Error] | None = None
             while not done:
-                # A real run commits each batch with its audit entries; a dry run writes nothing.
+                # A real run commits each batch with its audit entries; a dry run writes
+                # nothing. Rows are reported once their batch is committed.
+                rows: list[ImportRow] = []
                 with contextlib.nullcontext() if dry_run else self._store.transaction():
                     for _ in range(batch):
                         line = reader.line_num + 1  # where the record starts
-                        cells = next(reader, None)
+                        try:
+                            cells = next(reader, None)
+                        except csv.Error as exc:  # the rows before it are kept
+                            stopped = (line, exc)
+                            done = True
+                            break
                         if cells is None:
                             done = True
                             break
@@ -205,15 +227,19 @@ class PatientImporter:
                             continue  # an empty line
                         row = self._row(line, cells, fields, today, dry_run, seen)
                         self._count(report, row)
-                        if on_row is not None:
-                            on_row(row)
-                    if done and not dry_run:
+                        rows.append(row)
+                    if done and not dry_run and stopped is None:
                         self._audit.record(
                             "import patients", f"file:{path.name}", new=report.new,
                             duplicates=report.duplicates, refused=report.refused,
                         )  # fmt: skip
+                for row in rows:  # told once their batch is committed
+                    if on_row is not None:
+                        on_row(row)
                 if progress is not None:
                     progress(size if done else min(lines.read, size), size)
+            if stopped is not None:
+                raise self._unreadable(path, *stopped, report, dry_run) from stopped[1]
         if dry_run:
             with self._store.transaction():
                 self._audit.record(
@@ -225,6 +251,27 @@ class PatientImporter:
             " (dry run)" if dry_run else "", report.new, report.duplicates, report.refused,
         )  # fmt: skip
         return report
+
+    def _unreadable(
+        self, path: Path, line: int, exc: csv.Error, report: ImportReport, dry_run: bool
+    ) -> ValidationError:
+        """Reading stopped at `line`: the batches before it stay (a real run), audited."""
+        if not dry_run:
+            with self._store.transaction():
+                self._audit.record(
+                    "import patients (stopped)", f"file:{path.name}", new=report.new,
+                    duplicates=report.duplicates, refused=report.refused, line=line,
+                )  # fmt: skip
+        kept = (
+            "nothing was imported (dry run)"
+            if dry_run
+            else f"the {report.new} new patients before it were imported, nothing after it"
+        )
+        return ValidationError(
+            f"{path.name}, line {line}, cannot be read as CSV ({exc}); {kept}. Correct that "
+            "line and import the file again (rows already imported are then reported as "
+            "duplicates)."
+        )
 
     @staticmethod
     def _count(report: ImportReport, row: ImportRow) -> None:

@@ -26,6 +26,7 @@ from desktop.storage import Store
 log = logging.getLogger(__name__)
 
 REVIEW_WEEKS = (4, 12)
+DUE_AT_MOST = 500  # reviews the start screen lists at once (the earliest due)
 
 
 @dataclass(frozen=True)
@@ -187,17 +188,29 @@ class TestSpots:
         checklist = self._checklists.of(c)
         return c.assessment.has(checklist.rule_id(TEST_SPOT_DEPIGMENTED))
 
-    def due_reviews(self, today: date | None = None, horizon_days: int = 7) -> list[DueReview]:
-        """Test-spot reviews not yet recorded that are due within `horizon_days` or overdue."""
+    def due_reviews(
+        self, today: date | None = None, horizon_days: int = 7, limit: int = DUE_AT_MOST
+    ) -> list[DueReview]:
+        """Test-spot reviews not yet recorded that are due within `horizon_days` or overdue
+        (an overdue review stays until it is recorded), earliest first, at most `limit`.
+
+        A few queries whatever the clinic's history (the start screen shows this list).
+        """
         self._session.require("patient.view")
         today = today or self._clock().date()
-        due: list[DueReview] = []
-        patients: dict[str, Patient] = {}
-        for spot in self._store.test_spots.all():
-            for week in REVIEW_WEEKS:
-                when = spot.done_on + timedelta(weeks=week)
-                if spot.review(week) is None and when <= today + timedelta(days=horizon_days):
-                    if spot.patient_id not in patients:
-                        patients[spot.patient_id] = self._store.patients.get(spot.patient_id)
-                    due.append(DueReview(spot, patients[spot.patient_id], week, when, when < today))
-        return sorted(due, key=lambda d: d.due)
+        until = today + timedelta(days=horizon_days)
+        spots = [
+            (spot, week)
+            for week in REVIEW_WEEKS
+            for spot in self._store.test_spots.unreviewed(
+                week, until - timedelta(weeks=week), limit
+            )
+        ]
+        patients = self._store.patients.get_many(s.patient_id for s, _ in spots)
+        due = []
+        for spot, week in spots:
+            when = spot.done_on + timedelta(weeks=week)
+            patient = patients.get(spot.patient_id)
+            if patient is not None:
+                due.append(DueReview(spot, patient, week, when, when < today))
+        return sorted(due, key=lambda d: (d.due, d.patient.listed_name))[:limit]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import sqlite3
 import stat
 from pathlib import Path
@@ -16,7 +18,10 @@ __all__ = [
     "integrity_errors",
     "network_filesystem",
     "prepare_file",
+    "remove_copy",
 ]
+
+log = logging.getLogger(__name__)
 
 _HEADER = b"SQLite format 3\x00"
 
@@ -192,6 +197,27 @@ class OpenLock:
             self.close()
             raise
 
+    def try_alone(self) -> bool:
+        """Hold the database alone if nobody else has it open (True), without waiting."""
+        if self._fd < 0:
+            return False
+        import fcntl
+
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # A failed conversion may have dropped the shared lock (flock(2)): take it back.
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
+            return False
+        return True
+
+    def share(self) -> None:
+        """Back to sharing the database with other programs (after `try_alone`)."""
+        if self._fd >= 0:
+            import fcntl
+
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
+
     def claim_exclusive(self) -> None:
         """Hold the database alone; StorageError when another window or program has it open."""
         if self._fd < 0:
@@ -212,6 +238,18 @@ class OpenLock:
         if self._fd >= 0:
             os.close(self._fd)  # releases the lock
             self._fd = -1
+
+
+def remove_copy(path: Path) -> None:
+    """Delete a temporary copy (a file, or a folder of them) left by an interrupted backup
+    or restore; what cannot be removed is left and logged."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("could not remove %s: %s", path.name, exc.strerror)
 
 
 def integrity_errors(path: Path) -> list[str]:

@@ -12,7 +12,13 @@ from typing import Any
 
 from desktop.errors import Conflict, StorageError
 from desktop.storage.connection import Connection
-from desktop.storage.file import FileIdentity, OpenLock, friendly_error, prepare_file
+from desktop.storage.file import (
+    FileIdentity,
+    OpenLock,
+    friendly_error,
+    prepare_file,
+    remove_copy,
+)
 from desktop.storage.key_search import Dialect, KeySearch
 from desktop.storage.rows import Row
 from desktop.storage.schema import APPLICATION_ID, DERIVED_TABLES, MIGRATION_SET, SCHEMA
@@ -67,6 +73,22 @@ class SqliteStore(Store):
             self._close_quietly()
             raise
         super().__init__()
+
+    def sweep(self) -> None:
+        """Remove what a backup or restore killed part-way left beside the database (copies
+        of every record): only when no other program has it open, so none is in use."""
+        path = self.path
+        if path is None or self._open_lock is None or not self._open_lock.try_alone():
+            return
+        try:
+            for leftover in path.parent.glob(".restore-*"):
+                remove_copy(leftover)
+            for leftover in path.parent.glob(".backup-*"):
+                remove_copy(leftover)
+            for leftover in path.parent.glob(f"{path.name}.audit-anchor.*.tmp"):
+                leftover.unlink(missing_ok=True)
+        finally:
+            self._open_lock.share()
 
     def _close_quietly(self) -> None:
         if hasattr(self, "db"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from desktop.models import TestSpot, TestSpotReview
@@ -46,12 +46,21 @@ class TestSpotRepository:
     def for_patient(self, patient_id: str) -> list[TestSpot]:
         return self._where("patient_id = ?", [patient_id])
 
-    def all(self) -> list[TestSpot]:
-        return self._where("1 = 1", [])
+    def unreviewed(self, week: int, done_by: date, limit: int) -> list[TestSpot]:
+        """Spots done on or before `done_by` whose `week` review is not recorded, oldest
+        first, at most `limit` (two queries, whatever the clinic's history)."""
+        return self._where(
+            "done_on <= ? AND NOT EXISTS (SELECT 1 FROM test_spot_reviews r "
+            "WHERE r.test_spot_id = test_spots.id AND r.week = ?)",
+            [done_by.isoformat(), week],
+            limit,
+        )
 
-    def _where(self, where: str, params: Sequence[Any]) -> list[TestSpot]:
+    def _where(self, where: str, params: Sequence[Any], limit: int | None = None) -> list[TestSpot]:
+        tail = " LIMIT ?" if limit is not None else ""
         spots = self._store.rows(
-            f"SELECT * FROM test_spots WHERE {where} ORDER BY done_on, created", params
+            f"SELECT * FROM test_spots WHERE {where} ORDER BY done_on, created{tail}",
+            [*params, limit] if limit is not None else params,
         )
         if not spots:
             return []

@@ -47,13 +47,6 @@ def _steps(template: Path, tmp_path: Path, module: str, scenario: str) -> int:
     return int(counted.stdout.strip())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tests.reliability.child counts the statements of opening against KILL_AT, so "
-    "every kill point up to ~19 kills the program while it opens the database: `register` "
-    "(17 steps) is never killed inside the use case, and the first ~19 points of the others "
-    "are spent on opening",
-)
 def test_the_reliability_child_kills_inside_the_use_case(template: Path, tmp_path: Path) -> None:
     total = _steps(template, tmp_path, "tests.reliability.child", "register")
     folder = _copy(template, tmp_path / "last-step")
@@ -85,12 +78,6 @@ def test_a_kill_at_any_step_of_these_use_cases_breaks_no_promise(
         shutil.rmtree(folder)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the backup file is put in place before its audit entry is committed: killed in "
-    "between (or when the entry cannot be written, e.g. a read-only database), a full copy "
-    "of the clinic exists that the trail does not mention",
-)
 def test_every_backup_file_written_is_audited(template: Path, tmp_path: Path) -> None:
     total = _steps(template, tmp_path, "tests.findings.crash_child", "backup")
     unaudited = []
@@ -106,11 +93,6 @@ def test_every_backup_file_written_is_audited(template: Path, tmp_path: Path) ->
     assert unaudited == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a restore or backup killed part-way leaves a full copy of the clinic "
-    "(.restore-*.sqlite, .backup-*) beside the database; nothing removes it later",
-)
 @pytest.mark.parametrize("scenario", ["restore", "backup"])
 def test_a_killed_restore_or_backup_leaves_no_copy_behind(
     template: Path, tmp_path: Path, scenario: str

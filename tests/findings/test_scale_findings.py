@@ -5,8 +5,6 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
-import pytest
-
 from desktop.clinic import Clinic
 from tests.conftest import patient_fields
 
@@ -22,12 +20,6 @@ def _statements(clinic: Clinic, action: object) -> int:
     return len(seen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="due_reviews reads every test spot ever recorded and opens each overdue patient "
-    "one query at a time; overdue reviews never leave the list (at 100k patients and 20k "
-    "spots it took ~1 s on the window's thread, refreshed with the start screen)",
-)
 def test_the_start_screens_due_reviews_take_a_bounded_number_of_queries(clinic: Clinic) -> None:
     long_ago = clinic.today() - timedelta(days=400)
     for i in range(60):

@@ -26,13 +26,20 @@ CLOCK_START = datetime(2026, 11, 25, 10, 30, tzinfo=timezone(timedelta(hours=1))
 
 
 class Steps:
-    """Counts the steps of a use case (SQL statements, files replaced); kills at one of them."""
+    """Counts the steps of a use case (SQL statements, files replaced); kills at one of them.
+
+    Counting starts when `armed` is set, after the database is open: the kill points then
+    fall inside the use case, not in opening the database.
+    """
 
     def __init__(self, kill_at: int | None) -> None:
         self.count = 0
         self.kill_at = kill_at
+        self.armed = False
 
     def __call__(self, *_args: object) -> None:
+        if not self.armed:
+            return
         self.count += 1
         if self.kill_at is not None and self.count >= self.kill_at:
             os.kill(os.getpid(), signal.SIGKILL)
@@ -135,7 +142,7 @@ def main(argv: list[str]) -> int:
     mode = argv[3] if len(argv) > 3 else ""
     steps = Steps(int(mode) if mode.isdigit() else None)
     clinic = open_clinic(db, steps)
-    steps.count = 0  # opening is not part of the use case
+    steps.armed = True  # opening is not part of the use case
     scenario(clinic, name, db)
     if mode == "count":
         sys.stdout.write(f"{steps.count}\n")
