@@ -52,6 +52,7 @@ FIELD_LIMITS: Mapping[str, int] = {
     "ClinicProfile.address": 400,  # and at most 8 lines
     "ClinicProfile.address_lines": 8,
     "ClinicProfile.phone": 40,
+    "User.display_name": 120,
 }
 
 SIGNER_ROLES: tuple[SignerRole, ...] = (

@@ -71,6 +71,8 @@ def text_problem(value: object, *, multiline: bool = False) -> str | None:
             return f"contains an invisible character that reorders text (U+{code:04X}); remove it"
         if multiline and ch in "\n\t":
             continue
+        if ch in "\r\n\v\f\x85":
+            return "runs over more than one line; keep it on one line"
         if unicodedata.category(ch) == "Cc":
             return f"contains a control character (U+{code:04X}); remove it"
     return None

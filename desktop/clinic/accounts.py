@@ -7,6 +7,7 @@ from datetime import datetime
 
 from desktop.auth import User, check_password, check_username, parse_roles
 from desktop.clinic.audit_log import AuditLog
+from desktop.clinic.limits import check_length
 from desktop.clinic.session import Session
 from desktop.clinic.settings import Settings
 from desktop.errors import Conflict, ValidationError
@@ -88,6 +89,7 @@ class Accounts:
         name = " ".join(display_name.split())
         if not name:
             raise ValidationError("Give the person's full name.", field="display_name")
+        check_length("User.display_name", name, "The full name", "display_name")
         check_password(password)
         user = User(new_id(), check_username(username), name, parse_roles(roles))
         # Hashing takes a deliberate ~0.1 s: done before the write transaction when it can be.

@@ -154,6 +154,8 @@ def _typed(value: object, field: str, *, multiline: bool = False) -> str:
     """A field's text as typed: "" for nothing, refused if it is not clean text (NFC)."""
     if value is None:
         return ""
+    if multiline and isinstance(value, str):
+        value = value.replace("\r\n", "\n").replace("\r", "\n")  # Windows, old Mac lines
     problem = text_problem(value, multiline=multiline)
     if problem is not None:
         raise ValidationError(f"{LABELS[field]} {problem}.", field=field)

@@ -153,16 +153,54 @@ def _dialect(first_line: str) -> str:
 
 
 class _Lines:
-    """The file's lines, counting the characters read (for progress)."""
+    """The file's lines, counting the characters read (for progress) and keeping those of
+    the record being read (`record`, cleared before each)."""
 
     def __init__(self, f: TextIO) -> None:
         self._f = f
         self.read = 0
+        self.record: list[str] = []
 
     def __iter__(self) -> Iterator[str]:
         for line in self._f:
             self.read += len(line)
+            self.record.append(line)
             yield line
+
+
+def _swallowed_row(record: list[str], delimiter: str, width: int) -> int:
+    """The first line (1-based within `record`) after the first that reads as a row of its
+    own with all `width` cells, or 0. A quoted cell may hold line breaks (notes, an
+    address), but one that takes in whole rows is a quote left open by mistake."""
+    if width < 2:
+        return 0
+    for offset, text in enumerate(record[1:], start=2):
+        cells = next(csv.reader([text], delimiter=delimiter), [])
+        if len(cells) == width and all(c.strip() for c in cells[:2]):
+            return offset
+    return 0
+
+
+def _why(exc: csv.Error, record: list[str], line: int, delimiter: str, width: int) -> str:
+    """csv's complaint about the record starting at `line`, in words a clinic can act on."""
+    if "unexpected end of data" in str(exc):
+        return (
+            f"a quote opened on line {line} is never closed, so every later line would be "
+            "read into one cell; close the quote (or remove it)"
+        )
+    swallowed = _swallowed_row(record, delimiter, width)
+    if swallowed:
+        return _open_quote(line, line + swallowed - 1)
+    if len(record) > 1:
+        return f"{exc}, in the row running from line {line} to line {line + len(record) - 1}"
+    return str(exc)
+
+
+def _open_quote(line: int, swallowed: int) -> str:
+    return (
+        f"a quote opened on line {line} is closed only after line {swallowed}, which is a row "
+        "of its own; close the quote on its line (or remove it)"
+    )
 
 
 class PatientImporter:
@@ -198,15 +236,21 @@ class PatientImporter:
             lines = _Lines(f)
             first = f.readline()
             f.seek(0)
-            reader = csv.reader(lines, delimiter=_dialect(first))
-            headings = next(reader, None)
+            delimiter = _dialect(first)
+            # strict: a quote still open at the end of the file, or text after a closing
+            # quote, stops the import at that row instead of being read some other way.
+            reader = csv.reader(lines, delimiter=delimiter, strict=True)
+            try:
+                headings = next(reader, None)
+            except csv.Error as exc:
+                raise self._unreadable(path, 1, str(exc), report, True) from exc
             if headings is None:
                 raise ValidationError(f"{path.name} is empty.")
             report.columns, report.ignored = map_columns(headings)
             fields = [report.columns.get(h) for h in headings]
             today = self._clock().date()
             done = False
-            stopped: tuple[int, csv.Error] | None = None
+            stopped: tuple[int, str] | None = None
             while not done:
                 # A real run commits each batch with its audit entries; a dry run writes
                 # nothing. Rows are reported once their batch is committed.
@@ -214,13 +258,20 @@ class PatientImporter:
                 with contextlib.nullcontext() if dry_run else self._store.transaction():
                     for _ in range(batch):
                         line = reader.line_num + 1  # where the record starts
+                        lines.record.clear()
                         try:
                             cells = next(reader, None)
                         except csv.Error as exc:  # the rows before it are kept
-                            stopped = (line, exc)
+                            why = _why(exc, lines.record, line, delimiter, len(headings))
+                            stopped = (line, why)
                             done = True
                             break
                         if cells is None:
+                            done = True
+                            break
+                        swallowed = _swallowed_row(lines.record, delimiter, len(headings))
+                        if swallowed:
+                            stopped = (line, _open_quote(line, line + swallowed - 1))
                             done = True
                             break
                         if not any(c.strip() for c in cells):
@@ -239,7 +290,7 @@ class PatientImporter:
                 if progress is not None:
                     progress(size if done else min(lines.read, size), size)
             if stopped is not None:
-                raise self._unreadable(path, *stopped, report, dry_run) from stopped[1]
+                raise self._unreadable(path, *stopped, report, dry_run)
         if dry_run:
             with self._store.transaction():
                 self._audit.record(
@@ -253,7 +304,7 @@ class PatientImporter:
         return report
 
     def _unreadable(
-        self, path: Path, line: int, exc: csv.Error, report: ImportReport, dry_run: bool
+        self, path: Path, line: int, why: str, report: ImportReport, dry_run: bool
     ) -> ValidationError:
         """Reading stopped at `line`: the batches before it stay (a real run), audited."""
         if not dry_run:
@@ -268,7 +319,7 @@ class PatientImporter:
             else f"the {report.new} new patients before it were imported, nothing after it"
         )
         return ValidationError(
-            f"{path.name}, line {line}, cannot be read as CSV ({exc}); {kept}. Correct that "
+            f"{path.name}, line {line}, cannot be read as CSV ({why}); {kept}. Correct that "
             "line and import the file again (rows already imported are then reported as "
             "duplicates)."
         )

@@ -15,6 +15,7 @@ from desktop.clinic.session import Session
 from desktop.errors import Conflict, NotFound, ValidationError
 from desktop.models import FIELD_LIMITS, AnswerValue, Consultation, Discard, Procedure
 from desktop.storage import Store
+from desktop.text import text_problem
 
 if TYPE_CHECKING:
     from desktop.checklist import ChecklistDefinition
@@ -90,7 +91,11 @@ def next_procedure(last: Procedure) -> Procedure:
 
 
 def tidy_reason(reason: str, what: str, limit_key: str) -> str:
-    """`reason` on one line; ValidationError when it is too short or too long to keep."""
+    """`reason` on one line; ValidationError when it is too short or too long to keep, or
+    not clean text (see limits.check_length)."""
+    problem = text_problem(reason, multiline=True)
+    if problem is not None:
+        raise ValidationError(f"The reason {problem}.", "reason")
     text = " ".join(reason.split())
     if len(text) < MIN_REASON:
         raise ValidationError(

@@ -116,3 +116,41 @@ def test_import_reads_dates_and_phones_with_the_clinic_settings(
     (p,) = clinic.patients.search("sukarno")
     assert p.date_of_birth.isoformat() == "2008-12-01" and p.full_name == "Sukarno"
     assert p.phone == "+44 20 7946 0011"
+
+
+HEAD = "given_name,family_name,date_of_birth,notes\n"
+ANNA = 'Anna,Smith,1990-01-02,"said ""hi"""\n'
+LATER = "".join(f"Pat{i},Family{i},1970-01-{1 + i:02d},ok\n" for i in range(20))
+
+
+def test_a_quote_never_closed_stops_at_its_line_keeping_the_rows_before(
+    clinic: Clinic, tmp_path: Path
+) -> None:
+    path = write(tmp_path, HEAD + ANNA + 'Bob,Jones,1980-03-04,"6 inch needle\n' + LATER)
+    with pytest.raises(ValidationError, match=r"line 3.*quote opened on line 3 is never closed"):
+        clinic.patients.import_csv(path, dry_run=True)
+    assert clinic.patients.count() == 0
+    with pytest.raises(ValidationError, match="the 1 new patients before it were imported"):
+        clinic.patients.import_csv(path)
+    assert [p.given_name for p in clinic.patients.search("")] == ["Anna"]
+    assert clinic.audit.entries()[-1].action == "import patients (stopped)"
+
+
+def test_a_quote_closed_rows_later_does_not_take_those_rows_into_one_cell(
+    clinic: Clinic, tmp_path: Path
+) -> None:
+    text = HEAD + ANNA + 'Bob,Jones,1980-03-04,"6 inch needle\n' + LATER + 'Cy,Doe,1975-05-06,"x"\n'
+    path = write(tmp_path, text)
+    with pytest.raises(ValidationError, match="closed only after line 4, which is a row"):
+        clinic.patients.import_csv(path)
+    (anna,) = clinic.patients.search("")
+    assert "Family0" not in anna.notes and not clinic.patients.search("jones")
+
+
+def test_notes_over_several_lines_are_one_cell(clinic: Clinic, tmp_path: Path) -> None:
+    notes = '"Line one, with a comma\nline two\n\nline four"'
+    path = write(tmp_path, HEAD + f"Bob,Jones,1980-03-04,{notes}\n" + LATER)
+    report = clinic.patients.import_csv(path)
+    assert (report.new, report.refused) == (21, 0)
+    (bob,) = clinic.patients.search("jones")
+    assert clinic.patients.get(bob.id).notes.splitlines()[-1] == "line four"

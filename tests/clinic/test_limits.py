@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -206,3 +207,59 @@ def test_the_preview_marks_undrawable_characters_and_signing_refuses(clinic: Cli
     with pytest.raises(ValidationError, match="U\\+E000"):
         clinic.documents.sign(cid)
     assert clinic.consultations.get(cid).state == "draft"
+
+
+# Text that is not clean: refused in every free-text field, whatever the backend ---------------
+
+
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        ("Ann\x00Lee", "control character (U+0000)"),
+        ("Ann\x1b[2JLee", "control character (U+001B)"),
+        ("Ann\u202eLee", "reorders text"),
+    ],
+)
+def test_every_free_text_field_refuses_unclean_text(clinic: Clinic, bad: str, problem: str) -> None:
+    cid = ready(clinic)
+    before = clinic.consultations.get(cid).revision
+    actions: list[tuple[Callable[[], object], str]] = [
+        (lambda: clinic.consultations.save_draft(cid, clinician=bad), "clinician"),
+        (lambda: clinic.consultations.save_draft(cid, procedure=Procedure(device=bad)), "device"),
+        (lambda: clinic.consultations.override(cid, "proceed", bad + " because"), "reason"),
+        (
+            lambda: clinic.documents.add_signature(
+                cid, "patient", bad, STROKES, width=PAD_W, height=PAD_H
+            ),
+            "signer_name",
+        ),
+        (lambda: clinic.test_spots.record(cid, bad, date(2026, 11, 25)), "site"),
+        (lambda: clinic.settings.update_profile(name=bad), "name"),
+        (lambda: clinic.settings.update_profile(address=f"1 Quay\n{bad}"), "address"),
+        (lambda: clinic.repeat_visits.discard(cid, f"{bad} entered twice"), "reason"),
+        (
+            lambda: clinic.accounts.create("newuser", bad, ("clinician",), "a long passphrase 1"),
+            "display_name",
+        ),
+    ]
+    for action, field in actions:
+        with pytest.raises(ValidationError, match=re.escape(problem)):
+            action()
+        try:
+            action()
+        except ValidationError as exc:
+            assert exc.field == field, (field, exc.message)
+    assert clinic.consultations.get(cid).revision == before
+    assert clinic.documents.signatures(cid) == []
+    assert [u.username for u in clinic.accounts.list()].count("newuser") == 0
+
+
+def test_one_line_fields_refuse_a_line_break_and_reasons_may_have_them(clinic: Clinic) -> None:
+    cid = ready(clinic)
+    with pytest.raises(ValidationError, match="runs over more than one line"):
+        clinic.consultations.save_draft(cid, clinician="Dr Ada\nLovelace")
+    with pytest.raises(ValidationError, match="runs over more than one line"):
+        clinic.settings.update_profile(name="Skin\nClinic")
+    clinic.consultations.override(cid, "proceed", "Stable for years.\nPatient informed.")
+    override = clinic.consultations.get(cid).override
+    assert override is not None and override.reason.startswith("Stable for years.")

@@ -24,6 +24,8 @@ from tests.conftest import patient_fields
         ("family_name", 42, "must be text"),
         ("phone", ["600 123 456"], "must be text"),
         ("notes", "fine\x00", "control character"),
+        ("given_name", "Anna\nSmith", "runs over more than one line"),
+        ("phone", "600 123\r\n456", "runs over more than one line"),
     ],
 )
 def test_unsafe_text_is_refused_and_nothing_is_stored(
@@ -33,6 +35,11 @@ def test_unsafe_text_is_refused_and_nothing_is_stored(
         clinic.patients.register(patient_fields(**{field: value}))
     assert refused.value.field == field
     assert clinic.patients.count() == 0
+
+
+def test_notes_from_windows_keep_their_lines(clinic: Clinic) -> None:
+    p = clinic.patients.register(patient_fields(notes="one\r\ntwo\rthree"))
+    assert clinic.patients.get(p.id).notes == "one\ntwo\nthree"
 
 
 def test_names_are_stored_composed_and_notes_keep_their_lines(clinic: Clinic) -> None:

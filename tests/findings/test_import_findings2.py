@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from desktop.clinic import Clinic
 from desktop.errors import ValidationError
 
@@ -24,13 +22,6 @@ def _file_with_a_stray_quote(folder: Path, following: int) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="patient_import reads quoted cells across lines (csv.reader, not strict): a quote "
-    "never closed takes every later line into that cell, so the dry run reports 2 rows, all "
-    "new (exit 0), and the real run stores 50 other patients' names and dates of birth in "
-    "Bob's notes and imports none of them",
-)
 def test_a_stray_quote_neither_hides_the_rest_of_the_file_nor_files_it_in_one_patient(
     clinic: Clinic, tmp_path: Path
 ) -> None:

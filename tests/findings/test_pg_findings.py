@@ -115,12 +115,6 @@ def test_another_applications_database_with_its_own_schema_is_refused(
 # -- Text the server cannot store -------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="free-text fields (a discard reason, a signer's or clinician's name) accept a NUL "
-    "character on SQLite; PostgreSQL cannot store it, so a file clinic holding one can never "
-    "be moved to the server (and the refusal blames the server)",
-)
 def test_a_file_clinic_with_any_accepted_text_moves_to_the_server(
     pg_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
