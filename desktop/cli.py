@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import stat
 import sys
 from collections.abc import Callable, Sequence
@@ -55,10 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit 0 on success, 2 with one line on standard error for bad input.",
     )
     p.add_argument("file", metavar="FILE", help="JSON file, or - to read standard input")
-    p = sub.add_parser("backup", help="copy the database safely (online backup + check)")
+    p = sub.add_parser(
+        "backup",
+        help="copy the database safely (online backup + check)",
+        description="Copy the clinic's database while it is in use, then check the copy in "
+        "full (integrity, schema, audit chain). DEST is a new file, or a folder to write a "
+        "dated file in. Exit 0 with the file written, 2 with one line when it cannot be made.",
+    )
     p.add_argument("dest", type=Path, metavar="DEST", help="backup file, or an existing folder")
     p = sub.add_parser(
-        "restore", help="replace the database with a backup (the current one is kept)"
+        "restore",
+        help="replace the database with a backup (the current one is kept)",
+        description="Check SRC (schema, integrity, audit chain, same clinic), keep the current "
+        "database as a dated copy beside it, swap SRC in and carry over the audit entries "
+        "recorded since that backup. Refused while the database is open in another window or "
+        "program. Exit 0 naming the copy kept, 2 with one line when refused.",
     )
     p.add_argument("src", type=Path, metavar="SRC", help="a backup made by the backup command")
     p.add_argument(
@@ -100,11 +112,19 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["A4", "Letter"],
         help="the paper in the printer (default: the clinic's paper size)",
     )
-    p = sub.add_parser("audit", help="the audit trail: `audit verify` checks its hash chain")
+    p = sub.add_parser(
+        "audit",
+        help="the audit trail: `audit verify` checks its hash chain",
+        description="verify: walk the audit trail's hash chain and compare its end with this "
+        "computer's anchors. Exit 0 with the row count, 1 naming the first broken row.",
+    )
     p.add_argument("audit_command", choices=["verify"], metavar="verify")
     p = sub.add_parser(
         "demo",
         help="fill an empty database with a demo clinic (synthetic patients, signed PDFs)",
+        description="Fill a database that has not been set up with a demo clinic: invented "
+        "patients with every outcome, signed documents and demo accounts (their passwords are "
+        "printed). Refused on a database already in use.",
     )
     p.add_argument("--out", type=Path, metavar="DIR", help="also write the signed PDFs here")
     p = sub.add_parser(
@@ -351,7 +371,8 @@ def cmd_move_to(args: argparse.Namespace, stdin: TextIO) -> int:
 
     shown = without_password(args.target) if isinstance(args.target, str) else args.target
     _out(
-        f"Point every computer at it: main.py --db {shown} (or Settings > Database); "
+        f"Point every computer at it: main.py --db {shlex.quote(str(shown))} (or Settings > "
+        "Database); "
         f"keep {report.source} as a backup and stop using it."
     )
     return EXIT_OK

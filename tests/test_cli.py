@@ -233,6 +233,43 @@ def test_backup_and_restore_commands(tmp_path: Path) -> None:
     clinic.close()
 
 
+def test_every_command_describes_itself(tmp_path: Path) -> None:
+    for command in (
+        "assess",
+        "backup",
+        "restore",
+        "verify",
+        "move-to",
+        "print",
+        "audit",
+        "demo",
+        "import",
+    ):
+        result = run(command, "--help", home=tmp_path)
+        usage, _, rest = result.stdout.partition("\n\n")
+        description = rest.split("\n\n")[0]
+        assert result.returncode == 0 and "positional arguments" not in description, command
+        assert len(description.split()) >= 8, (command, description)
+
+
+def test_move_to_prints_a_command_that_pastes_into_a_shell(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.sqlite"
+    from tests.conftest import open_as_system, patient_fields
+
+    clinic = open_as_system(db)
+    clinic.patients.register(patient_fields())
+    clinic.close()
+    target = tmp_path / "new home & co's.sqlite"
+    result = run("--db", str(db), "move-to", str(target), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if "Point every computer" in x)
+    pasted = line.split("main.py ", 1)[1].split(" (or Settings")[0]
+    echoed = subprocess.run(
+        f"printf '%s\\n' {pasted}", shell=True, capture_output=True, text=True, check=True
+    )
+    assert echoed.stdout.splitlines() == ["--db", str(target)]
+
+
 def test_commands_do_not_import_qt(tmp_path: Path) -> None:
     code = (
         "import sys, runpy; sys.argv=['main.py','assess','-'];"

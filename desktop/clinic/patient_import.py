@@ -20,6 +20,7 @@ from desktop.clinic.patient_fields import (
     FIELDS,
     InputRules,
     PatientFields,
+    field_errors,
     long_date,
     validate_patient,
 )
@@ -91,6 +92,7 @@ def _heading(text: str) -> str:
 
 
 _KNOWN = {_heading(h): f for f, names in HEADINGS.items() for h in (*names, f)}
+_WHOLE_NAME = {"name", "full name", "patient", "patient name", "client", "client name"}
 
 
 def map_columns(headings: list[str]) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -110,6 +112,14 @@ def map_columns(headings: list[str]) -> tuple[dict[str, str], tuple[str, ...]]:
         else:
             columns[heading] = name
     fields = set(columns.values())
+    whole = [h for h in ignored if _heading(h) in _WHOLE_NAME]
+    if whole and not fields & {"given_name", "family_name"}:
+        raise ValidationError(
+            f"The column '{whole[0]}' holds whole names, which cannot be split safely (which "
+            "part is the family name differs by culture). Split it into a given name column "
+            "and a family name column (in a spreadsheet: Data > Text to Columns, then check "
+            "the names), and import that file."
+        )
     if "date_of_birth" not in fields or not fields & {"given_name", "family_name"}:
         raise ValidationError(
             "The file needs a heading row with at least a date of birth column and a given "
@@ -348,8 +358,9 @@ class PatientImporter:
         name = person_name(raw.get("given_name", ""), raw.get("family_name", ""))
         try:
             valid = validate_patient(raw, today, self._rules)
-        except ValidationError as exc:
-            return ImportRow(line, "refused", name, exc.message)
+        except ValidationError as exc:  # every field's problem, so one pass fixes the row
+            problems = list(field_errors(raw, today, self._rules).values()) or [exc.message]
+            return ImportRow(line, "refused", name, " ".join(problems))
         name = person_name(valid.given_name, valid.family_name)
         born = f"born {long_date(valid.date_of_birth)}"
         dupes = self._store.patients.same_person(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from desktop.errors import StorageError
 from desktop.storage.file import integrity_errors
 from desktop.storage.postgres import is_server_url
 from desktop.storage.schema import MIGRATION_SET, SCHEMA
@@ -43,7 +44,13 @@ def open_store(target: Path | str | None) -> Store:
     a server that cannot be reached or refuses the user).
     """
     if is_server_url(target):
-        from desktop.storage.postgres.store import PostgresStore
-
+        try:
+            from desktop.storage.postgres.store import PostgresStore
+        except ImportError as exc:  # an installation without the optional driver
+            raise StorageError(
+                f"This installation cannot use the clinic's server: the PostgreSQL driver "
+                f"({exc.name or 'psycopg'}) is missing. Install Clinic Intake again with its "
+                "requirements (pip install -e . in its folder, or `make run`), then try again."
+            ) from exc
         return PostgresStore(str(target))
     return SqliteStore(Path(target) if target is not None else None)

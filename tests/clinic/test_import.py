@@ -154,3 +154,21 @@ def test_notes_over_several_lines_are_one_cell(clinic: Clinic, tmp_path: Path) -
     assert (report.new, report.refused) == (21, 0)
     (bob,) = clinic.patients.search("jones")
     assert clinic.patients.get(bob.id).notes.splitlines()[-1] == "line four"
+
+
+def test_a_single_name_column_is_explained_not_guessed(clinic: Clinic, tmp_path: Path) -> None:
+    path = write(tmp_path, "Name,DOB\nAnna Smith,1990-01-02\n")
+    with pytest.raises(ValidationError, match="'Name' holds whole names.*Split it"):
+        clinic.patients.import_csv(path, dry_run=True)
+    assert clinic.patients.count() == 0
+
+
+def test_a_refused_row_names_every_problem_at_once(clinic: Clinic, tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "given_name,family_name,date_of_birth,phone\nAnn,Lee,31.02.1990,call me\n"
+    )
+    rows = []
+    clinic.patients.import_csv(path, dry_run=True, on_row=rows.append)
+    (row,) = rows
+    assert row.outcome == "refused"
+    assert "not a date" in row.detail and "not a phone number" in row.detail

@@ -140,3 +140,18 @@ def test_a_file_of_another_user_says_what_to_do(tmp_path: Path) -> None:
     assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr
     assert "another user" in result.stdout or "permissions" in result.stdout
+
+
+def test_a_server_without_its_driver_installed_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    for name in [m for m in sys.modules if m == "psycopg" or m.startswith("psycopg.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.delitem(sys.modules, "desktop.storage.postgres.store", raising=False)
+    monkeypatch.delitem(sys.modules, "desktop.storage.postgres.server", raising=False)
+    monkeypatch.delitem(sys.modules, "desktop.storage.postgres.migrations", raising=False)
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now fails
+    with pytest.raises(StorageError, match=r"driver \(psycopg\) is missing.*Install"):
+        open_store("postgresql://clinic@db.example/clinic")
