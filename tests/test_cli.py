@@ -246,7 +246,7 @@ def test_every_command_describes_itself(tmp_path: Path) -> None:
         "import",
     ):
         result = run(command, "--help", home=tmp_path)
-        usage, _, rest = result.stdout.partition("\n\n")
+        _usage, _, rest = result.stdout.partition("\n\n")
         description = rest.split("\n\n")[0]
         assert result.returncode == 0 and "positional arguments" not in description, command
         assert len(description.split()) >= 8, (command, description)

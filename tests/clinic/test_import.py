@@ -158,7 +158,7 @@ def test_notes_over_several_lines_are_one_cell(clinic: Clinic, tmp_path: Path) -
 
 def test_a_single_name_column_is_explained_not_guessed(clinic: Clinic, tmp_path: Path) -> None:
     path = write(tmp_path, "Name,DOB\nAnna Smith,1990-01-02\n")
-    with pytest.raises(ValidationError, match="'Name' holds whole names.*Split it"):
+    with pytest.raises(ValidationError, match=r"'Name' holds whole names.*Split it"):
         clinic.patients.import_csv(path, dry_run=True)
     assert clinic.patients.count() == 0
 
