@@ -8,7 +8,6 @@ import json
 import re
 import tokenize
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,8 +32,8 @@ from desktop.checklist.roles import (
 from desktop.consent import required_signer_roles
 from desktop.errors import ValidationError
 from desktop.models import FITZPATRICK_TYPES
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "vitiligo-microneedling.json"
 RAW: dict[str, Any] = json.loads(
     (ROOT / "resources" / "checklists" / SOURCE).read_text(encoding="utf-8")

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from desktop.clinic import load_checklist
-from tests.conftest import green_answers, patient_fields
-from tests.reliability.child import Steps, open_clinic, ready
+from tests.helpers.answers import green_answers
+from tests.helpers.crashes import Steps, open_clinic, ready
+from tests.helpers.patients import patient_fields
 
 OLD = "2026.11.1"
 NEW_QUESTIONS = ("V12", "G14", "G15")
