@@ -21,7 +21,7 @@ import pytest
 
 if TYPE_CHECKING:
     from desktop.clinic import Clinic
-    from tests.conftest import FakeClock
+    from tests.helpers.clock import FakeClock
 
 APP_ROLE = "clinic_app"
 _counter = itertools.count(1)
@@ -184,7 +184,7 @@ def clinic_on(
     For the `clinic` fixtures of tests/clinic and tests/storage (parametrised by BACKENDS).
     """
     from desktop.clinic import Clinic
-    from tests.conftest import FAST_HASHER, signed_in
+    from tests.helpers.clinics import FAST_HASHER, signed_in
 
     if backend == "sqlite":
         c = Clinic.in_memory(data_dir=tmp_path / "data", clock=clock, hasher=FAST_HASHER)

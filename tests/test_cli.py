@@ -11,28 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, green_answers, stable_vitiligo_answers
-
-MAIN = str(ROOT / "main.py")
-
-
-def run(
-    *args: str, stdin: str | None = None, home: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    if home is not None:
-        env["HOME"] = str(home)
-        env["XDG_DATA_HOME"] = str(home / "data")
-        env["XDG_STATE_HOME"] = str(home / "state")
-    return subprocess.run(
-        [sys.executable, MAIN, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
+from tests.helpers.answers import green_answers, stable_vitiligo_answers
+from tests.helpers.cli import MAIN, run
+from tests.helpers.clinics import FAST_HASHER, open_as_system, signed_in
+from tests.helpers.consultations import ready, sign_all
+from tests.helpers.paths import ROOT
+from tests.helpers.patients import patient_fields
+from tests.helpers.printing import needs_queue, outputs, pdf_facts, printed_file
 
 
 def request(**over: Any) -> dict[str, Any]:
@@ -212,7 +197,6 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 
 def test_backup_and_restore_commands(tmp_path: Path) -> None:
     db = tmp_path / "clinic.sqlite"
-    from tests.conftest import open_as_system, patient_fields
 
     clinic = open_as_system(db)
     clinic.patients.register(patient_fields())
@@ -320,8 +304,6 @@ echo "request id is Fake-7 (0 file(s))"
 def signed_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """A clinic database with one signed consultation: (path, consent ID, aftercare ID)."""
     from desktop.clinic import Clinic
-    from tests.clinic.test_documents import ready, sign_all
-    from tests.conftest import FAST_HASHER, signed_in
 
     folder = tmp_path_factory.mktemp("printing")
     db = folder / "clinic.sqlite"
@@ -336,8 +318,6 @@ def signed_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]
 
 
 def stored_pdf(db: Path, document_id: str, tmp_path: Path) -> bytes:
-    from tests.conftest import open_as_system
-
     clinic = open_as_system(db)
     try:
         return bytes(clinic.documents.pdf(document_id, "export"))
@@ -442,14 +422,8 @@ def test_print_without_cups_running_here_exits_2(
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(
-    not os.environ.get("CLINIC_TEST_PRINTER"),
-    reason="no CUPS queue for tests: set CLINIC_TEST_PRINTER to a cups-pdf queue (.ci/run "
-    "creates ClinicPDF and sets it)",
-)
+@needs_queue
 def test_print_through_a_real_cups_queue(signed_db: tuple[Path, str, str], tmp_path: Path) -> None:
-    from tests.clinic.test_printing import outputs, pdf_facts, printed_file
-
     db, consent_id, _ = signed_db
     printer = os.environ["CLINIC_TEST_PRINTER"]
     original = stored_pdf(db, consent_id, tmp_path)
@@ -500,7 +474,6 @@ def test_import_command_dry_run_then_real_run(tmp_path: Path) -> None:
     assert lines[-1].endswith(
         "2 would be imported, 1 duplicates (not imported), 2 refused (dry run: nothing changed)"
     )
-    from tests.conftest import open_as_system
 
     clinic = open_as_system(db)
     assert clinic.patients.count() == 0

@@ -15,8 +15,8 @@ from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
 from desktop.demo import load_demo_clinic
 from desktop.errors import ValidationError
-from tests.conftest import FAST_HASHER, open_as_system
-from tests.test_cli import run
+from tests.helpers.cli import run
+from tests.helpers.clinics import FAST_HASHER, open_as_system
 
 # The demo clinic is built by the real command in a subprocess (seconds).
 pytestmark = pytest.mark.slow

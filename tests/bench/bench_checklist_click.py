@@ -27,7 +27,8 @@ import desktop.checklist.answers
 from desktop.clinic import Clinic
 from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST
 from desktop.ui.consultation.page import ConsultationPage
-from tests.conftest import patient_fields, stable_vitiligo_answers
+from tests.helpers.answers import stable_vitiligo_answers
+from tests.helpers.patients import patient_fields
 
 SERVICES = (
     "session",

@@ -11,7 +11,9 @@ from reportlab.pdfgen import canvas
 
 from desktop.clinic import Clinic
 from desktop.demo import PAD_H, PAD_W, signature_strokes
-from tests.conftest import FAST_HASHER, OWNER_PASSWORD, patient_fields, stable_vitiligo_answers
+from tests.helpers.answers import stable_vitiligo_answers
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, signed_in
+from tests.helpers.patients import patient_fields
 
 ROUNDS = 20
 
@@ -26,8 +28,7 @@ def bare_page() -> bytes:
 
 
 def test_sign_pair_latency(tmp_path: Path) -> None:
-    clinic = Clinic.open(tmp_path / "bench.sqlite", hasher=FAST_HASHER)
-    clinic.accounts.setup("owner", "Dr Ada Lovelace", OWNER_PASSWORD, clinician=True)
+    clinic = signed_in(Clinic.open(tmp_path / "bench.sqlite", hasher=FAST_HASHER))
     strokes = signature_strokes("Łukasz Żółć")
     ready = []
     for i in range(ROUNDS + 1):

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
@@ -26,7 +25,10 @@ from desktop.ui.common.use_case import BackgroundRun, run
 from desktop.ui.consultation.flow import SIGN
 from desktop.ui.dialogs.audit import AuditDialog
 from desktop.ui.main_window import MainWindow
-from tests.conftest import FAST_HASHER, OWNER_PASSWORD, patient_fields, stable_vitiligo_answers
+from tests.helpers.answers import stable_vitiligo_answers
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, signed_in
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import close_message_boxes
 
 AUDIT_ROWS = 10_000
 PATIENTS = 500
@@ -97,16 +99,9 @@ def in_background(
     return start
 
 
-def close_boxes() -> None:
-    for w in QApplication.topLevelWidgets():
-        if isinstance(w, QMessageBox) and w.isVisible():
-            w.close()
-
-
 @pytest.fixture
 def big_clinic(tmp_path: Path) -> Clinic:
-    clinic = Clinic.open(tmp_path / "bench.sqlite", hasher=FAST_HASHER)
-    clinic.accounts.setup("owner", "Dr Ada Lovelace", OWNER_PASSWORD, clinician=True)
+    clinic = signed_in(Clinic.open(tmp_path / "bench.sqlite", hasher=FAST_HASHER))
     ids = [
         clinic.patients.register(patient_fields(given_name=f"Łukasz{i}")).id
         for i in range(PATIENTS)
@@ -192,7 +187,7 @@ def test_event_loop_gaps(qtbot: QtBot, big_clinic: Clinic, tmp_path: Path) -> No
         rows["now (worker)"].append(
             meter.measure(in_background(lambda: window.admin.restore_from(backup)))
         )
-        close_boxes()
+        close_message_boxes()
         clinic.session.login("owner", OWNER_PASSWORD)
         window._granted()
     results["restore"] = rows

@@ -12,17 +12,16 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from desktop.clinic import Clinic, system_actor
 from desktop.clinic.patients import PatientSearch
 from desktop.storage.rows import patient_to_row
-from tests.bench.bench_scale import QUERIES, patients
-from tests.conftest import FAST_HASHER, ROOT
+from tests.helpers.clinics import FAST_HASHER
+from tests.helpers.paths import ROOT
+from tests.helpers.scale import QUERIES, median_ms, patients
 from tests.pg_fixtures import PgServer
 
-ROUNDS = 15
 BATCH = 50_000
 
 
@@ -32,9 +31,10 @@ def open_clinic(target: Path | str, folder: Path) -> Clinic:
 
 
 def load(clinic: Clinic, n: int) -> float:
-    """Insert n patients (bench_scale's: names of many scripts, common family names, phones,
-    birth dates) through the store's bulk insert, in batches; the triggers fill the key
-    index. The server then gets the statistics and visibility map autovacuum would give it."""
+    """Insert n patients (bench_scale's, from tests.helpers.scale: names of many scripts, common
+    family names, phones, birth dates) through the store's bulk insert, in batches; the triggers
+    fill the key index. The server then gets the statistics and visibility map autovacuum would
+    give it."""
     t0 = time.perf_counter()
     store = clinic._store
     rows = (patient_to_row(p) for p in patients(n))
@@ -53,16 +53,6 @@ def load(clinic: Clinic, n: int) -> float:
     else:
         store.execute("ANALYZE")
     return time.perf_counter() - t0
-
-
-def median_ms(fn: Callable[[], object], rounds: int = ROUNDS) -> float:
-    fn()  # warm
-    samples = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples)
 
 
 def measure(clinic: Clinic) -> dict[str, tuple[float, PatientSearch]]:

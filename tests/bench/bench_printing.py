@@ -25,9 +25,9 @@ from desktop.ui.common.printing import (
 )
 from desktop.ui.consultation.sign import SignStep
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_documents import ready, sign_all
-from tests.clinic.test_printing import outputs, printed_file
-from tests.conftest import FAST_HASHER, signed_in
+from tests.helpers.clinics import FAST_HASHER, signed_in
+from tests.helpers.consultations import ready, sign_all
+from tests.helpers.printing import outputs, printed_file
 
 PRINTER = os.environ.get("CLINIC_TEST_PRINTER", "")
 ROUNDS = 5

@@ -12,71 +12,22 @@ from __future__ import annotations
 
 import gc
 import os
-import random
 import sqlite3
-import statistics
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from desktop.audit import GENESIS, entry_hash
 from desktop.clinic import Clinic, system_actor
-from desktop.models import Patient
 from desktop.storage import parse_query
 from desktop.storage.rows import patient_to_row
-from tests.conftest import FAST_HASHER, OWNER_PASSWORD
-
-
-def words(text: str) -> list[str]:
-    return text.split()
-
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, signed_in
+from tests.helpers.scale import NOW, QUERIES, median_ms, patients
 
 SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "100000,1000000").split(",")]
-ROUNDS = 15
-NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-GIVEN = words(
-    "Anna Ben Cara Dev Eve Finn Grace Hugo Ines Jack Kate Liam Maya Noah Olga Pia Quinn Rosa "
-    "Sam Tara Uma Vik Wen Xena Yara Zoë Łukasz Siobhán José Ingrid Priya Kwame Mei Aoife "
-    "Αλέξανδρος Дмитрий Fatima Oluwaseun Nguyễn Søren Chloé Mateo Amara Leila Ravi Hana"
-)
-CJK_GIVEN = ["美玲", "小明", "伟", "静", "민준", "서연", "太郎", "花子"]
-CJK_FAMILY = ["陈", "王", "李", "张", "김", "이", "山田", "佐藤"]
-COMMON = ["Smith", "O'Brien", "Smith-Jones", "Chen", "Żółć", "Ødegård", "Núñez", "Mensah"]
-SYLLABLES = words(
-    "ka lo mi sen dar vel ton bri ash mor wen lin gar fen ros tal ber dan kel mar nov pet "
-    "rik sol tur val wick yor zan"
-)
-
-
-def family_name(rng: random.Random) -> str:
-    if rng.random() < 0.2:
-        return rng.choice(COMMON)
-    parts = [rng.choice(SYLLABLES) for _ in range(rng.choice((2, 2, 3)))]
-    return "".join(parts).capitalize()
-
-
-def patients(n: int, seed: int = 1) -> Iterator[Patient]:
-    rng = random.Random(seed)
-    start = date(1926, 1, 1).toordinal()
-    for i in range(n):
-        cjk = rng.random() < 0.05
-        given = rng.choice(CJK_GIVEN) if cjk else rng.choice(GIVEN)
-        family = rng.choice(CJK_FAMILY) if cjk else family_name(rng)
-        number = f"7700 9{rng.randint(0, 99999):05d}"
-        yield Patient(
-            id=f"p{seed}-{i:07d}",
-            given_name=given,
-            family_name=family,
-            date_of_birth=date.fromordinal(start + rng.randint(0, 36500)),
-            phone=f"+44 {number}",
-            phone_e164="+44" + number.replace(" ", ""),
-            demo=True,
-            created=NOW,
-            updated=NOW + timedelta(seconds=i),
-        )
 
 
 def fill(clinic: Clinic, n: int) -> tuple[float, float]:
@@ -132,16 +83,6 @@ def _audit(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
     conn.execute("COMMIT")
 
 
-def median_ms(fn: Callable[[], object], rounds: int = ROUNDS) -> float:
-    fn()  # warm
-    samples = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(samples)
-
-
 def peak_mb(fn: Callable[[], object]) -> float:
     gc.collect()
     tracemalloc.start()
@@ -173,27 +114,6 @@ def raw_query(db: sqlite3.Connection, text: str) -> Callable[[], object]:
     return lambda: db.execute(query, params).fetchall()
 
 
-QUERIES = [
-    "",
-    "s",
-    "sm",
-    "smith",
-    "obr",
-    "anna smith",
-    "smith-jones",
-    "美玲",
-    "0",
-    "07700",
-    "7700 9",
-    "+44 7700 91",
-    "1990-04-0",
-    "02.04.1990",
-    "1990",
-    "a z",
-    "zzq",
-]
-
-
 def sizes_mb(db: sqlite3.Connection) -> dict[str, float]:
     rows = db.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
     return {name: size / 1e6 for name, size in rows}
@@ -213,8 +133,7 @@ def run_size(folder: Path, n: int) -> None:
     def opened() -> Clinic:
         return Clinic.open(path, actor=system_actor(), hasher=FAST_HASHER, workstation_dir=anchors)
 
-    clinic = opened()
-    clinic.accounts.setup("owner", "Dr Ada Lovelace", OWNER_PASSWORD, clinician=True)
+    clinic = signed_in(opened())
     fill_patients, fill_audit = fill(clinic, n)
     clinic.close()
     raw = sqlite3.connect(path)

@@ -18,8 +18,8 @@ from desktop.consent.blocks import DocumentContent
 from desktop.models import ClinicProfile
 from desktop.pdf import render_pdf
 from desktop.pdf.printable import sheet_texts
-from tests.consent.test_compose import minor_amber_case, template
-from tests.pdf.test_render import FONTS
+from tests.helpers.consent import minor_amber_case, template
+from tests.helpers.pdf import FONTS
 
 ROUNDS = 15
 NAMES = {

@@ -30,17 +30,14 @@ from desktop.checklist import (
 from desktop.checklist.assess import SpotHistory
 from desktop.errors import ValidationError
 from desktop.models import Assessment
+from tests.helpers import answers as answer_sets
+from tests.helpers.answers import DROP, OLD
 
 SOURCE = "vitiligo-microneedling-2026.11.1.json"
 DEFINITION_PATH = Path(__file__).parents[2] / "resources" / "checklists" / SOURCE
 CONSULTED = date(2026, 11, 25)
 ADULT_DOB = date(1990, 4, 2)
-DROP = object()  # an override value that removes the answer
 
-GENERAL_CLEAR = {
-    "G1": "no", "G2": "no", "G3": "no", "G4": "never", "G5": "no", "G6": "no", "G7": "no",
-    "G8": "no", "G9": "no", "G10": "III", "G11": "no", "G13": "no",
-}  # fmt: skip
 RULE_ORDER = [
     "R1", "R2", "R3", "R4", "R5", "R6", "R7", "T1", "A1", "A2", "D1",
     "N1", "N2", "N3", "N4", "N5", "C1", "C2", "C3", "C4", "C5", "K1", "K2", "K3", "K4",
@@ -62,47 +59,16 @@ def definition(raw_definition: dict[str, Any]) -> ChecklistDefinition:
     return parse_definition(copy.deepcopy(raw_definition), SOURCE)
 
 
-def _with(base: dict[str, object], overrides: dict[str, object]) -> dict[str, object]:
-    answers = dict(base)
-    for key, value in overrides.items():
-        if value is DROP:
-            answers.pop(key, None)
-        else:
-            answers[key] = value
-    return answers
-
-
 def green_answers(**overrides: object) -> dict[str, object]:
-    """A complete answer set on the V1=no path that fires no rule at all."""
-    base: dict[str, object] = {
-        "V1": "no",
-        "V5": "none",
-        "V6": [],
-        "V7": "no",
-        "V8": "no",
-        "V9": "no",
-        "V10": [],
-        **GENERAL_CLEAR,
-    }
-    return _with(base, overrides)
+    """The shared green answer set as checklist 2026.11.1 asks it, for a patient of
+    Fitzpatrick type III: no rule fires."""
+    return answer_sets.green_answers(OLD, **{"G10": "III", **overrides})
 
 
 def vitiligo_answers(**overrides: object) -> dict[str, object]:
-    """A complete answer set on the V1=yes path: stable vitiligo, only A1 fires."""
-    base: dict[str, object] = {
-        "V1": "yes",
-        "V2": "non_segmental",
-        "V3": "gt_12m",
-        "V4": "no",
-        "V5": "none",
-        "V6": [],
-        "V7": "no",
-        "V9": "no",
-        "V10": [],
-        "V11": [],
-        **GENERAL_CLEAR,
-    }
-    return _with(base, overrides)
+    """The shared stable-vitiligo answer set (V1 = yes) on 2026.11.1, Fitzpatrick type III:
+    only A1 fires."""
+    return answer_sets.stable_vitiligo_answers(OLD, **{"G10": "III", **overrides})
 
 
 def run(

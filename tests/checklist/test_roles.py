@@ -8,7 +8,6 @@ import json
 import re
 import tokenize
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,8 +32,9 @@ from desktop.checklist.roles import (
 from desktop.consent import required_signer_roles
 from desktop.errors import ValidationError
 from desktop.models import FITZPATRICK_TYPES
+from tests.helpers.answers import green_answers
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SOURCE = "vitiligo-microneedling.json"
 RAW: dict[str, Any] = json.loads(
     (ROOT / "resources" / "checklists" / SOURCE).read_text(encoding="utf-8")
@@ -43,12 +43,7 @@ OLD_SOURCE = "vitiligo-microneedling-2026.11.1.json"
 OLD_RAW: dict[str, Any] = json.loads(
     (ROOT / "resources" / "checklists" / OLD_SOURCE).read_text(encoding="utf-8")
 )
-MINOR_ANSWERS: dict[str, object] = {
-    "V1": "no", "V5": "none", "V6": [], "V7": "no", "V8": "no", "V9": "no", "V10": [],
-    "V12": "no", "G1": "no", "G2": "no", "G3": "no", "G4": "never", "G5": "no", "G6": "no",
-    "G7": "no", "G8": "no", "G9": "no", "G10": "II", "G11": "no", "G13": "no", "G14": "no",
-    "G15": "no",
-}  # fmt: skip
+MINOR_ANSWERS: dict[str, object] = green_answers()
 # Paper sizes look like rule IDs but are not checklist entries.
 PAPER_SIZES = {"A4", "A5"}
 

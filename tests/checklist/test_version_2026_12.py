@@ -21,16 +21,13 @@ from desktop.checklist import (
 )
 from desktop.errors import ValidationError
 from desktop.models import Assessment
+from tests.helpers.answers import NEW, green_answers, old_answers, stable_vitiligo_answers
 
 CHECKLISTS = Path(__file__).parents[2] / "resources" / "checklists"
 SOURCE = "vitiligo-microneedling.json"
 OLD_SOURCE = "vitiligo-microneedling-2026.11.1.json"
 ON = date(2026, 11, 30)
 BORN = date(1990, 4, 2)
-GENERAL = {
-    "G1": "no", "G2": "no", "G3": "no", "G4": "never", "G5": "no", "G6": "no", "G7": "no",
-    "G8": "no", "G9": "no", "G10": "III", "G11": "no", "G13": "no", "G14": "no", "G15": "no",
-}  # fmt: skip
 RULE_ORDER = [
     "R1", "R2", "R3", "R4", "R5", "R6", "R7", "T1", "A1", "A2", "D1",
     "N1", "N2", "N3", "N4", "N5", "T2", "C1", "C2", "C3", "C4", "C5", "C6",
@@ -54,21 +51,13 @@ def old() -> ChecklistDefinition:
 
 
 def no_vitiligo(**over: object) -> dict[str, object]:
-    answers: dict[str, object] = {
-        "V1": "no", "V5": "none", "V6": [], "V7": "no", "V8": "no", "V9": "no", "V10": [],
-        "V12": "no", **GENERAL,
-    }  # fmt: skip
-    answers.update(over)
-    return answers
+    """The shared green answer set on 2026.12.1, Fitzpatrick type III; `over` replaces."""
+    return green_answers(NEW, **{"G10": "III", **over})
 
 
 def vitiligo(**over: object) -> dict[str, object]:
-    answers: dict[str, object] = {
-        "V1": "yes", "V2": "non_segmental", "V3": "gt_12m", "V4": "no", "V5": "none", "V6": [],
-        "V7": "no", "V9": "no", "V10": [], "V11": [], "V12": "no", **GENERAL,
-    }  # fmt: skip
-    answers.update(over)
-    return answers
+    """The shared stable-vitiligo answer set on 2026.12.1, Fitzpatrick type III."""
+    return stable_vitiligo_answers(NEW, **{"G10": "III", **over})
 
 
 def run(
@@ -231,7 +220,7 @@ def test_new_questions_are_required_always(definition: ChecklistDefinition, ques
 def test_2026_11_1_answers_are_incomplete_for_2026_12_1(
     definition: ChecklistDefinition, old: ChecklistDefinition
 ) -> None:
-    answers = {k: v for k, v in no_vitiligo().items() if k not in {"V12", "G14", "G15"}}
+    answers = old_answers(no_vitiligo())
     assert run(old, answers).fired == ()
     with pytest.raises(ValidationError, match="V12: an answer is required"):
         run(definition, answers)
@@ -285,7 +274,7 @@ def test_t1_and_t2_read_the_patients_test_spots(
 
 
 def test_2026_11_1_has_no_t2(old: ChecklistDefinition) -> None:
-    answers = {k: v for k, v in no_vitiligo().items() if k not in {"V12", "G14", "G15"}}
+    answers = old_answers(no_vitiligo())
     a = assess(old, answers, AssessContext(ON, BORN, test_spots=(SpotHistory(BEFORE),)))
     assert a.fired == () and a.decision == "proceed"
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from desktop.clinic import Clinic
-from tests.conftest import FakeClock
+from tests.helpers.clinics import PASSWORDS
+from tests.helpers.clock import FakeClock
 from tests.pg_fixtures import BACKENDS, clinic_on
 
 
@@ -17,3 +18,11 @@ def clinic(request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path) -> 
     c = clinic_on(request.param, request, clock, tmp_path)
     yield c
     c.close()
+
+
+@pytest.fixture
+def staffed(clinic: Clinic) -> Clinic:
+    """The owner plus one account per role (PASSWORDS), the owner signed in."""
+    for role, password in PASSWORDS.items():
+        clinic.accounts.create(role.replace("_", ""), f"Staff {role}", (role,), password)
+    return clinic

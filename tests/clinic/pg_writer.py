@@ -17,7 +17,9 @@ from pathlib import Path
 
 from desktop.clinic import Clinic, system_actor
 from desktop.errors import IntakeError
-from tests.conftest import FAST_HASHER, patient_fields, stable_vitiligo_answers
+from tests.helpers.answers import stable_vitiligo_answers
+from tests.helpers.clinics import FAST_HASHER
+from tests.helpers.patients import patient_fields
 
 
 def main(url: str, name: str, count: int) -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from desktop import signing
 from desktop.clinic import Clinic
-from tests.conftest import open_as_system
+from tests.helpers.clinics import open_as_system
 
 
 def say(text: str) -> None:

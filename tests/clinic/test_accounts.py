@@ -11,37 +11,19 @@ import pytest
 
 from desktop.clinic import Clinic, audit_trail
 from desktop.errors import Conflict, OtherClinic, PermissionDenied, ValidationError
-from tests.clinic.test_documents import STROKES
-from tests.conftest import (
+from tests.helpers.answers import stable_vitiligo_answers
+from tests.helpers.cli import run
+from tests.helpers.clinics import (
     FAST_HASHER,
     OWNER_PASSWORD,
-    FakeClock,
+    PASSWORDS,
+    as_role,
     open_as_system,
-    patient_fields,
     signed_in,
-    stable_vitiligo_answers,
 )
-from tests.test_cli import run
-
-PASSWORDS = {
-    "front_desk": "front desk password",
-    "clinician": "clinician password",
-    "administrator": "administrator password",
-}
-
-
-@pytest.fixture
-def staffed(clinic: Clinic) -> Clinic:
-    """The owner plus one account per role."""
-    for role, password in PASSWORDS.items():
-        clinic.accounts.create(role.replace("_", ""), f"Staff {role}", (role,), password)
-    return clinic
-
-
-def as_role(clinic: Clinic, role: str) -> Clinic:
-    clinic.session.logout()
-    clinic.session.login(role.replace("_", ""), PASSWORDS[role])
-    return clinic
+from tests.helpers.clock import FakeClock
+from tests.helpers.consultations import STROKES
+from tests.helpers.patients import patient_fields
 
 
 def test_a_new_database_has_no_account_and_no_default_password(clock: FakeClock) -> None:

@@ -9,7 +9,9 @@ import pytest
 
 from desktop.clinic import Clinic
 from desktop.errors import ValidationError
-from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields, signed_in
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, signed_in
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
 
 
 def cut_last_rows(path: Path, keep: int) -> None:

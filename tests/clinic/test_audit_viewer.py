@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from desktop.clinic import Clinic
-from tests.conftest import FakeClock, patient_fields
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
 
 
 def test_the_patient_filter_is_a_search(clinic: Clinic, clock: FakeClock) -> None:

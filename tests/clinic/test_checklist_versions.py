@@ -12,7 +12,6 @@ import pytest
 from desktop.checklist import assessment_from_json
 from desktop.clinic import Clinic, load_checklist, sheets
 from desktop.clinic.checklists import available_versions
-from desktop.demo import PAD_H, PAD_W, signature_strokes
 from desktop.errors import Conflict, PermissionDenied, StaleRecord, ValidationError
 from desktop.models import (
     ClinicProfile,
@@ -24,35 +23,11 @@ from desktop.models import (
 )
 from desktop.models import TestSpot as Spot  # aliased: pytest would try to collect "Test*"
 from desktop.models import TestSpotReview as SpotReview
-from tests.conftest import OWNER_PASSWORD, green_answers, patient_fields
+from tests.helpers.answers import NEW, NEW_QUESTIONS, OLD, green_answers, old_answers
+from tests.helpers.consultations import sign_all, start_old
+from tests.helpers.patients import patient_fields
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "signed-2026.11.1.json"
-OLD, NEW = "2026.11.1", "2026.12.1"
-NEW_QUESTIONS = ("V12", "G14", "G15")
-
-
-def old_answers(answers: dict[str, Any]) -> dict[str, Any]:
-    """The same answers as checklist 2026.11.1 asks them (without its later questions)."""
-    return {k: v for k, v in answers.items() if k not in NEW_QUESTIONS}
-
-
-def start_old(clinic: Clinic, patient_id: str, answers: dict[str, Any], **kw: Any) -> str:
-    """A draft as started before 2026.12.1 shipped: on 2026.11.1, through the Clinic API."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(clinic.checklists, "_newest", load_checklist(version=OLD))
-        c = clinic.consultations.start(patient_id, clinician="Dr Ada Lovelace", **kw)
-        assert c.checklist_version == OLD
-    clinic.consultations.save_draft(c.id, answers=old_answers(answers))
-    return c.id
-
-
-def sign_all(clinic: Clinic, cid: str) -> None:
-    for role in clinic.documents.required_signers(cid):
-        who = "Dr Ada Lovelace" if role == "clinician" else "Łukasz Żółć"
-        clinic.documents.add_signature(
-            cid, role, who, signature_strokes(who), width=PAD_W, height=PAD_H,
-            password=OWNER_PASSWORD,
-        )  # fmt: skip
 
 
 # ---------------------------------------------------------------- loading versions
@@ -243,7 +218,7 @@ def test_moving_clears_an_override_and_voids_signatures_like_any_change(clinic: 
     cid = start_old(clinic, p.id, green_answers() | {"V1": "yes", "V2": "segmental",
                     "V3": "gt_12m", "V4": "no", "V11": []} | {"V8": None})  # fmt: skip
     clinic.consultations.override(cid, "proceed", "Dermatologist letter: stable 6 years", "x")
-    sign_all(clinic, cid)
+    sign_all(clinic, cid, own_hand=True)
     assert clinic.documents.signatures(cid)
     moved = clinic.consultations.upgrade_checklist(cid)
     assert moved.override is None and moved.assessment is None
@@ -262,7 +237,7 @@ def test_moving_is_refused_for_signed_and_newest_and_stale_and_without_permissio
     with pytest.raises(StaleRecord):
         clinic.consultations.upgrade_checklist(cid, revision=c.revision - 1)
     assert clinic.consultations.get(cid).checklist_version == OLD
-    sign_all(clinic, cid)
+    sign_all(clinic, cid, own_hand=True)
     clinic.documents.sign(cid)
     signed = clinic.consultations.get(cid)
     with pytest.raises(Conflict, match="stays on it"):
@@ -278,7 +253,7 @@ def test_moving_is_refused_for_signed_and_newest_and_stale_and_without_permissio
 def test_an_addendum_uses_the_newest_version_and_carries_the_answers(clinic: Clinic) -> None:
     p = clinic.patients.register(patient_fields())
     cid = start_old(clinic, p.id, green_answers())
-    sign_all(clinic, cid)
+    sign_all(clinic, cid, own_hand=True)
     clinic.documents.sign(cid)
     addendum = clinic.consultations.start_addendum(
         cid, reason="The skin type was recorded wrongly."

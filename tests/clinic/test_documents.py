@@ -10,38 +10,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pypdf import PdfReader
 
 from desktop.clinic import Clinic
-from desktop.demo import PAD_H, PAD_W, signature_strokes
+from desktop.demo import PAD_H, PAD_W
 from desktop.errors import Conflict, ValidationError
-from tests.conftest import (
-    OWNER_PASSWORD,
-    green_answers,
-    open_as_system,
-    patient_fields,
-    stable_vitiligo_answers,
-)
-
-STROKES = signature_strokes("Łukasz Żółć")
+from tests.helpers.answers import green_answers, stable_vitiligo_answers
+from tests.helpers.clinics import OWNER_PASSWORD, open_as_system
+from tests.helpers.consultations import STROKES, ready, sign_all
+from tests.helpers.patients import patient_fields
+from tests.helpers.pki import make_p12
 
 
 def text_of(pdf: bytes, tmp_path: Path) -> str:
     path = tmp_path / "doc.pdf"
     path.write_bytes(pdf)
     return "\n".join(page.extract_text() for page in PdfReader(path).pages)
-
-
-def ready(clinic: Clinic, answers: dict[str, object] | None = None, **patient: str) -> str:
-    p = clinic.patients.register(patient_fields(**patient))
-    c = clinic.consultations.start(p.id, clinician="Dr Ada Lovelace")
-    clinic.consultations.save_draft(c.id, answers=answers or stable_vitiligo_answers())
-    return c.id
-
-
-def sign_all(clinic: Clinic, cid: str) -> None:
-    for role in clinic.documents.required_signers(cid):
-        name = "Dr Ada Lovelace" if role == "clinician" else "Łukasz Żółć"
-        clinic.documents.add_signature(
-            cid, role, name, STROKES, width=PAD_W, height=PAD_H, password=OWNER_PASSWORD
-        )
 
 
 def test_empty_or_dot_signatures_are_refused(clinic: Clinic) -> None:
@@ -190,8 +171,6 @@ def test_addendum_references_the_signed_original(clinic: Clinic) -> None:
 
 
 def test_documents_stay_valid_after_a_rename_and_an_imported_seal(disk_clinic: Clinic) -> None:
-    from tests.signing.test_seal import make_p12
-
     clinic = disk_clinic
     clinic.settings.update_profile(name="Northgate Skin Clinic")
     first = ready(clinic)

@@ -9,7 +9,9 @@ import pytest
 from desktop.clinic import Clinic
 from desktop.errors import DuplicatePatient, NotFound, ValidationError
 from desktop.models import Procedure
-from tests.conftest import FakeClock, green_answers, patient_fields, stable_vitiligo_answers
+from tests.helpers.answers import green_answers, stable_vitiligo_answers
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
 
 
 @pytest.mark.parametrize(

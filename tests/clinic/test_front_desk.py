@@ -11,7 +11,9 @@ from pypdf import PdfReader
 
 from desktop.clinic import Clinic
 from desktop.errors import DuplicatePatient, ValidationError
-from tests.conftest import FakeClock, green_answers, patient_fields
+from tests.helpers.answers import green_answers
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
 
 
 def found(clinic: Clinic, text: str) -> list[str]:

@@ -10,8 +10,10 @@ from desktop.clinic import Clinic
 from desktop.demo import PAD_H, PAD_W
 from desktop.errors import Conflict, StaleRecord, ValidationError
 from desktop.models import Procedure
-from tests.clinic.test_documents import STROKES, ready, sign_all
-from tests.conftest import FakeClock, green_answers, patient_fields, stable_vitiligo_answers
+from tests.helpers.answers import green_answers, stable_vitiligo_answers
+from tests.helpers.clock import FakeClock
+from tests.helpers.consultations import STROKES, ready, sign_all
+from tests.helpers.patients import patient_fields
 
 DEFER = dict(stable_vitiligo_answers(), V3="le_6w")  # active vitiligo: red, defer
 

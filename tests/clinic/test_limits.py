@@ -12,8 +12,8 @@ from desktop.clinic import Clinic
 from desktop.demo import PAD_H, PAD_W
 from desktop.errors import ValidationError
 from desktop.models import FIELD_LIMITS, Procedure
-from tests.clinic.test_documents import STROKES, ready, sign_all
-from tests.conftest import patient_fields
+from tests.helpers.consultations import STROKES, ready, sign_all
+from tests.helpers.patients import patient_fields
 
 # A private-use character: no font anywhere has a glyph for it.
 NO_GLYPH = "\ue000"

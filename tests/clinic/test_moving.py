@@ -13,9 +13,12 @@ from desktop.clinic import Clinic
 from desktop.errors import StorageError
 from desktop.storage import integrity_errors
 from desktop.storage.restore import check_backup
-from tests.clinic.test_documents import ready, sign_all
-from tests.conftest import FAST_HASHER, OWNER_PASSWORD, ROOT, FakeClock, patient_fields, signed_in
-from tests.test_cli import run
+from tests.helpers.cli import run
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, open_as_system, signed_in
+from tests.helpers.clock import FakeClock
+from tests.helpers.consultations import ready, sign_all
+from tests.helpers.paths import ROOT
+from tests.helpers.patients import patient_fields
 
 
 def on_server(url: str, clock: FakeClock, folder: Path, *, sign_in: bool = True) -> Clinic:
@@ -185,8 +188,6 @@ def test_a_server_restore_is_refused_while_another_workstation_is_connected(
 
 
 def test_move_to_from_the_command_line_both_ways(pg_url: str, tmp_path: Path) -> None:
-    from tests.conftest import open_as_system
-
     db = tmp_path / "clinic.sqlite"
     clinic = open_as_system(db)
     clinic.patients.register(patient_fields())

@@ -8,7 +8,7 @@ import pytest
 
 from desktop.clinic import Clinic
 from desktop.errors import ValidationError
-from tests.conftest import patient_fields
+from tests.helpers.patients import patient_fields
 
 
 @pytest.mark.parametrize(

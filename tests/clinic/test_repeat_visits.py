@@ -20,23 +20,13 @@ from desktop.errors import Conflict, NotFound, PermissionDenied, StaleRecord, Va
 from desktop.models import Procedure
 from desktop.storage import SqliteStore
 from desktop.storage.migrations import MIGRATIONS
-from tests.clinic.test_accounts import PASSWORDS, as_role
-from tests.clinic.test_documents import sign_all
-from tests.conftest import (
-    FakeClock,
-    patient_fields,
-    stable_vitiligo_answers,
-)
+from tests.helpers.answers import EXAMINATION, stable_vitiligo_answers
+from tests.helpers.clinics import as_role
+from tests.helpers.clock import FakeClock
+from tests.helpers.consultations import sign_all
+from tests.helpers.patients import patient_fields
 
-EXAMINATION = ("V5", "V6", "V7")
 PROCEDURE = Procedure("Dermapen 4", 0.75, "Hyaluronic acid serum", ("cheeks", "forehead"), 2)
-
-
-@pytest.fixture
-def staffed(clinic: Clinic) -> Clinic:
-    for role, password in PASSWORDS.items():
-        clinic.accounts.create(role.replace("_", ""), f"Staff {role}", (role,), password)
-    return clinic
 
 
 def first_visit(clinic: Clinic, clock: FakeClock, *, sign: bool = True) -> str:

@@ -25,16 +25,12 @@ from desktop import signing
 from desktop.clinic import Clinic
 from desktop.errors import SignatureError
 from desktop.storage.migrations import MIGRATIONS
-from tests.clinic.test_documents import ready, sign_all
-from tests.conftest import (
-    FAST_HASHER,
-    OWNER_PASSWORD,
-    ROOT,
-    FakeClock,
-    signed_in,
-)
-from tests.signing.pki import NOW, ca_chain, make_p12, p12_of, p12_with_a_foreign_certificate
-from tests.signing.pki import self_signed as self_signed_cert
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, signed_in
+from tests.helpers.clock import FakeClock
+from tests.helpers.consultations import ready, sign_all
+from tests.helpers.paths import ROOT
+from tests.helpers.pki import NOW, ca_chain, make_p12, p12_of, p12_with_a_foreign_certificate
+from tests.helpers.pki import self_signed as self_signed_cert
 
 PDFSIG = shutil.which("pdfsig")
 needs_pdfsig = pytest.mark.skipif(PDFSIG is None, reason="poppler's pdfsig is not installed")

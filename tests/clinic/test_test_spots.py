@@ -7,18 +7,11 @@ from datetime import timedelta
 import pytest
 
 from desktop.clinic import Clinic
-from desktop.demo import PAD_H, PAD_W, signature_strokes
 from desktop.errors import PermissionDenied, ValidationError
-from tests.conftest import OWNER_PASSWORD, FakeClock, patient_fields, stable_vitiligo_answers
-
-
-def sign_all(clinic: Clinic, cid: str) -> None:
-    for role in clinic.documents.required_signers(cid):
-        who = "Dr Ada Lovelace" if role == "clinician" else "Łukasz Żółć"
-        clinic.documents.add_signature(
-            cid, role, who, signature_strokes(who), width=PAD_W, height=PAD_H,
-            password=OWNER_PASSWORD,
-        )  # fmt: skip
+from tests.helpers.answers import stable_vitiligo_answers
+from tests.helpers.clock import FakeClock
+from tests.helpers.consultations import sign_all
+from tests.helpers.patients import patient_fields
 
 
 def spot_then_treatment(clinic: Clinic, clock: FakeClock) -> tuple[str, str, str]:
@@ -61,7 +54,7 @@ def test_a_late_4_week_review_is_accepted_and_ends_the_wait(
     assert after.assessment is not None and not after.assessment.has("T2")
     assert (after.assessment.vitiligo, after.decision) == ("amber", "caution")
     assert clinic.documents.kinds(cid) == ("consent", "aftercare")
-    sign_all(clinic, cid)
+    sign_all(clinic, cid, own_hand=True)
     docs = clinic.documents.sign(cid)
     assert [d.kind for d in docs] == ["consent", "aftercare"]
 
@@ -93,7 +86,7 @@ def test_a_depigmented_review_flags_the_patient_and_the_consultations_signed_bef
     pid, spot_id, cid = spot_then_treatment(clinic, clock)
     other = clinic.patients.register(patient_fields(given_name="Anna")).id
     clinic.test_spots.review(spot_id, 4, "no_change", "Dr Ada")
-    sign_all(clinic, cid)
+    sign_all(clinic, cid, own_hand=True)
     clinic.documents.sign(cid)
     assert clinic.test_spots.flags([pid, other]) == {}
     open_draft = clinic.consultations.start(pid, clinician="Dr Ada Lovelace")
@@ -112,7 +105,7 @@ def test_a_depigmented_review_flags_the_patient_and_the_consultations_signed_bef
     assert redone.assessment is not None and redone.assessment.has("T1")
     assert redone.decision == "defer"
     # A consultation signed once the loss of colour was known is not listed.
-    sign_all(clinic, open_draft.id)
+    sign_all(clinic, open_draft.id, own_hand=True)
     clinic.documents.sign(open_draft.id)
     assert [c.id for c in clinic.test_spots.flags([pid])[pid].consultations] == [cid]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from desktop import paths
 from desktop.clinic import check_server, save_database, saved_database
-from tests.clinic.test_workstations import workstation
-from tests.conftest import FakeClock, signed_in
+from tests.helpers.clinics import signed_in, workstation
+from tests.helpers.clock import FakeClock
 
 
 def test_the_choice_is_kept_without_any_password(tmp_path: Path) -> None:

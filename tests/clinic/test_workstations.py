@@ -16,22 +16,12 @@ import pytest
 
 from desktop.clinic import Clinic
 from desktop.errors import StaleRecord, StorageError
-from tests.conftest import (
-    FAST_HASHER,
-    OWNER_PASSWORD,
-    ROOT,
-    FakeClock,
-    green_answers,
-    patient_fields,
-    signed_in,
-    stable_vitiligo_answers,
-)
+from tests.helpers.answers import green_answers, stable_vitiligo_answers
+from tests.helpers.clinics import OWNER_PASSWORD, signed_in, workstation
+from tests.helpers.clock import FakeClock
+from tests.helpers.paths import ROOT
+from tests.helpers.patients import patient_fields
 from tests.pg_cluster import Cluster, create, destroy
-
-
-def workstation(url: str, clock: FakeClock, folder: Path) -> Clinic:
-    return Clinic.open(url, clock=clock, hasher=FAST_HASHER,
-                       workstation_dir=folder / "anchors", data_dir=folder / "data")  # fmt: skip
 
 
 @pytest.fixture

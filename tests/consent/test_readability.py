@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.helpers.paths import ROOT
 from tests.readability import fk_grade, sentences, syllables
 
-ROOT = Path(__file__).resolve().parents[2]
 MAX_GRADE = 8.0
 SAMPLE = {
     "clinic_name": "Northgate Skin Clinic",

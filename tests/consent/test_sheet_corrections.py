@@ -14,8 +14,9 @@ from desktop.consent.blocks import DocumentContent, Notice, Rules
 from desktop.models import Consultation, Patient, Procedure
 from desktop.models import TestSpot as Spot  # aliased: pytest would try to collect "Test*"
 from desktop.models import TestSpotReview as SpotReview
-from tests.conftest import green_answers, stable_vitiligo_answers
-from tests.consent.test_compose import CHECKLIST, PROFILE, TZ, all_text, template
+from tests.helpers.answers import green_answers, stable_vitiligo_answers
+from tests.helpers.clock import TZ
+from tests.helpers.consent import CHECKLIST, PROFILE, all_text, template
 
 TREATED = date(2026, 11, 30)
 ISSUED = datetime(2026, 11, 30, 15, 0, tzinfo=TZ)

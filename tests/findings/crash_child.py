@@ -14,14 +14,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pytest
+from tests.helpers.answers import OLD, green_answers
+from tests.helpers.consultations import start_old
+from tests.helpers.crashes import Steps, open_clinic, ready
+from tests.helpers.patients import patient_fields
 
-from desktop.clinic import load_checklist
-from tests.conftest import green_answers, patient_fields
-from tests.reliability.child import Steps, open_clinic, ready
-
-OLD = "2026.11.1"
-NEW_QUESTIONS = ("V12", "G14", "G15")
 IMPORT_ROWS = 1200  # crosses two batch boundaries (500 rows a batch)
 
 
@@ -36,11 +33,7 @@ def prepare(db: Path) -> None:
     cid = ready(clinic, 1)  # a ready draft (signatures captured)
     clinic.test_spots.record(cid, "left jaw", clinic.today())
     p = clinic.patients.register(patient_fields(given_name="Olden"), allow_duplicate=True)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(clinic.checklists, "_newest", load_checklist(version=OLD))
-        old = clinic.consultations.start(p.id, clinician="Dr Reliable")
-    answers = {k: v for k, v in green_answers().items() if k not in NEW_QUESTIONS}
-    clinic.consultations.save_draft(old.id, answers=answers)
+    start_old(clinic, p.id, green_answers(), clinician="Dr Reliable")
     clinic.backups.backup(db.with_name("backup.sqlite"))
     rows = ["given_name,family_name,date_of_birth"]
     rows += [f"Imp{i},Crash,1970-01-{1 + i % 28:02d}" for i in range(IMPORT_ROWS)]

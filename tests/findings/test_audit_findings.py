@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from desktop.clinic import Clinic, system_actor
-from tests.conftest import FAST_HASHER, patient_fields, signed_in
+from tests.helpers.clinics import FAST_HASHER, signed_in
+from tests.helpers.patients import patient_fields
 
 
 def test_an_emptied_trail_beside_records_is_not_intact(tmp_path: Path) -> None:

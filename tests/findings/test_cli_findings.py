@@ -13,8 +13,9 @@ import pytest
 from desktop.cli import assess_request
 from desktop.clinic import Clinic
 from desktop.errors import ValidationError
-from tests.conftest import FAST_HASHER, green_answers, signed_in
-from tests.findings.helpers import cli, one_line_error
+from tests.helpers.answers import green_answers
+from tests.helpers.cli import cli, one_line_error
+from tests.helpers.clinics import FAST_HASHER, signed_in
 
 
 def _request(answers_json: str) -> str:

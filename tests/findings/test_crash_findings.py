@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from desktop.clinic import Clinic, system_actor
-from tests.conftest import FAST_HASHER, ROOT
+from tests.helpers.clinics import FAST_HASHER
+from tests.helpers.crashes import kill_points
+from tests.helpers.paths import ROOT
 from tests.reliability.invariants import problems
-from tests.reliability.test_crashes import kill_points
 
 pytestmark = pytest.mark.slow
 

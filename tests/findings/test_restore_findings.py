@@ -11,8 +11,9 @@ import pytest
 from desktop.audit import entry_hash
 from desktop.clinic import Clinic
 from desktop.errors import IntakeError
-from tests.conftest import FAST_HASHER, patient_fields, signed_in
-from tests.findings.helpers import cli, one_line_error
+from tests.helpers.cli import cli, one_line_error
+from tests.helpers.clinics import FAST_HASHER, signed_in
+from tests.helpers.patients import patient_fields
 
 
 def _raw(path: Path, script: str) -> None:

@@ -6,7 +6,7 @@ import sqlite3
 from datetime import timedelta
 
 from desktop.clinic import Clinic
-from tests.conftest import patient_fields
+from tests.helpers.patients import patient_fields
 
 
 def _statements(clinic: Clinic, action: object) -> int:

@@ -11,8 +11,9 @@ import pytest
 
 from desktop.clinic import Clinic
 from desktop.errors import ValidationError
-from tests.conftest import ROOT
-from tests.findings.helpers import ready_draft
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, signed_in
+from tests.helpers.consultations import ready_draft
+from tests.helpers.paths import ROOT
 
 
 def _png(colour: str) -> bytes:
@@ -63,8 +64,9 @@ import sys
 from pathlib import Path
 from datetime import datetime
 from desktop.clinic import Clinic
-from tests.conftest import FAST_HASHER, TZ, FakeClock, signed_in
-from tests.findings.helpers import ready_draft
+from tests.helpers.clinics import FAST_HASHER, signed_in
+from tests.helpers.clock import TZ, FakeClock
+from tests.helpers.consultations import ready_draft
 clinic = signed_in(Clinic.in_memory(clock=FakeClock(datetime(2026, 11, 25, 10, 30, tzinfo=TZ)),
                                     hasher=FAST_HASHER))
 out = Path(sys.argv[1])
@@ -109,7 +111,6 @@ def test_content_changed_while_signing_is_not_sealed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from desktop.clinic import Clinic
-    from tests.conftest import FAST_HASHER, OWNER_PASSWORD, signed_in
 
     db = tmp_path / "clinic.sqlite"
     here = signed_in(Clinic.open(db, hasher=FAST_HASHER))

@@ -16,34 +16,18 @@ from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from desktop.consent import compose_consent
-from desktop.consent.blocks import DocumentContent
-from desktop.models import ClinicProfile, Override
+from desktop.models import Override
 from desktop.models import TestSpotReview as SpotReview
 from desktop.pdf import render_pdf
-from tests.consent.test_compose import PROFILE, minor_amber_case, template
-from tests.pdf.test_render import FONTS
+from tests.helpers.consent import PROFILE, consent, minor_amber_case
+from tests.helpers.pdf import FONTS, pdftotext
 
 MM = 72 / 25.4
 EDGE = 12.7 * MM  # printers keep up to half an inch unprinted
 
 
-def consent(**changes: Any) -> tuple[DocumentContent, ClinicProfile]:
-    case = minor_amber_case()
-    case.update(changes)
-    return compose_consent(template("consent"), document_id="CONS-2026-0001", **case), case[
-        "profile"
-    ]
-
-
 def words(n: int, stem: str = "word") -> str:
     return " ".join(f"{stem}{i}" for i in range(n))
-
-
-def pdftotext(pdf: bytes, *args: str) -> str:
-    return subprocess.run(
-        ["pdftotext", *args, "-", "-"], input=pdf, capture_output=True, check=True
-    ).stdout.decode("utf-8")
 
 
 def pages(pdf: bytes) -> int:

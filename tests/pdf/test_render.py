@@ -9,39 +9,17 @@ import struct
 import subprocess
 import zlib
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 
-from desktop.consent import compose_aftercare, compose_consent, compose_referral
-from desktop.consent.blocks import DocumentContent
-from desktop.models import ClinicProfile
-from desktop.pdf import FontFiles, render_pdf
-from tests.consent.test_compose import (
-    PROFILE,
-    minor_amber_case,
-    red_referral_case,
-    template,
-)
+from desktop.consent import compose_aftercare, compose_referral
+from desktop.pdf import render_pdf
+from tests.helpers.consent import PROFILE, consent, minor_amber_case, red_referral_case, template
+from tests.helpers.pdf import FONTS
 
-ROOT = Path(__file__).resolve().parents[2]
-FONT_DIR = ROOT / "resources" / "fonts"
-FONTS = FontFiles(
-    regular=FONT_DIR / "DejaVuSans.ttf",
-    bold=FONT_DIR / "DejaVuSans-Bold.ttf",
-    italic=FONT_DIR / "DejaVuSans-Oblique.ttf",
-)
 MM = 72 / 25.4
-
-
-def consent(**changes: Any) -> tuple[DocumentContent, ClinicProfile]:
-    case = minor_amber_case()
-    case.update(changes)
-    return compose_consent(template("consent"), document_id="CONS-2026-0001", **case), case[
-        "profile"
-    ]
 
 
 def pages_text(data: bytes) -> list[str]:

@@ -20,9 +20,9 @@ from desktop.models import ClinicProfile, Override
 from desktop.pdf import Face, UndrawableText, render_pdf, undrawable
 from desktop.pdf.fonts import fonts_for
 from desktop.pdf.text import Typesetter, bidi_levels
-from tests.consent.test_compose import minor_amber_case, template
+from tests.helpers.consent import minor_amber_case, template
+from tests.helpers.pdf import FONTS, pdftotext
 from tests.pdf.glyphs import boxes
-from tests.pdf.test_render import FONTS
 
 # Debian's fonts-noto-core and fonts-noto-cjk: what .ci/run installs and the README asks for
 NOTO = Path("/usr/share/fonts/truetype/noto")
@@ -52,12 +52,6 @@ def sheet(given: str, family: str, **changes: Any) -> tuple[DocumentContent, Cli
     case.update(changes)
     content = compose_consent(template("consent"), document_id="CONS-2026-0001", **case)
     return content, case["profile"]
-
-
-def pdftotext(pdf: bytes, *args: str) -> str:
-    return subprocess.run(
-        ["pdftotext", *args, "-", "-"], input=pdf, capture_output=True, check=True
-    ).stdout.decode("utf-8")
 
 
 def readable(text: str) -> str:

@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 
 from desktop.clinic import Clinic, system_actor
-from tests.conftest import FAST_HASHER, ROOT, patient_fields
+from tests.helpers.clinics import FAST_HASHER
+from tests.helpers.crashes import FULL, kill_points, ready
+from tests.helpers.paths import ROOT
+from tests.helpers.patients import patient_fields
 from tests.reliability.invariants import problems
 
-FULL = os.environ.get("CLINIC_RELIABILITY") == "full"
 RANDOM_RUNS = 200 if FULL else 4
 SCENARIOS = ("register", "save", "ready", "sign", "seal", "restore")
 
@@ -63,8 +65,6 @@ def still_works(folder: Path) -> None:
     )
     try:
         assert clinic.audit.alarm() is None
-        from tests.reliability.child import ready
-
         cid = ready(clinic, 999)
         docs = clinic.documents.sign(cid)
         pdf = clinic.documents.pdf(docs[0].id)
@@ -72,12 +72,6 @@ def still_works(folder: Path) -> None:
         assert clinic.audit.verify().intact
     finally:
         clinic.close()
-
-
-def kill_points(total: int) -> list[int]:
-    if FULL:
-        return list(range(1, total + 1))
-    return sorted({1, max(1, total // 3), max(1, 2 * total // 3), total})
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -125,7 +119,8 @@ WRITER = """
 import sys
 from pathlib import Path
 from desktop.clinic import Clinic, system_actor
-from tests.conftest import FAST_HASHER, patient_fields
+from tests.helpers.clinics import FAST_HASHER
+from tests.helpers.patients import patient_fields
 clinic = Clinic.open(Path(sys.argv[1]), actor=system_actor(), hasher=FAST_HASHER)
 for i in range(int(sys.argv[3])):
     clinic.patients.register(
@@ -196,7 +191,8 @@ import sys
 from pathlib import Path
 from desktop.clinic import Clinic, system_actor
 from desktop.errors import IntakeError
-from tests.conftest import FAST_HASHER, patient_fields
+from tests.helpers.clinics import FAST_HASHER
+from tests.helpers.patients import patient_fields
 try:
     clinic = Clinic.open(Path(sys.argv[1]), actor=system_actor(), hasher=FAST_HASHER)
     clinic.patients.register(patient_fields(given_name="Never"))

@@ -23,9 +23,9 @@ from desktop.consent import compose_consent
 from desktop.errors import SignatureError
 from desktop.pdf import render_pdf
 from desktop.signing import SealMaterial
-from tests.consent.test_compose import PROFILE, minor_amber_case, template
-from tests.pdf.test_render import FONTS
-from tests.signing.pki import (
+from tests.helpers.consent import PROFILE, minor_amber_case, template
+from tests.helpers.pdf import FONTS
+from tests.helpers.pki import (
     NOW,
     ca_chain,
     make_p12,
@@ -33,8 +33,6 @@ from tests.signing.pki import (
     p12_with_a_foreign_certificate,
     self_signed,
 )
-
-__all__ = ["make_p12"]  # the clinic's tests import it from here
 
 
 @pytest.fixture(scope="module")

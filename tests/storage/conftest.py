@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from desktop.clinic import Clinic
-from tests.conftest import FakeClock
+from tests.helpers.clock import FakeClock
 from tests.pg_fixtures import BACKENDS, clinic_on
 
 

@@ -16,7 +16,10 @@ from desktop.clinic import Clinic
 from desktop.errors import StorageError
 from desktop.storage import open_store
 from desktop.storage.file import network_filesystem
-from tests.conftest import FAST_HASHER, ROOT, FakeClock, patient_fields, signed_in
+from tests.helpers.clinics import FAST_HASHER, signed_in
+from tests.helpers.clock import FakeClock
+from tests.helpers.paths import ROOT
+from tests.helpers.patients import patient_fields
 
 
 def digest(path: Path) -> str:

@@ -19,8 +19,9 @@ from desktop.storage.postgres import migrations
 from desktop.storage.postgres.dialect import translate
 from desktop.storage.postgres.server import label, without_password, workstation_key
 from desktop.storage.postgres.store import PostgresStore
-from tests.clinic.test_documents import ready, sign_all
-from tests.conftest import FAST_HASHER, FakeClock, signed_in
+from tests.helpers.clinics import FAST_HASHER, signed_in
+from tests.helpers.clock import FakeClock
+from tests.helpers.consultations import ready, sign_all
 from tests.pg_cluster import pg_bin
 from tests.pg_fixtures import PgServer
 

@@ -24,7 +24,11 @@ from desktop.storage import (
     SqliteStore as Store,
 )
 from desktop.storage.migrations import MIGRATIONS
-from tests.conftest import ROOT, FakeClock, open_as_system, patient_fields, stable_vitiligo_answers
+from tests.helpers.answers import stable_vitiligo_answers
+from tests.helpers.clinics import open_as_system
+from tests.helpers.clock import FakeClock
+from tests.helpers.paths import ROOT
+from tests.helpers.patients import patient_fields
 
 FIXTURES = ROOT / "tests" / "fixtures"
 ALL_MIGRATIONS = [

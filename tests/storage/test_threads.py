@@ -6,7 +6,9 @@ import threading
 from pathlib import Path
 
 from desktop.clinic import Clinic
-from tests.conftest import FAST_HASHER, FakeClock, patient_fields, signed_in
+from tests.helpers.clinics import FAST_HASHER, signed_in
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
 
 
 def test_two_threads_writing_through_one_clinic_lose_nothing(

@@ -12,8 +12,10 @@ from desktop.clinic import Clinic
 from desktop.errors import PermissionDenied
 from desktop.ui.admin_menu import AdminActions
 from desktop.ui.main_window import MainWindow
-from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields, signed_in
-from tests.ui.conftest import SAM_PASSWORD, close_message_boxes, finish, message_boxes
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, SAM_PASSWORD, signed_in
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import close_message_boxes, finish, message_boxes
 
 
 def admin_state(window: MainWindow) -> dict[str, bool]:

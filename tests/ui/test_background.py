@@ -17,8 +17,8 @@ from desktop.clinic import Clinic
 from desktop.ui.consultation.flow import SIGN
 from desktop.ui.dialogs.audit import AuditDialog
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_documents import ready, sign_all
-from tests.ui.conftest import close_message_boxes, finish, shown
+from tests.helpers.consultations import ready, sign_all
+from tests.helpers.ui import close_message_boxes, finish, shown
 
 
 class Gate:

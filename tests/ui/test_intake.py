@@ -15,16 +15,11 @@ from desktop.clinic import Clinic
 from desktop.ui.common.printing import PrintDialog
 from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST, PREVIEW, PROCEDURE, SIGN, SIGNATURES
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_documents import ready, sign_all
-from tests.conftest import OWNER_PASSWORD, stable_vitiligo_answers
-from tests.ui.conftest import (
-    FakePrinters,
-    answer,
-    choose,
-    draw_signature,
-    message_boxes,
-    type_text,
-)
+from tests.helpers.answers import stable_vitiligo_answers
+from tests.helpers.clinics import OWNER_PASSWORD
+from tests.helpers.consultations import ready, sign_all
+from tests.helpers.printing import FakePrinters
+from tests.helpers.ui import answer, choose, draw_signature, message_boxes, type_text
 
 
 def test_new_patient_to_signed_documents(qtbot: QtBot, window: MainWindow, clinic: Clinic) -> None:

@@ -20,9 +20,10 @@ from desktop.ui.dialogs.settings import SettingsDialog
 from desktop.ui.dialogs.spots import RecordSpotDialog, ReviewDialog
 from desktop.ui.dialogs.users import NewUserDialog, UsersDialog
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_documents import ready, sign_all
-from tests.conftest import FakeClock, patient_fields
-from tests.ui.conftest import active, focus_names, mnemonic_clashes, tab_walk
+from tests.helpers.clock import FakeClock
+from tests.helpers.consultations import ready, sign_all
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import active, focus_names, mnemonic_clashes, tab_walk
 
 
 def _consultation(window: MainWindow, clinic: Clinic) -> str:

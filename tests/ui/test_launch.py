@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 
 from desktop.ui.launch import EXIT_AFTER_SHOW, open_clinic
 from desktop.ui.main_window import MainWindow
-from tests.conftest import ROOT
-from tests.ui.conftest import close_message_boxes, message_boxes
+from tests.helpers.paths import ROOT
+from tests.helpers.ui import close_message_boxes, message_boxes
 
 
 def test_the_app_starts_shows_its_window_and_exits_cleanly(tmp_path: Path) -> None:

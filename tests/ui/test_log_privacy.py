@@ -13,9 +13,10 @@ from desktop.errors import DuplicatePatient, ValidationError
 from desktop.ui.common.messages import show_intake_error
 from desktop.ui.common.printing import write_pdf
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_documents import ready, sign_all
-from tests.conftest import patient_fields
-from tests.ui.conftest import FakePrinters, close_message_boxes
+from tests.helpers.consultations import ready, sign_all
+from tests.helpers.patients import patient_fields
+from tests.helpers.printing import FakePrinters
+from tests.helpers.ui import close_message_boxes
 
 SECRETS = ("Łukasz", "Żółć", "Zoë", "Ødegård", "Chen", "lukasz.zolc", "zoe@@odegard", "600 123 456")
 

@@ -12,16 +12,9 @@ from pytestqt.qtbot import QtBot
 from desktop.clinic import Clinic
 from desktop.ui.consultation.flow import PROCEDURE
 from desktop.ui.main_window import MainWindow
-from tests.conftest import OWNER_PASSWORD, patient_fields
-from tests.ui.conftest import SAM_PASSWORD
-
-
-def sign_in(window: MainWindow, username: str, password: str) -> None:
-    access = window.access
-    assert access.mode == "login"
-    access.username.setText(username)
-    QTest.keyClicks(access.password, password)
-    assert access.submit(), access.message.text()
+from tests.helpers.clinics import OWNER_PASSWORD, SAM_PASSWORD
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import sign_in
 
 
 def test_an_idle_window_locks_itself(qtbot: QtBot, window: MainWindow, clinic: Clinic) -> None:

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.errors import ValidationError
 from desktop.ui.common.messages import install_excepthook
-from tests.ui.conftest import close_message_boxes, message_boxes
+from tests.helpers.ui import close_message_boxes, message_boxes
 
 
 def test_the_exception_hook_shows_intake_errors_and_logs_crashes(

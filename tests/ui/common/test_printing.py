@@ -24,8 +24,9 @@ from desktop.ui.common.printers import system_printers
 from desktop.ui.common.printing import PrintDialog, QtPrintService, load_pdf, render_pages
 from desktop.ui.consultation.sign import SealedPreview, SignStep
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_documents import ready, sign_all
-from tests.ui.conftest import FakePrinters, message_boxes
+from tests.helpers.consultations import ready, sign_all
+from tests.helpers.printing import FakePrinters
+from tests.helpers.ui import message_boxes
 
 A4_PT = (595.28, 841.89)
 LETTER_PT = (612.0, 792.0)

@@ -19,7 +19,7 @@ from desktop.errors import IntakeError, NotFound, ValidationError
 from desktop.ui.common import use_case
 from desktop.ui.common.messages import install_excepthook
 from desktop.ui.common.use_case import run, run_in_background
-from tests.ui.conftest import close_message_boxes, message_boxes
+from tests.helpers.ui import close_message_boxes, message_boxes
 
 
 @pytest.fixture

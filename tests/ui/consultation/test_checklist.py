@@ -7,8 +7,8 @@ from pytestqt.qtbot import QtBot
 from desktop.checklist import missing_required
 from desktop.clinic import Clinic
 from desktop.ui.consultation.checklist import ChecklistForm
-from tests.conftest import green_answers, stable_vitiligo_answers
-from tests.ui.conftest import answer
+from tests.helpers.answers import green_answers, stable_vitiligo_answers
+from tests.helpers.ui import answer
 
 CONDITIONAL_ON_YES = ("V2", "V3", "V4", "V11")
 

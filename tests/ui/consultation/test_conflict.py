@@ -8,16 +8,13 @@ from pytestqt.qtbot import QtBot
 from desktop.clinic import Clinic
 from desktop.ui.consultation.flow import CHECKLIST
 from desktop.ui.consultation.page import ConsultationPage
-from tests.conftest import green_answers, patient_fields
-from tests.ui.conftest import answer
+from tests.helpers.answers import green_answers
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import answer, consultation_page
 
 
 def _page(qtbot: QtBot, clinic: Clinic, cid: str) -> ConsultationPage:
-    page = ConsultationPage(clinic)
-    qtbot.addWidget(page)
-    page.resize(1200, 800)
-    page.show()
-    page.load(cid)
+    page = consultation_page(qtbot, clinic, cid, width=1200)
     page.go_to_step(CHECKLIST)
     return page
 

@@ -18,8 +18,10 @@ from desktop.ui.consultation.flow import (
     STEPS,
     ConsultationFlow,
 )
-from tests.clinic.test_documents import STROKES, ready, sign_all
-from tests.conftest import ROOT, green_answers, patient_fields
+from tests.helpers.answers import green_answers
+from tests.helpers.consultations import STROKES, ready, sign_all
+from tests.helpers.paths import ROOT
+from tests.helpers.patients import patient_fields
 
 
 def flow(clinic: Clinic, consultation_id: str) -> ConsultationFlow:

@@ -11,18 +11,12 @@ from pytestqt.qtbot import QtBot
 from desktop.clinic import Clinic
 from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST, PROCEDURE
 from desktop.ui.main_window import MainWindow
-from tests.conftest import green_answers, patient_fields
-from tests.ui.conftest import SAM_PASSWORD, answer, visible
+from tests.helpers.answers import EXAMINATION, green_answers
+from tests.helpers.clinics import SAM_PASSWORD
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import answer, sign_in_as, visible
 
-EXAMINATION = ("V5", "V6", "V7")
 ADMIN_PASSWORD = "administrator password"
-
-
-def sign_in_as(window: MainWindow, username: str, password: str) -> None:
-    window.sign_out()
-    window.access.username.setText(username)
-    QTest.keyClicks(window.access.password, password)
-    assert window.access.submit(), window.access.message.text()
 
 
 def front_desk(window: MainWindow, clinic: Clinic) -> str:

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.ui.consultation.pad import PAD_HEIGHT, PAD_WIDTH, SignaturePad
-from tests.ui.conftest import draw_signature
+from tests.helpers.ui import draw_signature
 
 
 def _pad(qtbot: QtBot) -> SignaturePad:

@@ -14,24 +14,11 @@ from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST, PROCEDURE, SIGNATURES
-from desktop.ui.consultation.page import ConsultationPage
-from tests.conftest import (
-    FAST_HASHER,
-    OWNER_PASSWORD,
-    FakeClock,
-    patient_fields,
-    stable_vitiligo_answers,
-)
-from tests.ui.conftest import answer, choose
-
-
-def _page(qtbot: QtBot, clinic: Clinic, consultation_id: str) -> ConsultationPage:
-    page = ConsultationPage(clinic)
-    qtbot.addWidget(page)
-    page.resize(1280, 800)
-    page.show()
-    page.load(consultation_id)
-    return page
+from tests.helpers.answers import stable_vitiligo_answers
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import answer, choose, consultation_page
 
 
 def test_a_draft_survives_a_crash_and_reopens_intact(
@@ -39,7 +26,7 @@ def test_a_draft_survives_a_crash_and_reopens_intact(
 ) -> None:
     patient = disk_clinic.patients.register(patient_fields())
     c = disk_clinic.consultations.start(patient.id)
-    page = _page(qtbot, disk_clinic, c.id)
+    page = consultation_page(qtbot, disk_clinic, c.id)
     page.go_to_step(PROCEDURE)
     QTest.keyClicks(page.procedure.device, "SkinPen Precision")
     page.procedure.needle_depth.setValue(1.25)
@@ -68,7 +55,7 @@ def test_a_draft_survives_a_crash_and_reopens_intact(
         }
         assert draft.id in {d.id for d in other.consultations.drafts()}
 
-        reopened = _page(qtbot, other, c.id)
+        reopened = consultation_page(qtbot, other, c.id)
         assert reopened.current_step() == CHECKLIST
         assert reopened.checklist.answers() == dict(draft.answers)
         assert reopened.checklist.questions["V2"].isVisibleTo(reopened)
@@ -81,7 +68,7 @@ def test_a_draft_survives_a_crash_and_reopens_intact(
 def test_leaving_the_page_saves_typing_at_once(qtbot: QtBot, clinic: Clinic) -> None:
     patient = clinic.patients.register(patient_fields())
     c = clinic.consultations.start(patient.id)
-    page = _page(qtbot, clinic, c.id)
+    page = consultation_page(qtbot, clinic, c.id)
     page.go_to_step(PROCEDURE)
     choose(page.procedure.clinician, "Dr Ada Lovelace")
     page.flush()  # what the window does when the page is left, locked or closed
@@ -121,7 +108,7 @@ def test_an_answer_costs_one_save_and_one_overview(
     fresh = clinic.consultations.start(patient.id)
     complete = clinic.consultations.start(patient.id)
     clinic.consultations.save_draft(complete.id, answers=stable_vitiligo_answers())
-    page = _page(qtbot, clinic, fresh.id)
+    page = consultation_page(qtbot, clinic, fresh.id)
     page.go_to_step(CHECKLIST)
     calls = record_service_calls(clinic, monkeypatch)
 

@@ -7,7 +7,7 @@ from pytestqt.qtbot import QtBot
 from desktop.clinic import Clinic
 from desktop.ui.consultation.flow import PREVIEW
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_documents import ready
+from tests.helpers.consultations import ready
 
 NO_GLYPH = "\ue000"  # private use: no font anywhere draws it
 

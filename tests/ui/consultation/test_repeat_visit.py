@@ -13,10 +13,12 @@ from desktop.models import Procedure
 from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST, PROCEDURE
 from desktop.ui.dialogs.reason import ReasonDialog
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_documents import sign_all
-from tests.conftest import FakeClock, patient_fields, stable_vitiligo_answers
-from tests.ui.conftest import SAM_PASSWORD, visible
-from tests.ui.consultation.test_front_desk import EXAMINATION, sign_in_as
+from tests.helpers.answers import EXAMINATION, stable_vitiligo_answers
+from tests.helpers.clinics import SAM_PASSWORD
+from tests.helpers.clock import FakeClock
+from tests.helpers.consultations import sign_all
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import sign_in_as, visible
 
 LAST = Procedure("Dermapen 4", 0.75, "Hyaluronic acid serum", ("cheeks",), 1)
 

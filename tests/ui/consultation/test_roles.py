@@ -10,23 +10,15 @@ from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST
-from desktop.ui.consultation.page import ConsultationPage
 from desktop.ui.dialogs.settings import SettingsDialog
-from tests.conftest import green_answers, patient_fields, stable_vitiligo_answers
-
-
-def _page(qtbot: QtBot, clinic: Clinic, consultation_id: str) -> ConsultationPage:
-    page = ConsultationPage(clinic)
-    qtbot.addWidget(page)
-    page.resize(1280, 800)
-    page.show()
-    page.load(consultation_id)
-    return page
+from tests.helpers.answers import green_answers, stable_vitiligo_answers
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import consultation_page
 
 
 def test_the_skin_type_question_shows_the_type_on_record(qtbot: QtBot, clinic: Clinic) -> None:
     patient = clinic.patients.register(patient_fields(fitzpatrick="V"))
-    page = _page(qtbot, clinic, clinic.consultations.start(patient.id).id)
+    page = consultation_page(qtbot, clinic, clinic.consultations.start(patient.id).id)
     page.go_to_step(CHECKLIST)
     extra = page.checklist.questions["G10"].extra
     assert extra.text() == "Patient record: type V." and not extra.isHidden()
@@ -50,7 +42,7 @@ def test_a_test_spot_is_offered_after_the_rules_that_advise_one(
     patient = clinic.patients.register(patient_fields())
     c = clinic.consultations.start(patient.id)
     clinic.consultations.save_draft(c.id, answers=answers)
-    page = _page(qtbot, clinic, c.id)
+    page = consultation_page(qtbot, clinic, c.id)
     page.go_to_step(ASSESSMENT)
     assert page.assessment.spot_row.isHidden() is not offered
 

@@ -12,7 +12,7 @@ from desktop.clinic import Clinic
 from desktop.ui.consultation.flow import ASSESSMENT, SIGN
 from desktop.ui.consultation.sign import file_part
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_documents import ready, sign_all
+from tests.helpers.consultations import ready, sign_all
 
 
 def test_opening_a_signed_consultation_reads_and_audits_its_first_sheet_once(

@@ -6,8 +6,9 @@ from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.ui.consultation.signer import SHOW_FIRST, SignerPanel
-from tests.conftest import green_answers, patient_fields
-from tests.ui.conftest import draw_signature
+from tests.helpers.answers import green_answers
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import draw_signature
 
 
 def test_accept_is_disabled_with_a_reason_until_the_pad_holds_a_signature(

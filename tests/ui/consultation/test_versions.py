@@ -19,9 +19,11 @@ from desktop.clinic import Clinic, load_checklist
 from desktop.ui.consultation.flow import ASSESSMENT, CHECKLIST, SIGN
 from desktop.ui.dialogs.spots import ReviewDialog
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_checklist_versions import NEW, NEW_QUESTIONS, OLD, start_old
-from tests.conftest import FakeClock, green_answers, patient_fields, stable_vitiligo_answers
-from tests.ui.conftest import answer, message_boxes
+from tests.helpers.answers import NEW, NEW_QUESTIONS, OLD, green_answers, stable_vitiligo_answers
+from tests.helpers.clock import FakeClock
+from tests.helpers.consultations import start_old
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import answer, message_boxes
 
 LATER = "2099.1.1"
 

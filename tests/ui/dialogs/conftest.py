@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from desktop.clinic import Clinic
-from tests.conftest import OWNER_PASSWORD, FakeClock, patient_fields
-from tests.ui.conftest import SAM_PASSWORD
+from tests.helpers.clinics import OWNER_PASSWORD, SAM_PASSWORD
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
 
 
 @pytest.fixture

@@ -14,15 +14,10 @@ from pytestqt.qtbot import QtBot
 from desktop.audit import ChainReport
 from desktop.clinic import Clinic
 from desktop.ui.dialogs.audit import AuditDialog
-from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields, signed_in
-from tests.ui.conftest import (
-    choose,
-    close_message_boxes,
-    finish,
-    message_boxes,
-    shown,
-    type_text,
-)
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, signed_in
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import choose, close_message_boxes, finish, message_boxes, shown, type_text
 
 
 def settled(qtbot: QtBot, dialog: AuditDialog) -> AuditDialog:

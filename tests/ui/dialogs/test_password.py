@@ -8,7 +8,7 @@ from pytestqt.qtbot import QtBot
 from desktop.clinic import Clinic
 from desktop.errors import PermissionDenied
 from desktop.ui.dialogs.password import ChangePasswordDialog
-from tests.conftest import OWNER_PASSWORD
+from tests.helpers.clinics import OWNER_PASSWORD
 
 
 def test_changing_ones_own_password(qtbot: QtBot, clinic: Clinic) -> None:

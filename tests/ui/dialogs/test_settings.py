@@ -14,8 +14,8 @@ from desktop.clinic import Clinic
 from desktop.clinic.patient_fields import InputRules
 from desktop.ui.dialogs.settings import SettingsDialog
 from desktop.ui.main_window import MainWindow
-from tests.conftest import patient_fields
-from tests.ui.conftest import choose, finish, message_boxes
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import choose, finish, message_boxes
 
 
 def test_settings_edit_the_profile_strict_mode_and_export_the_seal(

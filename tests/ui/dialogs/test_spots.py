@@ -9,12 +9,10 @@ from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.ui.dialogs.spots import ReviewDialog
-from tests.conftest import (
-    FakeClock,
-    patient_fields,
-    stable_vitiligo_answers,
-)
-from tests.ui.conftest import SAM_PASSWORD
+from tests.helpers.answers import stable_vitiligo_answers
+from tests.helpers.clinics import SAM_PASSWORD
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
 
 
 def test_a_depigmented_test_spot_turns_the_outcome_red_with_a_notice(

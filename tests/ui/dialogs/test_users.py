@@ -13,8 +13,8 @@ from desktop.errors import PermissionDenied
 from desktop.ui.dialogs.audit import AuditDialog
 from desktop.ui.dialogs.forms import MISMATCH
 from desktop.ui.dialogs.users import NewUserDialog, ResetPasswordDialog, RolesDialog, UsersDialog
-from tests.conftest import OWNER_PASSWORD
-from tests.ui.conftest import SAM_PASSWORD, shown
+from tests.helpers.clinics import OWNER_PASSWORD, SAM_PASSWORD
+from tests.helpers.ui import shown
 
 
 def test_the_users_dialog_creates_an_account(qtbot: QtBot, clinic: Clinic) -> None:

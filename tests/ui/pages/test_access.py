@@ -10,12 +10,9 @@ from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.ui.main_window import MainWindow
-from tests.conftest import (
-    FAST_HASHER,
-    OWNER_PASSWORD,
-    FakeClock,
-)
-from tests.ui.conftest import type_text
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD
+from tests.helpers.clock import FakeClock
+from tests.helpers.ui import type_text
 
 
 def test_first_run_setup_sign_in_lock_and_unlock(

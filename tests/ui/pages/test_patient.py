@@ -11,9 +11,11 @@ from pytestqt.qtbot import QtBot
 from desktop.clinic import Clinic
 from desktop.ui.dialogs.reason import ReasonDialog
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_documents import ready, sign_all
-from tests.conftest import FakeClock, green_answers, patient_fields
-from tests.ui.conftest import message_boxes, tab_walk, type_text
+from tests.helpers.answers import green_answers
+from tests.helpers.clock import FakeClock
+from tests.helpers.consultations import ready, sign_all
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import message_boxes, tab_walk, type_text
 
 
 def test_inline_messages_appear_under_the_field_as_you_type(

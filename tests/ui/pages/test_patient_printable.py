@@ -7,7 +7,7 @@ from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.ui.main_window import MainWindow
-from tests.ui.conftest import message_boxes, type_text
+from tests.helpers.ui import message_boxes, type_text
 
 NO_GLYPH = "\ue000"  # private use: no font anywhere draws it
 

@@ -14,9 +14,11 @@ from desktop.models import Patient
 from desktop.storage.search import Order
 from desktop.ui.main_window import MainWindow
 from desktop.ui.pages.start import search_hint
-from tests.conftest import FakeClock, patient_fields, stable_vitiligo_answers
-from tests.ui.conftest import SAM_PASSWORD
-from tests.ui.test_main_window import sign_in
+from tests.helpers.answers import stable_vitiligo_answers
+from tests.helpers.clinics import SAM_PASSWORD
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import sign_in
 
 
 def test_due_and_overdue_test_spot_reviews_are_listed(

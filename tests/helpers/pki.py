@@ -18,6 +18,7 @@ SealKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519Privat
 
 
 def signing_usage() -> x509.KeyUsage:
+    """Key usage of a seal: digital signature and non-repudiation."""
     return x509.KeyUsage(True, True, False, False, False, False, False, False, False)
 
 
@@ -29,6 +30,7 @@ def self_signed(
     days: int = 366,
     usage: x509.KeyUsage | None = None,
 ) -> x509.Certificate:
+    """A self-signed certificate of `key` naming `name`, valid `days` from `not_before`."""
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     return (
         x509.CertificateBuilder()
@@ -50,6 +52,7 @@ def p12_of(
     extra: list[x509.Certificate] | None = None,
     name: str = "seal",
 ) -> bytes:
+    """A PKCS#12 file of `key` (none: certificates only), `cert` and the `extra` chain."""
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(password)
         if password
@@ -151,11 +154,13 @@ class Chain:
     root: x509.Certificate
 
     def p12(self, password: bytes) -> bytes:
+        """The seal's PKCS#12 file: its key, certificate and the chain above it."""
         return p12_of(self.key, self.leaf, password, [self.intermediate, self.root], "seal")
 
 
 @functools.cache
 def ca_chain() -> Chain:
+    """The chain, made once per run (RSA keys of 4096 bits take seconds)."""
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
     mid_key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
     leaf_key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
