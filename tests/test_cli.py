@@ -238,7 +238,6 @@ def test_every_command_describes_itself(tmp_path: Path) -> None:
 
 def test_move_to_prints_a_command_that_pastes_into_a_shell(tmp_path: Path) -> None:
     db = tmp_path / "clinic.sqlite"
-    from tests.conftest import open_as_system, patient_fields
 
     clinic = open_as_system(db)
     clinic.patients.register(patient_fields())

@@ -84,6 +84,7 @@ def main(argv: list[str]) -> int:
     clinic = open_clinic(db, steps)
     steps.count = 0
     steps.kill_at = int(mode) if mode.isdigit() else None
+    steps.armed = True
     if name in RELIABILITY:
         from tests.reliability.child import scenario as reliability_scenario
 

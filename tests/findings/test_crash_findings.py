@@ -45,7 +45,9 @@ def _copy(template: Path, into: Path) -> Path:
 def _steps(template: Path, tmp_path: Path, module: str, scenario: str) -> int:
     counted = _run(module, _copy(template, tmp_path / f"count-{scenario}"), scenario, "count")
     assert counted.returncode == 0, counted.stderr
-    return int(counted.stdout.strip())
+    total = int(counted.stdout.strip())
+    assert total > 0, f"{scenario} counted no step: nothing would be killed"
+    return total
 
 
 def test_the_reliability_child_kills_inside_the_use_case(template: Path, tmp_path: Path) -> None:
