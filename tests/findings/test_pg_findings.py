@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,7 +19,7 @@ import pytest
 from desktop.clinic import Clinic, check_server, save_database, saved_database, system_actor
 from desktop.errors import IntakeError, PermissionDenied, StorageError, ValidationError
 from desktop.storage import open_store
-from desktop.storage.postgres.server import parse, without_password
+from desktop.storage.postgres.server import label, parse, shown, without_password
 from tests.conftest import FAST_HASHER, ROOT, FakeClock, patient_fields, signed_in
 from tests.pg_cluster import Cluster, create, destroy
 from tests.pg_fixtures import PgServer
@@ -38,12 +39,6 @@ def file_clinic(folder: Path, clock: FakeClock) -> Clinic:
 # -- The address this computer keeps ----------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server.without_password rebuilds the query with urlencode (a space becomes '+', "
-    "which libpq keeps as '+'): the tested address works, the saved one names another "
-    "certificate file and fails at the next start",
-)
 def test_a_saved_address_with_a_space_in_the_certificate_path_still_connects(
     tls: dict[str, str],  # noqa: F811
     tmp_path: Path,
@@ -59,28 +54,50 @@ def test_a_saved_address_with_a_space_in_the_certificate_path_still_connects(
     assert again.ok, again.message  # ... and works at the next start
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server.without_password joins a host list and its ports into one netloc "
-    "(h1,h2:,5433): the saved address of a primary and standby names other hosts and ports",
-)
 def test_a_saved_address_naming_two_hosts_keeps_each_host_and_port() -> None:
     url = "postgresql://clinic@primary,standby:5433/clinic?target_session_attrs=read-write"
     kept = parse(without_password(url))
     assert kept == parse(url)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server.without_password drops only `password`: sslpassword (the passphrase of "
-    "the computer's TLS key) is written into workstation.json",
-)
 def test_the_saved_address_keeps_no_key_passphrase() -> None:
     save_database(
         "postgresql://desk@clinic-server/clinic?sslmode=verify-full&sslcert=/k/desk.crt"
         "&sslkey=/k/desk.key&sslpassword=key-passphrase-42"
     )
     assert "key-passphrase-42" not in str(saved_database())
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "postgresql://desk:Xq7@Zr9/Kw3@127.0.0.1:PORT/clinic",  # '@' and '/' as typed
+        "postgresql://desk:Xq7/Zr9@127.0.0.1:PORT/clinic?sslmode=require",
+        "postgresql://desk:Xq7@Zr9@127.0.0.1:PORT/clinic",
+        "postgresql://desk:Xq7?Zr9/Kw3@127.0.0.1:PORT/clinic",
+        "postgresql://desk:Xq7%40Zr9%2FKw3@127.0.0.1:PORT/clinic",  # %-coded, as it should be
+        "postgresql://desk@127.0.0.1:PORT/clinic?password=Xq7@Zr9/Kw3&sslmode=disable",
+        "postgresql://desk@127.0.0.1:PORT/clinic?%70assword=Xq7%40Zr9&sslpassword=Kw3",
+    ],
+)
+def test_a_password_in_any_spelling_is_never_shown_or_kept(written: str) -> None:
+    """A password holding '@', '/', ':' or '?', typed with or without %-code, in the user
+    information or the query: no piece of it is in the saved address, the label, the
+    refusal or the connection test's sentence (a port nobody listens on: no server)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        written = written.replace("PORT", str(s.getsockname()[1]))
+    pieces = ("Xq7", "Zr9", "Kw3")
+    said = [without_password(written), shown(written), check_server(written).message]
+    try:
+        said.append(label(written))
+    except StorageError as exc:
+        said.append(exc.message)  # refused: libpq would read it otherwise than meant
+    save_database(written)
+    said.append(str(saved_database()))
+    for text in said:
+        assert not any(piece in text for piece in pieces), text
+        assert "127.0.0.1" in text, text
 
 
 # -- A database that is not a clinic's --------------------------------------------------------
