@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop.storage.file import integrity_errors
+from desktop.storage.file import copy_folder, integrity_errors, sweep_copies
 from desktop.storage.postgres import is_server_url
 from desktop.storage.schema import MIGRATION_SET, SCHEMA
 from desktop.storage.search import (
@@ -25,6 +25,7 @@ __all__ = [
     "PhoneReading",
     "SqliteStore",
     "Store",
+    "copy_folder",
     "fold",
     "integrity_errors",
     "is_server_url",
@@ -32,6 +33,7 @@ __all__ = [
     "open_store",
     "parse_query",
     "read_phone",
+    "sweep_copies",
 ]
 
 

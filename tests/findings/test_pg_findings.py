@@ -308,12 +308,6 @@ def _server_clinic(url: str, clock: FakeClock, folder: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="Backups.move_to creates the target file (open_store) before copying and never "
-    "removes it: a killed or failed move leaves an empty clinic file, and moving again is "
-    "refused with 'already exists; a clinic is moved into a new file'",
-)
 def test_a_killed_move_to_a_file_can_be_run_again(
     pg_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -329,12 +323,27 @@ def test_a_killed_move_to_a_file_can_be_run_again(
     assert {p.table: p.rows for p in report.tables}["patients"] == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a server's backup is made as a SQLite file named .backup-XXXX that is renamed "
-    "when checked: its -wal, -shm and .lock files keep the old name and stay beside every "
-    "backup (PostgresStore.backup_to, Backups.backup)",
-)
+@pytest.mark.slow
+def test_a_killed_move_into_the_server_leaves_it_empty_and_can_be_run_again(
+    pg_server: PgServer, pg_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    _server_clinic(pg_url, clock, tmp_path / "desk")
+    name = pg_server.new_database()  # an empty clinic database, as the README has it made
+    target = pg_server.app_url(name)
+    try:
+        _child(pg_url, "move_to", target)
+        assert _server_rows(target) == {"users": 0, "patients": 0, "consultations": 0, "audit": 0}
+        clinic = Clinic.open(pg_url, actor=system_actor(), hasher=FAST_HASHER)
+        try:
+            report = clinic.backups.move_to(target)
+        finally:
+            clinic.close()
+        assert {p.table: p.rows for p in report.tables}["patients"] == 5
+        assert _server_rows(target)["patients"] == 5
+    finally:
+        pg_server.drop(name)
+
+
 def test_a_server_backup_leaves_only_the_backup_in_the_folder(
     pg_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -350,13 +359,6 @@ def test_a_server_backup_leaves_only_the_backup_in_the_folder(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sweep of copies left by a killed backup or restore runs only beside a SQLite "
-    "database (Clinic.open -> SqliteStore.sweep): a killed backup of the server leaves a "
-    "partial copy of the clinic's records (.backup-XXXX and its -wal) in the backup folder, "
-    "and a killed restore onto the server one in the system's temporary folder, for good",
-)
 def test_a_killed_server_backup_or_restore_leaves_no_copy_of_the_records(
     pg_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:

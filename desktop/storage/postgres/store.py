@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
@@ -746,16 +747,20 @@ class PostgresStore(Store):
             self.clinic_id = self._clinic_id(self._ready())
             self.identity = server.workstation_key(self.url, self.clinic_id or "")
 
-    def backup_to(self, dest: Any) -> None:
-        """Write the whole clinic, as of one moment, into a new SQLite database file `dest`."""
+    def backup_to(self, dest: Path) -> None:
+        """Write the whole clinic, as of one moment, into a new SQLite database file `dest`:
+        one self-contained file, as SQLite's own backups are (no -wal, -shm or .lock beside
+        it once written)."""
         from desktop.storage.sqlite import SqliteStore
         from desktop.storage.transfer import copy_clinic
 
         target = SqliteStore(dest)
         try:
             copy_clinic(self, target)
+            target.make_self_contained()
         finally:
             target.close()
+            dest.with_name(dest.name + ".lock").unlink(missing_ok=True)
 
 
 class _SnapshotReader(Store.Reader):
