@@ -197,3 +197,35 @@ def clinic_on(
             data_dir=tmp_path / "data",
         )
     return signed_in(c)
+
+
+@pytest.fixture
+def tls(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A database owned by a role that must use TLS and a password file (set up by
+    tests/pg_cluster.py): its URL with sslmode=verify-full, the password file, role, port."""
+    root = os.environ.get("CLINIC_TEST_PG_ROOTCERT", "")
+    role = os.environ.get("CLINIC_TEST_PG_TLS_ROLE", "")
+    password = os.environ.get("CLINIC_TEST_PG_TLS_PASSWORD", "")
+    if not (root and role and password):
+        pytest.skip("the PostgreSQL server was not started by tests/pg_cluster.py (no TLS role)")
+    for name in ("PGPASSWORD", "PGSERVICE", "PGSSLMODE", "PGSSLROOTCERT"):
+        monkeypatch.delenv(name, raising=False)
+    name = f"clinic_tls_{os.getpid()}"
+    import psycopg
+
+    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name} OWNER {role}")
+    port = psycopg.conninfo.conninfo_to_dict(pg_server.admin_url)["port"]
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"localhost:{port}:*:{role}:{password}\n")
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    yield {
+        "url": f"postgresql://{role}@localhost:{port}/{name}?sslmode=verify-full&sslrootcert={root}",
+        "passfile": str(passfile),
+        "role": role,
+        "port": str(port),
+        "name": name,
+    }
+    pg_server.drop(name)

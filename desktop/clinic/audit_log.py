@@ -22,6 +22,19 @@ ANCHOR_KEY = "audit-anchor"
 ALARM_KEY = "audit_alarm"
 
 
+def recordable(text: str) -> str:
+    """`text` as the trail keeps it: a control character (a NUL typed or pasted into a name
+    at sign-in) as its visible symbol (U+2400-U+241F, Unicode's Control Pictures), half of a
+    character pair as U+FFFD. Every backend stores the result as it is (a server's text
+    cannot hold a NUL), and whoever reads the trail sees what was there."""
+    if text.isprintable():
+        return text
+    return "".join(
+        chr(0x2400 + ord(ch)) if ch < " " else "\ufffd" if "\ud800" <= ch <= "\udfff" else ch
+        for ch in text
+    )
+
+
 class AuditLog:
     """Appends what the acting user does; every use case records through one of these.
 
@@ -45,7 +58,8 @@ class AuditLog:
     def record(self, action: str, target: str = "", patient: str = "", **detail: object) -> None:
         """Append one entry: `action` ("create patient"), `target` ("patient:<id>"), the
         patient it concerns (ID or ""), and details as JSON."""
-        who = self._actor()
+        who = recordable(self._actor())
+        action, target, patient = recordable(action), recordable(target), recordable(patient)
         at = self._clock().isoformat()
         if action in COALESCED and not detail and self._repeats_last(who, action, target, at):
             return

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,14 @@ from desktop.clinic.anchors import Anchors
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.session import Session
 from desktop.errors import Conflict, OtherClinic, StorageError, ValidationError
-from desktop.storage import SqliteStore, Store, integrity_errors, open_store
+from desktop.storage import (
+    SqliteStore,
+    Store,
+    copy_folder,
+    integrity_errors,
+    open_store,
+    sweep_copies,
+)
 from desktop.storage.restore import BackupFacts
 
 if TYPE_CHECKING:
@@ -59,36 +67,78 @@ class Backups:
     def backup(self, dest: Path) -> Path:
         """Copy the database to `dest` (a file, or a folder for a timestamped name).
 
-        Returns the file written. Raises Conflict if it exists, ValidationError for a missing
-        folder and StorageError when the copy fails its integrity check.
+        Returns the file written. Raises Conflict if the file named exists (a name made for
+        a folder is made unique instead: -2, -3, ...), ValidationError for a missing folder
+        and StorageError when the copy fails its integrity check or the folder cannot be
+        written to. The copy is made in a private folder beside it and takes its name only
+        once checked; what a killed backup left there goes at the next backup into the same
+        folder (or the next open of a database in it).
         """
+        if dest.is_dir():
+            stamp = self._clock().strftime("%Y%m%d-%H%M%S")
+            return self._backup(dest / f"clinic-backup-{stamp}.sqlite", unique=True)
+        return self._backup(dest, unique=False)
+
+    def _backup(self, dest: Path, *, unique: bool) -> Path:
+        """`backup` into `dest`; `unique`: the name was made here, not chosen by the user, so
+        a taken one gets -2, -3, ... rather than a refusal."""
         self._session.require("backup")
         store = self._backed_up()
-        if dest.is_dir():
-            dest = dest / f"clinic-backup-{self._clock().strftime('%Y%m%d-%H%M%S')}.sqlite"
-        if dest.exists():
-            raise Conflict(f"{dest} already exists; choose a new file name.")
-        if not dest.parent.exists():
+        if not dest.parent.is_dir():
             raise ValidationError(f"The folder {dest.parent} does not exist.", "dest")
-        fd, tmp_name = tempfile.mkstemp(prefix=".backup-", dir=dest.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            store.backup_to(tmp)
-            problems = integrity_errors(tmp)
+        if not unique and dest.exists():
+            raise Conflict(f"{dest} already exists; choose a new file name.")
+        sweep_copies(dest.parent, COPY_PREFIX)
+        with _copy_folder(dest.parent) as work:
+            copy = work / "clinic.sqlite"
+            store.backup_to(copy)
+            problems = integrity_errors(copy)
             if problems:
                 raise StorageError(f"The backup copy failed its integrity check: {problems[0]}.")
             if store.server:
-                self._check_as_restore_would(tmp, dest.parent)
-            tmp.chmod(0o600)
-            # Recorded first: a copy of every record never exists without its audit entry
-            # (a database that cannot record it gets no copy either).
-            self._audit.record("backup", f"file:{dest.name}")
-            tmp.replace(dest)
-        finally:
-            tmp.unlink(missing_ok=True)
+                self._check_as_restore_would(copy, work)
+            copy.chmod(0o600)
+            record = self._audit.record
+            placing = _Placing(unique, "already exists; choose a new file name.",
+                               lambda name: record("backup", f"file:{name}"))  # fmt: skip
+            dest = self._place(copy, dest, placing)
         log.info("backup written to %s", dest)
         return dest
+
+    def _place(self, copy: Path, dest: Path, how: _Placing) -> Path:
+        """Give the checked `copy` the name `dest` (or, `how.unique`, the first free one of
+        dest, dest-2, dest-3, ...), never replacing a file (but an empty one where
+        `how.over_empty`); `how.announce(name)` runs first (the audit entry: a copy of every
+        record never exists without it). Returns the path now holding the copy."""
+        while True:
+            final = _free_name(dest) if how.unique else dest
+            try:
+                empty = final.is_file() and final.stat().st_size == 0
+                if how.over_empty and empty:
+                    how.announce(final.name)
+                    os.replace(copy, final)
+                    break
+                if final.exists() or final.is_symlink():
+                    if how.unique:
+                        continue  # taken since it was found free
+                    raise Conflict(f"{final} {how.taken}")
+                how.announce(final.name)
+                try:
+                    os.link(copy, final)  # never replaces a file another program just made
+                except FileExistsError:
+                    if how.unique:
+                        continue
+                    raise Conflict(f"{final} {how.taken}") from None
+                except OSError:  # a file system without hard links (a FAT memory stick)
+                    os.replace(copy, final)
+                break
+            except OSError as exc:
+                raise StorageError(
+                    f"The copy could not be saved as {final} ({exc.strerror}); nothing was "
+                    "kept. Check that the folder is yours to write to and has free space."
+                ) from exc
+        _sync_folder(final.parent)
+        return final
 
     def _check_as_restore_would(self, copy: Path, folder: Path) -> None:
         """A server's backup is a new SQLite file made row by row: it must pass every check
@@ -131,7 +181,9 @@ class Backups:
             self._refuse_unless_restorable(src, facts, other_clinic)
             store.claim_exclusive()
             stamp = self._clock().strftime("%Y%m%d-%H%M%S")
-            kept = self.backup(target.parent / f"{target.stem}-before-restore-{stamp}.sqlite")
+            kept = self._backup(
+                target.parent / f"{target.stem}-before-restore-{stamp}.sqlite", unique=True
+            )
             trail = store.audit.entries()  # what happened here, to carry past the restore
             # The copy's trail is completed before it takes the database's place, so the
             # restore and what it carried over are recorded whenever the swap happens.
@@ -171,12 +223,23 @@ class Backups:
         store = self._store
         assert isinstance(store, PostgresStore)
         store.claim_exclusive()  # before any work: the same check runs again at the swap
-        with tempfile.TemporaryDirectory(prefix="clinic-restore-") as folder:
-            facts = check_backup(src, Path(folder))
+        # The checked copy is made in this computer's data folder, in a folder of its own
+        # that the next open (or restore) removes if this one is killed.
+        folder = restore_folder()
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StorageError(
+                f"{src} cannot be restored: the folder {folder} cannot be made "
+                f"({exc.strerror}). Nothing was changed."
+            ) from exc
+        sweep_copies(folder, RESTORE_PREFIX)
+        with _copy_folder(folder, RESTORE_PREFIX) as work:
+            facts = check_backup(src, work)
             self._refuse_unless_restorable(src, facts, other_clinic)
             stamp = self._clock().strftime("%Y%m%d-%H%M%S")
             name = store.params.get("dbname", "clinic") or "clinic"
-            kept = self.backup(src.parent / f"{name}-before-restore-{stamp}.sqlite")
+            kept = self._backup(src.parent / f"{name}-before-restore-{stamp}.sqlite", unique=True)
             trail = store.audit.entries()
             head = self._complete_trail(facts.path, trail, kept.name, src.name)
             self._audit.anchors.expect(*head)
@@ -209,21 +272,66 @@ class Backups:
         copy fails a check (it is then not kept).
         """
         self._session.require("restore")
-        from desktop.storage.transfer import copy_clinic
-
-        if isinstance(target, Path) and target.exists() and target.stat().st_size > 0:
-            raise Conflict(f"{target} already exists; a clinic is moved into a new file.")
+        if isinstance(target, Path):
+            return self._move_to_file(target, progress)
         destination = open_store(target)
         try:
+            report = self._copy_into(destination, progress)
+            where = destination.label
+        finally:
+            destination.close()
+        self._moved_out(where)
+        return report
+
+    def _move_to_file(self, target: Path, progress: Callable[[str], None] | None) -> TransferReport:
+        """`move_to` a new file: the copy is made and proven in a private folder beside it
+        and takes its name only then, so a move that fails or is killed leaves no clinic
+        file behind (what a killed one left goes at the next move into the folder or the
+        next open of a database in it), and moving again goes through."""
+        if target.exists() and not (target.is_file() and target.stat().st_size == 0):
+            raise Conflict(f"{target} already exists; a clinic is moved into a new file.")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StorageError(
+                f"The folder {target.parent} cannot be made ({exc.strerror}); nothing was "
+                "changed. Choose a folder that is yours to write to."
+            ) from exc
+        sweep_copies(target.parent, COPY_PREFIX)
+        with _copy_folder(target.parent) as work:
+            copy = work / target.name
+            destination = SqliteStore(copy)
+            try:
+                report = self._copy_into(destination, progress)
+                destination.make_self_contained()
+            finally:
+                destination.close()
+            placing = _Placing(
+                False, "already exists; a clinic is moved into a new file.",
+                lambda _name: None, over_empty=True,
+            )  # fmt: skip
+            self._place(copy, target, placing)
+        self._moved_out(str(target))
+        return report
+
+    def _copy_into(
+        self, destination: Store, progress: Callable[[str], None] | None
+    ) -> TransferReport:
+        """Copy and prove this clinic into the empty `destination`, and record the move in
+        its trail, in one transaction: all of it, or (a failure, a kill) nothing."""
+        from desktop.storage.transfer import copy_clinic
+
+        with destination.transaction():
             report = copy_clinic(self._store, destination, progress)
             moved = AuditLog(destination, self._clock, self._session.actor_name, Anchors(()))
             rows = sum(p.rows for p in report.tables)
             moved.record("move in", f"database:{self._store.label}", rows=rows)
-        finally:
-            destination.close()
-        self._audit.record("move out", f"database:{destination.label}")
-        log.info("clinic copied from %s to %s and checked", self._store.label, destination.label)
+        destination.adopt_identity()
         return report
+
+    def _moved_out(self, where: str) -> None:
+        self._audit.record("move out", f"database:{where}")
+        log.info("clinic copied from %s to %s and checked", self._store.label, where)
 
     def _complete_trail(
         self, copy: Path, trail: Sequence[AuditEntry], kept: str, source: str
@@ -281,3 +389,58 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+COPY_PREFIX = ".backup-"  # a copy being made (a backup, a move into a file), in its folder
+RESTORE_PREFIX = ".restore-"  # a backup checked before a restore onto the server
+
+
+@dataclass(frozen=True)
+class _Placing:
+    """How a finished copy takes its name: `unique` (a name made here: -2, -3, ... rather
+    than a refusal), the refusal's words when taken, `announce(name)` (the audit entry, just
+    before), `over_empty` (an empty file made for it may be replaced)."""
+
+    unique: bool
+    taken: str
+    announce: Callable[[str], None]
+    over_empty: bool = False
+
+
+def _free_name(dest: Path) -> Path:
+    """`dest`, or the first of dest-2, dest-3, ... that names no file."""
+    n = 1
+    candidate = dest
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = dest.with_name(f"{dest.stem}-{n}{dest.suffix}")
+    return candidate
+
+
+@contextlib.contextmanager
+def _copy_folder(folder: Path, prefix: str = COPY_PREFIX) -> Iterator[Path]:
+    """storage.copy_folder, with a folder that cannot take it said in words."""
+    stack = contextlib.ExitStack()
+    try:
+        work = stack.enter_context(copy_folder(folder, prefix))
+    except OSError as exc:
+        raise StorageError(
+            f"Nothing can be written into the folder {folder} ({exc.strerror}); nothing was "
+            "changed. Choose a folder that is yours to write to, with free space."
+        ) from exc
+    with stack:
+        yield work
+
+
+def restore_folder() -> Path:
+    """Where this computer checks a backup before restoring it onto the clinic's server
+    (in the user's data folder: what a killed restore left is removed at the next open)."""
+    from desktop import paths
+
+    return paths.data_dir() / "restore"
+
+
+def sweep_restore_folder() -> None:
+    """Remove what killed restores onto the server left in `restore_folder` (copies of
+    every record), those no program is still using."""
+    sweep_copies(restore_folder(), RESTORE_PREFIX)

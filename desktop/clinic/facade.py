@@ -13,7 +13,7 @@ from desktop.clinic.accounts import Accounts
 from desktop.clinic.anchors import Anchors
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.audit_trail import AuditTrail
-from desktop.clinic.backups import Backups
+from desktop.clinic.backups import Backups, sweep_restore_folder
 from desktop.clinic.bindings import SignatureBindings
 from desktop.clinic.checklists import Checklists
 from desktop.clinic.consultations import Consultations
@@ -109,6 +109,7 @@ class Clinic:
         try:
             if isinstance(store, SqliteStore):
                 store.sweep()  # copies a killed backup or restore left beside it
+            sweep_restore_folder()  # and those a killed restore onto a server left here
             if data_dir is None and store.path is not None:
                 data_dir = store.path.parent
             return cls(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.errors import StorageError
-from desktop.storage.file import integrity_errors
+from desktop.storage.file import copy_folder, integrity_errors, sweep_copies
 from desktop.storage.postgres import is_server_url
 from desktop.storage.schema import MIGRATION_SET, SCHEMA
 from desktop.storage.search import (
@@ -26,6 +26,7 @@ __all__ = [
     "PhoneReading",
     "SqliteStore",
     "Store",
+    "copy_folder",
     "fold",
     "integrity_errors",
     "is_server_url",
@@ -33,6 +34,7 @@ __all__ = [
     "open_store",
     "parse_query",
     "read_phone",
+    "sweep_copies",
 ]
 
 

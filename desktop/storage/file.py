@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import secrets
 import shutil
 import sqlite3
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from desktop.errors import StorageError
@@ -14,11 +17,13 @@ from desktop.errors import StorageError
 __all__ = [
     "FileIdentity",
     "OpenLock",
+    "copy_folder",
     "friendly_error",
     "integrity_errors",
     "network_filesystem",
     "prepare_file",
     "remove_copy",
+    "sweep_copies",
 ]
 
 log = logging.getLogger(__name__)
@@ -250,6 +255,75 @@ def remove_copy(path: Path) -> None:
             path.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("could not remove %s: %s", path.name, exc.strerror)
+
+
+# What SQLite and OpenLock keep beside a database file, named after it.
+_COMPANIONS = ("-wal", "-shm", "-journal", ".lock")
+
+
+@contextlib.contextmanager
+def copy_folder(folder: Path, prefix: str) -> Iterator[Path]:
+    """A new private folder `prefix`XXXX inside `folder` for a copy of the clinic being made
+    (a backup, a move, a restore's check), removed when done, however it ends.
+
+    While it is in use a shared lock on `prefix`XXXX.lock says so (OpenLock), taken before
+    the folder exists: `sweep_copies` removes only folders nobody holds, such as one a
+    killed program left. Raises OSError when `folder` cannot take it.
+    """
+    while True:
+        work = folder / f"{prefix}{secrets.token_hex(6)}"
+        lock = OpenLock(work)
+        try:
+            work.mkdir(mode=0o700)
+        except FileExistsError:
+            lock.close()
+            continue
+        except BaseException:
+            lock.close()
+            lock.path.unlink(missing_ok=True)
+            raise
+        break
+    try:
+        yield work
+    finally:
+        remove_copy(work)
+        lock.close()
+        lock.path.unlink(missing_ok=True)
+
+
+def sweep_copies(folder: Path, prefix: str) -> None:
+    """Remove what copies of the clinic that no program is making any more left in `folder`:
+    entries named `prefix`* (a folder of `copy_folder`, or a file with its -wal, -shm,
+    -journal and .lock), each only when nobody holds its lock (a killed program holds none).
+    Where locks cannot be taken (no `flock`), nothing is removed."""
+    try:
+        entries = [p.name for p in folder.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return
+    bases = {_base(name) for name in entries}
+    for name in sorted(bases):
+        base = folder / name
+        try:
+            lock = OpenLock(base)
+        except OSError:
+            continue
+        try:
+            if lock.try_alone():
+                remove_copy(base)
+                for tail in _COMPANIONS[:-1]:
+                    remove_copy(base.with_name(name + tail))
+                lock.path.unlink(missing_ok=True)
+                log.info("removed %s: a copy that a killed program left unfinished", name)
+        finally:
+            lock.close()
+
+
+def _base(name: str) -> str:
+    """The database file a companion file is named after (`x-wal`, `x.lock`: `x`)."""
+    for tail in _COMPANIONS:
+        if name.endswith(tail):
+            return name[: -len(tail)]
+    return name
 
 
 def integrity_errors(path: Path) -> list[str]:

@@ -18,6 +18,7 @@ from desktop.storage.file import (
     friendly_error,
     prepare_file,
     remove_copy,
+    sweep_copies,
 )
 from desktop.storage.key_search import Dialect, KeySearch
 from desktop.storage.rows import Row
@@ -83,8 +84,9 @@ class SqliteStore(Store):
         try:
             for leftover in path.parent.glob(".restore-*"):
                 remove_copy(leftover)
-            for leftover in path.parent.glob(".backup-*"):
-                remove_copy(leftover)
+            # A backup or move into this folder may be under way in another program (of
+            # another database): only copies nobody holds go.
+            sweep_copies(path.parent, ".backup-")
             for leftover in path.parent.glob(f"{path.name}.audit-anchor.*.tmp"):
                 leftover.unlink(missing_ok=True)
         finally:
@@ -162,6 +164,16 @@ class SqliteStore(Store):
 
     def close(self) -> None:
         self._close_quietly()
+
+    def make_self_contained(self) -> None:
+        """Fold the write-ahead log into the file and stop using one: the file alone holds
+        the database, with no -wal or -shm beside it (a copy about to be renamed into
+        place). Nothing else may have it open."""
+        try:
+            with self._using:
+                self.db.conn.execute("PRAGMA journal_mode = DELETE").fetchall()
+        except sqlite3.Error as exc:
+            raise friendly_error(exc, self.label) from exc
 
     def claim_exclusive(self) -> None:
         """Make sure no other window or program has this database open (StorageError if one

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop.audit import AuditEntry, ChainReport, verify_chain
-from desktop.errors import StorageError
+from desktop.errors import StorageError, ValidationError
 from desktop.storage.rows import Row
 from desktop.storage.store import Store
 
@@ -118,7 +118,9 @@ def copy_clinic(source: Store, target: Store, progress: Progress | None = None) 
     the same. Only then does it commit; any failure leaves `target` as it was.
 
     Raises StorageError when `target` already holds a clinic (patients, users, records or an
-    audit trail), when the schemas differ, or when a check fails.
+    audit trail), when the schemas differ, or when a check fails; ValidationError, before
+    anything is copied, when a text of the file clinic holds a character the clinic's server
+    cannot store (naming the record).
     """
     say = progress or (lambda _line: None)
     with target.transaction():
@@ -127,6 +129,8 @@ def copy_clinic(source: Store, target: Store, progress: Progress | None = None) 
         digests: dict[str, _Digest] = {}
         signed: list[str] = []
         with source.snapshot() as snap:
+            if target.server and not source.server:
+                _check_storable(source, snap, target)
             for table in _ordered(source.tables()):
                 say(f"copying {table}")
                 digests[table] = _copy_table(source, snap, target, table, signed)
@@ -173,6 +177,33 @@ def _check_empty(target: Store) -> None:
                 f"it already holds a clinic ({n} rows in {table}); a clinic is moved only into "
                 "an empty database",
             )
+
+
+def _check_storable(source: Store, snap: Store.Reader, target: Store) -> None:
+    """A database file's text may hold a NUL character; the server's cannot. The first
+    record whose text holds one is named (table, column, record) before anything is copied,
+    with what to do about it. One pass over each table (SQLite: `typeof` skips BLOBs)."""
+    for table in _ordered(source.tables()):
+        columns = source.copy_columns(table)
+        holds = " OR ".join(
+            f'(typeof("{c}") = \'text\' AND instr("{c}", char(0)) > 0)' for c in columns
+        )
+        names = ", ".join(f'"{c}"' for c in columns)
+        found = snap.rows(f'SELECT {names} FROM "{table}" WHERE {holds} LIMIT 1')
+        if not found:
+            continue
+        row = found[0]
+        column = next(c for c in columns if isinstance(row[c], str) and "\x00" in row[c])
+        raise ValidationError(
+            f"The clinic cannot be copied into {target.label}: the {column} of the {table} "
+            f"record {columns[0]} {row[columns[0]]} holds a NUL character (an invisible "
+            "control character), which the clinic's server cannot store. Nothing was "
+            "copied. Where that record can still be edited (a draft, a patient's details), "
+            "retype that text without the character and move the clinic again; a signed or "
+            "discarded record and the audit trail are kept as they were written: then keep "
+            "the clinic in its file, and ask whoever supports Clinic Intake.",
+            f"{table}.{column}",
+        )
 
 
 def _check_same_tables(source: Store, target: Store) -> None:

@@ -202,3 +202,18 @@ def test_move_to_from_the_command_line_both_ways(pg_url: str, tmp_path: Path) ->
     refused = run("--db", str(db), "move-to", pg_url, home=tmp_path)
     assert refused.returncode == 2 and "already holds a clinic" in refused.stderr
     assert (ROOT / "main.py").is_file()
+
+
+def test_server_backups_within_one_second_each_keep_a_file_of_their_own(
+    pg_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    desk = signed_in(on_server(pg_url, clock, tmp_path / "desk", sign_in=False))
+    desk.patients.register(patient_fields())
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    made = [desk.backups.backup(folder) for _ in range(2)]  # the clock stands still
+    desk.close()
+    assert made[1].name == f"{made[0].stem}-2.sqlite"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in made)
+    for backup in made:
+        assert integrity_errors(backup) == []

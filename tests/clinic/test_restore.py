@@ -163,3 +163,21 @@ def test_a_restore_while_another_window_has_the_database_open_is_refused(
     window.close()
     live.backups.restore(backup)
     assert sorted(p.given_name for p in live.patients.search("")) == ["Ada"]
+
+
+def test_backups_and_restores_within_one_second_each_keep_a_file_of_their_own(
+    live: Clinic, tmp_path: Path
+) -> None:
+    """Only a folder was chosen: the name is made here, so it is made unique (-2, -3, ...)
+    rather than refused; each file is audited under its own name."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    made = [live.backups.backup(folder) for _ in range(3)]  # the clock stands still
+    stem = made[0].stem
+    assert [p.name for p in made] == [f"{stem}.sqlite", f"{stem}-2.sqlite", f"{stem}-3.sqlite"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in made)
+    audited = [e.target for e in live.audit.entries(action="backup")]
+    assert audited[-3:] == [f"file:{p.name}" for p in made]
+    kept = [live.backups.restore(made[0]) for _ in range(2)]
+    assert kept[0] != kept[1] and all(p.is_file() for p in kept)
+    assert [p.given_name for p in live.patients.search("")] == ["Ada"]

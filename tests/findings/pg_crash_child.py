@@ -2,7 +2,8 @@
 
     python -m tests.findings.pg_crash_child URL SCENARIO ARG [NTH]
 
-SCENARIO: `move_to FILE` (the clinic copied into a new file), `backup DIR` (a backup of the
+SCENARIO: `move_to FILE|URL` (the clinic copied into a new file or another server database),
+`backup DIR` (a backup of the
 server into DIR) or `restore FILE` (a backup restored onto the server). The process kills
 itself when a copy of the clinic reaches its last table (the audit trail) for the NTH time
 (default 1; a restore first backs the server up, then copies the backup in): well inside the
@@ -18,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from desktop.clinic import Clinic, system_actor
-from desktop.storage import transfer
-from tests.conftest import FAST_HASHER
+from desktop.storage import is_server_url, transfer
+from tests.helpers.clinics import FAST_HASHER
 
 
 def _kill_at_the_audit_table(nth: int) -> None:
@@ -40,7 +41,7 @@ def main(url: str, scenario: str, arg: str, nth: str = "1") -> None:
     clinic = Clinic.open(url, actor=system_actor(), hasher=FAST_HASHER)
     _kill_at_the_audit_table(int(nth))
     if scenario == "move_to":
-        clinic.backups.move_to(Path(arg))
+        clinic.backups.move_to(arg if is_server_url(arg) else Path(arg))
     elif scenario == "backup":
         clinic.backups.backup(Path(arg))
     elif scenario == "restore":

@@ -3,8 +3,11 @@ server refuses, reconnection after a restart, and what killed copies leave behin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -16,13 +19,21 @@ import psycopg
 import pytest
 
 from desktop.clinic import Clinic, check_server, save_database, saved_database, system_actor
-from desktop.errors import IntakeError, PermissionDenied, StorageError, ValidationError
+from desktop.errors import (
+    IntakeError,
+    NotFound,
+    PermissionDenied,
+    StorageError,
+    ValidationError,
+)
 from desktop.storage import open_store
-from desktop.storage.postgres.server import parse, without_password
-from tests.conftest import FAST_HASHER, ROOT, FakeClock, patient_fields, signed_in
+from desktop.storage.postgres.server import label, parse, shown, without_password
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, signed_in
+from tests.helpers.clock import FakeClock
+from tests.helpers.paths import ROOT
+from tests.helpers.patients import patient_fields
 from tests.pg_cluster import Cluster, create, destroy
 from tests.pg_fixtures import PgServer
-from tests.storage.test_postgres import tls  # noqa: F401  (the TLS role and its password file)
 
 
 def on_server(url: str, clock: FakeClock, folder: Path) -> Clinic:
@@ -38,14 +49,8 @@ def file_clinic(folder: Path, clock: FakeClock) -> Clinic:
 # -- The address this computer keeps ----------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server.without_password rebuilds the query with urlencode (a space becomes '+', "
-    "which libpq keeps as '+'): the tested address works, the saved one names another "
-    "certificate file and fails at the next start",
-)
 def test_a_saved_address_with_a_space_in_the_certificate_path_still_connects(
-    tls: dict[str, str],  # noqa: F811
+    tls: dict[str, str],
     tmp_path: Path,
 ) -> None:
     folder = tmp_path / "Clinic Server"
@@ -59,22 +64,12 @@ def test_a_saved_address_with_a_space_in_the_certificate_path_still_connects(
     assert again.ok, again.message  # ... and works at the next start
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server.without_password joins a host list and its ports into one netloc "
-    "(h1,h2:,5433): the saved address of a primary and standby names other hosts and ports",
-)
 def test_a_saved_address_naming_two_hosts_keeps_each_host_and_port() -> None:
     url = "postgresql://clinic@primary,standby:5433/clinic?target_session_attrs=read-write"
     kept = parse(without_password(url))
     assert kept == parse(url)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server.without_password drops only `password`: sslpassword (the passphrase of "
-    "the computer's TLS key) is written into workstation.json",
-)
 def test_the_saved_address_keeps_no_key_passphrase() -> None:
     save_database(
         "postgresql://desk@clinic-server/clinic?sslmode=verify-full&sslcert=/k/desk.crt"
@@ -83,14 +78,41 @@ def test_the_saved_address_keeps_no_key_passphrase() -> None:
     assert "key-passphrase-42" not in str(saved_database())
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "postgresql://desk:Xq7@Zr9/Kw3@127.0.0.1:PORT/clinic",  # '@' and '/' as typed
+        "postgresql://desk:Xq7/Zr9@127.0.0.1:PORT/clinic?sslmode=require",
+        "postgresql://desk:Xq7@Zr9@127.0.0.1:PORT/clinic",
+        "postgresql://desk:Xq7?Zr9/Kw3@127.0.0.1:PORT/clinic",
+        "postgresql://desk:Xq7%40Zr9%2FKw3@127.0.0.1:PORT/clinic",  # %-coded, as it should be
+        "postgresql://desk@127.0.0.1:PORT/clinic?password=Xq7@Zr9/Kw3&sslmode=disable",
+        "postgresql://desk@127.0.0.1:PORT/clinic?%70assword=Xq7%40Zr9&sslpassword=Kw3",
+    ],
+)
+def test_a_password_in_any_spelling_is_never_shown_or_kept(written: str) -> None:
+    """A password holding '@', '/', ':' or '?', typed with or without %-code, in the user
+    information or the query: no piece of it is in the saved address, the label, the
+    refusal or the connection test's sentence (a port nobody listens on: no server)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        written = written.replace("PORT", str(s.getsockname()[1]))
+    pieces = ("Xq7", "Zr9", "Kw3")
+    said = [without_password(written), shown(written), check_server(written).message]
+    try:
+        said.append(label(written))
+    except StorageError as exc:
+        said.append(exc.message)  # refused: libpq would read it otherwise than meant
+    save_database(written)
+    said.append(str(saved_database()))
+    for text in said:
+        assert not any(piece in text for piece in pieces), text
+        assert "127.0.0.1" in text, text
+
+
 # -- A database that is not a clinic's --------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PostgresStore._recognise counts tables in current_schema() only: another "
-    "application whose tables live in a schema of their own gets the clinic's tables added",
-)
 def test_another_applications_database_with_its_own_schema_is_refused(
     pg_server: PgServer,
 ) -> None:
@@ -115,30 +137,69 @@ def test_another_applications_database_with_its_own_schema_is_refused(
 # -- Text the server cannot store -------------------------------------------------------------
 
 
+def _server_rows(url: str) -> dict[str, int]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return {
+            t: int(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0])  # type: ignore[index]
+            for t in ("users", "patients", "consultations", "audit")
+        }
+
+
 def test_a_file_clinic_with_any_accepted_text_moves_to_the_server(
     pg_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
+    """Whatever text a file clinic accepted, its move to the server goes through, or is
+    refused before anything is copied with a message naming the record; a refused move
+    leaves the server as empty as it was."""
     clinic = file_clinic(tmp_path, clock)
     p = clinic.patients.register(patient_fields())
     c = clinic.consultations.start(p.id, clinician="Dr Ada Lovelace")
-    try:
+    with contextlib.suppress(ValidationError):  # refused where it is typed, or kept
         clinic.repeat_visits.discard(c.id, "opened for the wrong patient\x00")
-    except ValidationError:
-        clinic.close()
-        return  # refused where it is typed: the clinic holds nothing the server refuses
     try:
         report = clinic.backups.move_to(pg_url)
+    except IntakeError as exc:
+        assert c.id in exc.message and "discard_reason" in exc.message, exc.message
+        assert isinstance(exc, ValidationError)  # the text to correct, not the server
+        assert _server_rows(pg_url) == {"users": 0, "patients": 0, "consultations": 0, "audit": 0}
+        assert not [e for e in clinic.audit.entries() if e.action == "move out"]
+    else:
+        assert report.chain.intact
+        assert {t.table: t.rows for t in report.tables}["patients"] == 1
     finally:
         clinic.close()
-    assert report.chain.intact
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on the server, a NUL typed into the user name (or a discard reason) is reported "
-    "as 'The clinic's server ... could not be used' (psycopg's DataError through "
-    "server.friendly_error), not as a wrong password or a field to correct",
+@pytest.mark.parametrize(
+    ("table", "column"), [("patients", "notes"), ("consultations", "clinician")]
 )
+def test_a_file_clinic_holding_a_nul_is_refused_before_anything_is_copied(
+    pg_url: str, clock: FakeClock, tmp_path: Path, table: str, column: str
+) -> None:
+    """Text the server cannot hold, however it got into the file (here plain SQL): the move
+    names the table, column and record and says what to do, and copies nothing."""
+    clinic = file_clinic(tmp_path, clock)
+    p = clinic.patients.register(patient_fields())
+    c = clinic.consultations.start(p.id, clinician="Dr Ada Lovelace")
+    clinic.close()
+    record = p.id if table == "patients" else c.id
+    with sqlite3.connect(tmp_path / "clinic.sqlite") as db:
+        db.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", ["Ada\x00 Lovelace", record])
+    db.close()
+    clinic = Clinic.open(tmp_path / "clinic.sqlite", clock=clock, hasher=FAST_HASHER,
+                         workstation_dir=tmp_path / "anchors")  # fmt: skip
+    try:
+        clinic.session.login("owner", OWNER_PASSWORD)
+        with pytest.raises(ValidationError) as err:
+            clinic.backups.move_to(pg_url)
+        for named in (table, column, record, "NUL", "Nothing was copied"):
+            assert named in err.value.message
+        assert _server_rows(pg_url) == {"users": 0, "patients": 0, "consultations": 0, "audit": 0}
+        assert clinic.patients.count() == 1  # the file clinic goes on as it was
+    finally:
+        clinic.close()
+
+
 def test_a_nul_typed_at_sign_in_is_not_blamed_on_the_server(
     pg_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -159,6 +220,27 @@ def test_a_nul_typed_at_sign_in_is_not_blamed_on_the_server(
         clinic.close()
 
 
+def test_text_with_a_nul_finds_nothing_on_the_server_and_saves_nothing(
+    pg_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Nothing the server stores can hold a NUL: a lookup or search with one finds nothing
+    (no error); a save with one is refused as input to correct, and nothing of it is kept."""
+    clinic = signed_in(on_server(pg_url, clock, tmp_path / "desk"))
+    try:
+        p = clinic.patients.register(patient_fields(notes="allergic to latex"))
+        with pytest.raises(NotFound):
+            clinic.patients.get(p.id + "\x00")
+        assert clinic.patients.search("Żółć\x00x") == []
+        assert [x.id for x in clinic.patients.search("Żółć")] == [p.id]
+        with pytest.raises(ValidationError):
+            clinic.patients.update(p.id, {"notes": "allergic to\x00 latex"}, revision=p.revision)
+        assert clinic.patients.get(p.id).notes == "allergic to latex"
+        saved = clinic.patients.update(p.id, {"notes": "latex"}, revision=p.revision)
+        assert saved.revision == p.revision + 1  # the connection and the form go on
+    finally:
+        clinic.close()
+
+
 # -- Reconnecting after the server restarted --------------------------------------------------
 
 
@@ -173,12 +255,6 @@ def own_server(pg_server: object) -> Iterator[Cluster]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="PostgresStore._ready replaces a connection only once it is known broken: the "
-    "first use case after a server restart fails on the dead connection and tells the user "
-    "the server cannot be reached, though it is back (BEGIN failed: nothing was sent)",
-)
 def test_the_first_save_after_a_server_restart_goes_through(
     own_server: Cluster, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -193,6 +269,13 @@ def test_the_first_save_after_a_server_restart_goes_through(
         saved = clinic.patients.update(p.id, {"given_name": "Luke"}, revision=p.revision)
         assert saved.given_name == "Luke"
         assert [x.given_name for x in clinic.patients.search("luke")] == ["Luke"]
+        own_server.stop("fast")  # again, and this time the first action is a search
+        own_server.start()
+        assert [x.id for x in clinic.patients.search("luke")] == [p.id]
+        assert clinic.patients.get(p.id).given_name == "Luke"
+        assert clinic.audit.verify().intact  # each save recorded once
+        actions = [e.action for e in clinic.audit.entries()]
+        assert actions.count("update patient") == 1
     finally:
         clinic.close()
 
@@ -200,7 +283,7 @@ def test_the_first_save_after_a_server_restart_goes_through(
 # -- What a killed or finished copy leaves behind ---------------------------------------------
 
 
-def _child(url: str, scenario: str, arg: Path, nth: int = 1, tmp: Path | None = None) -> int:
+def _child(url: str, scenario: str, arg: Path | str, nth: int = 1, tmp: Path | None = None) -> int:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     if tmp is not None:
         env["TMPDIR"] = str(tmp)
@@ -220,12 +303,6 @@ def _server_clinic(url: str, clock: FakeClock, folder: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="Backups.move_to creates the target file (open_store) before copying and never "
-    "removes it: a killed or failed move leaves an empty clinic file, and moving again is "
-    "refused with 'already exists; a clinic is moved into a new file'",
-)
 def test_a_killed_move_to_a_file_can_be_run_again(
     pg_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -241,12 +318,27 @@ def test_a_killed_move_to_a_file_can_be_run_again(
     assert {p.table: p.rows for p in report.tables}["patients"] == 5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a server's backup is made as a SQLite file named .backup-XXXX that is renamed "
-    "when checked: its -wal, -shm and .lock files keep the old name and stay beside every "
-    "backup (PostgresStore.backup_to, Backups.backup)",
-)
+@pytest.mark.slow
+def test_a_killed_move_into_the_server_leaves_it_empty_and_can_be_run_again(
+    pg_server: PgServer, pg_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    _server_clinic(pg_url, clock, tmp_path / "desk")
+    name = pg_server.new_database()  # an empty clinic database, as the README has it made
+    target = pg_server.app_url(name)
+    try:
+        _child(pg_url, "move_to", target)
+        assert _server_rows(target) == {"users": 0, "patients": 0, "consultations": 0, "audit": 0}
+        clinic = Clinic.open(pg_url, actor=system_actor(), hasher=FAST_HASHER)
+        try:
+            report = clinic.backups.move_to(target)
+        finally:
+            clinic.close()
+        assert {p.table: p.rows for p in report.tables}["patients"] == 5
+        assert _server_rows(target)["patients"] == 5
+    finally:
+        pg_server.drop(name)
+
+
 def test_a_server_backup_leaves_only_the_backup_in_the_folder(
     pg_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:
@@ -262,13 +354,6 @@ def test_a_server_backup_leaves_only_the_backup_in_the_folder(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the sweep of copies left by a killed backup or restore runs only beside a SQLite "
-    "database (Clinic.open -> SqliteStore.sweep): a killed backup of the server leaves a "
-    "partial copy of the clinic's records (.backup-XXXX and its -wal) in the backup folder, "
-    "and a killed restore onto the server one in the system's temporary folder, for good",
-)
 def test_a_killed_server_backup_or_restore_leaves_no_copy_of_the_records(
     pg_url: str, clock: FakeClock, tmp_path: Path
 ) -> None:

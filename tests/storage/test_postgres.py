@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import psycopg
 import pytest
 
 from desktop.clinic import Clinic, system_actor
-from desktop.errors import Conflict, StorageError
+from desktop.errors import Conflict, StorageError, ValidationError
 from desktop.storage import SCHEMA as SQLITE_SCHEMA
 from desktop.storage import open_store
 from desktop.storage.postgres import migrations
@@ -125,6 +124,53 @@ def test_another_applications_database_is_refused_and_left_untouched(
     pg_server.drop(name)
 
 
+@pytest.mark.parametrize(
+    "made",
+    [
+        "CREATE SCHEMA billing; CREATE TABLE billing.invoices (id int)",
+        "CREATE VIEW totals AS SELECT 1 AS one",
+        "CREATE SEQUENCE invoice_numbers",
+        "CREATE FUNCTION vat(numeric) RETURNS numeric LANGUAGE sql AS 'SELECT $1 * 0.2'",
+        "CREATE TYPE invoice_state AS ENUM ('open', 'paid')",
+        "CREATE SCHEMA crm; CREATE TYPE crm.contact AS (name text)",
+    ],
+)
+def test_a_database_holding_any_object_of_another_application_is_refused_untouched(
+    pg_server: PgServer, made: str
+) -> None:
+    name = pg_server.new_database(migrated=False)
+    url = pg_server.app_url(name)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(made)  # type: ignore[arg-type]
+        with pytest.raises(StorageError, match="another application's tables or other objects"):
+            open_store(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            ours = conn.execute("SELECT to_regclass('_clinic_migrations')").fetchone()
+        assert ours == (None,)  # left as it was
+    finally:
+        pg_server.drop(name)
+
+
+def test_a_new_database_with_an_extension_installed_becomes_the_clinics(
+    pg_server: PgServer,
+) -> None:
+    """What an administrator installs for the clinic (amcheck, for the full check) is not
+    another application's."""
+    name = pg_server.new_database(migrated=False)
+    try:
+        with pg_server.admin(name) as admin:  # type: ignore[attr-defined]
+            admin.execute("CREATE EXTENSION amcheck")
+        store = open_store(pg_server.app_url(name))
+        try:
+            assert store.applied_migrations() == list(migrations.SCHEMA)
+            assert store.integrity_problems() == []
+        finally:
+            store.close()
+    finally:
+        pg_server.drop(name)
+
+
 def test_a_database_from_a_newer_version_is_refused_untouched(pg_fresh_url: str) -> None:
     with psycopg.connect(pg_fresh_url, autocommit=True) as conn:
         conn.execute(
@@ -209,34 +255,6 @@ def test_a_missing_database_is_named(pg_server: PgServer) -> None:
 # certificate for localhost and lets its TLS role in only over TLS with a password.
 
 
-@pytest.fixture
-def tls(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
-    root = os.environ.get("CLINIC_TEST_PG_ROOTCERT", "")
-    role = os.environ.get("CLINIC_TEST_PG_TLS_ROLE", "")
-    password = os.environ.get("CLINIC_TEST_PG_TLS_PASSWORD", "")
-    if not (root and role and password):
-        pytest.skip("the PostgreSQL server was not started by tests/pg_cluster.py (no TLS role)")
-    for name in ("PGPASSWORD", "PGSERVICE", "PGSSLMODE", "PGSSLROOTCERT"):
-        monkeypatch.delenv(name, raising=False)
-    name = f"clinic_tls_{os.getpid()}"
-    with psycopg.connect(pg_server.admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name} OWNER {role}")
-    port = psycopg.conninfo.conninfo_to_dict(pg_server.admin_url)["port"]
-    passfile = tmp_path / "pgpass"
-    passfile.write_text(f"localhost:{port}:*:{role}:{password}\n")
-    passfile.chmod(0o600)
-    monkeypatch.setenv("PGPASSFILE", str(passfile))
-    yield {
-        "url": f"postgresql://{role}@localhost:{port}/{name}?sslmode=verify-full&sslrootcert={root}",
-        "passfile": str(passfile),
-        "role": role,
-        "port": str(port),
-        "name": name,
-    }
-    pg_server.drop(name)
-
-
 def test_tls_with_the_servers_certificate_and_a_password_file(tls: dict[str, str]) -> None:
     store = open_store(tls["url"])
     try:
@@ -278,6 +296,29 @@ def test_tls_is_refused_clearly_without_the_right_certificate_or_without_tls(
     plain = tls["url"].split("?")[0] + "?sslmode=disable"
     with pytest.raises(StorageError, match=r"pg_hba\.conf"):
         open_store(plain)
+
+
+def test_text_the_server_cannot_hold_is_refused_before_it_is_sent_and_matches_nothing(
+    clinic_pg_store: PostgresStore,
+) -> None:
+    store = clinic_pg_store
+    for text in ("a\x00b", "half \ud800 pair"):
+        with pytest.raises(ValidationError) as err:
+            store.write(
+                "INSERT INTO settings (key, value) VALUES (?, ?)", ["k", json.dumps(1) + text]
+            )
+        assert "cannot store" in err.value.message and "server could not" not in err.value.message
+        # In a read it matches nothing, whatever the comparison, and nothing fails.
+        assert store.rows("SELECT key FROM settings WHERE key = ?", [text]) == []
+        assert store.rows("SELECT key FROM settings WHERE strpos(key, ?) > 0", [text]) == []
+        assert store.count("settings") == 1  # nothing was written
+    (row,) = store.rows("SELECT key FROM settings WHERE key = ANY(?)", [["clinic_id", "x\x00"]])
+    assert row["key"] == "clinic_id"
+    with pytest.raises(ValidationError, match=r"settings\.value of key k"), store.transaction():
+        store.insert_many("settings", ["key", "value"], [("k", "1"), ("k2", "a\x00")])
+    assert store.count("settings") == 1
+    store.write("INSERT INTO settings (key, value) VALUES (?, ?)", ["k", "1"])  # goes on
+    assert store.count("settings") == 2
 
 
 def test_settings_values_round_trip_as_json(clinic_pg_store: PostgresStore) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import quote, urlencode
+from urllib.parse import unquote
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -19,53 +19,128 @@ __all__ = [
     "is_server_url",
     "label",
     "parse",
+    "shown",
     "unreachable",
     "without_password",
     "workstation_key",
 ]
 
 
+# Connection parameters that hold a secret: the user's password, the passphrase of the
+# computer's TLS key. Neither is ever kept on disk or shown.
+SECRET_KEYS = frozenset({"password", "sslpassword"})
+_QUERY_ITEM = re.compile(r"(?<=[?&])([^&=]*)=([^&]*)(&|$)")
+_HINT = (
+    "Write it as postgresql://user@host:5432/database; an @, / or : inside a user name or "
+    "password is written in %-code (@ as %40, / as %2F, : as %3A), and a password is best "
+    "left out of the address, in this computer's password file (~/.pgpass; README, "
+    "'Several computers')"
+)
+
+
+def _pieces(url: str) -> tuple[str, str | None, str, str | None]:
+    """`url` cut as libpq cuts it: ("postgresql://", the user information before the first
+    '@' that comes before any '/' (or None), the hosts, ports and database, the query after
+    the first '?' that follows (or None))."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url, None, "", None
+    stop = next((i for i, ch in enumerate(rest) if ch in "@/"), len(rest))
+    userinfo: str | None = None
+    if stop < len(rest) and rest[stop] == "@":
+        userinfo, rest = rest[:stop], rest[stop + 1 :]
+    where, mark, query = rest.partition("?")
+    return scheme + sep, userinfo, where, query if mark else None
+
+
+def _without_secret_items(query: str) -> str:
+    """The query `a=1&b=2` without its password items (keys compared percent-decoded, as
+    libpq reads them: `%70assword` is `password`)."""
+    kept = [item for item in query.split("&") if unquote(item.partition("=")[0]) not in SECRET_KEYS]
+    return "&".join(kept)
+
+
+def _ambiguous(url: str) -> bool:
+    """True when an '@' lies where libpq reads hosts or the database: a password holding an
+    '@' or a '/' typed without %-code, which libpq would read partly as a host or database
+    name (and show in its messages)."""
+    _, _, where, _ = _pieces(url)
+    return "@" in where
+
+
+def shown(url: str) -> str:
+    """`url` as it may be shown whatever it holds, read or not: everything before its last
+    '@' (the user information, a password in any spelling, with an '@' or '/' in it or not)
+    and every password item of the query left out."""
+    scheme, sep, rest = url.partition("://")
+    rest = _QUERY_ITEM.sub(
+        lambda m: "" if unquote(m.group(1)) in SECRET_KEYS else m.group(0), rest
+    ).rstrip("&?")
+    at = rest.rfind("@")
+    return f"{scheme}{sep}…@{rest[at + 1 :]}" if at >= 0 else f"{scheme}{sep}{rest}"
+
+
 def parse(url: str) -> dict[str, str]:
-    """The connection parameters of `url` (libpq's parser). StorageError for a malformed URL."""
+    """The connection parameters of `url` (libpq's parser). StorageError for a malformed URL
+    and for one libpq would read otherwise than meant (an '@' or '/' of a password typed
+    without %-code); the message never shows a password."""
+    if _ambiguous(url):
+        raise StorageError(
+            f"The server address '{shown(url)}' cannot be read as it was meant: it has an @ "
+            f"where the server's name or the database belongs. {_HINT}."
+        )
     try:
         return {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
     except psycopg.ProgrammingError as exc:
+        safe = shown(url)
+        # libpq's own words quote the address; only where nothing secret could be in them.
+        detail = f" ({_first_line(exc)})" if safe == url else ""
         raise StorageError(
-            f"'{without_password(url)}' is not a server address this program can read "
-            f"({_first_line(exc)}). Write it as postgresql://user@host:5432/database."
+            f"'{safe}' is not a server address this program can read{detail}. {_HINT}."
         ) from exc
 
 
 def without_password(url: str) -> str:
-    """`url` rebuilt without any password (what the app may keep or show)."""
+    """`url` as written, less its password and key passphrase (what the app may keep or
+    show): the password of the user information and the query's `password` and
+    `sslpassword` items go, every other character stays as it was (host lists, ports,
+    %-codes). An address libpq cannot read, or would read otherwise than meant, is given as
+    `shown` gives it."""
+    scheme, userinfo, where, query = _pieces(url)
+    if _ambiguous(url):
+        return shown(url)
+    user = userinfo.partition(":")[0] if userinfo is not None else ""
+    items = _without_secret_items(query) if query is not None else ""
+    kept = f"{scheme}{user + '@' if user else ''}{where}{'?' + items if items else ''}"
     try:
-        params = {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
+        before = {k: v for k, v in conninfo_to_dict(url).items() if k not in SECRET_KEYS}
+        after = conninfo_to_dict(kept)
     except psycopg.ProgrammingError:
-        return re.sub(r"//([^:/@]*):[^@/]*@", r"//\1@", url)
-    params.pop("password", None)
-    user = params.pop("user", "")
-    host = params.pop("host", "")
-    port = params.pop("port", "")
-    dbname = params.pop("dbname", "")
-    netloc = quote(user, safe="") + "@" if user else ""
-    if host and not host.startswith("/"):
-        netloc += f"[{host}]" if ":" in host else host
-    elif host:
-        params["host"] = host
-    if port:
-        netloc += f":{port}"
-    query = f"?{urlencode(sorted(params.items()))}" if params else ""
-    return f"postgresql://{netloc}/{quote(dbname, safe='')}{query}"
+        return shown(url)
+    return kept if before == after else shown(url)
 
 
 def label(url: str) -> str:
-    """How messages and the status line name the server: user@host:port/database."""
+    """How messages and the status line name the server: user@host:port/database (each
+    host with its port where the address names several)."""
     p = parse(url)
-    host = p.get("host") or "localhost"
-    port = p.get("port") or "5432"
+    hosts = (p.get("host") or "localhost").split(",")
+    ports = (p.get("port") or "").split(",")
+    if len(ports) == 1:
+        ports = ports * len(hosts)
+    where = ",".join(
+        f"{_host(h)}:{(ports[i] if i < len(ports) else '') or '5432'}" for i, h in enumerate(hosts)
+    )
     who = f"{p['user']}@" if p.get("user") else ""
     service = f" (service {p['service']})" if p.get("service") else ""
-    return f"{who}{host}:{port}/{p.get('dbname', '')}{service}"
+    return f"{who}{where}/{p.get('dbname', '')}{service}"
+
+
+def _host(host: str) -> str:
+    """A host as an address writes it: an IPv6 address in brackets."""
+    if not host:
+        return "localhost"
+    return f"[{host}]" if ":" in host and not host.startswith("/") else host
 
 
 def workstation_key(url: str, clinic_id: str) -> str:

@@ -5,18 +5,20 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import pq
 from psycopg.rows import dict_row, tuple_row
 
-from desktop.errors import IntakeError, StorageError
+from desktop.errors import IntakeError, StorageError, ValidationError
 from desktop.storage.key_search import Dialect, KeySearch
 from desktop.storage.postgres import migrations, server
 from desktop.storage.postgres.dialect import translate
@@ -28,6 +30,7 @@ from desktop.storage.store import Params, Store
 __all__ = ["PostgresStore"]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 APPLICATION_NAME = "Clinic Intake"
 CONNECT_TIMEOUT_S = 10
@@ -41,6 +44,36 @@ IDLE_IN_TRANSACTION_TIMEOUT = "120s"
 CLOSING_POLLS = 10
 WRITE_LOCK = 0x434C4E49_0001  # "CLNI" 1
 MIGRATE_LOCK = 0x434C4E49_0002
+# What another application leaves in a database, in any schema but the server's own (pg_*,
+# information_schema): tables, views, sequences and foreign tables, functions and
+# procedures, and types of its own (not those an extension brings, such as `amcheck`, which
+# a clinic's administrator may install; not the array and row types made with another
+# object). A database without the clinic's schema that holds any of them is not taken over.
+_OURS_NOT = "n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'"
+FOREIGN_OBJECTS = f"""
+    SELECT name FROM (
+      SELECT n.nspname || '.' || c.relname AS name FROM pg_class c
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {_OURS_NOT}
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                         AND d.objid = c.oid AND d.deptype = 'e')
+      UNION ALL
+      SELECT n.nspname || '.' || p.proname || '()' FROM pg_proc p
+        JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE {_OURS_NOT}
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                         AND d.objid = p.oid AND d.deptype = 'e')
+      UNION ALL
+      SELECT n.nspname || '.' || t.typname FROM pg_type t
+        JOIN pg_namespace n ON n.oid = t.typnamespace
+       WHERE t.typtype IN ('b', 'c', 'd', 'e', 'r') AND {_OURS_NOT}
+         AND NOT (t.typcategory = 'A' AND t.typelem <> 0)
+         AND (t.typrelid = 0 OR EXISTS (SELECT 1 FROM pg_class k WHERE k.oid = t.typrelid
+                                        AND k.relkind = 'c'))
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                         AND d.objid = t.oid AND d.deptype = 'e')
+    ) AS found ORDER BY name LIMIT 3
+"""
 # The `amcheck` functions the full check uses where the server's administrator installed them.
 AMCHECK_BTREE = "bt_index_check(regclass, boolean)"
 AMCHECK_HEAP = "verify_heapam(regclass, boolean, boolean, text, bigint, bigint)"
@@ -65,6 +98,81 @@ def _json_text(value: object) -> str | None:
 
 def _now() -> str:
     return datetime.now().astimezone().replace(microsecond=0).isoformat()
+
+
+def _dropped(conn: psycopg.Connection[Row], exc: psycopg.Error) -> bool:
+    """Whether `exc` means the server had dropped `conn` (restarted, or the network cut it)."""
+    return isinstance(exc, psycopg.OperationalError) and (conn.broken or conn.closed)
+
+
+def _is_read(sql: str) -> bool:
+    return sql.lstrip()[:6].upper() == "SELECT"
+
+
+# What PostgreSQL's text cannot hold: the NUL character, and half of a UTF-16 surrogate
+# pair (not a character at all; Python strings can carry one, UTF-8 cannot).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(params: Params, *, reading: bool) -> Params:
+    """`params` as they may go to the server.
+
+    A text the server cannot hold (a NUL character or a lone surrogate) is never sent: in a
+    read it stands for a value no stored text equals, starts with or contains (nothing
+    stored can hold it), so it goes as NULL, which SQL compares with nothing; in a write it
+    is refused with ValidationError, before anything is sent, saying what to do.
+    """
+    values = params.values() if isinstance(params, dict) else params
+    if not any(_holds_unstorable(v) for v in values):
+        return params
+    if isinstance(params, dict):
+        return {k: _storable_value(v, reading) for k, v in params.items()}
+    return [_storable_value(v, reading) for v in params]
+
+
+def _holds_unstorable(value: object) -> bool:
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, list | tuple):
+        return any(_holds_unstorable(v) for v in value)
+    return False
+
+
+def _storable_value(value: Any, reading: bool) -> Any:
+    if isinstance(value, list | tuple):
+        return [_storable_value(v, reading) for v in value]
+    if not _holds_unstorable(value):
+        return value
+    if reading:
+        return None
+    raise _unstorable(str(value))
+
+
+def _unstorable(text: str, field: str | None = None, record: str = "") -> ValidationError:
+    """The refusal of `text` (in `field` of `record`, when known), in words a user can act on:
+    where in the text the character is (the NUL shown as ␀), and what to do."""
+    at = _UNSTORABLE.search(text)
+    start = at.start() if at is not None else 0
+    left, right = max(0, start - 24), start + 24
+    excerpt = "".join(_visible(ch) for ch in text[left:right])
+    excerpt = ("…" if left else "") + excerpt + ("…" if right < len(text) else "")
+    what = (
+        "a NUL character (an invisible control character, often pasted from another program)"
+        if "\x00" in text
+        else "half of a character pair (not valid text; from a damaged file or paste)"
+    )
+    where = f" (the {field} of {record})" if record else ""
+    return ValidationError(
+        f"The text “{excerpt}”{where} holds {what}, which the clinic's server cannot store; "
+        "nothing was saved. Remove it (retype that part of the text) and save again.",
+        field,
+    )
+
+
+def _visible(ch: str) -> str:
+    if ch == "\x00":
+        return "\u2400"  # SYMBOL FOR NULL
+    return "\ufffd" if "\ud800" <= ch <= "\udfff" else ch
 
 
 class PostgresStore(Store):
@@ -157,13 +265,14 @@ class PostgresStore(Store):
         """Refuse another application's database and one from a newer version of ours."""
         done = migrations.applied(cur)
         if done is None:
-            cur.execute("SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")
-            row = cur.fetchone()
-            if row and int(str(row[0])):
+            cur.execute(FOREIGN_OBJECTS)
+            found = [str(r[0]) for r in cur.fetchall()]
+            if found:
                 raise StorageError(
-                    f"The database {self.label} holds another application's tables, not a "
-                    "clinic's; it was left as it was. Point Clinic Intake at an empty database "
-                    "made for the clinic (README, 'Several computers')."
+                    f"The database {self.label} holds another application's tables or other "
+                    f"objects ({', '.join(found)}), not a clinic's; it was left as it was. "
+                    "Point Clinic Intake at an empty database made for the clinic (README, "
+                    "'Several computers')."
                 )
             return []
         unknown = [n for n in done if n not in migrations.SCHEMA]
@@ -234,19 +343,7 @@ class PostgresStore(Store):
                 yield from self._nested()
 
     def _outermost(self) -> Iterator[None]:
-        conn = self._ready()
-        try:
-            conn.execute("BEGIN")
-            # The write lock, and (same round trip) the clinic this database holds now: a
-            # database restored from another clinic's backup is not written to unawares.
-            row = conn.execute(
-                "SELECT pg_advisory_xact_lock(%s) AS locked, "
-                "(SELECT value FROM settings WHERE key = 'clinic_id') AS clinic",
-                [WRITE_LOCK],
-            ).fetchone()
-        except psycopg.Error as exc:
-            self._rollback(conn)
-            raise self._error(exc) from exc
+        conn, row = self._begin()
         if row is None or _json_text(row["clinic"]) != self.clinic_id:
             self._rollback(conn)
             raise StorageError(
@@ -287,6 +384,34 @@ class PostgresStore(Store):
             self._rolled_back()
             raise
         self._committed()
+
+    def _begin(self) -> tuple[psycopg.Connection[Row], Row | None]:
+        """Open the use case's transaction: BEGIN, the write lock, the clinic held now.
+
+        A connection the server dropped since the last use case (a restart, a network
+        outage) is found out here, before anything of the use case was sent: it is replaced
+        once (`_ready` checks the server still holds the same clinic) and the transaction
+        begun again. Nothing is ever sent again once the use case's own statements ran.
+        """
+        for attempt in (1, 2):
+            conn = self._ready()
+            try:
+                conn.execute("BEGIN")
+                # The write lock, and (same round trip) the clinic this database holds now:
+                # a database restored from another clinic's backup is not written to unawares.
+                row = conn.execute(
+                    "SELECT pg_advisory_xact_lock(%s) AS locked, "
+                    "(SELECT value FROM settings WHERE key = 'clinic_id') AS clinic",
+                    [WRITE_LOCK],
+                ).fetchone()
+            except psycopg.Error as exc:
+                self._rollback(conn)
+                if attempt == 1 and _dropped(conn, exc):
+                    log.info("the connection to %s was dropped; connecting again", self.label)
+                    continue
+                raise self._error(exc) from exc
+            return conn, row
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _nested(self) -> Iterator[None]:
         conn = self._conn
@@ -331,6 +456,9 @@ class PostgresStore(Store):
         return self._ready()
 
     def execute(self, sql: str, params: Params = ()) -> None:
+        """Run one statement. ValidationError, before anything is sent, when a text to be
+        written holds what the server cannot store (storable)."""
+        params = storable(params, reading=_is_read(sql))
         with self._using:
             conn = self._conn_for_statement()
             try:
@@ -342,17 +470,32 @@ class PostgresStore(Store):
         return self.native_rows(translate(sql), params)
 
     def native_rows(self, sql: str, params: Params = ()) -> list[Row]:
-        """`rows` for SQL already written in psycopg's style (`%s` placeholders)."""
+        """`rows` for SQL already written in psycopg's style (`%s` placeholders). A query
+        outside a use case's transaction is run again once on a new connection when the
+        server had dropped the old one (a read changes nothing: running it twice is safe)."""
+        reading = _is_read(sql)
+        params = storable(params, reading=reading)
         with self._using:
+            return self._reading(lambda conn: conn.execute(sql, params).fetchall(), reading)
+
+    def _reading(self, run: Callable[[psycopg.Connection[Row]], _T], again: bool = True) -> _T:
+        """`run(connection)`, and once more on a new connection if the connection was found
+        dropped outside a transaction and `again` (a read)."""
+        for attempt in (1, 2):
             conn = self._conn_for_statement()
             try:
-                return conn.execute(sql, params).fetchall()
+                return run(conn)
             except psycopg.Error as exc:
+                if attempt == 1 and again and not self._depth and _dropped(conn, exc):
+                    log.info("the connection to %s was dropped; connecting again", self.label)
+                    continue
                 raise self._error(exc, saving=self._depth > 0) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def iter_rows(self, sql: str, params: Params = ()) -> Iterator[Row]:
         """Rows one at a time through a server-side cursor on a connection of its own, so a
         long read (a million audit rows) neither holds up nor waits for other work."""
+        params = storable(params, reading=True)
         reader = self._connect(saving=False)
         try:
             with reader.transaction(), reader.cursor(name="clinic_stream") as cur:
@@ -377,22 +520,24 @@ class PostgresStore(Store):
         and SQL as SQLite's (storage.key_search), so both give the same patients in the same
         order; each typed prefix is one range of the "C"-collated B-tree on the keys."""
         with self._using:
-            try:
-                return self._keys.search(terms, limit, self.patients.ranked_at_most)
-            except psycopg.Error as exc:
-                raise self._error(exc, saving=self._depth > 0) from exc
+            # Reads only: run again once on a new connection if the server had dropped it.
+            return self._reading(
+                lambda _conn: self._keys.search(terms, limit, self.patients.ranked_at_most)
+            )
 
     def _search_values(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         # Never a prepared statement: each range is planned for its own bounds (a generic
         # plan cannot tell a range of ten keys from one of a million).
         conn = self._conn_for_statement()
         with conn.cursor(row_factory=tuple_row) as cur:
-            cur.execute(translate(sql), params, prepare=False)
+            cur.execute(translate(sql), storable(params, reading=True), prepare=False)
             return cur.fetchall()
 
     def _search_rows(self, sql: str, params: list[Any]) -> list[Row]:
         conn = self._conn_for_statement()
-        return conn.execute(translate(sql), params, prepare=False).fetchall()
+        return conn.execute(
+            translate(sql), storable(params, reading=True), prepare=False
+        ).fetchall()
 
     # Checks -----------------------------------------------------------------------------
 
@@ -521,11 +666,20 @@ class PostgresStore(Store):
         assert self._depth > 0 and self._conn is not None, "insert_many needs a transaction"
         names = ", ".join(f'"{c}"' for c in columns)
         count = 0
+        row: Sequence[Any] = ()
         try:
             with self._conn.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as cp:
                 for row in rows:
                     cp.write_row(row)
                     count += 1
+        except (psycopg.DataError, UnicodeEncodeError) as exc:
+            # psycopg refuses such text itself, before it is sent: name the value.
+            for column, value in zip(columns, row, strict=False):
+                if isinstance(value, str) and _UNSTORABLE.search(value):
+                    raise _unstorable(value, f"{table}.{column}", f"{columns[0]} {row[0]}") from exc
+            if isinstance(exc, psycopg.Error):
+                raise self._error(exc) from exc
+            raise
         except psycopg.Error as exc:
             raise self._error(exc) from exc
         return count
@@ -593,16 +747,20 @@ class PostgresStore(Store):
             self.clinic_id = self._clinic_id(self._ready())
             self.identity = server.workstation_key(self.url, self.clinic_id or "")
 
-    def backup_to(self, dest: Any) -> None:
-        """Write the whole clinic, as of one moment, into a new SQLite database file `dest`."""
+    def backup_to(self, dest: Path) -> None:
+        """Write the whole clinic, as of one moment, into a new SQLite database file `dest`:
+        one self-contained file, as SQLite's own backups are (no -wal, -shm or .lock beside
+        it once written)."""
         from desktop.storage.sqlite import SqliteStore
         from desktop.storage.transfer import copy_clinic
 
         target = SqliteStore(dest)
         try:
             copy_clinic(self, target)
+            target.make_self_contained()
         finally:
             target.close()
+            dest.with_name(dest.name + ".lock").unlink(missing_ok=True)
 
 
 class _SnapshotReader(Store.Reader):
@@ -612,11 +770,11 @@ class _SnapshotReader(Store.Reader):
         self._cursors = 0
 
     def rows(self, sql: str, params: Params = ()) -> list[Row]:
-        return self._conn.execute(translate(sql), params).fetchall()
+        return self._conn.execute(translate(sql), storable(params, reading=True)).fetchall()
 
     def iter_rows(self, sql: str, params: Params = ()) -> Iterator[Row]:
         self._cursors += 1
         with self._conn.cursor(name=f"snapshot_{self._cursors}") as cur:
             cur.itersize = 5000
-            cur.execute(translate(sql), params)
+            cur.execute(translate(sql), storable(params, reading=True))
             yield from cur
