@@ -200,7 +200,9 @@ def clinic_on(
 
 
 @pytest.fixture
-def tls(pg_server: PgServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, str]]:
+def tls(
+    pg_server: PgServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[dict[str, str]]:
     """A database owned by a role that must use TLS and a password file (set up by
     tests/pg_cluster.py): its URL with sslmode=verify-full, the password file, role, port."""
     root = os.environ.get("CLINIC_TEST_PG_ROOTCERT", "")
