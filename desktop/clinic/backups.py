@@ -17,6 +17,7 @@ from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.session import Session
 from desktop.errors import Conflict, OtherClinic, StorageError, ValidationError
 from desktop.storage import (
+    MOVED_TO,
     SqliteStore,
     Store,
     copy_folder,
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
     from desktop.storage.transfer import TransferReport
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Moved:
+    report: TransferReport | None = None
 
 
 class Backups:
@@ -169,6 +175,13 @@ class Backups:
         self._session.require("restore")
         if not src.is_file():
             raise ValidationError(f"{src} does not exist or is not a file.", "src")
+        if self._store.path is not None and _same_file(src, self._store.path):
+            raise ValidationError(
+                f"{src.name} is the database in use, not a backup of it; nothing was changed. "
+                "Choose a backup file (backups are named after the database and the date and "
+                "time they were made).",
+                "src",
+            )
         if self._store.server:
             return self._restore_server(src, other_clinic)
         store = self._sqlite()
@@ -272,16 +285,36 @@ class Backups:
         copy fails a check (it is then not kept).
         """
         self._session.require("restore")
-        if isinstance(target, Path):
-            return self._move_to_file(target, progress)
-        destination = open_store(target)
+        # Nobody else may be working in the clinic being moved: what they saved during or
+        # after the copy would be left behind. Once moved, this database refuses every
+        # later save and open (Store.moved_to), so the records never split in two.
+        self._store.claim_exclusive()
         try:
-            report = self._copy_into(destination, progress)
-            where = destination.label
+            if isinstance(target, Path):
+                return self._move_to_file(target, progress)
+            destination = open_store(target)
+            try:
+                with self._moving(lambda: destination.label) as moved:
+                    moved.report = self._copy_into(destination, progress)
+            finally:
+                destination.close()
+            assert moved.report is not None
+            return moved.report
         finally:
-            destination.close()
-        self._moved_out(where)
-        return report
+            self._store.release_exclusive()
+
+    @contextlib.contextmanager
+    def _moving(self, where: Callable[[], str]) -> Iterator[_Moved]:
+        """One transaction of this clinic around the copy: no write here can slip in
+        between the copy and the mark that the clinic has moved (recorded with the move)."""
+        moved = _Moved()
+        with self._store.transaction():
+            yield moved
+            place = where()
+            self._audit.record("move out", f"database:{place}")
+            when = self._clock().strftime("%d %B %Y %H:%M")
+            self._store.settings.set(MOVED_TO, f"moved to {place} on {when}")
+        log.info("clinic copied from %s to %s and checked", self._store.label, place)
 
     def _move_to_file(self, target: Path, progress: Callable[[str], None] | None) -> TransferReport:
         """`move_to` a new file: the copy is made and proven in a private folder beside it
@@ -298,11 +331,11 @@ class Backups:
                 "changed. Choose a folder that is yours to write to."
             ) from exc
         sweep_copies(target.parent, COPY_PREFIX)
-        with _copy_folder(target.parent) as work:
+        with _copy_folder(target.parent) as work, self._moving(lambda: str(target)) as moved:
             copy = work / target.name
             destination = SqliteStore(copy)
             try:
-                report = self._copy_into(destination, progress)
+                moved.report = self._copy_into(destination, progress)
                 destination.make_self_contained()
             finally:
                 destination.close()
@@ -311,8 +344,8 @@ class Backups:
                 lambda _name: None, over_empty=True,
             )  # fmt: skip
             self._place(copy, target, placing)
-        self._moved_out(str(target))
-        return report
+        assert moved.report is not None
+        return moved.report
 
     def _copy_into(
         self, destination: Store, progress: Callable[[str], None] | None
@@ -329,10 +362,6 @@ class Backups:
         destination.adopt_identity()
         return report
 
-    def _moved_out(self, where: str) -> None:
-        self._audit.record("move out", f"database:{where}")
-        log.info("clinic copied from %s to %s and checked", self._store.label, where)
-
     def _complete_trail(
         self, copy: Path, trail: Sequence[AuditEntry], kept: str, source: str
     ) -> tuple[int, str]:
@@ -343,6 +372,8 @@ class Backups:
             audit = AuditLog(restored, self._clock, self._session.actor_name, Anchors(()))
             with restored.transaction():
                 carried = audit.carry(trail, kept)
+                # A database left behind by a move, restored: in use again, deliberately.
+                restored.settings.remove(MOVED_TO)
                 audit.record("restore", f"file:{source}", kept=kept, carried=carried)
             last = restored.audit.last()
             assert last is not None
@@ -375,6 +406,13 @@ class Backups:
                     "in the copy set aside"
                 )
         return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _sync_folder(folder: Path) -> None:

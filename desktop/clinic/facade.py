@@ -24,6 +24,7 @@ from desktop.clinic.seal import Seal
 from desktop.clinic.session import Session
 from desktop.clinic.settings import Settings, read_profile
 from desktop.clinic.test_spots import TestSpots
+from desktop.errors import StorageError
 from desktop.storage import SqliteStore, Store, open_store
 
 if TYPE_CHECKING:
@@ -110,6 +111,13 @@ class Clinic:
             if isinstance(store, SqliteStore):
                 store.sweep()  # copies a killed backup or restore left beside it
             sweep_restore_folder()  # and those a killed restore onto a server left here
+            moved = store.moved_to()
+            if moved is not None:
+                raise StorageError(
+                    f"This clinic was moved out of {store.label} ({moved}); that database is "
+                    "kept as it was at the move and is no longer used. Point this computer at "
+                    "the clinic's new place: Settings > Database, or --db on the command line."
+                )
             if data_dir is None and store.path is not None:
                 data_dir = store.path.parent
             return cls(

@@ -17,10 +17,11 @@ from desktop.storage.search import (
     read_phone,
 )
 from desktop.storage.sqlite import SqliteStore
-from desktop.storage.store import Store
+from desktop.storage.store import MOVED_TO, Store
 
 __all__ = [
     "MIGRATION_SET",
+    "MOVED_TO",
     "RANKED_AT_MOST",
     "SCHEMA",
     "PhoneReading",

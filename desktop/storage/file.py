@@ -9,6 +9,7 @@ import secrets
 import shutil
 import sqlite3
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,6 +181,9 @@ class FileIdentity:
             self._fd = -1
 
 
+OPEN_WAIT_SECONDS = 120.0  # how long opening waits for a restore or move elsewhere to finish
+
+
 class OpenLock:
     """A shared lock on `<database>.lock` for as long as a program has the database open.
 
@@ -192,15 +196,32 @@ class OpenLock:
         self.path = path.with_name(path.name + ".lock")
         self._fd = -1
         try:
-            import fcntl
+            import fcntl  # noqa: F401  (only where the system has flock)
         except ImportError:  # pragma: no cover - Windows
             return
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(self._fd, fcntl.LOCK_SH)  # waits while a restore holds it alone
-        except OSError:
+            self._share_within(OPEN_WAIT_SECONDS)  # waits while a restore holds it alone
+        except BaseException:
             self.close()
             raise
+
+    def _share_within(self, seconds: float) -> None:
+        import fcntl
+
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StorageError(
+                        f"{self.path.name[: -len('.lock')]} is being restored or moved by "
+                        "another program; nothing was opened. Try again once that has "
+                        "finished (a restore of a large clinic takes a minute or two)."
+                    ) from None
+                time.sleep(0.1)
 
     def try_alone(self) -> bool:
         """Hold the database alone if nobody else has it open (True), without waiting."""

@@ -23,3 +23,7 @@ class SettingsRepository:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             [key, json.dumps(value, sort_keys=True)],
         )
+
+    def remove(self, key: str) -> None:
+        """Forget `key` (nothing happens when it is not set)."""
+        self._store.write("DELETE FROM settings WHERE key = ?", [key])

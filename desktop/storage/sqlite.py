@@ -177,9 +177,13 @@ class SqliteStore(Store):
 
     def claim_exclusive(self) -> None:
         """Make sure no other window or program has this database open (StorageError if one
-        has); held until the store closes."""
+        has); held until the store closes or `release_exclusive`."""
         if self._open_lock is not None:
             self._open_lock.claim_exclusive()
+
+    def release_exclusive(self) -> None:
+        if self._open_lock is not None:
+            self._open_lock.share()
 
     @property
     def in_transaction(self) -> bool:

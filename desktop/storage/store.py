@@ -23,6 +23,9 @@ from desktop.storage.test_spots import TestSpotRepository
 Params = Sequence[Any] | dict[str, Any]
 
 
+MOVED_TO = "moved_to"  # settings key: "<where> on <date>", set by a move in the same commit
+
+
 class Store(abc.ABC):
     """One open clinic database. A backend (SQLite today) subclasses this.
 
@@ -108,6 +111,23 @@ class Store(abc.ABC):
     def search_patients(self, terms: list[Term], limit: int) -> Found:
         """Patients matching every term (storage.search); no term: the most recently
         updated patients."""
+
+    @abc.abstractmethod
+    def claim_exclusive(self) -> None:
+        """StorageError when another window, workstation or program has this database open
+        (a restore or a move must not pull it from under them). A database in memory has
+        nobody else."""
+
+    def release_exclusive(self) -> None:
+        """Share the database with others again after `claim_exclusive` (a server's claim
+        is a check, not a lock: nothing to release)."""
+        return None
+
+    def moved_to(self) -> str | None:
+        """Where this clinic was moved (`Backups.move_to`), or None: a moved clinic's old
+        database is kept as it was, and no longer used."""
+        value = self.settings.get(MOVED_TO)
+        return value if isinstance(value, str) else None
 
     @abc.abstractmethod
     def integrity_problems(self) -> list[str]:

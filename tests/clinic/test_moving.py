@@ -200,7 +200,7 @@ def test_move_to_from_the_command_line_both_ways(pg_url: str, tmp_path: Path) ->
     result = run("--db", pg_url, "move-to", str(back), home=tmp_path)
     assert result.returncode == 0, result.stderr
     refused = run("--db", str(db), "move-to", pg_url, home=tmp_path)
-    assert refused.returncode == 2 and "already holds a clinic" in refused.stderr
+    assert refused.returncode == 2 and "was moved out of" in refused.stderr
     assert (ROOT / "main.py").is_file()
 
 
@@ -217,3 +217,68 @@ def test_server_backups_within_one_second_each_keep_a_file_of_their_own(
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in made)
     for backup in made:
         assert integrity_errors(backup) == []
+
+
+def test_a_move_while_another_window_has_the_file_open_is_refused_and_the_old_file_retired(
+    file_clinic: Clinic, clock: FakeClock, tmp_path: Path
+) -> None:
+    file_clinic.patients.register(patient_fields())
+    old = tmp_path / "clinic.sqlite"
+    target = tmp_path / "moved" / "clinic.sqlite"
+    window = Clinic.open(old, clock=clock, hasher=FAST_HASHER, workstation_dir=tmp_path / "w")
+    with pytest.raises(StorageError, match="open in another window or program"):
+        file_clinic.backups.move_to(target)
+    assert not target.exists()
+    window.close()
+    file_clinic.backups.move_to(target)
+    assert file_clinic.audit.entries(action="move out")
+    with pytest.raises(StorageError, match=r"moved out of .*moved to .*Point this computer"):
+        Clinic.open(old, clock=clock, hasher=FAST_HASHER, workstation_dir=tmp_path / "w")
+    moved = Clinic.open(target, clock=clock, hasher=FAST_HASHER, workstation_dir=tmp_path / "w")
+    moved.session.login("owner", OWNER_PASSWORD)
+    assert moved.patients.count() == 1
+    moved.close()
+
+
+def test_a_retired_file_restored_into_a_new_file_is_in_use_again(
+    file_clinic: Clinic, clock: FakeClock, tmp_path: Path
+) -> None:
+    file_clinic.patients.register(patient_fields())
+    file_clinic.backups.move_to(tmp_path / "moved.sqlite")
+    file_clinic.close()
+    fresh = signed_in(
+        Clinic.open(tmp_path / "revived" / "clinic.sqlite", clock=clock, hasher=FAST_HASHER,
+                    workstation_dir=tmp_path / "w2")
+    )  # fmt: skip
+    fresh.backups.restore(tmp_path / "clinic.sqlite", other_clinic=True)
+    assert fresh.patients.count() == 1
+    fresh.patients.register(patient_fields(given_name="Later", family_name="Visit"))
+    fresh.close()
+    again = Clinic.open(tmp_path / "revived" / "clinic.sqlite", clock=clock, hasher=FAST_HASHER,
+                        workstation_dir=tmp_path / "w2")  # fmt: skip
+    again.session.login("owner", OWNER_PASSWORD)
+    assert again.patients.count() == 2
+    again.close()
+
+
+def test_a_server_clinic_moves_only_when_no_other_workstation_is_connected(
+    pg_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    desk = signed_in(on_server(pg_url, clock, tmp_path / "desk", sign_in=False))
+    desk.patients.register(patient_fields())
+    room = on_server(pg_url, clock, tmp_path / "room")
+    target = tmp_path / "moved.sqlite"
+    with pytest.raises(StorageError, match="in use by 1 other connection"):
+        desk.backups.move_to(target)
+    assert not target.exists()
+    room.close()
+    desk.backups.move_to(target)
+    with pytest.raises(StorageError, match="moved out of"):
+        desk.patients.register(patient_fields(given_name="Too", family_name="Late"))
+    desk.close()
+    with pytest.raises(StorageError, match="moved out of"):
+        on_server(pg_url, clock, tmp_path / "room")
+    moved = Clinic.open(target, clock=clock, hasher=FAST_HASHER, workstation_dir=tmp_path / "w")
+    moved.session.login("owner", OWNER_PASSWORD)
+    assert moved.patients.count() == 1
+    moved.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from desktop.clinic import Clinic
-from desktop.errors import OtherClinic, StorageError
+from desktop.errors import OtherClinic, StorageError, ValidationError
 from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, signed_in
 from tests.helpers.clock import FakeClock
 from tests.helpers.patients import patient_fields
@@ -114,6 +114,16 @@ def test_files_that_are_no_backup_are_refused(
     with pytest.raises(StorageError, match="cannot be restored"):
         live.backups.restore(bogus)
     assert [p.given_name for p in live.patients.search("")] == ["Ada"]
+
+
+def test_the_database_in_use_is_not_taken_for_its_own_backup(live: Clinic, tmp_path: Path) -> None:
+    in_use = tmp_path / "clinic.sqlite"
+    before = digest(in_use)
+    for chosen in (in_use, tmp_path / "." / "clinic.sqlite"):
+        with pytest.raises(ValidationError, match="is the database in use, not a backup"):
+            live.backups.restore(chosen)
+    assert digest(in_use) == before
+    assert not list(tmp_path.glob("*before-restore*"))
 
 
 def test_another_clinics_backup_needs_a_confirmation(

@@ -351,6 +351,13 @@ class PostgresStore(Store):
                 "replaced from another computer); nothing was saved. Close Clinic Intake and "
                 "open it again."
             )
+        if row["moved"] is not None:
+            self._rollback(conn)
+            raise StorageError(
+                f"The clinic was moved out of {self.label} ({_json_text(row['moved'])}); "
+                "nothing was saved here. Point this computer at the clinic's new place "
+                "(Settings > Database, or --db), then enter the change again."
+            )
         self._depth = 1
         try:
             yield
@@ -399,9 +406,11 @@ class PostgresStore(Store):
                 conn.execute("BEGIN")
                 # The write lock, and (same round trip) the clinic this database holds now:
                 # a database restored from another clinic's backup is not written to unawares.
+                # A clinic moved elsewhere meanwhile is not written to either.
                 row = conn.execute(
                     "SELECT pg_advisory_xact_lock(%s) AS locked, "
-                    "(SELECT value FROM settings WHERE key = 'clinic_id') AS clinic",
+                    "(SELECT value FROM settings WHERE key = 'clinic_id') AS clinic, "
+                    "(SELECT value FROM settings WHERE key = 'moved_to') AS moved",
                     [WRITE_LOCK],
                 ).fetchone()
             except psycopg.Error as exc:
