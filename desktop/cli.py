@@ -348,7 +348,7 @@ def cmd_backup(args: argparse.Namespace, stdin: TextIO) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, stdin: TextIO) -> int:
-    clinic = open_clinic(args, existing=True)
+    clinic = open_clinic(args)  # a new file: restoring onto a new computer
     try:
         kept = clinic.backups.restore(args.src, other_clinic=args.other_clinic)
     finally:

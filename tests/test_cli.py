@@ -217,6 +217,22 @@ def test_backup_and_restore_commands(tmp_path: Path) -> None:
     clinic.close()
 
 
+def test_a_backup_restores_onto_a_new_computer(tmp_path: Path) -> None:
+    db = tmp_path / "clinic.sqlite"
+    clinic = open_as_system(db)
+    clinic.patients.register(patient_fields())
+    clinic.close()
+    backup = tmp_path / "backup.sqlite"
+    assert run("--db", str(db), "backup", str(backup), home=tmp_path).returncode == 0
+    new = tmp_path / "new-computer" / "clinic.sqlite"
+    new.parent.mkdir()
+    result = run("--db", str(new), "restore", str(backup), home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    clinic = open_as_system(new)
+    assert clinic.patients.count() == 1 and clinic.audit.verify().intact
+    clinic.close()
+
+
 def test_every_command_describes_itself(tmp_path: Path) -> None:
     for command in (
         "assess",

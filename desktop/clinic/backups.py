@@ -218,7 +218,10 @@ class Backups:
                 f"{src} cannot be restored: its audit trail is broken ({facts.chain.reason})."
                 " Nothing was changed."
             )
-        other = None if other_clinic else self._other_history(facts)
+        # A database never set up (no account, no patient) has nothing a restore could lose:
+        # restoring onto a new computer needs no confirmation.
+        blank = self._store.users.count() == 0 and self._store.patients.count() == 0
+        other = None if other_clinic or blank else self._other_history(facts)
         if other is not None:
             raise OtherClinic(
                 f"{src} {other}. Restoring it replaces every patient and record here. "
