@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent, QShowEvent
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox, QWidget
 
 from desktop.errors import (
     Conflict,
@@ -39,6 +40,51 @@ TITLES: tuple[tuple[type[IntakeError], str], ...] = (
 )
 
 
+TYPING_MODIFIERS = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier
+
+
+def is_typing(event: QKeyEvent) -> bool:
+    """Whether `event` is typing (a letter, digit, sign or space, at most with Shift), not a
+    command key (Enter, Escape, Tab, arrows) or an Alt/Ctrl shortcut."""
+    if event.modifiers() & ~TYPING_MODIFIERS:
+        return False
+    text = event.text()
+    return bool(text) and text.isprintable()
+
+
+class Prompt(QMessageBox):
+    """A message box that typing cannot answer.
+
+    A box that opens while someone is typing receives the rest of what they type. Qt's
+    QMessageBox presses a button when its underlined letter is typed without Alt, and Space
+    presses the button with the cursor: a stray "r" registered a patient. Here letters,
+    digits, signs and Space do nothing. Enter presses the button with the cursor (the
+    default one when the box opens), Escape the escape button (Cancel), Alt+letter the
+    button of that underlined letter, Tab and the arrow keys move between buttons.
+    """
+
+    def showEvent(self, event: QShowEvent) -> None:
+        for button in self.findChildren(QAbstractButton):
+            button.removeEventFilter(self)
+            button.installEventFilter(self)
+        super().showEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
+            and isinstance(event, QKeyEvent)
+            and is_typing(event)
+        ):
+            return True  # typing that went on as the box appeared: nothing happens
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if is_typing(event):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
 def title_for(exc: IntakeError) -> str:
     return next((title for kind, title in TITLES if isinstance(exc, kind)), "Clinic Intake")
 
@@ -58,8 +104,9 @@ def message_box(
     informative: str = "",
     details: str = "",
 ) -> QMessageBox:
-    """A window-modal message box shown without blocking (deleted on close)."""
-    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, _active_parent(parent))
+    """A window-modal message box shown without blocking (deleted on close); typing into it
+    does nothing (see `Prompt`)."""
+    box = Prompt(icon, title, text, QMessageBox.StandardButton.Ok, _active_parent(parent))
     box.setObjectName("messageBox")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setTextFormat(Qt.TextFormat.PlainText)

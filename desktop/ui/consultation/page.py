@@ -26,6 +26,7 @@ from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
 from desktop.errors import IntakeError, StaleRecord
 from desktop.models import Consultation, Document, Patient, TestSpot
+from desktop.ui.common.messages import Prompt
 from desktop.ui.common.permissions import offer, refusal
 from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.use_case import run
@@ -375,7 +376,7 @@ class ConsultationPage(QWidget):
         """Someone saved this consultation since it was opened here: offer their version,
         and keep what was typed here on screen, to enter again where it still holds."""
         mine = {k: v for k, v in self.entries().items() if self._saved_entries.get(k) != v}
-        box = QMessageBox(
+        box = Prompt(
             QMessageBox.Icon.Warning,
             "Changed by someone else",
             exc.message,
@@ -556,7 +557,7 @@ class ConsultationPage(QWidget):
                 "The signatures captured so far no longer stand (the sheets change): sign again."
             )
         buttons = QMessageBox.StandardButton
-        box = QMessageBox(
+        box = Prompt(
             QMessageBox.Icon.Question,
             "Move to the newest checklist",
             f"Move this draft from checklist {c.checklist_version} to {newest.version}?",
