@@ -68,9 +68,11 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         printers: Printers | None = None,
+        database: Path | str | None = None,
     ) -> None:
         super().__init__(parent)
         self._clinic: Clinic | None = None
+        self.database: Path | str | None = None  # what the clinic was opened from, if known
         self.log_path = log_path
         self.printers = (
             printers if printers is not None else system_printers()
@@ -110,7 +112,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Clinic Intake")
         self._set_actions_enabled(False)
         if clinic is not None:
-            self.attach(clinic)
+            self.attach(clinic, database)
 
     @property
     def start(self) -> StartScreen:
@@ -133,9 +135,11 @@ class MainWindow(QMainWindow):
             raise RuntimeError("the window has no clinic attached yet")
         return self._clinic
 
-    def attach(self, clinic: Clinic) -> None:
-        """Give the window its open clinic database; sign in (or set up) unless already done."""
+    def attach(self, clinic: Clinic, database: Path | str | None = None) -> None:
+        """Give the window its open clinic database (opened from `database`: a file or a
+        server URL, when known); sign in (or set up) unless already done."""
         self._clinic = clinic
+        self.database = database
         self.admin.attach(clinic)
         self.location.setText(f"Database: {clinic.label}")
         self.refresh_title()
@@ -506,7 +510,12 @@ class MainWindow(QMainWindow):
             dialog.accepted.connect(lambda: self._settings_saved(dialog.outcome))
             dialog.open()
 
-        run(self, lambda: SettingsDialog(self.clinic, self), on_done=opened, busy=True)
+        run(
+            self,
+            lambda: SettingsDialog(self.clinic, self, database=self.database),
+            on_done=opened,
+            busy=True,
+        )
 
     def _settings_saved(self, outcome: str) -> None:
         self.statusBar().showMessage(outcome or "Settings saved.", STATUS_MS)
