@@ -23,6 +23,7 @@ from desktop.errors import (
     StorageError,
     ValidationError,
 )
+from desktop.ui.common.outage import storage_failed
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,20 @@ def log_shown(exc: IntakeError) -> None:
     log.info("shown to the user: %s (field %s)", type(exc).__name__, getattr(exc, "field", None))
 
 
+def show_problem(parent: QWidget | None, exc: IntakeError) -> None:
+    """Show what went wrong in a use case run from `parent` (None: from a timer or a slot).
+
+    The database out of reach (StorageError) is said once, in the window's outage notice,
+    which goes by itself when a use case works again; a box that stays on screen after the
+    server is back helps nobody. Where there is no notice (a dialog), and for every other
+    IntakeError, a message box says it.
+    """
+    if isinstance(exc, StorageError) and storage_failed(parent, exc):
+        log_shown(exc)
+        return
+    show_intake_error(parent, exc)
+
+
 def show_intake_error(parent: QWidget | None, exc: IntakeError) -> QMessageBox:
     """Show a message meant for people: the error's own text says what to do next."""
     log_shown(exc)
@@ -176,7 +191,7 @@ def install_excepthook(log_path: Path) -> ExceptHook:
             previous(kind, exc, tb)
             return
         if isinstance(exc, IntakeError):
-            show_intake_error(None, exc)
+            show_problem(None, exc)
             return
         log.exception("unexpected error", exc_info=(kind, exc, tb))
         if QApplication.instance() is None:
