@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFileDialog, QMenu, QMessageBox, QWidget
 
 from desktop.errors import IntakeError, OtherClinic
-from desktop.ui.common.messages import message_box, show_intake_error
+from desktop.ui.common.messages import Prompt, message_box, show_intake_error
 from desktop.ui.common.use_case import PROGRESS_DELAY_MS, BackgroundRun, run, run_in_background
 
 if TYPE_CHECKING:
@@ -174,19 +174,35 @@ class AdminActions(QObject):
             str(clinic.data_dir or Path.home()),
             "SQLite databases (*.sqlite *.db);;All files (*)",
         )
-        if not name:
-            return
-        answer = QMessageBox.question(
-            self.parent_widget,
+        if name:
+            self.confirm_restore(Path(name))
+
+    def confirm_restore(self, src: Path) -> Prompt:
+        """Ask before replacing every record with `src`'s; restore once Yes is pressed."""
+        buttons = QMessageBox.StandardButton
+        box = Prompt(
+            QMessageBox.Icon.Question,
             "Restore from a backup",
-            f"Replace every record in this database with the contents of {Path(name).name}?\n\n"
+            f"Replace every record in this database with the contents of {src.name}?\n\n"
             "The current database is kept as a backup beside it first. Everyone is signed "
             "out afterwards.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
+            buttons.Yes | buttons.Cancel,
+            self.parent_widget,
         )
-        if answer == QMessageBox.StandardButton.Yes:
-            self.restore_from(Path(name))
+        box.setObjectName("confirmRestore")
+        box.setDefaultButton(buttons.Cancel)
+        box.setEscapeButton(buttons.Cancel)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        yes = box.button(buttons.Yes)
+
+        def answered(_result: int) -> None:
+            if box.clickedButton() is yes:
+                # After the box is gone: the restore signs everyone out and closes dialogs.
+                QTimer.singleShot(0, lambda: self.restore_from(src))
+
+        box.finished.connect(answered)
+        box.open()
+        return box
 
     def restore_from(self, src: Path, *, other_clinic: bool = False) -> BackgroundRun[Path]:
         """Replace the database with `src` on a worker thread, then sign out.
@@ -224,7 +240,7 @@ class AdminActions(QObject):
         )
 
     def _confirm_other_clinic(self, src: Path, exc: OtherClinic) -> None:
-        box = QMessageBox(
+        box = Prompt(
             QMessageBox.Icon.Warning,
             "A backup of another clinic",
             exc.message,

@@ -93,7 +93,7 @@ def open_clinic(window: MainWindow, path: Path | str) -> Clinic | None:
         ).value
         if clinic is None:
             return None
-        window.attach(clinic)
+        window.attach(clinic, path)
     log.info("database %s opened", path)
     return clinic
 
@@ -150,7 +150,7 @@ def run_gui(args: argparse.Namespace, log_path: Path) -> int:
         for old in opened:
             old.close()
         opened[:] = [clinic]
-        window.attach(clinic)
+        window.attach(clinic, target)
         log.info("database %s opened", clinic.label)
 
     window.access.database_chosen.connect(switch_database)

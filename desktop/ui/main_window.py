@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -23,6 +24,7 @@ from desktop.auth import ROLE_LABELS
 from desktop.errors import IntakeError
 from desktop.ui.admin_menu import AdminActions
 from desktop.ui.common.messages import intake_error_box, message_box
+from desktop.ui.common.outage import OutageNotice
 from desktop.ui.common.permissions import offer
 from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.use_case import run
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IDLE_CHECK_MS = 15_000
+DEFAULT_IDLE_MINUTES = 5  # until the clinic's setting is read
 STATUS_MS = 8000
 ACTIVITY_EVENTS = frozenset(
     {
@@ -68,9 +71,11 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
         *,
         printers: Printers | None = None,
+        database: Path | str | None = None,
     ) -> None:
         super().__init__(parent)
         self._clinic: Clinic | None = None
+        self.database: Path | str | None = None  # what the clinic was opened from, if known
         self.log_path = log_path
         self.printers = (
             printers if printers is not None else system_printers()
@@ -78,7 +83,16 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setMinimumSize(1024, 640)
         self.stack = QStackedWidget()
-        self.setCentralWidget(self.stack)
+        # The database out of reach: said here, never in a box that outlives the outage.
+        self.outage = OutageNotice()
+        self.outage.retry_now.connect(self.try_database)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.outage)
+        column.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         # Until someone signs in, the window needs only a placeholder and the sign-in page;
         # the start screen (tables, models) is built on first use.
         self.opening = QLabel("Opening the database…")
@@ -94,6 +108,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.access)
         self._locked_page: QWidget | None = None
         self._last_activity = time.monotonic()
+        self._idle_minutes = DEFAULT_IDLE_MINUTES  # the clinic's setting, as last read
         self._idle_timer = QTimer(self)
         self._idle_timer.setInterval(IDLE_CHECK_MS)
         self._idle_timer.timeout.connect(self._check_idle)
@@ -110,7 +125,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Clinic Intake")
         self._set_actions_enabled(False)
         if clinic is not None:
-            self.attach(clinic)
+            self.attach(clinic, database)
 
     @property
     def start(self) -> StartScreen:
@@ -133,9 +148,11 @@ class MainWindow(QMainWindow):
             raise RuntimeError("the window has no clinic attached yet")
         return self._clinic
 
-    def attach(self, clinic: Clinic) -> None:
-        """Give the window its open clinic database; sign in (or set up) unless already done."""
+    def attach(self, clinic: Clinic, database: Path | str | None = None) -> None:
+        """Give the window its open clinic database (opened from `database`: a file or a
+        server URL, when known); sign in (or set up) unless already done."""
         self._clinic = clinic
+        self.database = database
         self.admin.attach(clinic)
         self.location.setText(f"Database: {clinic.label}")
         self.refresh_title()
@@ -209,12 +226,15 @@ class MainWindow(QMainWindow):
             self._clinic is None
             or self._clinic.session.signed_in is None
             or self._clinic.session.locked
+            or self.stack.currentWidget() is self.access
         ):
             return
         self.save_open_draft()
         current = self.stack.currentWidget()
         self._locked_page = current if current is not self.access else None
-        self.clinic.session.lock()
+        # The lock is audited; with the database out of reach the screen locks all the same
+        # (the notice says why the entry waits): patient data never stays on an idle screen.
+        run(self, self.clinic.session.lock)
         self._close_dialogs()
         self._forget_search()
         self._show_access("unlock")
@@ -290,8 +310,23 @@ class MainWindow(QMainWindow):
             self.lock_screen()
 
     def idle_limit_seconds(self) -> float:
-        """How long the window may sit untouched before it locks (the clinic's setting)."""
-        return self.clinic.settings.idle_minutes() * 60.0
+        """How long the window may sit untouched before it locks (the clinic's setting; the
+        last one read while the database cannot be reached: the notice says so, and the
+        next check that reads it clears the notice)."""
+        read = run(self, self.clinic.settings.idle_minutes)
+        if read.value is not None:
+            self._idle_minutes = read.value
+        return self._idle_minutes * 60.0
+
+    def try_database(self) -> None:
+        """Try the database now ("Try again now" on the outage notice): a draft waiting to
+        be saved is saved, else a small read says whether it answers."""
+        page = self._consultation_page
+        if page is not None and page.save_pending():
+            page.retry_save()
+            return
+        if self._clinic is not None:
+            run(self, self.clinic.settings.idle_minutes)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in ACTIVITY_EVENTS:
@@ -506,7 +541,12 @@ class MainWindow(QMainWindow):
             dialog.accepted.connect(lambda: self._settings_saved(dialog.outcome))
             dialog.open()
 
-        run(self, lambda: SettingsDialog(self.clinic, self), on_done=opened, busy=True)
+        run(
+            self,
+            lambda: SettingsDialog(self.clinic, self, database=self.database),
+            on_done=opened,
+            busy=True,
+        )
 
     def _settings_saved(self, outcome: str) -> None:
         self.statusBar().showMessage(outcome or "Settings saved.", STATUS_MS)

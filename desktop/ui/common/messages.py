@@ -9,8 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent, QShowEvent
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox, QWidget
 
 from desktop.errors import (
     Conflict,
@@ -22,6 +23,7 @@ from desktop.errors import (
     StorageError,
     ValidationError,
 )
+from desktop.ui.common.outage import storage_failed
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,51 @@ TITLES: tuple[tuple[type[IntakeError], str], ...] = (
     (PermissionDenied, "Not allowed"),
     (PrintError, "Printing problem"),
 )
+
+
+TYPING_MODIFIERS = Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier
+
+
+def is_typing(event: QKeyEvent) -> bool:
+    """Whether `event` is typing (a letter, digit, sign or space, at most with Shift), not a
+    command key (Enter, Escape, Tab, arrows) or an Alt/Ctrl shortcut."""
+    if event.modifiers() & ~TYPING_MODIFIERS:
+        return False
+    text = event.text()
+    return bool(text) and text.isprintable()
+
+
+class Prompt(QMessageBox):
+    """A message box that typing cannot answer.
+
+    A box that opens while someone is typing receives the rest of what they type. Qt's
+    QMessageBox presses a button when its underlined letter is typed without Alt, and Space
+    presses the button with the cursor: a stray "r" registered a patient. Here letters,
+    digits, signs and Space do nothing. Enter presses the button with the cursor (the
+    default one when the box opens), Escape the escape button (Cancel), Alt+letter the
+    button of that underlined letter, Tab and the arrow keys move between buttons.
+    """
+
+    def showEvent(self, event: QShowEvent) -> None:
+        for button in self.findChildren(QAbstractButton):
+            button.removeEventFilter(self)
+            button.installEventFilter(self)
+        super().showEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
+            and isinstance(event, QKeyEvent)
+            and is_typing(event)
+        ):
+            return True  # typing that went on as the box appeared: nothing happens
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if is_typing(event):
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
 
 def title_for(exc: IntakeError) -> str:
@@ -58,8 +105,9 @@ def message_box(
     informative: str = "",
     details: str = "",
 ) -> QMessageBox:
-    """A window-modal message box shown without blocking (deleted on close)."""
-    box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, _active_parent(parent))
+    """A window-modal message box shown without blocking (deleted on close); typing into it
+    does nothing (see `Prompt`)."""
+    box = Prompt(icon, title, text, QMessageBox.StandardButton.Ok, _active_parent(parent))
     box.setObjectName("messageBox")
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.setTextFormat(Qt.TextFormat.PlainText)
@@ -82,6 +130,20 @@ def log_shown(exc: IntakeError) -> None:
     # The message may quote what was typed (a name, an e-mail address): the log gets the kind
     # of error and the field only, never patient data.
     log.info("shown to the user: %s (field %s)", type(exc).__name__, getattr(exc, "field", None))
+
+
+def show_problem(parent: QWidget | None, exc: IntakeError) -> None:
+    """Show what went wrong in a use case run from `parent` (None: from a timer or a slot).
+
+    The database out of reach (StorageError) is said once, in the window's outage notice,
+    which goes by itself when a use case works again; a box that stays on screen after the
+    server is back helps nobody. Where there is no notice (a dialog), and for every other
+    IntakeError, a message box says it.
+    """
+    if isinstance(exc, StorageError) and storage_failed(parent, exc):
+        log_shown(exc)
+        return
+    show_intake_error(parent, exc)
 
 
 def show_intake_error(parent: QWidget | None, exc: IntakeError) -> QMessageBox:
@@ -129,7 +191,7 @@ def install_excepthook(log_path: Path) -> ExceptHook:
             previous(kind, exc, tb)
             return
         if isinstance(exc, IntakeError):
-            show_intake_error(None, exc)
+            show_problem(None, exc)
             return
         log.exception("unexpected error", exc_info=(kind, exc, tb))
         if QApplication.instance() is None:

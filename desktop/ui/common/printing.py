@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from desktop.clinic.printing import MAX_COPIES, PAPERS, Paper, Printer, PrintError, PrintJob
 from desktop.errors import IntakeError, StorageError
+from desktop.ui.common.messages import Prompt
 from desktop.ui.common.widgets import hint_label
 
 log = logging.getLogger(__name__)
@@ -217,7 +218,7 @@ def no_printer_box(
     parent: QWidget, save: Callable[[], object], open_: Callable[[], object]
 ) -> QMessageBox:
     """Tell the user plainly that no printer exists; offer Save a copy and Open instead."""
-    box = QMessageBox(parent)
+    box = Prompt(parent)
     box.setIcon(QMessageBox.Icon.Information)
     box.setWindowTitle("No printer installed")
     box.setText("No printer is installed on this computer.")

@@ -22,7 +22,8 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from desktop.errors import IntakeError
-from desktop.ui.common.messages import log_shown, show_intake_error
+from desktop.ui.common.messages import log_shown, show_problem
+from desktop.ui.common.outage import database_answered
 from desktop.ui.common.widgets import busy_cursor
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,11 @@ class Outcome(Generic[T]):
 
 
 def show_error(parent: QWidget | None, exc: IntakeError, on_error: ShowError | None) -> None:
-    """Show `exc` with `on_error` (an inline message, say), else in a message box over `parent`."""
+    """Show `exc` with `on_error` (an inline message, say), else as `messages.show_problem`
+    says: the database out of reach in the window's outage notice, the rest in a message box
+    over `parent`."""
     if on_error is None:
-        show_intake_error(parent, exc)
+        show_problem(parent, exc)
     else:
         log_shown(exc)
         on_error(exc)
@@ -63,12 +66,14 @@ def run(
 ) -> Outcome[T]:
     """Run the use case `work` now, on the UI thread, and show how it ended.
 
-    On success `on_done(value)` runs. An IntakeError is shown instead, by `on_error` when the
-    screen shows messages inline, else in a window-modal message box over `parent`'s window
-    titled by the kind of error (see `messages.TITLES`); the log gets its kind and field, never
-    its text. Any other exception is a bug and propagates: from a Qt slot it reaches the
-    exception hook, which logs its traceback and shows the crash dialog. `busy` shows the wait
-    cursor while `work` runs.
+    On success `on_done(value)` runs, and the window's outage notice (if one shows) goes: the
+    database answers. An IntakeError is shown instead, by `on_error` when the screen shows
+    messages inline, else (`messages.show_problem`) a StorageError in the window's outage
+    notice and any other in a window-modal message box over `parent`'s window titled by the
+    kind of error (see `messages.TITLES`); the log gets its kind and field, never its text.
+    Any other exception is a bug and propagates: from a Qt slot it reaches the exception hook,
+    which logs its traceback and shows the crash dialog. `busy` shows the wait cursor while
+    `work` runs.
 
     Code that reacts only through `on_done` and `on_error` moves to a worker thread by calling
     `run_in_background` instead; the returned Outcome serves callers that need the result now.
@@ -79,6 +84,7 @@ def run(
     except IntakeError as exc:
         show_error(parent, exc, on_error)
         return Outcome(error=exc)
+    database_answered()
     if on_done is not None:
         on_done(value)
     return Outcome(value)
@@ -173,6 +179,7 @@ class BackgroundRun(QObject, Generic[T]):
     @Slot(object)
     def _done(self, value: T) -> None:
         self._end()
+        database_answered()
         try:
             self._on_done(value)
         finally:

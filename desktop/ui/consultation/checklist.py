@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Collection, Mapping
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -34,10 +34,19 @@ ONLY_EXAMINATION_LEFT = (
     "Only the clinician's examination findings are left: the clinician answers them."
 )
 CARRIED = "↻ Carried over from the last visit: is this still true?"
+# A single-choice question is one Tab stop: its chosen option, or its first while unanswered.
+TAB_STOP = Qt.FocusPolicy.StrongFocus
+NO_TAB_STOP = Qt.FocusPolicy(Qt.FocusPolicy.StrongFocus.value & ~Qt.FocusPolicy.TabFocus.value)
 
 
 class QuestionWidget(QFrame):
-    """One question: text, help, and radio buttons (single) or checkboxes (multi)."""
+    """One question: text, help, and radio buttons (single) or checkboxes (multi).
+
+    A single-choice question is one Tab stop, always the same one: the option chosen, or the
+    first option while none is (nothing is chosen until Space, or an arrow key from a chosen
+    option). Qt would otherwise send Tab to whichever option last had the cursor, in this
+    consultation or an earlier one shown in the same form.
+    """
 
     changed = Signal(str)
     # A carried-over answer confirmed as still true: its ID, and whether the cursor was on the
@@ -109,6 +118,7 @@ class QuestionWidget(QFrame):
             button.toggled.connect(lambda on, v=token.value: self._toggled(v, on))
             if question.kind == "single":  # clicking the answer already given confirms it
                 button.clicked.connect(lambda _c, b=button: self._clicked_again(b))
+                button.installEventFilter(self)  # the cursor leaving: back to the one Tab stop
             self.buttons[token.value] = button
             if across:
                 grid.addWidget(button, 0, i)
@@ -137,6 +147,7 @@ class QuestionWidget(QFrame):
         layout.addWidget(self.carried)
         layout.addWidget(choices)
         self._render_title()
+        self._set_tab_stop()
 
     def _render_title(self) -> None:
         q = self.question
@@ -183,6 +194,7 @@ class QuestionWidget(QFrame):
                     self.none_box.setChecked(True)
         finally:
             self._quiet = False
+        self._set_tab_stop()
 
     def clear(self) -> None:
         quiet = self._quiet
@@ -198,8 +210,35 @@ class QuestionWidget(QFrame):
                 self.none_box.setChecked(False)
         finally:
             self._quiet = quiet
+        self._set_tab_stop()
+
+    def tab_stop(self) -> QAbstractButton | None:
+        """The option Tab lands on in a single-choice question: the chosen one, else the first
+        (None for a multiple-choice question, whose boxes are each a stop)."""
+        if self.group is None:
+            return None
+        checked = next((b for b in self.buttons.values() if b.isChecked()), None)
+        return checked or next(iter(self.buttons.values()), None)
+
+    def _set_tab_stop(self) -> None:
+        """Make `tab_stop()` the question's only Tab stop (Qt moves it to whichever option
+        gets the cursor; an arrow key moves the cursor without choosing while unanswered)."""
+        stop = self.tab_stop()
+        if stop is None:
+            return
+        for button in self.buttons.values():
+            button.setFocusPolicy(TAB_STOP if button is stop else NO_TAB_STOP)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusOut and watched in self.buttons.values():
+            # Leaving the question (or moving within it: the option that gets the cursor
+            # takes the stop next): Tab will come back to the chosen or the first option.
+            self._set_tab_stop()
+        return super().eventFilter(watched, event)
 
     def _toggled(self, token: str, on: bool) -> None:
+        if on and self.group is not None:
+            self._set_tab_stop()
         if self._quiet:
             return
         if self.question.kind == "multi" and on:
@@ -248,8 +287,7 @@ class QuestionWidget(QFrame):
         if self.unconfirmed and not self.locked:
             self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
             return
-        checked = next((b for b in self.buttons.values() if b.isChecked()), None)
-        target = checked or next(iter(self.buttons.values()))
+        target = self.tab_stop() or next(iter(self.buttons.values()))
         target.setFocus(Qt.FocusReason.OtherFocusReason)
 
 

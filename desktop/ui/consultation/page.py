@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 from desktop.checklist import ChecklistDefinition, age_on
 from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic
-from desktop.errors import IntakeError, StaleRecord
+from desktop.errors import Conflict, IntakeError, StaleRecord, StorageError
 from desktop.models import Consultation, Document, Patient, TestSpot
+from desktop.ui.common.messages import Prompt
+from desktop.ui.common.outage import Backoff
 from desktop.ui.common.permissions import offer, refusal
 from desktop.ui.common.printers import Printers, system_printers
 from desktop.ui.common.use_case import run
@@ -155,6 +157,10 @@ class ConsultationPage(QWidget):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(TYPING_SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self._save)
+        # A save the database did not take (out of reach): tried again, sooner then less often,
+        # until it is saved; what was typed stays on screen meanwhile.
+        self._retry = Backoff(self)
+        self._retry.due.connect(self._save)
         self.procedure.changed.connect(self._typed)
         self.checklist = self._form(self.definition)
         self.assessment = AssessmentView(clinic)
@@ -239,8 +245,14 @@ class ConsultationPage(QWidget):
     # Loading ----------------------------------------------------------------------------
 
     def load(self, consultation_id: str) -> None:
-        """Open a consultation (draft or signed) exactly as stored."""
+        """Open a consultation (draft or signed) exactly as stored.
+
+        Raises Conflict while the open draft holds entries the database has not taken yet
+        (out of reach): they are saved first, never replaced by what is stored.
+        """
         self.flush()
+        if self.save_pending():
+            raise Conflict(self._unsaved_text())
         if self.consultation is None or self.consultation.id != consultation_id:
             self.notice.show_message("")
             self.flow = None
@@ -335,6 +347,7 @@ class ConsultationPage(QWidget):
 
     def _save(self) -> None:
         self._save_timer.stop()
+        self._retry.stop()
         c = self.consultation
         if c is None or c.state != "draft":
             return
@@ -354,6 +367,7 @@ class ConsultationPage(QWidget):
         )
 
     def _saved(self, c: Consultation) -> None:
+        self._retry.reset()
         self.checklist.set_unconfirmed(c.unconfirmed)
         self._saved_entries = self.entries()
         self.procedure.message.show_message("")
@@ -367,15 +381,40 @@ class ConsultationPage(QWidget):
         self.save_state.setText("✖ Not saved")
         self.save_state.setToolTip(exc.message)
         if isinstance(exc, StaleRecord):
+            self._retry.reset()
             self._changed_elsewhere(exc)
             return
+        if isinstance(exc, StorageError):
+            # Not the user's doing: tried again by itself (the save keeps its revision
+            # check, so a colleague's change in between is never overwritten).
+            delay = self._retry.schedule()
+            self.save_state.setText(f"✖ Not saved · trying again in {delay:.0f} s")
+        else:
+            self._retry.reset()
         self.procedure.message.show_error(exc)
+
+    def save_pending(self) -> bool:
+        """Whether the open draft holds entries the database did not take yet (retried)."""
+        return self._retry.pending
+
+    def retry_save(self) -> None:
+        """Try the save that waits for the database now."""
+        if self._retry.pending:
+            self._save()
+
+    def _unsaved_text(self) -> str:
+        who = self.patient.full_name if self.patient is not None else "the patient"
+        return (
+            f"The open draft of {who} is not saved yet: the database did not take it. Clinic "
+            "Intake keeps trying and what was typed stays on screen; open another "
+            "consultation once it says Saved (or press Try again now)."
+        )
 
     def _changed_elsewhere(self, exc: StaleRecord) -> None:
         """Someone saved this consultation since it was opened here: offer their version,
         and keep what was typed here on screen, to enter again where it still holds."""
         mine = {k: v for k, v in self.entries().items() if self._saved_entries.get(k) != v}
-        box = QMessageBox(
+        box = Prompt(
             QMessageBox.Icon.Warning,
             "Changed by someone else",
             exc.message,
@@ -417,8 +456,9 @@ class ConsultationPage(QWidget):
             self.notice.show_message(f"Reloaded {changed_by}'s version; nothing of yours was lost.")
 
     def flush(self) -> None:
-        """Save typing still waiting for its pause (leaving the page, locking, closing)."""
-        if self._save_timer.isActive():
+        """Save typing still waiting for its pause, or a save waiting to be tried again
+        (leaving the page, locking, closing)."""
+        if self._save_timer.isActive() or self._retry.pending:
             self._save()
 
     # Steps ------------------------------------------------------------------------------
@@ -556,7 +596,7 @@ class ConsultationPage(QWidget):
                 "The signatures captured so far no longer stand (the sheets change): sign again."
             )
         buttons = QMessageBox.StandardButton
-        box = QMessageBox(
+        box = Prompt(
             QMessageBox.Icon.Question,
             "Move to the newest checklist",
             f"Move this draft from checklist {c.checklist_version} to {newest.version}?",
@@ -579,7 +619,10 @@ class ConsultationPage(QWidget):
         c = self.consultation
         if c is None:
             return
-        self._save_timer.stop()
+        self.flush()
+        if self.save_pending():  # moved only with every entry saved first
+            self.notice.show_message(self._unsaved_text())
+            return
         moved = run(
             self,
             lambda: self.clinic.consultations.upgrade_checklist(c.id, revision=c.revision),
@@ -627,6 +670,7 @@ class ConsultationPage(QWidget):
             return
         self._save_timer.stop()
         self.clinic.repeat_visits.discard(c.id, reason, revision=self.consultation_revision())
+        self._retry.reset()  # set aside: nothing of it is saved any more
         self.consultation = None
         self.flow = None
         self.back_to_patient.emit(c.patient_id)

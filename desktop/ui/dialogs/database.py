@@ -8,7 +8,6 @@ from urllib.parse import quote, urlencode
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -26,6 +25,7 @@ from desktop.clinic import ServerCheck, check_server, save_database
 from desktop.errors import IntakeError
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import FieldMessage, hint_label
+from desktop.ui.dialogs.forms import FittedDialog
 
 SSL_MODES = (
     ("verify-full", "Encrypted, server certificate checked (recommended)"),
@@ -35,17 +35,39 @@ SSL_MODES = (
 )
 
 
-class DatabaseDialog(QDialog):
+MIN_WIDTH = 600
+
+
+def is_server(target: Path | str | None) -> bool:
+    return isinstance(target, str) and target.lower().startswith(("postgresql://", "postgres://"))
+
+
+class DatabaseDialog(FittedDialog):
     """Choose "this computer only" or "the clinic's server" (with a connection test).
 
-    On OK the choice is saved for this computer (a server without any password: the password
-    comes from ~/.pgpass or PGPASSFILE) and `target` holds it: a server URL, or None for the
-    file on this computer.
+    It opens on `current`, the database this window uses (a server URL, or a file), and says
+    so; `saved` is this computer's saved choice, named when it differs (a database given with
+    --db is used for that start only). On OK the choice is saved for this computer (a server
+    without any password: the password comes from ~/.pgpass or PGPASSFILE) and `target` holds
+    it: a server URL, or None for the file on this computer. Every message wraps, and the
+    dialog grows to show it whole.
     """
 
-    def __init__(self, current: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        current: Path | str | None = None,
+        parent: QWidget | None = None,
+        *,
+        saved: Path | str | None = None,
+        label: str = "",
+    ) -> None:
         super().__init__(parent)
+        self.setObjectName("databaseDialog")
         self.setWindowTitle("Where the clinic's records are kept")
+        self.setMinimumWidth(MIN_WIDTH)
+        self.in_use = hint_label(_in_use_text(current, saved, label))
+        self.in_use.setObjectName("databaseInUse")
+        self.in_use.setVisible(bool(self.in_use.text()))
         self.target: str | None = None
         self.check: ServerCheck | None = None
         self.local = QRadioButton("&This computer only (one computer at the clinic)")
@@ -82,9 +104,16 @@ class DatabaseDialog(QDialog):
         self.test.clicked.connect(self.test_connection)
         self.outcome = FieldMessage()
         self.outcome.setObjectName("connectionResult")
+        self.password_hint = hint_label(
+            "The password is not typed here and never stored by Clinic Intake: put it in "
+            "this computer's password file (~/.pgpass, or the file PGPASSFILE names). "
+            "README, 'Several computers', says how a clinic sets up its server."
+        )
 
         self.server_box = QWidget()
         form = QFormLayout(self.server_box)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for text, widget in (
             ("Server &address", self.host),
             ("&Port", self.port),
@@ -92,19 +121,12 @@ class DatabaseDialog(QDialog):
             ("Database &user", self.user),
             ("Connection", self.sslmode),
         ):
-            label = QLabel(text)
-            label.setBuddy(widget)
+            caption = QLabel(text)
+            caption.setBuddy(widget)
             widget.setAccessibleName(text.replace("&", ""))
-            form.addRow(label, widget)
+            form.addRow(caption, widget)
         form.addRow("Server certificate", cert_row)
-        form.addRow(
-            "",
-            hint_label(
-                "The password is not typed here and never stored by Clinic Intake: put it in "
-                "this computer's password file (~/.pgpass, or the file PGPASSFILE names). "
-                "README, 'Several computers', says how a clinic sets up its server."
-            ),
-        )
+        form.addRow(self.password_hint)
         form.addRow(self.test)
         form.addRow(self.outcome)
 
@@ -114,15 +136,16 @@ class DatabaseDialog(QDialog):
         buttons.accepted.connect(self.accept_choice)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.in_use)
         layout.addWidget(self.local)
         layout.addWidget(self.server)
         layout.addWidget(self.server_box)
         layout.addWidget(buttons)
         self.local.toggled.connect(self._shown)
-        self._fill(current)
+        self._fill(current if isinstance(current, str) and is_server(current) else "")
 
     def _fill(self, current: str) -> None:
-        if not current.lower().startswith(("postgresql://", "postgres://")):
+        if not current:
             self.local.setChecked(True)
             self._shown()
             return
@@ -167,6 +190,7 @@ class DatabaseDialog(QDialog):
         """Connect to the server as typed; show what was found. True when it can be used."""
         if not self.host.text().strip() or not self.dbname.text().strip():
             self.outcome.show_message("Give the server's address and the database's name.")
+            self.refit()
             return False
         tested = run(self, lambda: check_server(self.url()), busy=True)
         check = tested.value
@@ -176,6 +200,7 @@ class DatabaseDialog(QDialog):
         colour = "#1b5e20" if check.ok else "#b00020"  # green when connected, else red
         self.outcome.setStyleSheet(f"color: {colour}; font-size: 9pt;")
         self.outcome.show_message(check.message)
+        self.refit()
         return check.ok
 
     def accept_choice(self) -> None:
@@ -193,3 +218,17 @@ class DatabaseDialog(QDialog):
 
     def _refused(self, exc: IntakeError) -> None:
         self.outcome.show_error(exc)
+        self.refit()
+
+
+def _in_use_text(current: Path | str | None, saved: Path | str | None, label: str) -> str:
+    """The line naming the database in use (and this computer's saved choice, if another)."""
+    if current is None:
+        return ""
+    where = label or str(current)
+    text = f"This window uses {'the server' if is_server(current) else 'the file'} {where}."
+    if saved is not None and str(saved) != str(current):
+        text += f" Saved for this computer's next start: {saved}."
+    elif saved is None and is_server(current):
+        text += " It was given for this start only; OK keeps it for this computer."
+    return text

@@ -59,6 +59,10 @@ class FittedDialog(QDialog):
     def fit(self) -> None:
         fit_height(self)
 
+    def refit(self) -> None:
+        """Fit again once Qt has laid out a text just changed (from the event loop)."""
+        QTimer.singleShot(0, self, self.fit)
+
 
 class FormDialog(FittedDialog):
     """A modal, fitted form dialog with inline messages: `messages` under fields, `general`

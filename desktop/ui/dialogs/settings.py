@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLocale, Qt
 from PySide6.QtGui import QPixmap
@@ -34,6 +34,9 @@ from desktop.errors import IntakeError, StorageError
 from desktop.ui.common.use_case import BackgroundRun, run, run_in_background
 from desktop.ui.common.widgets import FieldMessage, hint_label
 
+if TYPE_CHECKING:
+    from desktop.ui.dialogs.database import DatabaseDialog
+
 log = logging.getLogger(__name__)
 
 MAX_LOGO_BYTES = 2_000_000
@@ -55,11 +58,22 @@ def region_name(code: str) -> str:
 
 
 class SettingsDialog(QDialog):
-    """Edit the clinic profile, strict mode and the idle lock; inspect, import, export the seal."""
+    """Edit the clinic profile, strict mode and the idle lock; inspect, import, export the seal.
 
-    def __init__(self, clinic: Clinic, parent: QWidget | None = None) -> None:
+    `database` is the database the window uses (a file or a server URL, None when not known):
+    the Database tab's dialog opens on it.
+    """
+
+    def __init__(
+        self,
+        clinic: Clinic,
+        parent: QWidget | None = None,
+        *,
+        database: Path | str | None = None,
+    ) -> None:
         super().__init__(parent)
         self.clinic = clinic
+        self.database = database
         self.setWindowTitle("Settings")
         profile = clinic.settings.profile()
         self.logo_png: bytes | None = profile.logo_png
@@ -252,12 +266,20 @@ class SettingsDialog(QDialog):
         layout.addStretch(1)
         return tab
 
-    def choose_database(self) -> None:
+    def database_dialog(self) -> DatabaseDialog:
+        """The dialog that changes where this computer keeps the records, opened on the
+        database in use (this computer's saved choice when the window does not say)."""
         from desktop.clinic import saved_database
         from desktop.ui.dialogs.database import DatabaseDialog
 
         saved = saved_database()
-        dialog = DatabaseDialog(saved if isinstance(saved, str) else "", self)
+        current = self.database if self.database is not None else saved
+        return DatabaseDialog(current, self, saved=saved, label=self.clinic.label)
+
+    def choose_database(self) -> None:
+        from desktop.ui.dialogs.database import DatabaseDialog
+
+        dialog = self.database_dialog()
         if dialog.exec() == DatabaseDialog.DialogCode.Accepted:
             where = dialog.target or "the file on this computer"
             self.database_message.show_message(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QFrame,
     QGridLayout,
     QGroupBox,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop.checklist import age_on
 from desktop.clinic import Clinic, SpotFlag
 from desktop.models import Consultation, Patient, TestSpot
+from desktop.ui.common.messages import Prompt
 from desktop.ui.common.permissions import offer
 from desktop.ui.common.tables import (
     ConsultationRow,
@@ -362,8 +364,9 @@ class PatientPage(QWidget):
                 + ", ".join(form.changed_fields())
                 + "."
             )
+        typing_in = QApplication.focusWidget()
         buttons = QMessageBox.StandardButton
-        box = QMessageBox(
+        box = Prompt(
             QMessageBox.Icon.Question,
             "Unsaved patient details",
             text,
@@ -374,6 +377,9 @@ class PatientPage(QWidget):
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setInformativeText(
             "Save them now, discard them, or cancel to stay here and go on editing."
+            if p is not None
+            else "Register the patient now, discard what was typed, or cancel to stay here "
+            "and go on editing."
         )
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -393,8 +399,10 @@ class PatientPage(QWidget):
                 log.info("unsaved patient details discarded on leaving the page")
                 form.discard_changes()
                 then()
+            elif typing_in is not None and form.isAncestorOf(typing_in):
+                typing_in.setFocus(Qt.FocusReason.OtherFocusReason)  # back where typing was
             else:
-                form.setFocus(Qt.FocusReason.OtherFocusReason)
+                form.focus_first()
 
         box.buttonClicked.connect(chosen)
         box.open()

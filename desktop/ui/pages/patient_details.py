@@ -427,22 +427,44 @@ class PatientForm(QWidget):
         self.saved.emit(patient)
 
     def _changed_elsewhere(self, exc: StaleRecord) -> None:
-        """Someone saved this patient since it was opened here: show the current record and
-        list what was typed here that it does not hold, to enter again where still right."""
+        """Someone saved this patient since it was opened here: show their version, with
+        this user's own changes (the fields that differ from what was loaded here) put back
+        in their fields to save again, unless the colleague changed the same field (then
+        theirs is shown and this user's entry listed, to enter again if still right)."""
         if self.patient is None:
             return
+        loaded = dict(self._loaded)
         mine = self.values()
+        edited = [name for name in FIELDS if mine[name] != loaded.get(name)]
         self.load(self.clinic.patients.get(self.patient.id))
         theirs = self.values()
-        lost = [
-            f"{LABELS.get(name, name)}: {value}"
-            for name, value in mine.items()
-            if value != theirs.get(name) and str(value).strip()
-        ]
-        text = f"{exc.message}\nShowing the current record now."
-        if lost:
-            text += " Not saved, enter again if still right: " + "; ".join(lost) + "."
-        self.form_message.show_message(text)
+        kept: list[str] = []
+        both: list[str] = []
+        for name in edited:
+            if mine[name] == theirs[name]:
+                continue  # the same change made there: nothing to do again
+            if theirs[name] == loaded.get(name):
+                self._put(name, mine[name])
+                kept.append(name)
+            else:
+                both.append(name)
+        if kept:
+            self._touched.update(kept)
+            self.validate()
+        self.form_message.show_message(
+            conflict_message(exc.changed_by, exc.changed_at, mine, kept, both)
+        )
+
+    def _put(self, name: str, value: object) -> None:
+        """Show `value` (as `values()` gives it) in the input of field `name`, as if typed."""
+        text = str(value)
+        if name in self.edits:
+            self.edits[name].setText(text)
+        elif name == "fitzpatrick":
+            self.fitzpatrick.setCurrentIndex(max(self.fitzpatrick.findData(text), 0) if text else 0)
+        else:
+            edit = self.address if name == "address" else self.notes
+            edit.setPlainText(text)
 
     def _show_duplicate(self, exc: DuplicatePatient) -> None:
         self._duplicate_ids = exc.existing_ids
@@ -460,3 +482,38 @@ class PatientForm(QWidget):
         if self._duplicate_ids:
             self._loaded = self.values()  # the registered record was chosen over what was typed
             self.open_existing.emit(self._duplicate_ids[0])
+
+
+def conflict_message(
+    who: str, when: str, mine: dict[str, object], kept: list[str], both: list[str]
+) -> str:
+    """What to tell a user whose save met a colleague's: `kept` are the fields of theirs put
+    back in the form (not saved yet), `both` those the colleague changed as well."""
+    lines = [
+        f"{who} changed this patient's details at {when}, after you opened them; nothing of "
+        f"yours was saved. The form now shows {who}'s version."
+    ]
+    if kept:
+        listed = "; ".join(f"{LABELS[n]}: {_shown(mine[n])}" for n in kept)
+        lines.append(
+            f"Your changes are back in their fields, not saved yet: {listed}. Check them and "
+            "press Save changes."
+        )
+    if both:
+        listed = "; ".join(f"{LABELS[n]}: {_shown(mine[n])}" for n in both)
+        lines.append(
+            f"{who} changed {_joined([LABELS[n] for n in both])} too, so theirs is shown. You "
+            f"had entered {listed}. Enter it again if it is still right."
+        )
+    if not kept and not both:
+        lines.append("Your changes were the same as theirs: nothing needs entering again.")
+    return "\n".join(lines)
+
+
+def _shown(value: object) -> str:
+    text = str(value).strip()
+    return f"“{text}”" if text else "(left empty)"
+
+
+def _joined(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

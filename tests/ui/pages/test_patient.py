@@ -100,8 +100,9 @@ def test_a_patient_changed_elsewhere_is_not_overwritten_and_the_edit_is_listed(
     stored = clinic.patients.get(p.id)
     assert stored.phone == "+48 600 000 999" and stored.email == "lukasz@example.com"
     text = form.form_message.text()
-    assert "was changed by" in text and "new@example.com" in text
+    assert "changed this patient's details" in text and "new@example.com" in text
     assert form.edits["phone"].text() == "+48 600 000 999"  # the current record is shown
+    assert form.edits["email"].text() == "new@example.com"  # with the edit made here
 
 
 def test_address_and_emergency_contact_are_typed_saved_and_shown(
