@@ -161,7 +161,7 @@ def test_printing_sends_the_sealed_original_with_the_choices_made(
     assert "Żółć" not in job.title and "Łukasz" not in job.title
     assert printed.args is not None and printed.args[0].job_id == "ClinicPDF-1"
     assert (
-        step.docs_hint.text() == "Sent to ClinicPDF as job ClinicPDF-1: 2 copies on Letter paper."
+        step.docs_hint.status() == "Sent to ClinicPDF as job ClinicPDF-1: 2 copies on Letter paper."
     )
     entry = clinic.audit.entries(action="print")[-1]
     assert (entry.action, entry.target) == ("print", f"document:{consent.id}")
@@ -241,7 +241,7 @@ def test_a_refused_job_is_shown_and_audited(
     (box,) = message_boxes()
     assert box.windowTitle() == "Printing problem"
     assert "out of paper" in box.text()
-    assert step.docs_hint.text() == "Not printed."
+    assert step.docs_hint.status() == "Not printed."
     actions = [e.action for e in clinic.audit.entries() if e.action.startswith("print")]
     assert actions == ["print", "print failed"]
     box.close()
@@ -294,7 +294,7 @@ def test_save_a_copy_writes_the_sealed_original_which_verifies(
     report = clinic.documents.verify(saved.read_bytes())
     assert report.valid and report.document == consent
     assert asked[0].endswith(f"consent-Łukasz-Żółć-2026-11-25-{consent.id[:8]}.pdf")
-    assert str(saved) in step.docs_hint.text()
+    assert str(saved) in step.docs_hint.status()
     assert not list(tmp_path.glob(".*.part"))
 
 

@@ -315,3 +315,27 @@ def test_a_depigmented_test_spot_shows_a_banner_with_the_consultations_it_concer
     QTest.mouseClick(page.banner_buttons[0], Qt.MouseButton.LeftButton)  # Open
     assert window.stack.currentWidget() is window.consultation_page()
     assert window.consultation_page().consultation.id == signed  # type: ignore[union-attr]
+
+
+def test_the_consultation_buttons_follow_the_row_clicked(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic
+) -> None:
+    signed = ready(clinic)
+    sign_all(clinic, signed)
+    clinic.documents.sign(signed)
+    patient_id = clinic.consultations.get(signed).patient_id
+    clinic.consultations.start(patient_id, clinician="Dr Ada Lovelace")
+    window.show_patient(patient_id)
+    page = window.patient_page()
+    view = page.history_view
+    states = [page.history.record(r).consultation.state for r in range(page.history.rowCount())]
+    assert sorted(states) == ["draft", "signed"]
+    for state in ("draft", "signed", "draft"):
+        row = states.index(state)
+        rect = view.visualRect(page.history.index(row, 0))
+        QTest.mouseClick(
+            view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+            rect.center(),
+        )  # fmt: skip
+        assert page.addendum_button.isEnabled() == (state == "signed"), state
+        assert page.discard_button.isEnabled() == (state == "draft"), state
