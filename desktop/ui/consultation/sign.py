@@ -39,6 +39,7 @@ from desktop.ui.common.widgets import (
     selected_row,
     table_view,
 )
+from desktop.ui.consultation.clinician import ClinicianNotice
 from desktop.ui.consultation.flow import ConsultationFlow
 from desktop.ui.consultation.preview import KIND_NAMES
 
@@ -58,6 +59,7 @@ class SignStep(QWidget):
     signed = Signal(list)
     printed = Signal(object)  # the PrintReceipt of a job the print service took
     signing = Signal(bool)  # True while the documents are sealed on a worker thread
+    make_me_clinician = Signal()  # name the signed-in clinician on step 1
 
     def __init__(
         self,
@@ -89,9 +91,12 @@ class SignStep(QWidget):
         self.sign_button.setObjectName("signButton")
         self.sign_button.clicked.connect(self.sign)
         self.message = FieldMessage()
+        self.clinician_notice = ClinicianNotice()
+        self.clinician_notice.make_me_clinician.connect(self.make_me_clinician)
         self.ready_box = ready_box = QGroupBox("Before signing")
         rl = QVBoxLayout(ready_box)
         rl.addWidget(self.readiness)
+        rl.addWidget(self.clinician_notice)
         rl.addWidget(
             hint_label(
                 "Signing renders the sheets, seals them with the clinic's digital seal and locks "
@@ -189,14 +194,30 @@ class SignStep(QWidget):
             if docs
             else "Documents appear here once the consultation is signed."
         )
-        self.readiness.setText(self._readiness(flow, definition))
+        mismatch = None if signed else self.clinic.documents.clinician_mismatch(consultation.id)
+        self.clinician_notice.show_mismatch(
+            mismatch,
+            others_signed=any(s.role != "clinician" for s in flow.overview.signatures),
+            may_edit=self.clinic.session.can("consultation.edit"),
+        )
+        extra = (
+            [(False, f"The clinician who signs is the one named on step 1 ({mismatch.named})")]
+            if mismatch is not None and "clinician" not in flow.overview.signed_roles
+            else []
+        )
+        self.readiness.setText(self._readiness(flow, definition, extra))
 
-    def _readiness(self, flow: ConsultationFlow, definition: ChecklistDefinition) -> str:
+    def _readiness(
+        self,
+        flow: ConsultationFlow,
+        definition: ChecklistDefinition,
+        extra: Sequence[tuple[bool, str]] = (),
+    ) -> str:
         c = flow.consultation
         if flow.signed:
             when = c.signed_at.strftime("%Y-%m-%d %H:%M") if c.signed_at else ""
             return f"<b>✔ Signed and sealed {when}.</b> This record can no longer be changed."
-        lines = flow.readiness(definition)
+        lines = (*flow.readiness(definition), *extra)
         return "<br>".join(
             f"<span style='color:{'#1b5e20' if ok else '#8e0000'}'>{'✔' if ok else '✖'}</span> "
             f"{html.escape(text)}{'' if ok else ' — <b>missing</b>'}"
