@@ -131,14 +131,15 @@ class Documents:
     # Signatures -------------------------------------------------------------------------
 
     def required_signers(self, consultation_id: str) -> tuple[SignerRole, ...]:
-        """Who must sign, from the assessment (a guardian for a minor, the clinician)."""
+        """Who must sign, from the assessment and the decision in force: the patient (a
+        guardian for a minor) and the clinician; the clinician alone when deferred."""
         self._session.require("patient.view")
         c = self._store.consultations.get(consultation_id)
         if c.assessment is None:
             raise ValidationError("Complete the checklist first: it decides who must sign.")
         from desktop.consent import required_signer_roles
 
-        return required_signer_roles(self._checklists.of(c), c.assessment)
+        return required_signer_roles(self._checklists.of(c), c.assessment, c.decision)
 
     def clinician_mismatch(self, consultation_id: str) -> ClinicianMismatch | None:
         """The mismatch between the draft's named clinician and the signed-in user, when
@@ -216,6 +217,13 @@ class Documents:
             raise ValidationError(f"Type the {role}'s name under the signature.", "signer_name")
         check_length("Signature.signer_name", name, f"The {role}'s name", "signer_name")
         check_strokes(role, strokes, width, height)
+        if role != "clinician" and c.decision == "defer":
+            raise ValidationError(
+                "The decision is to defer: there is no consent to sign, and the referral and "
+                f"advice sheet carries the clinician's signature alone, so no {role}'s "
+                "signature is taken. The clinician signs and gives the patient the sheet.",
+                "role",
+            )
         if role != "clinician" and not c.clinician:
             raise ValidationError(
                 "Name the clinician on the Procedure step first: the sheet the "
@@ -445,7 +453,7 @@ class Documents:
                 "signature no longer stands; they must see the sheet again and sign again."
             )
         signatures = self._store.signatures.for_consultation(c.id)
-        missing = missing_signer_roles(self._checklists.of(c), c.assessment, signatures)
+        missing = missing_signer_roles(self._checklists.of(c), c.assessment, signatures, c.decision)
         if missing:
             raise ValidationError(
                 "Signatures missing: "

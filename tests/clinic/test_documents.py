@@ -156,6 +156,43 @@ def test_a_deferred_decision_produces_only_the_referral(clinic: Clinic, tmp_path
     assert "R1" in text_of(clinic.documents.pdf(docs[0].id), tmp_path)
 
 
+def test_a_deferred_consultation_is_signed_by_the_clinician_alone(
+    clinic: Clinic, tmp_path: Path
+) -> None:
+    cid = ready(clinic, stable_vitiligo_answers() | {"V3": "le_6w"})  # active: defer
+    assert clinic.documents.required_signers(cid) == ("clinician",)
+    assert clinic.consultations.overview(cid).required_signers == ("clinician",)
+    with pytest.raises(ValidationError) as refused:
+        clinic.documents.add_signature(
+            cid, "patient", "Łukasz Żółć", STROKES, width=PAD_W, height=PAD_H
+        )
+    assert "no patient's signature is taken" in refused.value.message
+    with pytest.raises(ValidationError, match="clinician's signature alone"):
+        clinic.documents.add_signature(
+            cid, "interpreter", "Ola Tłumacz", STROKES, width=PAD_W, height=PAD_H
+        )
+    assert clinic.documents.signatures(cid) == []
+    sign_as_clinician(clinic, cid)
+    (referral,) = clinic.documents.sign(cid)  # nobody else is missing
+    text = text_of(clinic.documents.pdf(referral.id), tmp_path)
+    assert "Dr Ada Lovelace" in text and "Clinician" in text
+    assert "Patient" not in text.split("Given by")[-1]  # no patient line, signed or not
+
+
+def test_an_override_decides_who_signs(clinic: Clinic) -> None:
+    cid = ready(clinic)  # stable vitiligo: caution, the patient signs the consent
+    assert clinic.documents.required_signers(cid) == ("patient", "clinician")
+    clinic.documents.add_signature(
+        cid, "patient", "Łukasz Żółć", STROKES, width=PAD_W, height=PAD_H
+    )
+    clinic.consultations.override(cid, "defer", "Wants a dermatologist's view first", "Dr Ada")
+    assert clinic.documents.required_signers(cid) == ("clinician",)
+    # the consent the patient signed is no longer a sheet of this consultation
+    assert clinic.documents.signatures(cid) == []
+    clinic.consultations.clear_override(cid)
+    assert clinic.documents.required_signers(cid) == ("patient", "clinician")
+
+
 def test_an_override_to_proceed_is_printed_on_the_consent(clinic: Clinic, tmp_path: Path) -> None:
     cid = ready(clinic)
     clinic.consultations.override(cid, "proceed", "Stable six years, derm letter on file", "Dr Ada")

@@ -47,6 +47,7 @@ class SignaturesStep(QWidget):
         self.consultation: Consultation | None = None
         self.patient_name = ""
         self.required: tuple[SignerRole, ...] = ()
+        self.deferred = False  # the decision in force is to defer (no consent to sign)
         self.panels: dict[str, SignerPanel] = {}
         self.intro = hint_label("")
         self.message = FieldMessage()
@@ -118,15 +119,30 @@ class SignaturesStep(QWidget):
         who = " and ".join(
             "a parent or guardian" if r == "guardian" else f"the {r}" for r in required
         )
-        self.intro.setText(
-            f"Required: {who}. Each signer types their name and signs on their own pad, then "
-            "presses Accept. Under-18s: a parent or guardian signs instead of the patient."
-        )
+        self.deferred = consultation.decision == "defer"
+        if self.deferred:
+            self.intro.setText(
+                f"Required: {who}. The decision is to defer, so there is no consent to sign: "
+                "the clinician gives the patient the referral and advice sheet and signs it; "
+                "the patient signs nothing."
+            )
+        else:
+            self.intro.setText(
+                f"Required: {who}. Each signer types their name and signs on their own pad, "
+                "then presses Accept. Under-18s: a parent or guardian signs instead of the "
+                "patient."
+            )
         self._set_optional_enabled(consultation.state == "draft")
 
     def _set_optional_enabled(self, enabled: bool) -> None:
+        # A deferred consultation's only sheet, the referral, carries the clinician's
+        # signature alone: a witness or interpreter signature would print on no sheet.
+        enabled = enabled and not self.deferred
         self.add_witness.setEnabled(enabled and "witness" not in self.panels)
         self.add_interpreter.setEnabled(enabled and "interpreter" not in self.panels)
+        tip = "The referral sheet carries the clinician's signature only." if self.deferred else ""
+        for button in (self.add_witness, self.add_interpreter):
+            button.setToolTip(tip)
 
     def _default_name(self, role: str) -> str:
         c = self.consultation
