@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.checklist import age_on
+from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic, SpotFlag
 from desktop.models import Consultation, Patient, TestSpot
 from desktop.ui.common.permissions import offer
@@ -41,7 +42,7 @@ from desktop.ui.common.widgets import (
     set_tab_order,
     table_view,
 )
-from desktop.ui.pages.patient_details import PatientForm
+from desktop.ui.pages.patient_details import ChecklistSkinType, PatientForm
 
 log = logging.getLogger(__name__)
 
@@ -234,10 +235,14 @@ class PatientPage(QWidget):
             return
         age = age_on(p.date_of_birth, self.clinic.today())
         self.title.setText(p.full_name)
-        self.subtitle.setText(
-            f"born {p.date_of_birth.isoformat()} (age {age})"
-            + (f" · Fitzpatrick {p.fitzpatrick}" if p.fitzpatrick else "")
-        )
+        recorded = self.form.checklist_skin
+        if p.fitzpatrick:
+            skin = f" · Fitzpatrick {p.fitzpatrick}"
+        elif recorded is not None:
+            skin = f" · Fitzpatrick {recorded.value} (checklist of {recorded.on.isoformat()})"
+        else:
+            skin = ""
+        self.subtitle.setText(f"born {p.date_of_birth.isoformat()} (age {age}){skin}")
         text = contact_summary(p)
         self.contact.setText(text)
         self.contact.setVisible(bool(text))
@@ -256,6 +261,8 @@ class PatientPage(QWidget):
         ]
         self.history.set_records(rows)
         self._offer_actions()
+        self.form.show_checklist_skin_type(self._checklist_skin_type(consultations))
+        self._show_header()
         drafts = sum(1 for c in consultations if c.state == "draft")
         discarded = len(self.clinic.repeat_visits.discarded(self.patient.id))
         set_aside = (
@@ -459,6 +466,18 @@ class PatientPage(QWidget):
         self.refresh()
 
     # Actions ----------------------------------------------------------------------------
+
+    def _checklist_skin_type(self, consultations: list[Consultation]) -> ChecklistSkinType | None:
+        """The Fitzpatrick type of the newest consultation whose checklist recorded one
+        (`consultations` newest first, each read with its own checklist version)."""
+        for c in consultations:
+            checklist = self.clinic.consultations.checklist_for(c)
+            if not checklist.plays(SKIN_TYPE):
+                continue
+            value = c.answers.get(checklist.question_id(SKIN_TYPE))
+            if isinstance(value, str) and value:
+                return ChecklistSkinType(value, c.date, c.state)
+        return None
 
     def _selected_row(self) -> ConsultationRow | None:
         row = selected_row(self.history_view)
