@@ -6,7 +6,7 @@ from desktop.clinic.consultations import (
     ConsultationOverview,
     LiveAssessment,
 )
-from desktop.clinic.documents import SheetPreview, VerifyReport
+from desktop.clinic.documents import ClinicianMismatch, SheetPreview, VerifyReport
 from desktop.clinic.facade import Clinic, local_now
 from desktop.clinic.patients import PatientSearch
 from desktop.clinic.session import system_actor
@@ -25,6 +25,7 @@ __all__ = [
     "REVIEW_RESULTS",
     "REVIEW_WEEKS",
     "Clinic",
+    "ClinicianMismatch",
     "ConsultationOverview",
     "DueReview",
     "LiveAssessment",

@@ -448,7 +448,7 @@ class Consultations:
         checklist = self._checklists.of(c)
         missing = tuple(still_needed(checklist, c))
         required = (
-            required_signer_roles(checklist, c.assessment)
+            required_signer_roles(checklist, c.assessment, c.decision)
             if c.assessment is not None and not missing
             else ()
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -65,6 +66,38 @@ class VerifyReport:
     seal: Verdict | None = None
 
 
+@dataclass(frozen=True)
+class ClinicianMismatch:
+    """A draft that names one clinician (step 1, printed on every sheet) while another would
+    sign as its clinician: `named` is the consultation's clinician, `signer` the other."""
+
+    named: str
+    signer: str
+
+    @property
+    def message(self) -> str:
+        """Why the clinician's signature is refused, and the two ways on."""
+        return (
+            f"This consultation names {self.named} as its clinician, so the sheets say "
+            f"{self.named} is responsible and only {self.named} can sign as the clinician; "
+            f"{self.signer} cannot sign for them. Either {self.named} signs in and signs, or "
+            f"change the clinician on step 1 (Procedure) to {self.signer} and sign then. The "
+            "sheets name the clinician, so a signature already given on them must then be "
+            "given again."
+        )
+
+
+def same_clinician(a: str, b: str) -> bool:
+    """Whether two clinician names name the same account: compared as people read them
+    (Unicode NFC, spaces collapsed, case ignored). A consultation stores its clinician as the
+    display name of a clinician account (`Accounts.clinicians`)."""
+
+    def key(name: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
+
+    return key(a) == key(b)
+
+
 def check_strokes(role: str, strokes: Sequence[Stroke], width: float, height: float) -> None:
     """Refuse an empty pad, a dot or a slip: a signature has enough ink to be one."""
     problem = signature_problem(strokes, width, height)
@@ -98,14 +131,34 @@ class Documents:
     # Signatures -------------------------------------------------------------------------
 
     def required_signers(self, consultation_id: str) -> tuple[SignerRole, ...]:
-        """Who must sign, from the assessment (a guardian for a minor, the clinician)."""
+        """Who must sign, from the assessment and the decision in force: the patient (a
+        guardian for a minor) and the clinician; the clinician alone when deferred."""
         self._session.require("patient.view")
         c = self._store.consultations.get(consultation_id)
         if c.assessment is None:
             raise ValidationError("Complete the checklist first: it decides who must sign.")
         from desktop.consent import required_signer_roles
 
-        return required_signer_roles(self._checklists.of(c), c.assessment)
+        return required_signer_roles(self._checklists.of(c), c.assessment, c.decision)
+
+    def clinician_mismatch(self, consultation_id: str) -> ClinicianMismatch | None:
+        """The mismatch between the draft's named clinician and the signed-in user, when
+        that user may sign as a clinician and is not the one named (None otherwise: no
+        clinician named yet, a signed consultation, the named clinician signed in, or a user
+        who may not sign as a clinician at all). Screens show it before anyone signs."""
+        self._session.require("patient.view")
+        c = self._store.consultations.get(consultation_id)
+        user = self._session.signed_in
+        if (
+            c.state != "draft"
+            or not c.clinician
+            or user is None
+            or user.system
+            or not self._session.can("signature.clinician")
+            or same_clinician(c.clinician, user.display_name)
+        ):
+            return None
+        return ClinicianMismatch(c.clinician, user.display_name)
 
     def _require_signer(self, role: str) -> User:
         return self._session.require(
@@ -128,7 +181,9 @@ class Documents:
 
         `strokes` are (x, y, pressure) points on a pad of `width` x `height` pixels. The
         clinician signs as themselves: their role is checked and their password asked again,
-        because a signature is a deliberate act. `content_sha256` is the hash of the sheets
+        because a signature is a deliberate act, and must be the clinician the consultation
+        names (ValidationError otherwise, see `clinician_mismatch`; a draft naming nobody
+        names the signer). `content_sha256` is the hash of the sheets
         as shown to the signer (`preview(...).content_sha256`; screens always give it): when
         the content has changed since, Conflict, and the signer must see it again. None
         binds the signature to the current content.
@@ -162,6 +217,13 @@ class Documents:
             raise ValidationError(f"Type the {role}'s name under the signature.", "signer_name")
         check_length("Signature.signer_name", name, f"The {role}'s name", "signer_name")
         check_strokes(role, strokes, width, height)
+        if role != "clinician" and c.decision == "defer":
+            raise ValidationError(
+                "The decision is to defer: there is no consent to sign, and the referral and "
+                f"advice sheet carries the clinician's signature alone, so no {role}'s "
+                "signature is taken. The clinician signs and gives the patient the sheet.",
+                "role",
+            )
         if role != "clinician" and not c.clinician:
             raise ValidationError(
                 "Name the clinician on the Procedure step first: the sheet the "
@@ -169,7 +231,9 @@ class Documents:
                 "clinician",
             )
         if role == "clinician" and not c.clinician:
-            c = self._consultations.save_clinician(c, " ".join(signer_name.split()))
+            c = self._consultations.save_clinician(c, name)
+        if role == "clinician" and not same_clinician(name, c.clinician):
+            raise ValidationError(ClinicianMismatch(c.clinician, name).message, "clinician")
         current = self._bindings.content_sha256(c)
         if current is None:
             raise ValidationError("Complete the checklist first: it decides what is signed.")
@@ -389,13 +453,22 @@ class Documents:
                 "signature no longer stands; they must see the sheet again and sign again."
             )
         signatures = self._store.signatures.for_consultation(c.id)
-        missing = missing_signer_roles(self._checklists.of(c), c.assessment, signatures)
+        missing = missing_signer_roles(self._checklists.of(c), c.assessment, signatures, c.decision)
         if missing:
             raise ValidationError(
                 "Signatures missing: "
                 + ", ".join(missing)
                 + ". Each must sign on the pad before the documents can be sealed."
             )
+        for s in signatures:
+            if s.role == "clinician" and not same_clinician(s.signer_name, c.clinician):
+                raise ValidationError(
+                    f"The clinician's signature is {s.signer_name}'s, but this consultation "
+                    f"names {c.clinician} as its clinician; nothing was sealed. Remove the "
+                    f"signature (step 5, Signatures) and let {c.clinician} sign, or change the "
+                    f"clinician on step 1 to {s.signer_name}, who then signs again.",
+                    "clinician",
+                )
         return c, signatures
 
     def for_consultation(self, consultation_id: str) -> list[Document]:

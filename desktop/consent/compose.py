@@ -149,7 +149,7 @@ def compose_consent(
     intro = s.text("confirmations", "intro_guardian" if guardian else "intro")
     s.bullets("confirmations", intro=intro)
     # 8. signatures and the record
-    s.signatures(signatures, required_signer_roles(checklist, assessment))
+    s.signatures(signatures, required_signer_roles(checklist, assessment, s.decision))
     return s.done(document_id, now)
 
 

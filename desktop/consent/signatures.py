@@ -9,26 +9,39 @@ from desktop.checklist import ChecklistDefinition
 from desktop.checklist.roles import GUARDIAN
 from desktop.consent.blocks import SignatureBlock, format_datetime
 from desktop.errors import ValidationError
-from desktop.models import Assessment, Signature, SignerRole, Stroke
+from desktop.models import Assessment, Decision, Signature, SignerRole, Stroke
 
 __all__ = ["missing_signer_roles", "required_signer_roles", "signature_block"]
 
 
 def required_signer_roles(
-    checklist: ChecklistDefinition, assessment: Assessment
+    checklist: ChecklistDefinition, assessment: Assessment, decision: Decision | None = None
 ) -> tuple[SignerRole, ...]:
-    """Who must sign the consent: the patient, or a parent/guardian when the checklist's
-    guardian rule fired; and a clinician. `checklist` is the version that made `assessment`."""
+    """Who must sign the sheets of a consultation whose decision in force is `decision`
+    (default: the assessment's; a clinician's override may differ).
+
+    Treatment (proceed, caution): the consent is signed by the patient, or a parent/guardian
+    when the checklist's guardian rule fired, and by a clinician (CLINICAL.md, consent point
+    8). Defer: there is no consent, only the referral and advice sheet, which the clinician
+    gives and signs; the patient agrees to nothing on it, so no patient signature is asked
+    for that no sheet would print. `checklist` is the version that made `assessment`.
+    """
+    if (decision or assessment.decision) == "defer":
+        return ("clinician",)
     guardian = assessment.has(checklist.rule_id(GUARDIAN))
     return ("guardian" if guardian else "patient", "clinician")
 
 
 def missing_signer_roles(
-    checklist: ChecklistDefinition, assessment: Assessment, signatures: Sequence[Signature]
+    checklist: ChecklistDefinition,
+    assessment: Assessment,
+    signatures: Sequence[Signature],
+    decision: Decision | None = None,
 ) -> tuple[SignerRole, ...]:
     """The required signers (in signing order) without a named signature holding ink."""
     present = {s.role for s in signatures if s.strokes and s.signer_name.strip()}
-    return tuple(r for r in required_signer_roles(checklist, assessment) if r not in present)
+    required = required_signer_roles(checklist, assessment, decision)
+    return tuple(r for r in required if r not in present)
 
 
 def signature_block(s: Signature, role_label: str) -> SignatureBlock:

@@ -88,7 +88,9 @@ def test_role_matrix(role: str, tmp_path: Path, clock: FakeClock) -> None:
         clinic.accounts.create(r.replace("_", ""), f"Staff {r}", (r,), password)
     pid = clinic.patients.register(patient_fields()).id
     cid = clinic.consultations.start(pid).id
-    clinic.consultations.save_draft(cid, answers=stable_vitiligo_answers(), clinician="Dr Owner")
+    clinic.consultations.save_draft(
+        cid, answers=stable_vitiligo_answers(), clinician="Staff clinician"
+    )  # who signs as the clinician in the matrix
     backups = tmp_path / "backups"
     backups.mkdir()
     as_role(clinic, role)

@@ -11,6 +11,7 @@ from desktop.demo import PAD_H, PAD_W
 from desktop.errors import Conflict, StaleRecord, ValidationError
 from desktop.models import Procedure
 from tests.helpers.answers import green_answers, stable_vitiligo_answers
+from tests.helpers.clinics import OWNER_PASSWORD
 from tests.helpers.clock import FakeClock
 from tests.helpers.consultations import STROKES, ready, sign_all
 from tests.helpers.patients import patient_fields
@@ -71,9 +72,10 @@ def test_a_change_to_the_sheet_voids_the_signatures_taken_on_the_older_sheet(
     clinic.consultations.save_draft(cid, answers=DEFER)
     assert clinic.documents.kinds(cid) == ("referral",)
     shown = clinic.documents.preview(cid, "referral")
+    # the referral is the clinician's to sign (a deferral has no consent)
     clinic.documents.add_signature(
-        cid, "patient", "Łukasz Żółć", STROKES, width=PAD_W, height=PAD_H,
-        content_sha256=shown.content_sha256,
+        cid, "clinician", "Dr Ada Lovelace", STROKES, width=PAD_W, height=PAD_H,
+        password=OWNER_PASSWORD, content_sha256=shown.content_sha256,
     )  # fmt: skip
     # The front desk then turns the answers green, deepens the needle and adds eyelids.
     clinic.consultations.save_draft(
@@ -83,7 +85,7 @@ def test_a_change_to_the_sheet_voids_the_signatures_taken_on_the_older_sheet(
     )
     assert clinic.documents.signatures(cid) == []
     voided = clinic.audit.entries(action="void signature")
-    assert [v.detail for v in voided] and "patient" in voided[-1].detail
+    assert [v.detail for v in voided] and "clinician" in voided[-1].detail
     assert "changed after they signed" in voided[-1].detail
     # A signature captured against the sheet shown before the change is refused.
     with pytest.raises(Conflict, match="changed since it was shown"):

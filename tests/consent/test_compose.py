@@ -510,6 +510,24 @@ def test_referral_after_an_override_to_defer() -> None:
     assert "ask your GP or a dermatologist" in text
 
 
+def test_a_deferred_consultation_asks_for_the_signatures_its_referral_prints() -> None:
+    """The referral is the only sheet of a deferred consultation and carries the clinician's
+    signature alone: the clinician alone must sign, a minor's guardian as little as an adult."""
+    case = red_referral_case()
+    a = case["assessment"]
+    assert required_signer_roles(CHECKLIST, a) == ("clinician",)
+    assert missing_signer_roles(CHECKLIST, a, ()) == ("clinician",)
+    assert missing_signer_roles(CHECKLIST, a, case["signatures"]) == ()
+    content = compose_referral(template("referral"), document_id="R", **case)
+    sigs = next(b for b in content.blocks if isinstance(b, Signatures))
+    assert [s.role for s in sigs.items] == list(required_signer_roles(CHECKLIST, a))
+    minor = minor_amber_case()
+    assert required_signer_roles(CHECKLIST, minor["assessment"]) == ("guardian", "clinician")
+    # the decision in force counts: an override to defer, or away from it
+    assert required_signer_roles(CHECKLIST, minor["assessment"], "defer") == ("clinician",)
+    assert required_signer_roles(CHECKLIST, a, "proceed") == ("patient", "clinician")
+
+
 def test_referral_is_refused_unless_deferred() -> None:
     with pytest.raises(ValidationError, match="deferred decision"):
         compose_referral(template("referral"), document_id="R", **minor_amber_case())

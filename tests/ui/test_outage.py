@@ -21,8 +21,11 @@ from desktop.ui.common.messages import install_excepthook
 from desktop.ui.common.outage import RETRY_DELAYS_S, Backoff
 from desktop.ui.consultation.flow import PROCEDURE
 from desktop.ui.main_window import MainWindow
-from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields
-from tests.ui.conftest import FakePrinters, message_boxes
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
+from tests.helpers.printing import FakePrinters
+from tests.helpers.ui import message_boxes
 
 SERVER = "clinic@clinic-server:5432/clinic"
 QUICK = (0.05, 0.1, 0.2)  # the retry delays, shortened for the tests

@@ -253,13 +253,16 @@ def save_copy(parent: QWidget, data: bytes, name: str) -> Path | None:
 
 
 def write_pdf(path: Path, data: bytes) -> None:
-    """Write the PDF whole or not at all (a temporary file renamed over `path`)."""
+    """Write the PDF whole or not at all (a temporary file renamed over `path`), readable by
+    the user alone (0600, like the database): a sheet names a patient and their health."""
     partial = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
-        with open(partial, "wb") as fh:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(partial, 0o600)  # a part file left by an earlier attempt kept its own mode
         os.replace(partial, path)
     except OSError as exc:
         partial.unlink(missing_ok=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 
 from PySide6.QtCore import QAbstractItemModel, QDate, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -179,11 +179,57 @@ def table_view(
 
 
 def selected_row(view: QTableView) -> int | None:
+    """The selected row of `view` (its current row when none is selected); None if empty.
+
+    Read it from `on_selection_changed`, never from a `currentChanged`/`currentRowChanged`
+    slot: a mouse click moves the current row first and the selection after it, so there the
+    selection is still the row before the click.
+    """
     rows = view.selectionModel().selectedRows() if view.selectionModel() else []
     if rows:
         return rows[0].row()
     current = view.currentIndex()
     return current.row() if current.isValid() else None
+
+
+def on_selection_changed(view: QTableView, slot: Callable[[], object]) -> None:
+    """Call `slot()` whenever the user selects another row of `view`, by mouse or by keys,
+    once the selection has changed (so `selected_row(view)` names the new row)."""
+    view.selectionModel().selectionChanged.connect(lambda _new, _old: slot())
+
+
+class StatusLine(QLabel):
+    """A one-line status under or above a list: a longer text is elided in the middle (a
+    file path keeps its start and its file name) and shown whole in the tooltip, so the
+    line never wraps and never moves what is below it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+        self.setStyleSheet("color: #5f6b73; font-size: 9pt;")
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(self.fontMetrics().height() + 4)
+
+    def set_status(self, text: str) -> None:
+        self._full = " ".join(text.split())
+        self.setToolTip(self._full)
+        self.setAccessibleName(self._full)
+        self._elide()
+
+    def status(self) -> str:
+        """The whole text (what shows may be elided)."""
+        return self._full
+
+    def _elide(self) -> None:
+        width = max(0, self.contentsRect().width())
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width)
+        super().setText(shown)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
 
 
 def set_tab_order(*widgets: QWidget) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
+from datetime import timedelta
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import (
@@ -35,7 +36,7 @@ from desktop.models import DECISIONS, Assessment, Consultation, FiredRule, TestS
 from desktop.ui.common.permissions import offer
 from desktop.ui.common.tones import tone
 from desktop.ui.common.use_case import run
-from desktop.ui.common.widgets import FieldMessage, OutcomeBadge
+from desktop.ui.common.widgets import DONE_COLOUR, FieldMessage, OutcomeBadge
 from desktop.ui.consultation.flow import ConsultationFlow
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ GROUP_TITLES = {
 }
 # The rules after which a test spot is advised (unless the vitiligo outcome is red).
 TEST_SPOT_ROLES = (DIAGNOSED_VITILIGO, RISK_MARKERS, PIGMENTATION_RISK)
+SPOT_ADVICE = "▲ A test spot is advised (same device, depth and serum; review at 4 and 12 weeks)."
 
 
 def pending_text(flow: ConsultationFlow, definition: ChecklistDefinition, section: str) -> str:
@@ -118,10 +120,10 @@ class AssessmentView(QWidget):
         self.spot_row = QWidget()
         spot_layout = QHBoxLayout(self.spot_row)
         spot_layout.setContentsMargins(0, 0, 0, 0)
-        self.spot_text = QLabel(
-            "▲ A test spot is advised (same device, depth and serum; review at 4 and 12 weeks)."
-        )
+        self.spot_text = QLabel(SPOT_ADVICE)
+        self.spot_text.setObjectName("testSpotAdvice")
         self.spot_text.setWordWrap(True)
+        self.spot_text.setTextFormat(Qt.TextFormat.PlainText)
         self.spot_button = QPushButton("Record test s&pot…")
         self.spot_button.clicked.connect(self.record_test_spot)
         spot_layout.addWidget(self.spot_text, 1)
@@ -251,13 +253,37 @@ class AssessmentView(QWidget):
             # Start from the decision in force, so an override is always a deliberate change.
             self.override_decision.setCurrentIndex(self.override_decision.findData(a.decision))
         spot_rules = [self.definition.rule_id(role) for role in TEST_SPOT_ROLES]
-        self.spot_row.setVisible(
-            a is not None and any(a.has(r) for r in spot_rules) and a.vitiligo != "red"
-        )
+        advised = a is not None and any(a.has(r) for r in spot_rules) and a.vitiligo != "red"
+        done = [
+            s
+            for s in self.clinic.test_spots.for_patient(consultation.patient_id)
+            if s.consultation_id == consultation.id
+        ]
+        self.spot_row.setVisible(advised or bool(done))
+        self._show_spots_done(done)
         offer(self.spot_button, self.clinic.session, "testspot.record")
         self._show_waiting_spot(consultation, a, locked)
         if self.waiting_spot is not None:
             self.spot_row.hide()  # the spot done already is the one to look at, not a new one
+
+    def _show_spots_done(self, done: list[TestSpot]) -> None:
+        """The advice, or (once a test spot of this consultation is recorded) the spot and
+        its review dates, in green: what was saved, seen where it was asked for."""
+        if not done:
+            self.spot_text.setText(SPOT_ADVICE)
+            self.spot_text.setStyleSheet("")
+            self.spot_button.setText("Record test s&pot…")
+            return
+        lines = [
+            f"{s.site}, done {s.done_on.isoformat()}: reviews due "
+            f"{(s.done_on + timedelta(weeks=4)).isoformat()} (4 weeks) and "
+            f"{(s.done_on + timedelta(weeks=12)).isoformat()} (12 weeks)"
+            for s in sorted(done, key=lambda s: s.done_on)
+        ]
+        head = "✔ Test spot recorded" if len(done) == 1 else f"✔ {len(done)} test spots recorded"
+        self.spot_text.setText(f"{head}: " + "; ".join(lines) + ".")
+        self.spot_text.setStyleSheet(f"color: {DONE_COLOUR};")
+        self.spot_button.setText("Record another test s&pot…")
 
     def _show_waiting_spot(self, c: Consultation, a: Assessment | None, locked: bool) -> None:
         """When the rule that waits for a test spot's 4-week review fired: the spot, and the

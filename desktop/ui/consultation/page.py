@@ -171,6 +171,7 @@ class ConsultationPage(QWidget):
         self.signatures = SignaturesStep(clinic, shown=self._shown_sha256)
         self.signatures.changed.connect(self._reload)
         self.signatures.removed.connect(self._removed_roles.add)
+        self.signatures.make_me_clinician.connect(self.make_me_clinician)
         self._preview: ConsentPreview | None = None
         self._sign: SignStep | None = None
         self.stack = QStackedWidget()
@@ -530,6 +531,7 @@ class ConsultationPage(QWidget):
             self._sign = SignStep(self.clinic, printers=self.printers)
             self._sign.signed.connect(self._signed)
             self._sign.signing.connect(self._signing)
+            self._sign.make_me_clinician.connect(self.make_me_clinician)
             self._swap(SIGN, self._sign)
         return self._sign
 
@@ -677,6 +679,30 @@ class ConsultationPage(QWidget):
 
     def consultation_revision(self) -> int | None:
         return self.consultation.revision if self.consultation is not None else None
+
+    def make_me_clinician(self) -> None:
+        """Name the signed-in clinician on step 1 of the open draft (a save like any other,
+        audited), so that they can sign as its clinician."""
+        user = self.clinic.session.signed_in
+        if self.consultation is None or user is None:
+            return
+        self.flush()
+        c = self.consultation
+        if c.state != "draft":
+            return
+        run(
+            self,
+            lambda: self.clinic.consultations.save_draft(
+                c.id, clinician=user.display_name, revision=c.revision
+            ),
+            on_done=self._clinician_named,
+            on_error=self._not_saved,
+        )
+
+    def _clinician_named(self, c: Consultation) -> None:
+        self.procedure.load(c)  # step 1 shows the new clinician; later edits keep it
+        self._saved(c)
+        self._refresh_step(self.current_step())
 
     def _signing(self, busy: bool) -> None:
         """While the documents are sealed, the consultation stays where it is."""

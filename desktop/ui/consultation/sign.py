@@ -33,10 +33,13 @@ from desktop.ui.common.tables import RecordTableModel, document_columns
 from desktop.ui.common.use_case import BackgroundRun, run, run_in_background
 from desktop.ui.common.widgets import (
     FieldMessage,
+    StatusLine,
     hint_label,
+    on_selection_changed,
     selected_row,
     table_view,
 )
+from desktop.ui.consultation.clinician import ClinicianNotice
 from desktop.ui.consultation.flow import ConsultationFlow
 from desktop.ui.consultation.preview import KIND_NAMES
 
@@ -56,6 +59,7 @@ class SignStep(QWidget):
     signed = Signal(list)
     printed = Signal(object)  # the PrintReceipt of a job the print service took
     signing = Signal(bool)  # True while the documents are sealed on a worker thread
+    make_me_clinician = Signal()  # name the signed-in clinician on step 1
 
     def __init__(
         self,
@@ -74,6 +78,11 @@ class SignStep(QWidget):
         self.print_dialog: QWidget | None = None
         self.preview_dialog: QDialog | None = None
         self.running: BackgroundRun[list[Document]] | None = None
+        # The viewer shows the selected row's sheet: each selection asks for its sheet on a
+        # worker, and only the answer to the latest request is shown (a late one is dropped).
+        self._request = 0
+        self._wanted: str | None = None  # the document asked for last
+        self.viewer_shows: Document | None = None  # the document in the viewer
 
         self.readiness = QLabel()
         self.readiness.setObjectName("readiness")
@@ -82,9 +91,12 @@ class SignStep(QWidget):
         self.sign_button.setObjectName("signButton")
         self.sign_button.clicked.connect(self.sign)
         self.message = FieldMessage()
+        self.clinician_notice = ClinicianNotice()
+        self.clinician_notice.make_me_clinician.connect(self.make_me_clinician)
         self.ready_box = ready_box = QGroupBox("Before signing")
         rl = QVBoxLayout(ready_box)
         rl.addWidget(self.readiness)
+        rl.addWidget(self.clinician_notice)
         rl.addWidget(
             hint_label(
                 "Signing renders the sheets, seals them with the clinic's digital seal and locks "
@@ -99,8 +111,13 @@ class SignStep(QWidget):
         self.documents = RecordTableModel[Document](document_columns(), self)
         self.documents_view = table_view(self.documents, "Sealed documents", stretch=0)
         self.documents_view.activated.connect(self.preview_document)
-        self.documents_view.selectionModel().currentRowChanged.connect(self._show_selected)
+        on_selection_changed(self.documents_view, self._show_selected)
         self.viewer_document: QPdfDocument | None = None
+        self.viewer_title = QLabel()
+        self.viewer_title.setObjectName("viewerTitle")
+        self.viewer_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.viewer_title.setStyleSheet("font-weight: bold;")
+        self._blank = QPdfDocument(self)  # what the viewer shows while a sheet is on its way
         self.viewer = QPdfView(self)
         self.viewer.setObjectName("documentView")
         self.viewer.setAccessibleName("The selected sealed document")
@@ -119,7 +136,11 @@ class SignStep(QWidget):
         self.save_button.clicked.connect(self.save_document)
         docs_box = QGroupBox("Sealed documents")
         dl = QVBoxLayout(docs_box)
-        self.docs_hint = hint_label("Documents appear here once the consultation is signed.")
+        # One line: a longer status is elided (whole in its tooltip), so the list below it
+        # never moves under the pointer.
+        self.docs_hint = StatusLine()
+        self.docs_hint.setObjectName("documentsStatus")
+        self.docs_hint.set_status("Documents appear here once the consultation is signed.")
         dl.addWidget(self.docs_hint)
         dl.addWidget(self.documents_view, 1)
         buttons = QGridLayout()
@@ -135,7 +156,10 @@ class SignStep(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(left, 4)
-        layout.addWidget(self.viewer, 5)
+        right = QVBoxLayout()
+        right.addWidget(self.viewer_title)
+        right.addWidget(self.viewer, 1)
+        layout.addLayout(right, 5)
 
     def show_for(self, flow: ConsultationFlow, definition: ChecklistDefinition) -> None:
         """Show the consultation's readiness (decisions named by `definition`, its own
@@ -151,28 +175,49 @@ class SignStep(QWidget):
         )
         order = {"consent": 0, "referral": 1, "aftercare": 2}
         docs = sorted(flow.overview.documents, key=lambda d: order.get(d.kind, 9))
+        self._request += 1  # a sheet still on its way belongs to the list as it was
+        self._wanted = None
+        self._clear_viewer()
         self.documents.set_records(docs)
         self.ready_box.setTitle("Status" if signed else "Before signing")
         self.viewer.setVisible(bool(docs))
+        self.viewer_title.setVisible(bool(docs))
         if docs:
             # The reset list has no current row: selecting the first shows it in the viewer
             # (read, and audited as viewed, once).
             self.documents_view.selectRow(0)
+            self._show_selected()
         for b in (self.print_button, self.preview_button, self.open_button, self.save_button):
             b.setEnabled(bool(docs))
-        self.docs_hint.setText(
+        self.docs_hint.set_status(
             f"{len(docs)} sealed document(s). Each carries the clinic's invisible digital seal."
             if docs
             else "Documents appear here once the consultation is signed."
         )
-        self.readiness.setText(self._readiness(flow, definition))
+        mismatch = None if signed else self.clinic.documents.clinician_mismatch(consultation.id)
+        self.clinician_notice.show_mismatch(
+            mismatch,
+            others_signed=any(s.role != "clinician" for s in flow.overview.signatures),
+            may_edit=self.clinic.session.can("consultation.edit"),
+        )
+        extra = (
+            [(False, f"The clinician who signs is the one named on step 1 ({mismatch.named})")]
+            if mismatch is not None and "clinician" not in flow.overview.signed_roles
+            else []
+        )
+        self.readiness.setText(self._readiness(flow, definition, extra))
 
-    def _readiness(self, flow: ConsultationFlow, definition: ChecklistDefinition) -> str:
+    def _readiness(
+        self,
+        flow: ConsultationFlow,
+        definition: ChecklistDefinition,
+        extra: Sequence[tuple[bool, str]] = (),
+    ) -> str:
         c = flow.consultation
         if flow.signed:
             when = c.signed_at.strftime("%Y-%m-%d %H:%M") if c.signed_at else ""
             return f"<b>✔ Signed and sealed {when}.</b> This record can no longer be changed."
-        lines = flow.readiness(definition)
+        lines = (*flow.readiness(definition), *extra)
         return "<br>".join(
             f"<span style='color:{'#1b5e20' if ok else '#8e0000'}'>{'✔' if ok else '✖'}</span> "
             f"{html.escape(text)}{'' if ok else ' — <b>missing</b>'}"
@@ -210,24 +255,59 @@ class SignStep(QWidget):
             log.info("consultation %s signed from the window", self.consultation.id)
         self.signed.emit(docs)
 
-    def _show_selected(self) -> None:
+    def _show_selected(self) -> BackgroundRun[bytes] | None:
+        """Show the selected row's sheet: read (and audited as viewed) on a worker. Until it
+        arrives the viewer is empty, never showing the sheet of the row selected before."""
         doc = self.selected_document()
-        if doc is None:
-            return
-        from desktop.ui.common.printing import load_pdf
-
-        run(
+        if doc is None or doc.id == self._wanted:
+            return None
+        self._request += 1
+        request = self._request
+        self._wanted = doc.id
+        self._clear_viewer()
+        kind = KIND_NAMES.get(doc.kind, doc.kind)
+        self.viewer_title.setText(f"{kind}: opening…")
+        return run_in_background(
             self,
-            lambda: load_pdf(self.clinic.documents.pdf(doc.id), self),
-            on_done=self._view,
-            on_error=lambda exc: self.docs_hint.setText(exc.message),
+            lambda: self.clinic.documents.pdf(doc.id),
+            on_done=lambda data: self._view(request, doc, data),
+            on_error=lambda exc: self._not_viewed(request, doc, exc),
+            progress=f"Opening the {kind.lower()}…",
         )
 
-    def _view(self, document: QPdfDocument) -> None:
+    def _view(self, request: int, doc: Document, data: bytes) -> None:
+        if request != self._request:
+            return  # another row was selected meanwhile: its own request shows it
+        from desktop.ui.common.printing import load_pdf
+
+        try:
+            document = load_pdf(data, self)
+        except IntakeError as exc:
+            self._not_viewed(request, doc, exc)
+            return
+        self._clear_viewer()
         self.viewer.setDocument(document)
+        self.viewer_document = document
+        self.viewer_shows = doc
+        kind = KIND_NAMES.get(doc.kind, doc.kind)
+        self.viewer_title.setText(f"{kind}, sealed {doc.created.strftime('%Y-%m-%d %H:%M')}")
+        self.viewer.setAccessibleName(f"The selected sealed document: {kind}")
+
+    def _not_viewed(self, request: int, doc: Document, exc: IntakeError) -> None:
+        if request != self._request:
+            return
+        self._wanted = None  # selecting the row again tries again
+        kind = KIND_NAMES.get(doc.kind, doc.kind)
+        self.viewer_title.setText(f"{kind}: not shown")
+        self.docs_hint.set_status(exc.message)
+
+    def _clear_viewer(self) -> None:
+        self.viewer.setDocument(self._blank)
         if self.viewer_document is not None:
             self.viewer_document.deleteLater()
-        self.viewer_document = document
+        self.viewer_document = None
+        self.viewer_shows = None
+        self.viewer_title.setText("")
 
     def selected_document(self) -> Document | None:
         if not self.documents.rowCount():
@@ -281,7 +361,7 @@ class SignStep(QWidget):
         """Verify and print on a worker thread; the window stays responsive meanwhile."""
         service = self.printers
         kind = KIND_NAMES.get(doc.kind, doc.kind).lower()
-        self.docs_hint.setText(f"Printing the {kind} on {printer}…")
+        self.docs_hint.set_status(f"Printing the {kind} on {printer}…")
         self._printing = run_in_background(
             self,
             lambda: self.clinic.documents.print_document(
@@ -297,11 +377,11 @@ class SignStep(QWidget):
         job = receipt.job
         copies = f"{job.copies} cop{'y' if job.copies == 1 else 'ies'}"
         ident = f" as job {receipt.job_id}" if receipt.job_id else ""
-        self.docs_hint.setText(f"Sent to {job.printer}{ident}: {copies} on {job.paper} paper.")
+        self.docs_hint.set_status(f"Sent to {job.printer}{ident}: {copies} on {job.paper} paper.")
         self.printed.emit(receipt)
 
     def _print_failed(self, exc: IntakeError) -> None:
-        self.docs_hint.setText("Not printed.")
+        self.docs_hint.set_status("Not printed.")
         show_intake_error(self, exc)
 
     def preview_document(self) -> None:
@@ -350,7 +430,7 @@ class SignStep(QWidget):
 
     def _saved(self, path: Path | None) -> None:
         if path is not None:
-            self.docs_hint.setText(f"A copy of the sealed original was saved to {path}")
+            self.docs_hint.set_status(f"A copy of the sealed original was saved to {path}")
 
 
 def file_part(name: str) -> str:

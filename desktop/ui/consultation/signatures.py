@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from desktop.clinic import Clinic
 from desktop.models import Consultation, Patient, Signature, SignerRole
 from desktop.ui.common.widgets import FieldMessage, hint_label
+from desktop.ui.consultation.clinician import ClinicianNotice
 from desktop.ui.consultation.flow import SIGNERS_NOT_KNOWN, ConsultationFlow
 from desktop.ui.consultation.signer import SignerPanel
 
@@ -31,6 +32,7 @@ class SignaturesStep(QWidget):
 
     changed = Signal()
     removed = Signal(str)  # a signer role whose signature the user removed
+    make_me_clinician = Signal()  # name the signed-in clinician on step 1
 
     def __init__(
         self,
@@ -45,9 +47,13 @@ class SignaturesStep(QWidget):
         self.consultation: Consultation | None = None
         self.patient_name = ""
         self.required: tuple[SignerRole, ...] = ()
+        self.deferred = False  # the decision in force is to defer (no consent to sign)
         self.panels: dict[str, SignerPanel] = {}
         self.intro = hint_label("")
         self.message = FieldMessage()
+        # Before anyone signs: the clinician named on step 1 is not the one signed in.
+        self.clinician_notice = ClinicianNotice()
+        self.clinician_notice.make_me_clinician.connect(self.make_me_clinician)
         self.add_witness = QPushButton("Add &witness")
         self.add_witness.clicked.connect(lambda: self.add_optional("witness"))
         self.add_interpreter = QPushButton("Add &interpreter")
@@ -67,6 +73,7 @@ class SignaturesStep(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.intro)
+        layout.addWidget(self.clinician_notice)
         layout.addWidget(self.message)
         layout.addLayout(extra)
         layout.addWidget(scroll, 1)
@@ -78,6 +85,16 @@ class SignaturesStep(QWidget):
         self.consultation = consultation
         self.patient_name = patient.full_name
         required = flow.required_signers
+        mismatch = (
+            self.clinic.documents.clinician_mismatch(consultation.id)
+            if consultation.state == "draft"
+            else None
+        )
+        self.clinician_notice.show_mismatch(
+            mismatch,
+            others_signed=any(s.role != "clinician" for s in flow.overview.signatures),
+            may_edit=self.clinic.session.can("consultation.edit"),
+        )
         if not required:  # the checklist is not complete: nobody knows yet who signs
             self._clear_panels()
             self.required = ()
@@ -97,18 +114,35 @@ class SignaturesStep(QWidget):
             if signature is not None or panel.signature is not None:
                 panel.set_signature(signature)
             panel.set_locked(consultation.state == "signed")
+            if role == "clinician":
+                panel.set_named_clinician(consultation.clinician, mismatch is not None)
         who = " and ".join(
             "a parent or guardian" if r == "guardian" else f"the {r}" for r in required
         )
-        self.intro.setText(
-            f"Required: {who}. Each signer types their name and signs on their own pad, then "
-            "presses Accept. Under-18s: a parent or guardian signs instead of the patient."
-        )
+        self.deferred = consultation.decision == "defer"
+        if self.deferred:
+            self.intro.setText(
+                f"Required: {who}. The decision is to defer, so there is no consent to sign: "
+                "the clinician gives the patient the referral and advice sheet and signs it; "
+                "the patient signs nothing."
+            )
+        else:
+            self.intro.setText(
+                f"Required: {who}. Each signer types their name and signs on their own pad, "
+                "then presses Accept. Under-18s: a parent or guardian signs instead of the "
+                "patient."
+            )
         self._set_optional_enabled(consultation.state == "draft")
 
     def _set_optional_enabled(self, enabled: bool) -> None:
+        # A deferred consultation's only sheet, the referral, carries the clinician's
+        # signature alone: a witness or interpreter signature would print on no sheet.
+        enabled = enabled and not self.deferred
         self.add_witness.setEnabled(enabled and "witness" not in self.panels)
         self.add_interpreter.setEnabled(enabled and "interpreter" not in self.panels)
+        tip = "The referral sheet carries the clinician's signature only." if self.deferred else ""
+        for button in (self.add_witness, self.add_interpreter):
+            button.setToolTip(tip)
 
     def _default_name(self, role: str) -> str:
         c = self.consultation

@@ -80,6 +80,8 @@ class SignerPanel(QGroupBox):
         self.password_label = QLabel("&Password:")
         self.password_label.setBuddy(self.password)
         self.is_clinician = role == "clinician"
+        self.named_clinician = ""  # the clinician step 1 names (the clinician's panel)
+        self.not_named = False  # the signed-in clinician is not the one named
         self.pad = SignaturePad()
         self.pad.setObjectName(f"pad_{role}")
         self.pad.setAccessibleName(f"Signature pad for the {role}")
@@ -179,12 +181,23 @@ class SignerPanel(QGroupBox):
         self.undo_button.setEnabled(bool(self.pad.strokes()))
         self.clear_button.setEnabled(bool(self.pad.strokes()))
 
+    def set_named_clinician(self, name: str, not_named: bool) -> None:
+        """The clinician step 1 names, and whether the signed-in user is someone else (then
+        Accept is disabled: only the named clinician signs as the clinician)."""
+        self.named_clinician = name
+        self.not_named = not_named
+        self._update()
+
     def permission_problem(self) -> str | None:
         permission = "signature.clinician" if self.is_clinician else "signature.capture"
+        named = self.named_clinician
         if self.clinic.session.can(permission):
+            if self.is_clinician and self.not_named:
+                return f"Only {named}, named on step 1, can sign here (see the notice above)."
             return None
         if self.is_clinician:
-            return "Only a clinician can sign here: the clinician signs in (Lock or Sign out)."
+            who = f"{named}, named on step 1," if named else "the clinician"
+            return f"Only a clinician can sign here: {who} signs in (Lock or Sign out)."
         return "Your role cannot capture signatures."
 
     def accept_signature(self) -> Signature | None:

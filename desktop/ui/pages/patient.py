@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.checklist import age_on
+from desktop.checklist.roles import SKIN_TYPE
 from desktop.clinic import Clinic, SpotFlag
 from desktop.models import Consultation, Patient, TestSpot
 from desktop.ui.common.messages import Prompt
@@ -35,13 +36,15 @@ from desktop.ui.common.tables import (
 )
 from desktop.ui.common.use_case import run
 from desktop.ui.common.widgets import (
+    StatusLine,
     heading_label,
     hint_label,
+    on_selection_changed,
     selected_row,
     set_tab_order,
     table_view,
 )
-from desktop.ui.pages.patient_details import PatientForm
+from desktop.ui.pages.patient_details import ChecklistSkinType, PatientForm
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +114,7 @@ class PatientPage(QWidget):
         )
         self.history_view = table_view(self.history, "Consultation history", stretch=1)
         self.history_view.activated.connect(self._open_selected)
-        self.history_hint = hint_label("")
+        self.history_hint = StatusLine()
         self.start_button = QPushButton("Start &consultation")
         self.start_button.setObjectName("startConsultation")
         self.start_button.clicked.connect(self._start_consultation)
@@ -126,9 +129,7 @@ class PatientPage(QWidget):
         self.discard_button = QPushButton("D&iscard draft…")
         self.discard_button.setObjectName("discardDraft")
         self.discard_button.clicked.connect(self._discard)
-        self.history_view.selectionModel().currentRowChanged.connect(
-            lambda *_: self._offer_actions()
-        )
+        on_selection_changed(self.history_view, self._offer_actions)
         history_box = QGroupBox("Consultations")
         hl = QVBoxLayout(history_box)
         hl.addWidget(self.history_hint)
@@ -148,7 +149,7 @@ class PatientPage(QWidget):
         self.spots = RecordTableModel[TestSpot](test_spot_columns(), self)
         self.spots_view = table_view(self.spots, "Test spots", stretch=0)
         self.spots_view.activated.connect(self._review_spot)
-        self.spots_hint = hint_label("")
+        self.spots_hint = StatusLine()
         self.record_spot_button = QPushButton("&Record test spot…")
         self.record_spot_button.clicked.connect(self._record_spot)
         self.review_spot_button = QPushButton("Record revie&w…")
@@ -213,8 +214,8 @@ class PatientPage(QWidget):
         self.spots.set_records([])
         self._show_flag(None)
         self.records.setEnabled(False)
-        self.history_hint.setText("Register the patient first; then start a consultation.")
-        self.spots_hint.setText("")
+        self.history_hint.set_status("Register the patient first; then start a consultation.")
+        self.spots_hint.set_status("")
 
     def load(self, patient_id: str) -> None:
         self.patient = self.clinic.patients.get(patient_id)
@@ -236,10 +237,14 @@ class PatientPage(QWidget):
             return
         age = age_on(p.date_of_birth, self.clinic.today())
         self.title.setText(p.full_name)
-        self.subtitle.setText(
-            f"born {p.date_of_birth.isoformat()} (age {age})"
-            + (f" · Fitzpatrick {p.fitzpatrick}" if p.fitzpatrick else "")
-        )
+        recorded = self.form.checklist_skin
+        if p.fitzpatrick:
+            skin = f" · Fitzpatrick {p.fitzpatrick}"
+        elif recorded is not None:
+            skin = f" · Fitzpatrick {recorded.value} (checklist of {recorded.on.isoformat()})"
+        else:
+            skin = ""
+        self.subtitle.setText(f"born {p.date_of_birth.isoformat()} (age {age}){skin}")
         text = contact_summary(p)
         self.contact.setText(text)
         self.contact.setVisible(bool(text))
@@ -258,6 +263,8 @@ class PatientPage(QWidget):
         ]
         self.history.set_records(rows)
         self._offer_actions()
+        self.form.show_checklist_skin_type(self._checklist_skin_type(consultations))
+        self._show_header()
         drafts = sum(1 for c in consultations if c.state == "draft")
         discarded = len(self.clinic.repeat_visits.discarded(self.patient.id))
         set_aside = (
@@ -265,7 +272,7 @@ class PatientPage(QWidget):
             if discarded
             else ""
         )
-        self.history_hint.setText(
+        self.history_hint.set_status(
             f"{len(rows)} consultation{'s' if len(rows) != 1 else ''}, {drafts} draft"
             f"{'s' if drafts != 1 else ''}{set_aside}. Enter or double-click opens one."
             if rows
@@ -275,12 +282,14 @@ class PatientPage(QWidget):
         self.spots.set_records(spots)
         self._show_flag(self.clinic.test_spots.flags([self.patient.id]).get(self.patient.id))
         red = [s for s in spots if s.depigmented]
-        self.spots_hint.setText(
+        self.spots_hint.set_status(
             "✖ Depigmentation was recorded at a test spot: the vitiligo outcome is RED."
             if red
             else (f"{len(spots)} test spot(s)." if spots else "No test spots recorded.")
         )
-        self.spots_hint.setStyleSheet("color: #8e0000; font-weight: bold;" if red else "")
+        self.spots_hint.setStyleSheet(
+            "color: #8e0000; font-weight: bold;" if red else "color: #5f6b73; font-size: 9pt;"
+        )
 
     def _show_flag(self, flag: SpotFlag | None) -> None:
         """The banner for a depigmented test spot: the spots, and a row per signed
@@ -466,6 +475,18 @@ class PatientPage(QWidget):
 
     # Actions ----------------------------------------------------------------------------
 
+    def _checklist_skin_type(self, consultations: list[Consultation]) -> ChecklistSkinType | None:
+        """The Fitzpatrick type of the newest consultation whose checklist recorded one
+        (`consultations` newest first, each read with its own checklist version)."""
+        for c in consultations:
+            checklist = self.clinic.consultations.checklist_for(c)
+            if not checklist.plays(SKIN_TYPE):
+                continue
+            value = c.answers.get(checklist.question_id(SKIN_TYPE))
+            if isinstance(value, str) and value:
+                return ChecklistSkinType(value, c.date, c.state)
+        return None
+
     def _selected_row(self) -> ConsultationRow | None:
         row = selected_row(self.history_view)
         return self.history.record(row) if row is not None else None
@@ -504,7 +525,9 @@ class PatientPage(QWidget):
     def _addendum(self) -> None:
         row = self._selected_row()
         if row is None or row.consultation.state != "signed":
-            self.history_hint.setText("Select a signed consultation to correct with an addendum.")
+            self.history_hint.set_status(
+                "Select a signed consultation to correct with an addendum."
+            )
             return
         self._start_addendum(row.consultation)
 
@@ -536,7 +559,7 @@ class PatientPage(QWidget):
     def _discard(self) -> None:
         row = self._selected_row()
         if row is None or row.consultation.state != "draft":
-            self.history_hint.setText("Select an unsigned draft to discard.")
+            self.history_hint.set_status("Select an unsigned draft to discard.")
             return
         draft = row.consultation
         from desktop.ui.dialogs.reason import ReasonDialog
@@ -563,7 +586,7 @@ class PatientPage(QWidget):
 
         consultations = [r.consultation for r in self.history.records()]
         if not consultations:
-            self.spots_hint.setText("A test spot belongs to a consultation: start one first.")
+            self.spots_hint.set_status("A test spot belongs to a consultation: start one first.")
             return
         selected = self._selected_row()
         dialog = RecordSpotDialog(
@@ -578,7 +601,7 @@ class PatientPage(QWidget):
     def _review_spot(self) -> None:
         row = selected_row(self.spots_view)
         if row is None:
-            self.spots_hint.setText("Select a test spot to review.")
+            self.spots_hint.set_status("Select a test spot to review.")
             return
         from desktop.ui.dialogs.spots import ReviewDialog
 

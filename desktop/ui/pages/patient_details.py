@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import Qt, QThreadPool, Signal
@@ -50,6 +51,19 @@ FIELD_LABELS = {
     "emergency_contact_phone": ("Emergency contact's phone", "e.g. +44 7700 900456"),
 }
 UNDERSTOOD_STYLE = "color: #0b4f8a; font-size: 9pt;"
+
+
+@dataclass(frozen=True)
+class ChecklistSkinType:
+    """The Fitzpatrick type a consultation's checklist recorded: `value` ("IV"), on the
+    consultation dated `on`, whose state is `state` (draft or signed)."""
+
+    value: str
+    on: date
+    state: str
+
+    def where(self) -> str:
+        return f"the checklist of {self.on.isoformat()} ({self.state})"
 
 
 class PatientForm(QWidget):
@@ -113,8 +127,25 @@ class PatientForm(QWidget):
         self.fitzpatrick.addItem("Not recorded", None)
         for label, value in self._fitzpatrick_items():
             self.fitzpatrick.addItem(label, value)
-        self.fitzpatrick.currentIndexChanged.connect(lambda _i: self._edited("fitzpatrick"))
-        self._add_row(form, "S&kin type (Fitzpatrick)", self.fitzpatrick, "fitzpatrick")
+        self.fitzpatrick.currentIndexChanged.connect(lambda _i: self._skin_type_changed())
+        # The type the latest checklist recorded, when the record says otherwise or nothing:
+        # the record changes only when someone saves it (one click copies the type here).
+        self.checklist_skin: ChecklistSkinType | None = None
+        self.skin_note = QWidget()
+        self.skin_note.setObjectName("checklistSkinType")
+        self.skin_note_text = hint_label("")
+        self.skin_note_text.setStyleSheet(UNDERSTOOD_STYLE)
+        self.use_skin_type = QPushButton()
+        self.use_skin_type.setObjectName("useChecklistSkinType")
+        self.use_skin_type.clicked.connect(self._use_checklist_skin_type)
+        note = QHBoxLayout(self.skin_note)
+        note.setContentsMargins(0, 0, 0, 0)
+        note.addWidget(self.skin_note_text, 1)
+        note.addWidget(self.use_skin_type, 0, Qt.AlignmentFlag.AlignTop)
+        self.skin_note.hide()
+        self._add_row(
+            form, "S&kin type (Fitzpatrick)", self.fitzpatrick, "fitzpatrick", self.skin_note
+        )
 
         self.notes = QPlainTextEdit()
         self.notes.setObjectName("notes")
@@ -170,7 +201,9 @@ class PatientForm(QWidget):
     def focus_order(self) -> list[QWidget]:
         """The form's Tab order: each input once, top to bottom, then the duplicate warning's
         buttons (when shown) and Save."""
-        return [*self.inputs, self.open_existing_button, self.different_button, self.save_button]
+        skin = self.inputs.index(self.fitzpatrick) + 1
+        inputs = [*self.inputs[:skin], self.use_skin_type, *self.inputs[skin:]]
+        return [*inputs, self.open_existing_button, self.different_button, self.save_button]
 
     def _add_line(self, form: QFormLayout, name: str) -> None:
         """A one-line input with its message (and, for names, the unprintable-character
@@ -223,6 +256,46 @@ class PatientForm(QWidget):
         }
         return self.edits.get(name) or others[name]
 
+    def show_checklist_skin_type(self, recorded: ChecklistSkinType | None) -> None:
+        """Say which type the latest checklist recorded where it differs from the type the
+        form shows (none recorded, or another), and offer to use it."""
+        self.checklist_skin = recorded
+        self._show_skin_note()
+
+    def _show_skin_note(self) -> None:
+        """Shown while the stored record differs from the checklist's type (choosing the
+        type in the form keeps the note, so nothing below it moves before Save)."""
+        recorded = self.checklist_skin
+        stored = self.patient.fitzpatrick if self.patient is not None else None
+        if recorded is None or recorded.value == stored:
+            self.skin_note.hide()
+            return
+        where = recorded.where()
+        self.skin_note_text.setText(
+            f"Not on the patient's record: {where} recorded type {recorded.value}."
+            if stored is None
+            else f"{where[0].upper()}{where[1:]} recorded type {recorded.value}."
+        )
+        chosen = self.fitzpatrick.currentData() == recorded.value
+        self.use_skin_type.setText(f"Use type {recorded.value}")
+        self.use_skin_type.setToolTip(
+            f"Type {recorded.value} is chosen: Save changes records it on the patient."
+            if chosen
+            else f"Choose type {recorded.value} here; Save changes records it on the patient."
+        )
+        self.use_skin_type.setEnabled(self.fitzpatrick.isEnabled() and not chosen)
+        self.skin_note.show()
+
+    def _use_checklist_skin_type(self) -> None:
+        recorded = self.checklist_skin
+        if recorded is not None:
+            self.fitzpatrick.setCurrentIndex(max(self.fitzpatrick.findData(recorded.value), 0))
+            self.fitzpatrick.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _skin_type_changed(self) -> None:
+        self._edited("fitzpatrick")
+        self._show_skin_note()
+
     def _fitzpatrick_items(self) -> list[tuple[str, str]]:
         """Type and description, taken from the checklist's own skin-type question."""
         q = self.clinic.checklist.role_question(SKIN_TYPE)
@@ -235,6 +308,7 @@ class PatientForm(QWidget):
     def load(self, patient: Patient | None) -> None:
         """Fill the form from a patient, or clear it for a new one."""
         self.patient = patient
+        self.checklist_skin = None  # the page says again what this patient's checklists hold
         self._touched.clear()
         self._duplicate_ids = ()
         self.duplicate_box.hide()
@@ -292,6 +366,7 @@ class PatientForm(QWidget):
         self.address.setReadOnly(bool(why))
         self.notes.setReadOnly(bool(why))
         self.fitzpatrick.setEnabled(not why)
+        self._show_skin_note()  # its button follows the skin type field
         self.save_button.setEnabled(not why)
         self.save_button.setToolTip(why)
         self.read_only_notice.show_message(f"Read-only: {why}" if why else "")

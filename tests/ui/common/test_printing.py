@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -162,7 +164,7 @@ def test_printing_sends_the_sealed_original_with_the_choices_made(
     assert "Żółć" not in job.title and "Łukasz" not in job.title
     assert printed.args is not None and printed.args[0].job_id == "ClinicPDF-1"
     assert (
-        step.docs_hint.text() == "Sent to ClinicPDF as job ClinicPDF-1: 2 copies on Letter paper."
+        step.docs_hint.status() == "Sent to ClinicPDF as job ClinicPDF-1: 2 copies on Letter paper."
     )
     entry = clinic.audit.entries(action="print")[-1]
     assert (entry.action, entry.target) == ("print", f"document:{consent.id}")
@@ -242,7 +244,7 @@ def test_a_refused_job_is_shown_and_audited(
     (box,) = message_boxes()
     assert box.windowTitle() == "Printing problem"
     assert "out of paper" in box.text()
-    assert step.docs_hint.text() == "Not printed."
+    assert step.docs_hint.status() == "Not printed."
     actions = [e.action for e in clinic.audit.entries() if e.action.startswith("print")]
     assert actions == ["print", "print failed"]
     box.close()
@@ -295,8 +297,29 @@ def test_save_a_copy_writes_the_sealed_original_which_verifies(
     report = clinic.documents.verify(saved.read_bytes())
     assert report.valid and report.document == consent
     assert asked[0].endswith(f"consent-Łukasz-Żółć-2026-11-25-{consent.id[:8]}.pdf")
-    assert str(saved) in step.docs_hint.text()
+    assert str(saved) in step.docs_hint.status()
     assert not list(tmp_path.glob(".*.part"))
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600  # a patient's sheet: the user's alone
+
+
+def test_a_saved_copy_is_private_whatever_the_umask_or_the_file_it_replaces(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "copy.pdf"
+    target.write_bytes(b"an older copy")
+    target.chmod(0o644)
+    leftover = tmp_path / f".copy.pdf.{os.getpid()}.part"  # an earlier attempt, killed
+    leftover.write_bytes(b"")
+    leftover.chmod(0o666)
+    data = b"%PDF-1.7\n% a sealed sheet\n%%EOF\n"
+    old = os.umask(0)  # a permissive session
+    try:
+        print_support.write_pdf(target, data)
+    finally:
+        os.umask(old)
+    assert target.read_bytes() == data
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.pdf"]
 
 
 def test_a_failed_save_says_what_to_do_and_leaves_no_partial_file(tmp_path: Path) -> None:

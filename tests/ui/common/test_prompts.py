@@ -18,9 +18,11 @@ from desktop.ui.common import printing
 from desktop.ui.common.messages import Prompt, message_box
 from desktop.ui.consultation.flow import CHECKLIST
 from desktop.ui.main_window import MainWindow
-from tests.clinic.test_checklist_versions import OLD, start_old
-from tests.conftest import ROOT, green_answers, patient_fields
-from tests.ui.conftest import answer, close_message_boxes, message_boxes, type_text
+from tests.helpers.answers import OLD, green_answers
+from tests.helpers.consultations import start_old
+from tests.helpers.paths import ROOT
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import answer, close_message_boxes, message_boxes, type_text
 
 # What someone types while the box appears: every letter of every button of these prompts
 # (Register, Save, Discard, Cancel, Yes, Move, Reload, Replace, Open, OK), digits, signs, spaces.

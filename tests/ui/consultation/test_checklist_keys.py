@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 from desktop.clinic import Clinic
 from desktop.ui.consultation.flow import CHECKLIST
 from desktop.ui.main_window import MainWindow
-from tests.conftest import patient_fields
-from tests.ui.conftest import focus_names
+from tests.helpers.patients import patient_fields
+from tests.helpers.ui import focus_names
 
 Key = Qt.Key
 
@@ -138,7 +138,8 @@ def test_every_single_choice_question_is_one_tab_stop(
 def test_tab_lands_alike_after_switching_checklist_versions(
     qtbot: QtBot, window: MainWindow, clinic: Clinic
 ) -> None:
-    from tests.clinic.test_checklist_versions import OLD, start_old
+    from tests.helpers.answers import OLD
+    from tests.helpers.consultations import start_old
 
     def old_draft(given: str) -> str:
         patient = clinic.patients.register(patient_fields(given_name=given, phone=""))

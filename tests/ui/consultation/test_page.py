@@ -123,5 +123,6 @@ def test_an_answer_costs_one_save_and_one_overview(
     calls.clear()
     page.checklist.questions["G1"].buttons["yes"].click()  # a change once signers are known
     assert calls == ["consultations.save_draft", "consultations.overview"]
-    assert page.steps.item(SIGNATURES).text().endswith("0 of 2 signed")
+    # G1 = yes defers: the clinician alone signs the referral
+    assert page.steps.item(SIGNATURES).text().endswith("0 of 1 signed")
     assert "AMBER" in page.steps.item(ASSESSMENT).text()

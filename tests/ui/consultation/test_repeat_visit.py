@@ -123,7 +123,7 @@ def test_a_stray_draft_is_discarded_with_a_reason_and_leaves_the_lists(
     page = window.patient_page()
     assert window.stack.currentWidget() is page
     assert [r.consultation.id for r in page.history.records()] == [keep.id]
-    assert "1 discarded draft kept in the records" in page.history_hint.text()
+    assert "1 discarded draft kept in the records" in page.history_hint.status()
     window.show_start()
     assert [r.consultation.id for r in window.start.drafts_model.records()] == [keep.id]
 

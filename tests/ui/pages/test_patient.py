@@ -318,3 +318,68 @@ def test_a_depigmented_test_spot_shows_a_banner_with_the_consultations_it_concer
     QTest.mouseClick(page.banner_buttons[0], Qt.MouseButton.LeftButton)  # Open
     assert window.stack.currentWidget() is window.consultation_page()
     assert window.consultation_page().consultation.id == signed  # type: ignore[union-attr]
+
+
+def test_the_consultation_buttons_follow_the_row_clicked(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic
+) -> None:
+    signed = ready(clinic)
+    sign_all(clinic, signed)
+    clinic.documents.sign(signed)
+    patient_id = clinic.consultations.get(signed).patient_id
+    clinic.consultations.start(patient_id, clinician="Dr Ada Lovelace")
+    window.show_patient(patient_id)
+    page = window.patient_page()
+    view = page.history_view
+    states = [page.history.record(r).consultation.state for r in range(page.history.rowCount())]
+    assert sorted(states) == ["draft", "signed"]
+    for state in ("draft", "signed", "draft"):
+        row = states.index(state)
+        rect = view.visualRect(page.history.index(row, 0))
+        QTest.mouseClick(
+            view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+            rect.center(),
+        )  # fmt: skip
+        assert page.addendum_button.isEnabled() == (state == "signed"), state
+        assert page.discard_button.isEnabled() == (state == "draft"), state
+
+
+def test_the_skin_type_a_checklist_recorded_shows_where_the_record_has_another_or_none(
+    qtbot: QtBot, window: MainWindow, clinic: Clinic, clock: FakeClock
+) -> None:
+    cid = ready(clinic, green_answers() | {"G10": "IV"})
+    sign_all(clinic, cid)
+    clinic.documents.sign(cid)
+    pid = clinic.consultations.get(cid).patient_id
+    assert clinic.patients.get(pid).fitzpatrick is None
+    window.show_patient(pid)
+    page = window.patient_page()
+    form = page.form
+    assert "Fitzpatrick IV (checklist of 2026-11-25)" in page.subtitle.text()
+    assert form.fitzpatrick.currentData() is None  # the record itself is untouched
+    assert form.skin_note.isVisible()
+    assert form.skin_note_text.text() == (
+        "Not on the patient's record: the checklist of 2026-11-25 (signed) recorded type IV."
+    )
+    # one click chooses it; Save records it, audited like any change of the patient
+    save_at = form.save_button.mapTo(window, form.save_button.rect().center())
+    form.use_skin_type.click()
+    qtbot.wait(50)  # let a changed layout settle, as it would on screen
+    assert form.fitzpatrick.currentData() == "IV"
+    assert clinic.patients.get(pid).fitzpatrick is None  # chosen, not yet saved
+    # the note stays until the record holds the type: Save does not move under the pointer
+    assert form.skin_note.isVisible() and not form.use_skin_type.isEnabled()
+    assert form.save_button.mapTo(window, form.save_button.rect().center()) == save_at
+    form.save_button.click()
+    assert clinic.patients.get(pid).fitzpatrick == "IV"
+    assert page.subtitle.text().endswith("· Fitzpatrick IV")
+    # a later checklist that records another type says so beside the record's
+    clock.advance(days=7)
+    later = clinic.consultations.start(pid, clinician="Dr Ada Lovelace")
+    clinic.consultations.save_draft(later.id, answers={"G10": "V"})
+    window.show_patient(pid)
+    assert form.fitzpatrick.currentData() == "IV"
+    assert form.skin_note.isVisible()
+    assert form.skin_note_text.text() == "The checklist of 2026-12-02 (draft) recorded type V."
+    window.new_patient()
+    assert not form.skin_note.isVisible()

@@ -14,8 +14,11 @@ from pytestqt.qtbot import QtBot
 
 from desktop.clinic import Clinic
 from desktop.ui.main_window import MainWindow
-from tests.conftest import FAST_HASHER, OWNER_PASSWORD, FakeClock, patient_fields
-from tests.ui.conftest import FakePrinters, type_text
+from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD
+from tests.helpers.clock import FakeClock
+from tests.helpers.patients import patient_fields
+from tests.helpers.printing import FakePrinters
+from tests.helpers.ui import type_text
 
 LATEX = "allergic to latex"
 LATEX_AFTERNOONS = "allergic to latex; prefers afternoons"
