@@ -5,7 +5,11 @@ from __future__ import annotations
 import unicodedata
 
 # Characters that reorder the text around them: they can make "Anna" read as another name.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+# Unicode's bidirectional formatting characters (UAX #9): embeddings, overrides, isolates and
+# the implicit marks (LRM, RLM, ALM).
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
 
 
 def printable(text: str) -> str:
@@ -71,7 +75,7 @@ def text_problem(value: object, *, multiline: bool = False) -> str | None:
             return f"contains an invisible character that reorders text (U+{code:04X}); remove it"
         if multiline and ch in "\n\t":
             continue
-        if ch in "\r\n\v\f\x85":
+        if not multiline and ch in "\r\n\v\f\x85\u2028\u2029":
             return "runs over more than one line; keep it on one line"
         if unicodedata.category(ch) == "Cc":
             return f"contains a control character (U+{code:04X}); remove it"

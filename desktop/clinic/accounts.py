@@ -7,6 +7,7 @@ from datetime import datetime
 
 from desktop.auth import User, check_password, check_username, parse_roles
 from desktop.clinic.audit_log import AuditLog
+from desktop.clinic.documents import same_clinician
 from desktop.clinic.limits import check_length
 from desktop.clinic.session import Session
 from desktop.clinic.settings import Settings
@@ -90,6 +91,17 @@ class Accounts:
         if not name:
             raise ValidationError("Give the person's full name.", field="display_name")
         check_length("User.display_name", name, "The full name", "display_name")
+        taken = next(
+            (u for u in self._store.users.all() if same_clinician(u.display_name, name)), None
+        )
+        if taken is not None:
+            # A consultation names its clinician by name: two accounts read as one name
+            # could sign for each other.
+            raise Conflict(
+                f"The account '{taken.username}' already has the name {taken.display_name}; "
+                "two accounts cannot share a name (add a middle initial, or the role, e.g. "
+                f"'{name} (locum)'), and nothing was created."
+            )
         check_password(password)
         user = User(new_id(), check_username(username), name, parse_roles(roles))
         # Hashing takes a deliberate ~0.1 s: done before the write transaction when it can be.

@@ -222,6 +222,12 @@ class Backups:
         # restoring onto a new computer needs no confirmation.
         blank = self._store.users.count() == 0 and self._store.patients.count() == 0
         other = None if other_clinic or blank else self._other_history(facts)
+        if facts.moved_to is not None and not other_clinic:
+            other = (
+                f"is a database the clinic was moved out of ({facts.moved_to}): restored, the "
+                "clinic would be in use in two places, its records splitting between them. Use "
+                "the clinic where it was moved; restore this only if that place is lost"
+            )
         if other is not None:
             raise OtherClinic(
                 f"{src} {other}. Restoring it replaces every patient and record here. "

@@ -90,6 +90,7 @@ class Clinic:
         hasher: PasswordHasher | None = None,
         workstation_dir: Path | None = None,
         data_dir: Path | None = None,
+        open_wait: float | None = None,
     ) -> Clinic:
         """Open (or create) a clinic database: a file path, or the postgresql:// URL of the
         clinic's server (passwords from ~/.pgpass, PGPASSFILE or PGSERVICE; TLS from the
@@ -99,14 +100,15 @@ class Clinic:
         user's data folder); for a server it is the only copy, named by server, database and
         clinic. `data_dir` is the folder beside the clinic where older versions kept files
         (the seal, moved into the database on first use): a file's folder; a server has none.
-        Raises StorageError when the database cannot be used (for a server: unreachable,
-        refused, not a clinic's).
+        `open_wait`: seconds to wait for a restore or move elsewhere that holds the file alone
+        (a window passes a short wait: it must not freeze). Raises StorageError when the
+        database cannot be used (for a server: unreachable, refused, not a clinic's; moved).
         """
         from desktop import paths
 
         if workstation_dir is None:
             workstation_dir = paths.data_dir() / "anchors"
-        store = open_store(target)
+        store = open_store(target, open_wait=open_wait)
         try:
             if isinstance(store, SqliteStore):
                 store.sweep()  # copies a killed backup or restore left beside it

@@ -155,7 +155,8 @@ def _typed(value: object, field: str, *, multiline: bool = False) -> str:
     if value is None:
         return ""
     if multiline and isinstance(value, str):
-        value = value.replace("\r\n", "\n").replace("\r", "\n")  # Windows, old Mac lines
+        for end in ("\r\n", "\r", "\u2028", "\u2029"):  # Windows, old Mac, Unicode lines
+            value = value.replace(end, "\n")
     problem = text_problem(value, multiline=multiline)
     if problem is not None:
         raise ValidationError(f"{LABELS[field]} {problem}.", field=field)

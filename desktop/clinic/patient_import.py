@@ -8,6 +8,7 @@ import contextlib
 import csv
 import logging
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -178,27 +179,34 @@ class _Lines:
             yield line
 
 
-def _swallowed_row(record: list[str], delimiter: str, width: int) -> int:
+_DATE_LIKE = re.compile(r"^\s*\d{1,4}[-./ ]\d{1,2}[-./ ]\d{1,4}\s*$")
+
+
+def _swallowed_row(record: list[str], delimiter: str, width: int, dob_at: int) -> int:
     """The first line (1-based within `record`) after the first that reads as a row of its
-    own with all `width` cells, or 0. A quoted cell may hold line breaks (notes, an
-    address), but one that takes in whole rows is a quote left open by mistake."""
+    own, or 0: all `width` cells, with a date where the date of birth goes (column
+    `dob_at`). A quoted cell may hold line breaks and commas (notes, an address: "Flat 2 /
+    12 High Street, Camden, London"), but one that takes in whole rows is a quote left open
+    by mistake."""
     if width < 2:
         return 0
     for offset, text in enumerate(record[1:], start=2):
         cells = next(csv.reader([text], delimiter=delimiter), [])
-        if len(cells) == width and all(c.strip() for c in cells[:2]):
+        if len(cells) == width and _DATE_LIKE.match(cells[dob_at]):
             return offset
     return 0
 
 
-def _why(exc: csv.Error, record: list[str], line: int, delimiter: str, width: int) -> str:
+def _why(
+    exc: csv.Error, record: list[str], line: int, delimiter: str, width: int, dob_at: int
+) -> str:
     """csv's complaint about the record starting at `line`, in words a clinic can act on."""
     if "unexpected end of data" in str(exc):
         return (
             f"a quote opened on line {line} is never closed, so every later line would be "
             "read into one cell; close the quote (or remove it)"
         )
-    swallowed = _swallowed_row(record, delimiter, width)
+    swallowed = _swallowed_row(record, delimiter, width, dob_at)
     if swallowed:
         return _open_quote(line, line + swallowed - 1)
     if len(record) > 1:
@@ -258,6 +266,7 @@ class PatientImporter:
                 raise ValidationError(f"{path.name} is empty.")
             report.columns, report.ignored = map_columns(headings)
             fields = [report.columns.get(h) for h in headings]
+            dob_at = fields.index("date_of_birth")
             today = self._clock().date()
             done = False
             stopped: tuple[int, str] | None = None
@@ -272,14 +281,14 @@ class PatientImporter:
                         try:
                             cells = next(reader, None)
                         except csv.Error as exc:  # the rows before it are kept
-                            why = _why(exc, lines.record, line, delimiter, len(headings))
+                            why = _why(exc, lines.record, line, delimiter, len(headings), dob_at)
                             stopped = (line, why)
                             done = True
                             break
                         if cells is None:
                             done = True
                             break
-                        swallowed = _swallowed_row(lines.record, delimiter, len(headings))
+                        swallowed = _swallowed_row(lines.record, delimiter, len(headings), dob_at)
                         if swallowed:
                             stopped = (line, _open_quote(line, line + swallowed - 1))
                             done = True
@@ -352,7 +361,7 @@ class PatientImporter:
         dry_run: bool,
         seen: dict[int, int],
     ) -> ImportRow:
-        if len(cells) > len(fields):
+        if any(c.strip() for c in cells[len(fields) :]):  # empty ones: a trailing delimiter
             return ImportRow(line, "refused", "", "it has more cells than the heading row")
         raw: Mapping[str, str] = {f: c for f, c in zip(fields, cells, strict=False) if f}
         name = person_name(raw.get("given_name", ""), raw.get("family_name", ""))

@@ -39,9 +39,11 @@ __all__ = [
 ]
 
 
-def open_store(target: Path | str | None) -> Store:
+def open_store(target: Path | str | None, *, open_wait: float | None = None) -> Store:
     """Open (or create) the clinic database `target`: a file path, a postgresql:// URL of
-    the clinic's server (psycopg is loaded then), or None to keep it in memory.
+    the clinic's server (psycopg is loaded then), or None to keep it in memory. A file that a
+    restore or move elsewhere holds alone is waited for at most `open_wait` seconds (default
+    storage.file.OPEN_WAIT_SECONDS).
 
     Raises StorageError when the database cannot be used (damaged, foreign, unwritable,
     a server that cannot be reached or refuses the user).
@@ -56,4 +58,4 @@ def open_store(target: Path | str | None) -> Store:
                 "requirements (pip install -e . in its folder, or `make run`), then try again."
             ) from exc
         return PostgresStore(str(target))
-    return SqliteStore(Path(target) if target is not None else None)
+    return SqliteStore(Path(target) if target is not None else None, open_wait=open_wait)

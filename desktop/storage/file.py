@@ -192,7 +192,9 @@ class OpenLock:
     (Windows), nothing is locked and every claim succeeds.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, wait: float | None = None) -> None:
+        """Share `path`'s lock, waiting at most `wait` seconds (OPEN_WAIT_SECONDS when None)
+        while a restore or move holds it alone; StorageError after that."""
         self.path = path.with_name(path.name + ".lock")
         self._fd = -1
         try:
@@ -201,7 +203,7 @@ class OpenLock:
             return
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            self._share_within(OPEN_WAIT_SECONDS)  # waits while a restore holds it alone
+            self._share_within(OPEN_WAIT_SECONDS if wait is None else wait)
         except BaseException:
             self.close()
             raise

@@ -37,6 +37,7 @@ class BackupFacts:
     first_audit_hash: str | None  # the trail's first entry: the same clinic's history
     chain: ChainReport
     trail_end: tuple[int, str] | None  # (rows, last hash) of its audit trail
+    moved_to: str | None = None  # a database left behind by a move: where the clinic went
 
 
 def _schema(conn: sqlite3.Connection) -> set[tuple[str, str, str, str]]:
@@ -194,17 +195,19 @@ def _checked(src: Path, copy: Path, conn: sqlite3.Connection) -> BackupFacts:
             else f"its {kind} '{name}' is missing or altered"
         )
         raise _refuse(src, what)
-    clinic_id = None
+    clinic_id = moved_to = None
     if "0004_integrity" in applied:
         row = conn.execute("SELECT value FROM settings WHERE key = 'clinic_id'").fetchone()
         clinic_id = str(json.loads(row[0])) if row else None
+        row = conn.execute("SELECT value FROM settings WHERE key = 'moved_to'").fetchone()
+        moved_to = str(json.loads(row[0])) if row else None
     first, chain, end = None, ChainReport(True, 0), None
     if "0003_accounts_audit" in applied:
         first = conn.execute("SELECT hash FROM audit WHERE seq = 1").fetchone()
         chain = verify_chain(_entries(conn))
         last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         end = (int(last[0]), str(last[1])) if last else None
-    return BackupFacts(copy, applied, clinic_id, first[0] if first else None, chain, end)
+    return BackupFacts(copy, applied, clinic_id, first[0] if first else None, chain, end, moved_to)
 
 
 def _entries(conn: sqlite3.Connection) -> Iterator[AuditEntry]:

@@ -45,7 +45,7 @@ DIALECT = Dialect(
 class SqliteStore(Store):
     """A clinic database in one SQLite file (`path`), or in memory (`path` None)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, open_wait: float | None = None) -> None:
         self.path = path
         self.label = str(path) if path is not None else ":memory:"
         self._identity: FileIdentity | None = None
@@ -62,7 +62,7 @@ class SqliteStore(Store):
             self.db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._recognise()  # before anything is written to the file (or beside it)
             if path is not None:
-                self._open_lock = OpenLock(path)
+                self._open_lock = OpenLock(path, open_wait)
             self._configure()
             self._check()
             if self.applied_migrations() != list(SCHEMA):

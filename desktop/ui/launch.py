@@ -48,6 +48,11 @@ class _OnPaint(QObject):
         return False
 
 
+# Opening runs on the window's thread: a file held by a restore or move elsewhere is not
+# waited for longer than this (the message says to try again once that has finished).
+WINDOW_OPEN_WAIT = 0.5
+
+
 def _painted_then_quit(app: QApplication) -> None:
     """Start-up benchmark: say when the page was painted (wall clock), then quit."""
     sys.stdout.write(f"painted-at {time.time():.6f}\n")
@@ -89,7 +94,9 @@ def open_clinic(window: MainWindow, path: Path | str) -> Clinic | None:
         from desktop.clinic import Clinic  # after the window is up: the core's imports cost
 
         clinic = run(
-            window, lambda: Clinic.open(path), on_error=lambda exc: window.not_opened(path, exc)
+            window,
+            lambda: Clinic.open(path, open_wait=WINDOW_OPEN_WAIT),
+            on_error=lambda exc: window.not_opened(path, exc),
         ).value
         if clinic is None:
             return None
@@ -144,7 +151,7 @@ def run_gui(args: argparse.Namespace, log_path: Path) -> int:
         from desktop.clinic import Clinic
 
         with busy_cursor():
-            clinic = run(window, lambda: Clinic.open(target)).value
+            clinic = run(window, lambda: Clinic.open(target, open_wait=WINDOW_OPEN_WAIT)).value
         if clinic is None:
             return
         for old in opened:

@@ -99,12 +99,6 @@ def test_a_move_to_the_server_killed_before_the_old_database_is_marked_leaves_on
 # -- The clinician-signature rule ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="documents.same_clinician compares display names, and accounts accept a second "
-    "clinician with the same name (or its case variant): another account signs as the "
-    "named clinician, and the sealed consent bears that signature under her name",
-)
 @pytest.mark.parametrize("name", ["Dr Ada Lovelace", "DR ADA  LOVELACE"])
 def test_another_account_with_the_named_clinicians_name_cannot_sign_for_her(
     tmp_path: Path, name: str
@@ -131,11 +125,6 @@ def test_another_account_with_the_named_clinicians_name_cannot_sign_for_her(
 # -- Line separators in one-line fields ------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="text.text_problem refuses \\r \\n \\v \\f \\x85 in one-line fields but not "
-    "U+2028 LINE SEPARATOR / U+2029 PARAGRAPH SEPARATOR, which break the line all the same",
-)
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029"])
 @pytest.mark.parametrize("field", ["clinician", "device", "clinic name"])
 def test_a_line_separator_in_a_one_line_field_is_refused(
@@ -175,12 +164,6 @@ def _import(tmp_path: Path, data: bytes) -> tuple[int, int]:
         clinic.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="patient_import._swallowed_row reads the continuation line of a quoted multi-line "
-    "address as a row of its own when the address has commas (it splits into as many cells "
-    "as the heading), so an Excel 'CSV UTF-8' export is stopped as 'a quote left open'",
-)
 def test_an_excel_export_with_a_multi_line_address_imports(tmp_path: Path) -> None:
     # What Excel's "CSV UTF-8" writes for an address typed with Alt+Enter: BOM, CRLF rows,
     # the cell quoted, its line break inside.
@@ -193,11 +176,6 @@ def test_an_excel_export_with_a_multi_line_address_imports(tmp_path: Path) -> No
     assert _import(tmp_path, data.encode("utf-8")) == (2, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="patient_import._row refuses a row with more cells than the heading even when the "
-    "extra cells are empty (a trailing delimiter), though nothing in them would be lost",
-)
 def test_a_row_with_a_trailing_empty_cell_imports(tmp_path: Path) -> None:
     data = "given_name,family_name,date_of_birth\nAnna,Smith,1980-01-02,\nBob,Jones,1970-03-04\n"
     assert _import(tmp_path, data.encode("utf-8")) == (2, 0)
@@ -219,12 +197,6 @@ time.sleep(60)
 # The offscreen platform's warnings (as tests/ui ignores them).
 @pytest.mark.qt_log_ignore(
     r"This plugin does not support (propagateSizeHints\(\)|raise\(\)|grabbing the keyboard)"
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui.launch.open_clinic runs Clinic.open on the UI thread through use_case.run, and "
-    "storage.file.OpenLock polls up to OPEN_WAIT_SECONDS (2 minutes) for a restore or move "
-    "elsewhere: the window freezes (no repaint, no word why) for the whole wait",
 )
 def test_the_window_stays_responsive_while_opening_waits_for_a_restore_elsewhere(
     qtbot: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -269,12 +241,6 @@ def test_the_window_stays_responsive_while_opening_waits_for_a_restore_elsewhere
 # -- A moved clinic's old database restored without a word -----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backups.restore onto a database never set up takes a database left behind by a "
-    "move without confirmation or mention of where the clinic now lives (_complete_trail "
-    "drops moved_to): the clinic is then in use in two places, its records splitting",
-)
 def test_restoring_a_moved_clinics_old_database_asks_first(tmp_path: Path) -> None:
     from desktop.errors import OtherClinic
 
