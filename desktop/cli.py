@@ -168,7 +168,9 @@ def run(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
         return EXIT_USAGE
 
 
-def open_clinic(args: argparse.Namespace, *, existing: bool = False) -> Any:
+def open_clinic(
+    args: argparse.Namespace, *, existing: bool = False, finishing_move: bool = False
+) -> Any:
     """Open the database as the operating-system user, whose actions are audited as such.
 
     `existing`: the command reads a clinic (verify, print, backup, restore, audit, move-to):
@@ -189,7 +191,7 @@ def open_clinic(args: argparse.Namespace, *, existing: bool = False) -> Any:
         raise ValidationError(
             f"there is no clinic database at {target}; check the path given with --db"
         )
-    return Clinic.open(target, actor=system_actor())
+    return Clinic.open(target, actor=system_actor(), finishing_move=finishing_move)
 
 
 def _out(line: str) -> None:
@@ -358,18 +360,21 @@ def cmd_restore(args: argparse.Namespace, stdin: TextIO) -> int:
 
 
 def cmd_move_to(args: argparse.Namespace, stdin: TextIO) -> int:
-    clinic = open_clinic(args, existing=True)
+    clinic = open_clinic(args, existing=True, finishing_move=True)
     try:
         _out(f"Copying {clinic.label} ...")
         report = clinic.backups.move_to(args.target, progress=lambda line: _out(f"  {line}"))
     finally:
         clinic.close()
-    _out(f"The clinic was copied to {report.target} and checked:")
-    for line in report.lines():
-        _out(f"  {line}")
     from desktop.clinic import without_password
 
     shown = without_password(args.target) if isinstance(args.target, str) else args.target
+    if report is None:
+        _out(f"The move to {shown} had been made and proven; it is finished now.")
+        return EXIT_OK
+    _out(f"The clinic was copied to {report.target} and checked:")
+    for line in report.lines():
+        _out(f"  {line}")
     _out(
         f"Point every computer at it: main.py --db {shlex.quote(str(shown))} (or Settings > "
         "Database); "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,8 @@ from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.session import Session
 from desktop.errors import Conflict, OtherClinic, StorageError, ValidationError
 from desktop.storage import (
+    ARRIVING,
+    MOVE_TOKEN,
     MOVED_TO,
     SqliteStore,
     Store,
@@ -31,6 +34,26 @@ if TYPE_CHECKING:
     from desktop.storage.transfer import TransferReport
 
 log = logging.getLogger(__name__)
+
+
+_COMPANIONS = ("-wal", "-shm", ".lock")
+
+
+@dataclass(frozen=True)
+class RestorePreview:
+    """What a restore of a checked backup would do, to ask about before it is made.
+
+    `made`: the time of the backup's last audit entry (ISO 8601, "" when it has none);
+    `patients` / `patients_now`: patients in the backup and in this database;
+    `changes_since`: audit entries recorded here after the backup was made (undone by the
+    restore; kept in the copy set aside and noted in the trail), None when the backup is not
+    an earlier state of this database.
+    """
+
+    made: str
+    patients: int
+    patients_now: int
+    changes_since: int | None
 
 
 @dataclass
@@ -160,6 +183,53 @@ class Backups:
                 "kept. Run `audit verify` on the clinic, then back up again."
             )
 
+    def preview_restore(self, src: Path) -> RestorePreview:
+        """Check `src` as `restore` does (without changing anything) and say what restoring
+        it would do. Raises as `restore` would refuse: ValidationError for the database in
+        use or a missing file, StorageError for a file that is no clinic backup."""
+        self._session.require("restore")
+        self._refuse_not_a_backup(src)
+        from desktop.storage.restore import check_backup
+
+        if self._store.server:
+            folder = restore_folder()
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        else:
+            path = self._sqlite().path
+            assert path is not None
+            folder = path.parent  # where the restore itself checks its copy
+        facts = check_backup(src, folder)
+        try:
+            copy = SqliteStore(facts.path)
+            try:
+                last = copy.audit.last()
+                patients = copy.patients.count()
+            finally:
+                copy.close()
+        finally:
+            for path in (
+                facts.path,
+                *(facts.path.with_name(facts.path.name + x) for x in _COMPANIONS),
+            ):
+                path.unlink(missing_ok=True)
+        since = None
+        if facts.trail_end is not None and self._other_history(facts) is None:
+            ours = self._store.audit.last()
+            since = (ours.seq if ours is not None else 0) - facts.trail_end[0]
+        return RestorePreview(
+            last.at if last is not None else "", patients, self._store.patients.count(), since
+        )
+
+    def _refuse_not_a_backup(self, src: Path) -> None:
+        if not src.is_file():
+            raise ValidationError(f"{src} does not exist or is not a file.", "src")
+        if self._store.path is not None and _same_file(src, self._store.path):
+            raise ValidationError(
+                f"{src.name} is the database in use, not a backup of it; nothing was changed. "
+                "Choose a backup file (made with Back up, or the backup command).",
+                "src",
+            )
+
     def restore(self, src: Path, *, other_clinic: bool = False) -> Path:
         """Replace this database with the backup `src`; the current one is kept as a
         timestamped backup beside it, whose path is returned.
@@ -173,15 +243,7 @@ class Backups:
         recorded since the backup is carried into the restored trail.
         """
         self._session.require("restore")
-        if not src.is_file():
-            raise ValidationError(f"{src} does not exist or is not a file.", "src")
-        if self._store.path is not None and _same_file(src, self._store.path):
-            raise ValidationError(
-                f"{src.name} is the database in use, not a backup of it; nothing was changed. "
-                "Choose a backup file (backups are named after the database and the date and "
-                "time they were made).",
-                "src",
-            )
+        self._refuse_not_a_backup(src)
         if self._store.server:
             return self._restore_server(src, other_clinic)
         store = self._sqlite()
@@ -283,12 +345,18 @@ class Backups:
 
     def move_to(
         self, target: Path | str, progress: Callable[[str], None] | None = None
-    ) -> TransferReport:
+    ) -> TransferReport | None:
         """Copy this clinic into an empty database `target` (the clinic's server, or a new
         file) and prove the copy: per table the same rows (count and digest), every document
         matching its SHA-256, the audit trail ending on the same entry, the same seal
         certificates. Both trails then record the move. Nothing here changes otherwise: the
         workstations are pointed at `target` afterwards (README, 'Several computers').
+
+        In three commits, so that a kill between any two leaves one clinic in use: the copy
+        arrives marked as arriving (it will not open), this database is marked as moved (it
+        will not open either), then the copy's mark goes. Moving again after a kill
+        replaces an arrived copy of this clinic, or finishes a move whose copy only waits
+        for its mark to go (None is then returned: nothing was copied).
 
         Raises StorageError when `target` cannot be opened, already holds a clinic, or the
         copy fails a check (it is then not kept).
@@ -299,21 +367,29 @@ class Backups:
         # later save and open (Store.moved_to), so the records never split in two.
         self._store.claim_exclusive()
         try:
+            if self._store.moved_to() is not None:
+                self._finish_move(target)
+                return None
+            token = secrets.token_hex(16)
             if isinstance(target, Path):
-                return self._move_to_file(target, progress)
-            destination = open_store(target)
-            try:
-                with self._moving(lambda: destination.label) as moved:
-                    moved.report = self._copy_into(destination, progress)
-            finally:
-                destination.close()
-            assert moved.report is not None
-            return moved.report
+                report = self._move_to_file(target, progress, token)
+            else:
+                destination = open_store(target)
+                try:
+                    self._replace_arrived(destination)
+                    with self._moving(lambda: destination.label, token) as moved:
+                        moved.report = self._copy_into(destination, progress, token)
+                    destination.settings.remove(ARRIVING)  # the clinic's new place opens
+                finally:
+                    destination.close()
+                report = moved.report
+            assert report is not None
+            return report
         finally:
             self._store.release_exclusive()
 
     @contextlib.contextmanager
-    def _moving(self, where: Callable[[], str]) -> Iterator[_Moved]:
+    def _moving(self, where: Callable[[], str], token: str) -> Iterator[_Moved]:
         """One transaction of this clinic around the copy: no write here can slip in
         between the copy and the mark that the clinic has moved (recorded with the move)."""
         moved = _Moved()
@@ -323,13 +399,51 @@ class Backups:
             self._audit.record("move out", f"database:{place}")
             when = self._clock().strftime("%d %B %Y %H:%M")
             self._store.settings.set(MOVED_TO, f"moved to {place} on {when}")
+            self._store.settings.set(MOVE_TOKEN, token)
         log.info("clinic copied from %s to %s and checked", self._store.label, place)
 
-    def _move_to_file(self, target: Path, progress: Callable[[str], None] | None) -> TransferReport:
+    def _arrived_here(self, destination: Store) -> dict[str, str] | None:
+        """The mark of a copy of this clinic that a move left arriving in `destination`."""
+        arriving = destination.arriving_from()
+        ours = self._store.settings.get("clinic_id")
+        if arriving is None or destination.settings.get("clinic_id") != ours:
+            return None
+        return arriving
+
+    def _replace_arrived(self, destination: Store) -> None:
+        """A server that holds a copy of this clinic whose move was killed before it
+        finished: emptied, so the move can be made again."""
+        if self._arrived_here(destination) is not None:
+            log.info("replacing the copy an unfinished move left in %s", destination.label)
+            with destination.transaction():
+                destination.reset_schema()
+            destination.adopt_identity()  # an empty clinic now, about to be filled
+
+    def _finish_move(self, target: Path | str) -> None:
+        """This database was marked as moved; finish the move if its copy in `target` is
+        still marked as arriving from this very move, else say where the clinic went."""
+        moved = self._store.moved_to()
+        if isinstance(target, Path) and not target.is_file():
+            raise StorageError(f"This clinic was already {moved}; nothing was changed.")
+        destination = open_store(target)
+        try:
+            arriving = self._arrived_here(destination)
+            if arriving is None or arriving.get("token") != self._store.settings.get(MOVE_TOKEN):
+                raise StorageError(f"This clinic was already {moved}; nothing was changed.")
+            destination.settings.remove(ARRIVING)
+        finally:
+            destination.close()
+        log.info("the unfinished move to %s was finished", destination.label)
+
+    def _move_to_file(
+        self, target: Path, progress: Callable[[str], None] | None, token: str
+    ) -> TransferReport:
         """`move_to` a new file: the copy is made and proven in a private folder beside it
         and takes its name only then, so a move that fails or is killed leaves no clinic
         file behind (what a killed one left goes at the next move into the folder or the
         next open of a database in it), and moving again goes through."""
+        if target.is_file() and target.stat().st_size > 0:
+            self._remove_arrived_file(target)
         if target.exists() and not (target.is_file() and target.stat().st_size == 0):
             raise Conflict(f"{target} already exists; a clinic is moved into a new file.")
         try:
@@ -340,11 +454,14 @@ class Backups:
                 "changed. Choose a folder that is yours to write to."
             ) from exc
         sweep_copies(target.parent, COPY_PREFIX)
-        with _copy_folder(target.parent) as work, self._moving(lambda: str(target)) as moved:
+        with (
+            _copy_folder(target.parent) as work,
+            self._moving(lambda: str(target), token) as moved,
+        ):
             copy = work / target.name
             destination = SqliteStore(copy)
             try:
-                moved.report = self._copy_into(destination, progress)
+                moved.report = self._copy_into(destination, progress, token)
                 destination.make_self_contained()
             finally:
                 destination.close()
@@ -353,14 +470,37 @@ class Backups:
                 lambda _name: None, over_empty=True,
             )  # fmt: skip
             self._place(copy, target, placing)
+        arrived = SqliteStore(target)
+        try:
+            arrived.settings.remove(ARRIVING)  # the clinic's new place opens
+            arrived.make_self_contained()
+        finally:
+            arrived.close()
         assert moved.report is not None
         return moved.report
 
+    def _remove_arrived_file(self, target: Path) -> None:
+        """A file that holds a copy of this clinic whose move was killed before this
+        database was marked: removed, so the move can be made again."""
+        try:
+            found = SqliteStore(target)
+        except StorageError:
+            return  # not a clinic's file: left alone, and the move refuses it
+        try:
+            arrived = self._arrived_here(found) is not None
+        finally:
+            found.close()
+        if arrived:
+            log.info("replacing the copy an unfinished move left at %s", target)
+            for path in (target, *(target.with_name(target.name + x) for x in _COMPANIONS)):
+                path.unlink(missing_ok=True)
+
     def _copy_into(
-        self, destination: Store, progress: Callable[[str], None] | None
+        self, destination: Store, progress: Callable[[str], None] | None, token: str
     ) -> TransferReport:
         """Copy and prove this clinic into the empty `destination`, and record the move in
-        its trail, in one transaction: all of it, or (a failure, a kill) nothing."""
+        its trail, in one transaction: all of it, or (a failure, a kill) nothing. The copy
+        is marked as arriving (it does not open) until this database is marked as moved."""
         from desktop.storage.transfer import copy_clinic
 
         with destination.transaction():
@@ -368,6 +508,7 @@ class Backups:
             moved = AuditLog(destination, self._clock, self._session.actor_name, Anchors(()))
             rows = sum(p.rows for p in report.tables)
             moved.record("move in", f"database:{self._store.label}", rows=rows)
+            destination.settings.set(ARRIVING, {"from": self._store.label, "token": token})
         destination.adopt_identity()
         return report
 

@@ -91,6 +91,7 @@ class Clinic:
         workstation_dir: Path | None = None,
         data_dir: Path | None = None,
         open_wait: float | None = None,
+        finishing_move: bool = False,
     ) -> Clinic:
         """Open (or create) a clinic database: a file path, or the postgresql:// URL of the
         clinic's server (passwords from ~/.pgpass, PGPASSFILE or PGSERVICE; TLS from the
@@ -101,8 +102,10 @@ class Clinic:
         clinic. `data_dir` is the folder beside the clinic where older versions kept files
         (the seal, moved into the database on first use): a file's folder; a server has none.
         `open_wait`: seconds to wait for a restore or move elsewhere that holds the file alone
-        (a window passes a short wait: it must not freeze). Raises StorageError when the
-        database cannot be used (for a server: unreachable, refused, not a clinic's; moved).
+        (a window passes a short wait: it must not freeze). A database the clinic was moved
+        out of, or a copy whose move has not finished, opens only `finishing_move` (the
+        move-to command, run again). Raises StorageError when the database cannot be used
+        (for a server: unreachable, refused, not a clinic's; moved).
         """
         from desktop import paths
 
@@ -113,8 +116,16 @@ class Clinic:
             if isinstance(store, SqliteStore):
                 store.sweep()  # copies a killed backup or restore left beside it
             sweep_restore_folder()  # and those a killed restore onto a server left here
+            arriving = store.arriving_from()
+            if arriving is not None:
+                raise StorageError(
+                    f"{store.label} holds a copy of the clinic whose move from "
+                    f"{arriving.get('from', 'another database')} did not finish, so it is not "
+                    "in use yet. On the computer that has that database, run the same move-to "
+                    "command again: it finishes the move (or makes it again)."
+                )
             moved = store.moved_to()
-            if moved is not None:
+            if moved is not None and not finishing_move:
                 raise StorageError(
                     f"This clinic was moved out of {store.label} ({moved}); that database is "
                     "kept as it was at the move and is no longer used. Point this computer at "

@@ -335,7 +335,10 @@ class PatientImporter:
         kept = (
             "nothing was imported (dry run)"
             if dry_run
-            else f"the {report.new} new patients before it were imported, nothing after it"
+            else (
+                f"the {report.new} new patient{'' if report.new == 1 else 's'} before it "
+                f"{'was' if report.new == 1 else 'were'} imported, nothing after it"
+            )
         )
         return ValidationError(
             f"{path.name}, line {line}, cannot be read as CSV ({why}); {kept}. Correct that "

@@ -259,7 +259,7 @@ class OpenLock:
             raise StorageError(
                 "The database is open in another window or program; nothing was changed. "
                 "Close Clinic Intake everywhere else (other windows, other user accounts on "
-                "this computer), then restore again."
+                "this computer), then try again."
             ) from None
 
     def close(self) -> None:

@@ -24,6 +24,8 @@ Params = Sequence[Any] | dict[str, Any]
 
 
 MOVED_TO = "moved_to"  # settings key: "<where> on <date>", set by a move in the same commit
+MOVE_TOKEN = "move_token"  # settings key: the move that took the clinic away
+ARRIVING = "arriving_from"  # settings key of a copy whose move has not finished
 
 
 class Store(abc.ABC):
@@ -122,6 +124,17 @@ class Store(abc.ABC):
         """Share the database with others again after `claim_exclusive` (a server's claim
         is a check, not a lock: nothing to release)."""
         return None
+
+    def reset_schema(self) -> None:
+        """Inside a transaction: drop every clinic table and build the schema anew (a server
+        only: a file is replaced whole instead)."""
+        raise NotImplementedError(f"{type(self).__name__} is replaced whole, not reset")
+
+    def arriving_from(self) -> dict[str, str] | None:
+        """A copy made by a move that has not finished (`Backups.move_to`): {"from": the
+        database it comes from, "token": the move's}; it does not open until it finishes."""
+        value = self.settings.get(ARRIVING)
+        return value if isinstance(value, dict) else None
 
     def moved_to(self) -> str | None:
         """Where this clinic was moved (`Backups.move_to`), or None: a moved clinic's old

@@ -17,6 +17,7 @@ from desktop.ui.common.use_case import PROGRESS_DELAY_MS, BackgroundRun, run, ru
 
 if TYPE_CHECKING:
     from desktop.clinic import Clinic
+    from desktop.clinic.backups import RestorePreview
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -175,16 +176,26 @@ class AdminActions(QObject):
             "SQLite databases (*.sqlite *.db);;All files (*)",
         )
         if name:
-            self.confirm_restore(Path(name))
+            src = Path(name)
+            # Checked first (on a worker: a large backup takes a while), so the question can
+            # say what the restore would do, and a file that cannot be restored is named now.
+            self._in_background(
+                lambda: clinic.backups.preview_restore(src),
+                lambda preview: self.confirm_restore(src, preview),
+                lambda exc: show_intake_error(self.parent_widget, exc),
+                "Checking the backup…",
+            )
 
-    def confirm_restore(self, src: Path) -> Prompt:
-        """Ask before replacing every record with `src`'s; restore once Yes is pressed."""
+    def confirm_restore(self, src: Path, preview: RestorePreview | None = None) -> Prompt:
+        """Ask before replacing every record with `src`'s, saying what that would do
+        (`preview`); restore once Yes is pressed."""
         buttons = QMessageBox.StandardButton
         box = Prompt(
             QMessageBox.Icon.Question,
             "Restore from a backup",
             f"Replace every record in this database with the contents of {src.name}?\n\n"
-            "The current database is kept as a backup beside it first. Everyone is signed "
+            + (_what_restoring_does(preview) if preview is not None else "")
+            + "The current database is kept as a backup beside it first. Everyone is signed "
             "out afterwards.",
             buttons.Yes | buttons.Cancel,
             self.parent_widget,
@@ -261,3 +272,29 @@ class AdminActions(QObject):
 
         box.finished.connect(answered)
         box.open()
+
+
+def _what_restoring_does(p: RestorePreview) -> str:
+    """The restore question's middle: when the backup was made, and what would be undone."""
+    made = (
+        f"made {p.made[:16].replace('T', ' at ')}"
+        if p.made
+        else "made at a time it does not record"
+    )
+    lines = [
+        f"The backup was {made}; it holds {_patients(p.patients)}, this database "
+        f"{_patients(p.patients_now)}."
+    ]
+    if p.changes_since:
+        lines.append(
+            f"{p.changes_since:,} changes recorded here since then (patients registered, "
+            "consultations saved or signed) will no longer be in the records; they stay in the "
+            "copy kept aside, and the audit trail notes them."
+        )
+    elif p.changes_since == 0:
+        lines.append("Nothing was recorded here since then.")
+    return "\n".join(lines) + "\n\n"
+
+
+def _patients(n: int) -> str:
+    return f"{n:,} patient" + ("" if n == 1 else "s")

@@ -160,6 +160,22 @@ def run_gui(args: argparse.Namespace, log_path: Path) -> int:
         window.attach(clinic, target)
         log.info("database %s opened", clinic.label)
 
+    def choose_database(failed: Path | str) -> None:
+        """The database could not be opened: choose the clinic's server or this computer's
+        file (saved for this computer, as in Settings) and open that; Cancel closes."""
+        from desktop.ui.dialogs.database import DatabaseDialog
+
+        dialog = DatabaseDialog(failed, window)
+        if dialog.exec() != DatabaseDialog.DialogCode.Accepted:
+            window.close()
+            return
+        target = dialog.target or paths.default_db()  # None: the file on this computer
+        clinic = open_clinic(window, target)  # on failure, the same question again
+        if clinic is not None:
+            opened.append(clinic)
+            app.installEventFilter(window)
+
+    window.database_wanted.connect(choose_database)
     window.access.database_chosen.connect(switch_database)
     window.opening.installEventFilter(_OnPaint(window, open_database))
     QTimer.singleShot(500, open_database)  # in case no paint arrives (e.g. started minimised)

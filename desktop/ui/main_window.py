@@ -63,6 +63,9 @@ class MainWindow(QMainWindow):
     """
 
     attached = Signal()
+    # The database given could not be opened and the user asked to choose another: its path
+    # or server address.
+    database_wanted = Signal(object)
 
     def __init__(
         self,
@@ -163,10 +166,24 @@ class MainWindow(QMainWindow):
         self.attached.emit()
 
     def not_opened(self, path: Path | str, exc: IntakeError) -> None:
-        """The database at `path` could not be opened: say why; the window closes after."""
+        """The database at `path` could not be opened: say why, and offer to choose another
+        (Settings > Database, as the messages say: the clinic's server, or this computer's
+        file); Close closes the window."""
         self.location.setText(f"Database not opened: {path}")
         box = intake_error_box(self, exc)  # `run` has logged it
-        box.finished.connect(self.close)
+        box.setObjectName("notOpenedBox")
+        choose = box.addButton("Choose the &database…", QMessageBox.ButtonRole.AcceptRole)
+        close = box.button(QMessageBox.StandardButton.Ok)
+        close.setText("Close")
+        box.setDefaultButton(choose)
+
+        def done(_result: int) -> None:
+            if box.clickedButton() is choose:
+                self.database_wanted.emit(path)
+            else:
+                self.close()
+
+        box.finished.connect(done)
 
     def _show_access(self, mode: Literal["setup", "login", "unlock"]) -> None:
         self._set_actions_enabled(False)

@@ -130,7 +130,7 @@ def test_a_quote_never_closed_stops_at_its_line_keeping_the_rows_before(
     with pytest.raises(ValidationError, match=r"line 3.*quote opened on line 3 is never closed"):
         clinic.patients.import_csv(path, dry_run=True)
     assert clinic.patients.count() == 0
-    with pytest.raises(ValidationError, match="the 1 new patients before it were imported"):
+    with pytest.raises(ValidationError, match="the 1 new patient before it was imported"):
         clinic.patients.import_csv(path)
     assert [p.given_name for p in clinic.patients.search("")] == ["Anna"]
     assert clinic.audit.entries()[-1].action == "import patients (stopped)"

@@ -200,7 +200,7 @@ def test_move_to_from_the_command_line_both_ways(pg_url: str, tmp_path: Path) ->
     result = run("--db", pg_url, "move-to", str(back), home=tmp_path)
     assert result.returncode == 0, result.stderr
     refused = run("--db", str(db), "move-to", pg_url, home=tmp_path)
-    assert refused.returncode == 2 and "was moved out of" in refused.stderr
+    assert refused.returncode == 2 and "already moved to" in refused.stderr
     assert (ROOT / "main.py").is_file()
 
 

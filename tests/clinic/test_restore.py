@@ -191,3 +191,20 @@ def test_backups_and_restores_within_one_second_each_keep_a_file_of_their_own(
     kept = [live.backups.restore(made[0]) for _ in range(2)]
     assert kept[0] != kept[1] and all(p.is_file() for p in kept)
     assert [p.given_name for p in live.patients.search("")] == ["Ada"]
+
+
+def test_a_restore_is_previewed_with_its_date_and_what_it_undoes(
+    live: Clinic, tmp_path: Path, clock: FakeClock
+) -> None:
+    backup = backup_of(live, tmp_path)
+    clock.advance(days=2)
+    live.patients.register(patient_fields(given_name="Later", family_name="Comer"))
+    before = digest(tmp_path / "clinic.sqlite")
+    preview = live.backups.preview_restore(backup)
+    assert preview.made.startswith("2026-11-25")  # the backup's own last entry, not now
+    assert (preview.patients, preview.patients_now) == (1, 2)
+    assert preview.changes_since is not None and preview.changes_since >= 1
+    assert digest(tmp_path / "clinic.sqlite") == before  # a preview changes nothing
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".restore-")]
+    with pytest.raises(ValidationError, match="is the database in use"):
+        live.backups.preview_restore(tmp_path / "clinic.sqlite")

@@ -4,7 +4,8 @@
     python -m tests.findings.move_kill_child DB TARGET MOMENT
 
 MOMENT: `move-out` (the copy is made, proven and in place; the old database is about to be
-marked as moved) or `audit-table` (the copy reaches its last table, the audit trail).
+marked as moved), `arrived` (the old database is marked; the copy's arriving mark is about to
+go) or `audit-table` (the copy reaches its last table, the audit trail).
 """
 
 from __future__ import annotations
@@ -32,6 +33,20 @@ def _kill_before_marking() -> None:
     AuditLog.record = record  # type: ignore[method-assign]
 
 
+def _kill_before_the_copy_opens() -> None:
+    from desktop.storage import ARRIVING
+    from desktop.storage.settings import SettingsRepository
+
+    real = SettingsRepository.remove
+
+    def remove(self: SettingsRepository, key: str) -> None:
+        if key == ARRIVING:
+            os.kill(os.getpid(), signal.SIGKILL)
+        real(self, key)
+
+    SettingsRepository.remove = remove  # type: ignore[method-assign]
+
+
 def _kill_at_the_audit_table() -> None:
     real = transfer._copy_table
 
@@ -47,6 +62,8 @@ def main(db: str, target: str, moment: str) -> None:
     clinic = Clinic.open(Path(db), actor=system_actor(), hasher=FAST_HASHER)
     if moment == "move-out":
         _kill_before_marking()
+    elif moment == "arrived":
+        _kill_before_the_copy_opens()
     elif moment == "audit-table":
         _kill_at_the_audit_table()
     else:

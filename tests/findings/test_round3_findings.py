@@ -60,12 +60,6 @@ def _usable(target: Path | str, folder: Path) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="move into a file: the proven copy takes its name before the old database is "
-    "marked as moved, so a kill in between leaves two clinics in use (records split) and "
-    "moving again is refused ('already exists')",
-)
 def test_a_move_into_a_file_killed_before_the_old_database_is_marked_leaves_one_clinic(
     tmp_path: Path,
 ) -> None:
@@ -77,15 +71,10 @@ def test_a_move_into_a_file_killed_before_the_old_database_is_marked_leaves_one_
     # the two databases may take saves, or the clinic's records split between them.
     both = _usable(db, tmp_path / "a") and _usable(target, tmp_path / "b")
     assert not both, f"{db.name} and {target} both open as the clinic in use"
+    _move_again_and_check(db, target, tmp_path)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="move to the server: the server's copy is committed before the old database is "
-    "marked as moved, so a kill in between leaves the clinic in use in both (records split) "
-    "and moving again is refused ('already holds a clinic')",
-)
 def test_a_move_to_the_server_killed_before_the_old_database_is_marked_leaves_one_clinic(
     pg_url: str, tmp_path: Path
 ) -> None:
@@ -94,6 +83,37 @@ def test_a_move_to_the_server_killed_before_the_old_database_is_marked_leaves_on
     _killed_move(db, pg_url, "move-out", tmp_path)
     both = _usable(db, tmp_path / "a") and _usable(pg_url, tmp_path / "b")
     assert not both, "the file and the server both open as the clinic in use"
+    _move_again_and_check(db, pg_url, tmp_path)
+
+
+@pytest.mark.slow
+def test_a_move_killed_after_marking_the_old_database_is_finished_by_moving_again(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "clinic.sqlite"
+    _file_clinic(db, tmp_path)
+    target = tmp_path / "new" / "clinic.sqlite"
+    _killed_move(db, target, "arrived", tmp_path)
+    assert not _usable(db, tmp_path / "a") and not _usable(target, tmp_path / "b")
+    _move_again_and_check(db, target, tmp_path)
+
+
+def _move_again_and_check(db: Path, target: Path | str, folder: Path) -> None:
+    """The move run again (as `move-to` is): afterwards the clinic is in use in `target`
+    only, whole."""
+    again = Clinic.open(db, actor=system_actor(), hasher=FAST_HASHER, finishing_move=True,
+                        workstation_dir=folder / "m2")  # fmt: skip
+    try:
+        again.backups.move_to(target)
+    finally:
+        again.close()
+    assert not _usable(db, folder / "a")
+    moved = Clinic.open(target, actor=system_actor(), hasher=FAST_HASHER,
+                        workstation_dir=folder / "b", data_dir=folder / "data")  # fmt: skip
+    try:
+        assert moved.patients.count() == 5 and moved.audit.verify().intact
+    finally:
+        moved.close()
 
 
 # -- The clinician-signature rule ------------------------------------------------------------

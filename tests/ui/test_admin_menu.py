@@ -159,3 +159,42 @@ def test_another_clinics_backup_is_restored_only_after_a_second_confirmation(
     close_message_boxes()
     disk_clinic.session.login("owner", OWNER_PASSWORD)
     assert [p.given_name for p in disk_clinic.patients.search("")] == ["Mei"]
+
+
+def test_choosing_a_backup_checks_it_first_and_the_question_says_what_restoring_does(
+    qtbot: QtBot,
+    disk_clinic: Clinic,
+    log_path: Path,
+    tmp_path: Path,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    clinic = disk_clinic
+    clinic.patients.register(patient_fields())
+    window = MainWindow(log_path, clinic=clinic)
+    qtbot.addWidget(window)
+    window.show()
+    backup = tmp_path / "copy.sqlite"
+    finish(qtbot, window.admin.backup_to(backup))
+    clock.advance(days=3)
+    clinic.patients.register(patient_fields(given_name="Zoë", family_name="Ødegård"))
+    chosen = [backup]
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(chosen[0]), ""))
+
+    window.admin.choose_restore()
+    qtbot.waitUntil(lambda: any(b.objectName() == "confirmRestore" for b in message_boxes()))
+    (box,) = [b for b in message_boxes() if b.objectName() == "confirmRestore"]
+    text = box.text()
+    assert "made 2026-11-25" in text and "it holds 1 patient, this database 2 patients" in text
+    assert "changes recorded here since then" in text
+    close_message_boxes()
+
+    chosen[0] = clinic.data_dir / "clinic.sqlite"  # type: ignore[operator]  # the one in use
+    window.admin.choose_restore()
+    qtbot.waitUntil(lambda: bool(message_boxes()))
+    (box,) = message_boxes()
+    assert "is the database in use" in box.text() and box.objectName() != "confirmRestore"
+    close_message_boxes()
+    assert clinic.patients.count() == 2

@@ -43,3 +43,38 @@ def test_a_database_that_cannot_be_opened_is_explained(
     assert box.windowTitle() == "The database cannot be used"
     assert not window.new_action.isEnabled()
     close_message_boxes()
+
+
+def test_a_moved_database_offers_to_choose_the_clinics_new_place(
+    qtbot: QtBot, tmp_path: Path, log_path: Path
+) -> None:
+    from desktop.clinic import Clinic, system_actor
+    from tests.helpers.clinics import FAST_HASHER
+
+    old = tmp_path / "clinic.sqlite"
+    clinic = Clinic.open(old, actor=system_actor(), hasher=FAST_HASHER)
+    clinic.backups.move_to(tmp_path / "new" / "clinic.sqlite")
+    clinic.close()
+    window = MainWindow(log_path)
+    qtbot.addWidget(window)
+    window.show()
+    assert open_clinic(window, old) is None
+    (box,) = message_boxes()
+    assert "moved out of" in box.text() and "Settings > Database" in box.text()
+    choose = next(b for b in box.buttons() if "database" in b.text().lower())
+    with qtbot.waitSignal(window.database_wanted) as wanted:
+        choose.click()
+    assert wanted.args == [old]
+    assert window.isVisible()  # not closed: the user goes on to choose
+
+
+def test_closing_the_not_opened_message_closes_the_window(
+    qtbot: QtBot, tmp_path: Path, log_path: Path
+) -> None:
+    window = MainWindow(log_path)
+    qtbot.addWidget(window)
+    window.show()
+    assert open_clinic(window, tmp_path) is None
+    (box,) = message_boxes()
+    next(b for b in box.buttons() if b.text() == "Close").click()
+    qtbot.waitUntil(lambda: not window.isVisible())
