@@ -368,3 +368,15 @@ def test_a_failed_statement_swallowed_inside_a_transaction_does_not_commit_silen
         with contextlib.suppress(Conflict):
             store.execute("INSERT INTO settings (key, value) VALUES ('before', 'dup')")
     assert store.settings.get("before") is None
+
+
+def test_a_user_the_server_does_not_have_is_named_not_called_unreachable(
+    pg_server: PgServer,
+) -> None:
+    url = pg_server.admin_url.replace("postgres@", "nobody_here@", 1)
+    assert "nobody_here@" in url
+    with pytest.raises(StorageError) as refused:
+        open_store(url)
+    text = refused.value.message
+    assert "cannot be reached" not in text
+    assert "has no user" in text or "refused the password" in text

@@ -199,8 +199,15 @@ def friendly_error(
     if "certificate" in low or "ssl" in low or "tls" in low:
         return StorageError(
             f"A secure (TLS) connection to the clinic's server {where} could not be made "
-            f"({text}). Check the sslmode and the server's certificate (sslrootcert) in the "
-            "server address, or ask whoever set up the server."
+            f"({text}). Check the security setting and the server's certificate (Settings > "
+            "Database; sslmode and sslrootcert in a server address), or ask whoever set up "
+            "the server."
+        )
+    if "role" in low and "does not exist" in low:  # the server answered: no such user
+        return StorageError(
+            f"The clinic's server {where} has no user {who} ({text}). Check the user name in "
+            "the server address, or ask whoever set up the server to create it (README, "
+            "'Several computers')."
         )
     if isinstance(exc, pg_errors.InvalidCatalogName) or (
         "database" in low and "does not exist" in low
