@@ -365,7 +365,6 @@ def cmd_restore(args: argparse.Namespace, stdin: TextIO) -> int:
 def cmd_move_to(args: argparse.Namespace, stdin: TextIO) -> int:
     clinic = open_clinic(args, existing=True, finishing_move=True)
     try:
-        _out(f"Copying {clinic.label} ...")
         report = clinic.backups.move_to(args.target, progress=lambda line: _out(f"  {line}"))
     finally:
         clinic.close()
@@ -375,13 +374,13 @@ def cmd_move_to(args: argparse.Namespace, stdin: TextIO) -> int:
     if report is None:
         _out(f"The move to {shown} had been made and proven; it is finished now.")
         return EXIT_OK
-    _out(f"The clinic was copied to {report.target} and checked:")
+    _out(f"The clinic was copied from {report.source} to {shown} and checked:")
     for line in report.lines():
         _out(f"  {line}")
     _out(
-        f"Point every computer at it: main.py --db {shlex.quote(str(shown))} (or Settings > "
-        "Database); "
-        f"keep {report.source} as a backup and stop using it."
+        f"From now on open the clinic there: main.py --db {shlex.quote(str(shown))} (a server: "
+        f"Settings > Database on every computer). {report.source} is kept as it was, marked as "
+        "moved: it no longer opens."
     )
     return EXIT_OK
 

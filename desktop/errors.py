@@ -34,6 +34,15 @@ class StorageError(IntakeError):
     """The database file cannot be used: damaged, read-only, full or missing."""
 
 
+class ClinicMoved(StorageError):
+    """The database was left behind by a move; `place` is where the clinic went (a file
+    path, or a server address without its password), "" when not recorded."""
+
+    def __init__(self, message: str, place: str = "") -> None:
+        super().__init__(message)
+        self.place = place
+
+
 class SignatureError(IntakeError):
     """The clinic seal or a document signature cannot be made or checked."""
 

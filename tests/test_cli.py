@@ -261,8 +261,8 @@ def test_move_to_prints_a_command_that_pastes_into_a_shell(tmp_path: Path) -> No
     target = tmp_path / "new home & co's.sqlite"
     result = run("--db", str(db), "move-to", str(target), home=tmp_path)
     assert result.returncode == 0, result.stderr
-    line = next(x for x in result.stdout.splitlines() if "Point every computer" in x)
-    pasted = line.split("main.py ", 1)[1].split(" (or Settings")[0]
+    line = next(x for x in result.stdout.splitlines() if "open the clinic there" in x)
+    pasted = line.split("main.py ", 1)[1].split(" (a server:")[0]
     echoed = subprocess.run(
         f"printf '%s\\n' {pasted}", shell=True, capture_output=True, text=True, check=True
     )

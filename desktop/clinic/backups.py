@@ -16,10 +16,12 @@ from desktop.audit import AuditEntry
 from desktop.clinic.anchors import Anchors
 from desktop.clinic.audit_log import AuditLog
 from desktop.clinic.session import Session
+from desktop.clinic.workstation import without_password
 from desktop.errors import Conflict, OtherClinic, StorageError, ValidationError
 from desktop.storage import (
     ARRIVING,
     MOVE_TOKEN,
+    MOVED_PLACE,
     MOVED_TO,
     SqliteStore,
     Store,
@@ -377,7 +379,8 @@ class Backups:
                 destination = open_store(target)
                 try:
                     self._replace_arrived(destination)
-                    with self._moving(lambda: destination.label, token) as moved:
+                    address = without_password(target)
+                    with self._moving(lambda: destination.label, token, address) as moved:
                         moved.report = self._copy_into(destination, progress, token)
                     destination.settings.remove(ARRIVING)  # the clinic's new place opens
                 finally:
@@ -389,7 +392,7 @@ class Backups:
             self._store.release_exclusive()
 
     @contextlib.contextmanager
-    def _moving(self, where: Callable[[], str], token: str) -> Iterator[_Moved]:
+    def _moving(self, where: Callable[[], str], token: str, address: str = "") -> Iterator[_Moved]:
         """One transaction of this clinic around the copy: no write here can slip in
         between the copy and the mark that the clinic has moved (recorded with the move)."""
         moved = _Moved()
@@ -400,6 +403,7 @@ class Backups:
             when = self._clock().strftime("%d %B %Y %H:%M")
             self._store.settings.set(MOVED_TO, f"moved to {place} on {when}")
             self._store.settings.set(MOVE_TOKEN, token)
+            self._store.settings.set(MOVED_PLACE, address or place)
         log.info("clinic copied from %s to %s and checked", self._store.label, place)
 
     def _arrived_here(self, destination: Store) -> dict[str, str] | None:
@@ -424,12 +428,18 @@ class Backups:
         still marked as arriving from this very move, else say where the clinic went."""
         moved = self._store.moved_to()
         if isinstance(target, Path) and not target.is_file():
-            raise StorageError(f"This clinic was already {moved}; nothing was changed.")
+            raise StorageError(
+                f"This clinic was already {moved}; nothing was changed. Open it there "
+                "(--db, or Settings > Database for a server)."
+            )
         destination = open_store(target)
         try:
             arriving = self._arrived_here(destination)
             if arriving is None or arriving.get("token") != self._store.settings.get(MOVE_TOKEN):
-                raise StorageError(f"This clinic was already {moved}; nothing was changed.")
+                raise StorageError(
+                    f"This clinic was already {moved}; nothing was changed. Open it there "
+                    "(--db, or Settings > Database for a server)."
+                )
             destination.settings.remove(ARRIVING)
         finally:
             destination.close()

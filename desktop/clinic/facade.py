@@ -24,8 +24,8 @@ from desktop.clinic.seal import Seal
 from desktop.clinic.session import Session
 from desktop.clinic.settings import Settings, read_profile
 from desktop.clinic.test_spots import TestSpots
-from desktop.errors import StorageError
-from desktop.storage import SqliteStore, Store, open_store
+from desktop.errors import ClinicMoved, StorageError
+from desktop.storage import MOVED_PLACE, SqliteStore, Store, open_store
 
 if TYPE_CHECKING:
     from desktop.checklist import ChecklistDefinition
@@ -126,10 +126,13 @@ class Clinic:
                 )
             moved = store.moved_to()
             if moved is not None and not finishing_move:
-                raise StorageError(
+                place = store.settings.get(MOVED_PLACE)
+                raise ClinicMoved(
                     f"This clinic was moved out of {store.label} ({moved}); that database is "
-                    "kept as it was at the move and is no longer used. Point this computer at "
-                    "the clinic's new place: Settings > Database, or --db on the command line."
+                    "kept as it was at the move and is no longer used. Open the clinic at its new "
+                    "place (in the window: Open the clinic's new place; on the command line: "
+                    "--db).",
+                    place if isinstance(place, str) else "",
                 )
             if data_dir is None and store.path is not None:
                 data_dir = store.path.parent

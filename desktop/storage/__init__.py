@@ -17,11 +17,12 @@ from desktop.storage.search import (
     read_phone,
 )
 from desktop.storage.sqlite import SqliteStore
-from desktop.storage.store import ARRIVING, MOVE_TOKEN, MOVED_TO, Store
+from desktop.storage.store import ARRIVING, MOVE_TOKEN, MOVED_PLACE, MOVED_TO, Store
 
 __all__ = [
     "ARRIVING",
     "MIGRATION_SET",
+    "MOVED_PLACE",
     "MOVED_TO",
     "MOVE_TOKEN",
     "RANKED_AT_MOST",

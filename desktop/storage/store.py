@@ -25,6 +25,7 @@ Params = Sequence[Any] | dict[str, Any]
 
 MOVED_TO = "moved_to"  # settings key: "<where> on <date>", set by a move in the same commit
 MOVE_TOKEN = "move_token"  # settings key: the move that took the clinic away
+MOVED_PLACE = "moved_place"  # settings key: where it went (a path, or a server's address)
 ARRIVING = "arriving_from"  # settings key of a copy whose move has not finished
 
 

@@ -58,17 +58,23 @@ class TransferReport:
     seal_certificates: int
 
     def lines(self) -> list[str]:
-        out = [f"{p.table}: {p.rows} rows, identical ({p.digest[:12]})" for p in self.tables]
-        out.append(f"documents: {self.documents} PDFs match their SHA-256")
+        out = [f"{p.table}: {_n(p.rows, 'row')}, identical ({p.digest[:12]})" for p in self.tables]
+        out.append(f"documents: {_n(self.documents, 'PDF')} matching their SHA-256")
         if self.chain.intact:
-            out.append(f"audit trail: {self.chain.count} rows, hash chain intact, same last entry")
+            out.append(
+                f"audit trail: {_n(self.chain.count, 'row')}, hash chain intact, same last entry"
+            )
         else:
             out.append(
                 f"audit trail: copied as it was, BROKEN at row {self.chain.broken_seq} "
                 f"({self.chain.reason}), same last entry as the source"
             )
-        out.append(f"clinic seal: {self.seal_certificates} certificate(s), identical")
+        out.append(f"clinic seal: {_n(self.seal_certificates, 'certificate')}, identical")
         return out
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 class _Digest:

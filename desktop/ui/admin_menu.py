@@ -287,9 +287,9 @@ def _what_restoring_does(p: RestorePreview) -> str:
     ]
     if p.changes_since:
         lines.append(
-            f"{p.changes_since:,} changes recorded here since then (patients registered, "
-            "consultations saved or signed) will no longer be in the records; they stay in the "
-            "copy kept aside, and the audit trail notes them."
+            f"The audit trail recorded {_n(p.changes_since, 'entry', 'entries')} here since "
+            "then (sign-ins included): whatever they changed will no longer be in the records. "
+            "It stays in the copy kept aside, and the restored trail notes those entries."
         )
     elif p.changes_since == 0:
         lines.append("Nothing was recorded here since then.")
@@ -297,4 +297,8 @@ def _what_restoring_does(p: RestorePreview) -> str:
 
 
 def _patients(n: int) -> str:
-    return f"{n:,} patient" + ("" if n == 1 else "s")
+    return _n(n, "patient", "patients")
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"

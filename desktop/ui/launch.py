@@ -175,7 +175,19 @@ def run_gui(args: argparse.Namespace, log_path: Path) -> int:
             opened.append(clinic)
             app.installEventFilter(window)
 
+    def open_instead(place: Path | str) -> None:
+        """The clinic moved: open its new place, and keep it as this computer's choice."""
+        from desktop.clinic.workstation import save_database
+
+        clinic = open_clinic(window, place)  # on failure, the same question again
+        if clinic is None:
+            return
+        opened.append(clinic)
+        app.installEventFilter(window)
+        run(window, lambda: save_database(place))
+
     window.database_wanted.connect(choose_database)
+    window.open_instead.connect(open_instead)
     window.access.database_chosen.connect(switch_database)
     window.opening.installEventFilter(_OnPaint(window, open_database))
     QTimer.singleShot(500, open_database)  # in case no paint arrives (e.g. started minimised)

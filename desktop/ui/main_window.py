@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.auth import ROLE_LABELS
-from desktop.errors import IntakeError
+from desktop.errors import ClinicMoved, IntakeError
 from desktop.ui.admin_menu import AdminActions
 from desktop.ui.common.messages import intake_error_box, message_box
 from desktop.ui.common.outage import OutageNotice
@@ -66,6 +66,9 @@ class MainWindow(QMainWindow):
     # The database given could not be opened and the user asked to choose another: its path
     # or server address.
     database_wanted = Signal(object)
+    # The database given was left behind by a move: open the clinic's new place instead (a
+    # file path or a server address) and keep it as this computer's choice.
+    open_instead = Signal(object)
 
     def __init__(
         self,
@@ -172,13 +175,21 @@ class MainWindow(QMainWindow):
         self.location.setText(f"Database not opened: {path}")
         box = intake_error_box(self, exc)  # `run` has logged it
         box.setObjectName("notOpenedBox")
+        place = exc.place if isinstance(exc, ClinicMoved) else ""
+        go = (
+            box.addButton("&Open the clinic's new place", QMessageBox.ButtonRole.AcceptRole)
+            if place
+            else None
+        )
         choose = box.addButton("Choose the &database…", QMessageBox.ButtonRole.AcceptRole)
         close = box.button(QMessageBox.StandardButton.Ok)
         close.setText("Close")
-        box.setDefaultButton(choose)
+        box.setDefaultButton(go or choose)
 
         def done(_result: int) -> None:
-            if box.clickedButton() is choose:
+            if go is not None and box.clickedButton() is go:
+                self.open_instead.emit(place if "://" in place else Path(place))
+            elif box.clickedButton() is choose:
                 self.database_wanted.emit(path)
             else:
                 self.close()

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from desktop.clinic import Clinic
-from desktop.errors import StorageError
+from desktop.errors import ClinicMoved, StorageError
 from desktop.storage import integrity_errors
 from desktop.storage.restore import check_backup
 from tests.helpers.cli import run
@@ -194,7 +194,7 @@ def test_move_to_from_the_command_line_both_ways(pg_url: str, tmp_path: Path) ->
     clinic.close()
     result = run("--db", str(db), "move-to", pg_url, home=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "hash chain intact" in result.stdout and "patients: 1 rows, identical" in result.stdout
+    assert "hash chain intact" in result.stdout and "patients: 1 row, identical" in result.stdout
     assert f"--db {pg_url}" in result.stdout
     back = tmp_path / "back.sqlite"
     result = run("--db", pg_url, "move-to", str(back), home=tmp_path)
@@ -232,8 +232,9 @@ def test_a_move_while_another_window_has_the_file_open_is_refused_and_the_old_fi
     window.close()
     file_clinic.backups.move_to(target)
     assert file_clinic.audit.entries(action="move out")
-    with pytest.raises(StorageError, match=r"moved out of .*moved to .*Point this computer"):
+    with pytest.raises(ClinicMoved, match=r"moved out of .*moved to .*new place") as moved_away:
         Clinic.open(old, clock=clock, hasher=FAST_HASHER, workstation_dir=tmp_path / "w")
+    assert moved_away.value.place == str(target)
     moved = Clinic.open(target, clock=clock, hasher=FAST_HASHER, workstation_dir=tmp_path / "w")
     moved.session.login("owner", OWNER_PASSWORD)
     assert moved.patients.count() == 1

@@ -188,7 +188,7 @@ def test_choosing_a_backup_checks_it_first_and_the_question_says_what_restoring_
     (box,) = [b for b in message_boxes() if b.objectName() == "confirmRestore"]
     text = box.text()
     assert "made 2026-11-25" in text and "it holds 1 patient, this database 2 patients" in text
-    assert "changes recorded here since then" in text
+    assert "The audit trail recorded" in text and "here since then" in text
     close_message_boxes()
 
     chosen[0] = clinic.data_dir / "clinic.sqlite"  # type: ignore[operator]  # the one in use

@@ -60,12 +60,19 @@ def test_a_moved_database_offers_to_choose_the_clinics_new_place(
     window.show()
     assert open_clinic(window, old) is None
     (box,) = message_boxes()
-    assert "moved out of" in box.text() and "Settings > Database" in box.text()
+    assert "moved out of" in box.text() and "new place" in box.text()
+    go = next(b for b in box.buttons() if "new place" in b.text())
+    with qtbot.waitSignal(window.open_instead) as instead:
+        go.click()
+    assert instead.args == [tmp_path / "new" / "clinic.sqlite"]
+    assert window.isVisible()  # not closed: the clinic opens at its new place
+
+    assert open_clinic(window, old) is None
+    (box,) = message_boxes()
     choose = next(b for b in box.buttons() if "database" in b.text().lower())
     with qtbot.waitSignal(window.database_wanted) as wanted:
         choose.click()
     assert wanted.args == [old]
-    assert window.isVisible()  # not closed: the user goes on to choose
 
 
 def test_closing_the_not_opened_message_closes_the_window(
