@@ -533,7 +533,8 @@ class Backups:
             with restored.transaction():
                 carried = audit.carry(trail, kept)
                 # A database left behind by a move, restored: in use again, deliberately.
-                restored.settings.remove(MOVED_TO)
+                for key in (MOVED_TO, MOVED_PLACE, MOVE_TOKEN, ARRIVING):
+                    restored.settings.remove(key)
                 audit.record("restore", f"file:{source}", kept=kept, carried=carried)
             last = restored.audit.last()
             assert last is not None
