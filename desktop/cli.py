@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="assess a checklist from JSON (file or - for standard input); prints JSON",
         description="Read a consultation's checklist as JSON and print its assessment as JSON. "
         'Input: {"date": "2026-11-25", "patient": {"date_of_birth": "1990-04-02"}, '
-        '"answers": {"V1": "no", ...}}, optionally "strict", "test_spots" and '
+        '"answers": {question ID: answer, ...}}, optionally "strict", "test_spots" and '
         '"checklist_version" (the README\'s "The assess format" says more). '
         "Exit 0 on success, 2 with one line on standard error for bad input.",
     )
