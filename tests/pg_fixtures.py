@@ -22,6 +22,7 @@ import pytest
 if TYPE_CHECKING:
     from desktop.clinic import Clinic
     from tests.helpers.clock import FakeClock
+    from tests.pg_cluster import Cluster
 
 APP_ROLE = "clinic_app"
 _counter = itertools.count(1)
@@ -231,3 +232,28 @@ def tls(
         "name": name,
     }
     pg_server.drop(name)
+
+
+@pytest.fixture
+def own_server(pg_server: PgServer) -> Iterator[Cluster]:
+    """A PostgreSQL cluster of the test's own, to stop and start (an outage, a restart)
+    without touching the shared one; removed afterwards."""
+    import tempfile
+
+    from tests.pg_cluster import create, destroy
+
+    base = Path(tempfile.mkdtemp(prefix="clinic-pg-own-"))
+    cluster = create(base)
+    try:
+        yield cluster
+    finally:
+        destroy(base)
+
+
+def clinic_database(cluster: Cluster) -> str:
+    """The URL of a new, empty database "clinic" on `cluster`."""
+    import psycopg
+
+    with psycopg.connect(cluster.url, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE clinic")
+    return cluster.url.rsplit("/", 1)[0] + "/clinic"

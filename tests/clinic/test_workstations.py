@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,8 @@ from tests.helpers.clinics import OWNER_PASSWORD, signed_in, workstation
 from tests.helpers.clock import FakeClock
 from tests.helpers.paths import ROOT
 from tests.helpers.patients import patient_fields
-from tests.pg_cluster import Cluster, create, destroy
+from tests.pg_cluster import Cluster
+from tests.pg_fixtures import clinic_database
 
 
 @pytest.fixture
@@ -140,25 +140,11 @@ def test_four_workstations_writing_at_once_lose_nothing_and_keep_the_chain(
 # A server stopped in the middle of a save: a cluster of this test's own.
 
 
-@pytest.fixture
-def own_server(pg_server: object) -> Iterator[Cluster]:
-    base = Path(tempfile.mkdtemp(prefix="clinic-pg-own-"))
-    cluster = create(base)
-    try:
-        yield cluster
-    finally:
-        destroy(base)
-
-
 @pytest.mark.slow
 def test_a_server_lost_mid_save_keeps_nothing_half_written_and_the_next_save_works(
     own_server: Cluster, clock: FakeClock, tmp_path: Path
 ) -> None:
-    import psycopg
-
-    with psycopg.connect(own_server.url, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE clinic")
-    url = own_server.url.rsplit("/", 1)[0] + "/clinic"
+    url = clinic_database(own_server)
     clinic = signed_in(workstation(url, clock, tmp_path / "ws"))
     p = clinic.patients.register(patient_fields())
     c = clinic.consultations.start(p.id, clinician="Dr Ada")

@@ -10,8 +10,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,8 +30,8 @@ from tests.helpers.clinics import FAST_HASHER, OWNER_PASSWORD, signed_in
 from tests.helpers.clock import FakeClock
 from tests.helpers.paths import ROOT
 from tests.helpers.patients import patient_fields
-from tests.pg_cluster import Cluster, create, destroy
-from tests.pg_fixtures import PgServer
+from tests.pg_cluster import Cluster
+from tests.pg_fixtures import PgServer, clinic_database
 
 
 def on_server(url: str, clock: FakeClock, folder: Path) -> Clinic:
@@ -244,23 +242,11 @@ def test_text_with_a_nul_finds_nothing_on_the_server_and_saves_nothing(
 # -- Reconnecting after the server restarted --------------------------------------------------
 
 
-@pytest.fixture
-def own_server(pg_server: object) -> Iterator[Cluster]:
-    base = Path(tempfile.mkdtemp(prefix="clinic-pg-break-"))
-    cluster = create(base)
-    try:
-        yield cluster
-    finally:
-        destroy(base)
-
-
 @pytest.mark.slow
 def test_the_first_save_after_a_server_restart_goes_through(
     own_server: Cluster, clock: FakeClock, tmp_path: Path
 ) -> None:
-    with psycopg.connect(own_server.url, autocommit=True) as conn:
-        conn.execute("CREATE DATABASE clinic")
-    url = own_server.url.rsplit("/", 1)[0] + "/clinic"
+    url = clinic_database(own_server)
     clinic = signed_in(on_server(url, clock, tmp_path / "desk"))
     try:
         p = clinic.patients.register(patient_fields())
